@@ -1,0 +1,24 @@
+import { ResilienceError } from './resilience.error.js';
+
+/** Thrown when a bulkhead has no free slot and its queue is full, or a queued call waited longer than allowed. */
+export class BulkheadRejectedError extends ResilienceError {
+  readonly code = 'BULKHEAD_REJECTED';
+
+  constructor(
+    policy: string,
+    /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`. */
+    readonly reason: 'full' | 'wait',
+  ) {
+    super(
+      reason === 'full'
+        ? `Bulkhead "${policy}" is full: no free slot and no room in its queue`
+        : `Bulkhead "${policy}" rejected the call: it waited in the queue longer than allowed`,
+      policy,
+    );
+  }
+}
+
+/** True when `error` is a {@link BulkheadRejectedError}. */
+export function isBulkheadRejectedError(error: unknown): error is BulkheadRejectedError {
+  return error instanceof BulkheadRejectedError;
+}

@@ -1,0 +1,6 @@
+export { ResilienceError, isResilienceError, type ResilienceErrorCode } from './resilience.error.js';
+export { TimeoutError, isTimeoutError } from './timeout.error.js';
+export { BrokenCircuitError, isBrokenCircuitError } from './broken-circuit.error.js';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejected.error.js';
+export { RateLimitExceededError, isRateLimitExceededError } from './rate-limit-exceeded.error.js';
+export { ResilienceConfigError } from './resilience-config.error.js';

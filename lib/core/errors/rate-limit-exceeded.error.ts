@@ -1,0 +1,19 @@
+import { ResilienceError } from './resilience.error.js';
+
+/** Thrown when a rate limit has no token left for the call (and waiting is not allowed or would take too long). */
+export class RateLimitExceededError extends ResilienceError {
+  readonly code = 'RATE_LIMIT_EXCEEDED';
+
+  constructor(
+    policy: string,
+    /** Milliseconds until enough tokens are available. */
+    readonly retryAfterMs: number,
+  ) {
+    super(`Rate limit "${policy}" exceeded: retry in ${Math.ceil(retryAfterMs)} ms`, policy);
+  }
+}
+
+/** True when `error` is a {@link RateLimitExceededError}. */
+export function isRateLimitExceededError(error: unknown): error is RateLimitExceededError {
+  return error instanceof RateLimitExceededError;
+}

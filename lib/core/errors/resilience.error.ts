@@ -1,0 +1,31 @@
+/** Stable machine-readable codes carried by every error this library throws. */
+export type ResilienceErrorCode =
+  | 'TIMEOUT'
+  | 'BROKEN_CIRCUIT'
+  | 'BULKHEAD_REJECTED'
+  | 'RATE_LIMIT_EXCEEDED'
+  | 'INVALID_CONFIGURATION';
+
+/**
+ * Base class of every error thrown by nest-resilience.
+ * `code` is stable across versions (switch on it, not on the message); `policy` names the policy that failed.
+ */
+export abstract class ResilienceError extends Error {
+  /** Stable error code, e.g. `TIMEOUT`. */
+  abstract readonly code: ResilienceErrorCode;
+
+  protected constructor(
+    message: string,
+    /** Name of the policy that raised the error (its configuration name, or `Class.method`). */
+    readonly policy: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** True when `error` is any nest-resilience error. */
+export function isResilienceError(error: unknown): error is ResilienceError {
+  return error instanceof ResilienceError;
+}

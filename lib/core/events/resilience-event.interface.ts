@@ -1,0 +1,49 @@
+/** The decorated class and method a policy ran for. */
+export interface PolicyTarget {
+  /** Class name of the decorated provider or controller. */
+  readonly className: string;
+  /** Name of the decorated method. */
+  readonly methodName: string;
+}
+
+interface BaseEvent {
+  /** Name of the policy (its configuration name, or `Class.method` for inline options). */
+  readonly policy: string;
+  /** The decorated method the call was made to. */
+  readonly target: PolicyTarget;
+}
+
+/** A failed attempt is about to be retried after `delay` milliseconds. */
+export interface RetryEvent extends BaseEvent {
+  readonly type: 'retry';
+  /** The attempt that failed (1 for the first call). */
+  readonly attempt: number;
+  /** Milliseconds until the next attempt starts. */
+  readonly delay: number;
+  /** Why the attempt failed. */
+  readonly error: unknown;
+}
+
+/** A call exceeded its per-attempt timeout or the total budget. */
+export interface TimeoutEvent extends BaseEvent {
+  readonly type: 'timeout';
+  /** The attempt that timed out (for a `total` timeout, the attempt that was running). */
+  readonly attempt: number;
+  /** The limit that was exceeded, in milliseconds. */
+  readonly duration: number;
+  /** `attempt` or `total`. */
+  readonly scope: 'attempt' | 'total';
+}
+
+/** A failure was answered by a fallback. */
+export interface FallbackEvent extends BaseEvent {
+  readonly type: 'fallback';
+  /** The error the fallback replaced. */
+  readonly error: unknown;
+}
+
+/** Everything nest-resilience reports; switch on `type`. */
+export type ResilienceEvent = RetryEvent | TimeoutEvent | FallbackEvent;
+
+/** Receives events; must not throw (a throwing listener is reported and ignored). */
+export type ResilienceEventListener = (event: ResilienceEvent) => void;

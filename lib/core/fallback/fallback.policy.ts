@@ -1,0 +1,52 @@
+import { catchError, throwError } from 'rxjs';
+import type { ResilienceEvents } from '../events/resilience-events.js';
+import type { Invocation } from '../pipeline/invocation.js';
+import { liftToObservable, liftToPromise } from '../pipeline/lift.js';
+import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+
+/** Produces the replacement result for a failed invocation (value, Promise or Observable). */
+export type FallbackHandler = (error: unknown, invocation: Invocation) => unknown;
+
+/**
+ * Replaces a failure with another result. Errors that `when` rejects propagate unchanged; an error thrown by the
+ * fallback itself propagates too (it is never swallowed).
+ */
+export class FallbackPolicy implements ResiliencePolicy {
+  constructor(
+    readonly name: string,
+    private readonly handler: FallbackHandler,
+    private readonly when: ((error: unknown) => boolean) | undefined,
+    private readonly events: ResilienceEvents,
+  ) {}
+
+  wrapPromise(next: PromiseStep): PromiseStep {
+    return async (invocation) => {
+      try {
+        return await next(invocation);
+      } catch (error) {
+        if (!this.handles(error, invocation)) throw error;
+        return liftToPromise(this.handler(error, invocation));
+      }
+    };
+  }
+
+  wrapObservable(next: ObservableStep): ObservableStep {
+    return (invocation) =>
+      next(invocation).pipe(
+        catchError((error: unknown) =>
+          this.handles(error, invocation)
+            ? liftToObservable(this.handler(error, invocation))
+            : throwError(() => error),
+        ),
+      );
+  }
+
+  /** True when the fallback applies to `error`; reports the fallback when it does. */
+  private handles(error: unknown, invocation: Invocation): boolean {
+    if (this.when !== undefined && !this.when(error)) return false;
+    if (this.events.observed) {
+      this.events.emit({ type: 'fallback', policy: this.name, target: invocation.target, error });
+    }
+    return true;
+  }
+}

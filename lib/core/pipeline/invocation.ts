@@ -1,0 +1,88 @@
+import type { Observable } from 'rxjs';
+import type { PolicyTarget } from '../events/resilience-event.interface.js';
+
+/**
+ * One call of a decorated method as it travels through the policies: its receiver and arguments, the attempt
+ * number, and the cancellation and abort-signal state that timeouts and retries share.
+ * Created once per call; everything that can be shared between calls lives in the policies instead.
+ */
+export class Invocation {
+  /** 1 for the first attempt, incremented by the retry policy. */
+  attempt = 1;
+  /** Set once the whole call was given up (total timeout): no further attempt or backoff may start. */
+  cancelled: unknown = undefined;
+  /** For controller handlers: Nest's lazy handler stream, re-subscribed for every attempt. */
+  source: Observable<unknown> | undefined = undefined;
+  /** Created only when the method asks for a signal: most calls never allocate one. */
+  private controller: AbortController | undefined = undefined;
+  /** Clears the pending backoff timer, when one is pending. */
+  private cancelWait: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly target: PolicyTarget,
+    readonly thisArg: unknown,
+    readonly args: readonly unknown[],
+  ) {}
+
+  /** The AbortSignal of the current attempt; aborted when the attempt (or the whole call) times out. */
+  signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** Aborts the current attempt's signal, if the method asked for one. */
+  abortAttempt(reason: unknown): void {
+    this.controller?.abort(reason);
+  }
+
+  /** Starts a new attempt: a fresh signal, since the previous one may already be aborted. */
+  nextAttempt(): void {
+    this.attempt++;
+    this.controller = undefined;
+  }
+
+  /** Gives up the whole call: aborts the running attempt and ends a pending backoff wait. */
+  cancel(reason: unknown): void {
+    this.cancelled = reason;
+    this.abortAttempt(reason);
+    this.cancelWait?.();
+  }
+
+  /** Waits `ms` before the next attempt; rejects at once with the cancel reason if the call is given up. */
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.cancelWait = undefined;
+        resolve();
+      }, ms);
+      this.cancelWait = () => {
+        clearTimeout(timer);
+        this.cancelWait = undefined;
+        reject(this.cancelled);
+      };
+    });
+  }
+}
+
+let active: Invocation | undefined;
+
+/** Applies `method` to the invocation's receiver and arguments, as the active invocation. */
+export function invokeAsActive(invocation: Invocation, method: (...args: never[]) => unknown): unknown {
+  const previous = active;
+  active = invocation;
+  try {
+    return method.apply(invocation.thisArg, invocation.args as never[]);
+  } finally {
+    active = previous;
+  }
+}
+
+/**
+ * The AbortSignal of the running call's current attempt: pass it to `fetch`, an HTTP client or a driver so that
+ * the work really stops when a `@Timeout` fires. Call it synchronously in the decorated method, before its first
+ * `await`. Returns `undefined` outside a decorated method. A signal is only created when asked for, so methods that
+ * never call this pay nothing. On controller handlers use the `@TimeoutSignal()` parameter decorator instead.
+ */
+export function getTimeoutSignal(): AbortSignal | undefined {
+  return active?.signal();
+}

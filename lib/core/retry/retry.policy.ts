@@ -1,0 +1,87 @@
+import { timer, retry, throwError, type Observable } from 'rxjs';
+import { ResilienceError } from '../errors/resilience.error.js';
+import type { ResilienceEvents } from '../events/resilience-events.js';
+import type { Invocation } from '../pipeline/invocation.js';
+import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+import { backoffDelay } from './backoff.js';
+import { isTransientError, retryAfterOf } from './http-status.js';
+import type { RetryOptions } from './retry-options.js';
+
+/** Rejections by other policies: retrying them only adds load to something that already said no. */
+const NEVER_RETRIED = new Set(['BROKEN_CIRCUIT', 'BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'INVALID_CONFIGURATION']);
+
+const NO_RETRY = -1;
+
+/**
+ * Calls again after a failure, up to `maxAttempts` attempts in total, waiting a growing, jittered delay between
+ * attempts. The wait ends at once (and no further attempt starts) when the caller unsubscribes or a total timeout
+ * gives the call up.
+ */
+export class RetryPolicy implements ResiliencePolicy {
+  private readonly retryIf: (error: unknown, attempt: number) => boolean;
+
+  constructor(
+    readonly name: string,
+    private readonly options: RetryOptions,
+    private readonly events: ResilienceEvents,
+  ) {
+    this.retryIf = options.retryIf ?? isTransientError;
+  }
+
+  wrapPromise(next: PromiseStep): PromiseStep {
+    return async (invocation) => {
+      let previousDelay = 0;
+      for (;;) {
+        try {
+          return await next(invocation);
+        } catch (error) {
+          const delay = this.delayBeforeRetry(error, invocation, previousDelay);
+          if (delay === NO_RETRY) throw error;
+          previousDelay = delay;
+          await invocation.wait(delay);
+          invocation.nextAttempt();
+        }
+      }
+    };
+  }
+
+  wrapObservable(next: ObservableStep): ObservableStep {
+    return (invocation) => {
+      let previousDelay = 0;
+      return next(invocation).pipe(
+        retry({
+          delay: (error: unknown): Observable<unknown> => {
+            const delay = this.delayBeforeRetry(error, invocation, previousDelay);
+            if (delay === NO_RETRY) return throwError(() => error);
+            previousDelay = delay;
+            invocation.nextAttempt();
+            return timer(delay);
+          },
+        }),
+      );
+    };
+  }
+
+  /** The wait before the next attempt, or {@link NO_RETRY}; reports the retry when there is one. */
+  private delayBeforeRetry(error: unknown, invocation: Invocation, previousDelay: number): number {
+    const { attempt } = invocation;
+    if (attempt >= this.options.maxAttempts || invocation.cancelled !== undefined || !this.isRetryable(error, attempt)) {
+      return NO_RETRY;
+    }
+    let delay = backoffDelay(this.options, attempt, previousDelay);
+    const requested = retryAfterOf(error);
+    if (requested !== undefined) delay = Math.max(delay, Math.min(requested, this.options.maxDelay));
+    if (this.events.observed) {
+      this.events.emit({ type: 'retry', policy: this.name, target: invocation.target, attempt, delay, error });
+    }
+    return delay;
+  }
+
+  private isRetryable(error: unknown, attempt: number): boolean {
+    if (error instanceof ResilienceError && NEVER_RETRIED.has(error.code)) return false;
+    const { retryErrors, ignoreErrors } = this.options;
+    if (ignoreErrors?.some((errorClass) => error instanceof errorClass)) return false;
+    if (retryErrors && !retryErrors.some((errorClass) => error instanceof errorClass)) return false;
+    return this.retryIf(error, attempt);
+  }
+}

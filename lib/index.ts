@@ -1,0 +1,13 @@
+export * from './core/index.js';
+export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
+export { Retry } from './decorators/retry.decorator.js';
+export { Timeout } from './decorators/timeout.decorator.js';
+export { TimeoutSignal } from './decorators/timeout-signal.decorator.js';
+export { ResilienceInterceptor } from './nest/resilience.interceptor.js';
+export { ResilienceModule } from './nest/resilience.module.js';
+export { RESILIENCE_MODULE_OPTIONS } from './nest/resilience.module-definition.js';
+export type { ResilienceModuleExtras } from './nest/resilience.module-definition.js';
+export type {
+  ResilienceModuleOptions,
+  ResiliencePolicyDefaults,
+} from './nest/resilience-module-options.interface.js';

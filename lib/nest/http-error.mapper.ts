@@ -1,0 +1,52 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { BrokenCircuitError } from '../core/errors/broken-circuit.error.js';
+import { RateLimitExceededError } from '../core/errors/rate-limit-exceeded.error.js';
+import { ResilienceError } from '../core/errors/resilience.error.js';
+
+/** The HTTP answer for a resilience error: the exception to throw and an optional `Retry-After` in seconds. */
+export interface HttpAnswer {
+  readonly exception: HttpException;
+  readonly retryAfterSeconds?: number;
+}
+
+const STATUS_BY_CODE: Partial<Record<ResilienceError['code'], HttpStatus>> = {
+  TIMEOUT: HttpStatus.GATEWAY_TIMEOUT,
+  BROKEN_CIRCUIT: HttpStatus.SERVICE_UNAVAILABLE,
+  BULKHEAD_REJECTED: HttpStatus.SERVICE_UNAVAILABLE,
+  RATE_LIMIT_EXCEEDED: HttpStatus.TOO_MANY_REQUESTS,
+};
+
+const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
+  [HttpStatus.GATEWAY_TIMEOUT]: 'Gateway Timeout',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'Too Many Requests',
+};
+
+/**
+ * Maps a resilience error to its HTTP answer: timeout -> 504, open circuit or full bulkhead -> 503, rate limited
+ * -> 429. The JSON body names the policy and carries the stable `code`. Other errors give `undefined`.
+ */
+export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | undefined {
+  if (!(error instanceof ResilienceError)) return undefined;
+  const status = STATUS_BY_CODE[error.code];
+  if (status === undefined) return undefined;
+  const body = {
+    statusCode: status,
+    error: REASON_BY_STATUS[status],
+    message: error.message,
+    code: error.code,
+    policy: error.policy,
+  };
+  return {
+    exception: new HttpException(body, status, { cause: error }),
+    retryAfterSeconds: retryAfterSeconds(error, now),
+  };
+}
+
+function retryAfterSeconds(error: ResilienceError, now: number): number | undefined {
+  if (error instanceof RateLimitExceededError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+  if (error instanceof BrokenCircuitError && error.retryAt !== undefined) {
+    return Math.max(1, Math.ceil((error.retryAt - now) / 1000));
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../core/retry/retry-options.js';
+import {
+  DEFAULT_TIMEOUT_OPTIONS,
+  validateTimeoutOptions,
+  type TimeoutOptions,
+} from '../core/timeout/timeout-options.js';
+import type { OptionsValidator } from '../core/validation/options-validator.js';
+import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
+
+/** Everything the resolver needs to know about one configurable policy kind. */
+export interface PolicyKind<TOptions> {
+  /** Word used in messages, e.g. `retry`. */
+  readonly label: string;
+  /** The decorator, e.g. `@Retry`. */
+  readonly decorator: string;
+  /** Key of the named configurations in the module options, e.g. `retries`. */
+  readonly configKey: 'timeouts' | 'retries';
+  /** Key of the module-wide defaults, e.g. `retry`. */
+  readonly defaultsKey: 'timeout' | 'retry';
+  /** Library defaults. */
+  readonly libraryDefaults: TOptions;
+  /** Throws a configuration error naming the bad option. */
+  readonly validate: (options: TOptions, validator: OptionsValidator) => void;
+}
+
+export const TIMEOUT_KIND: PolicyKind<TimeoutOptions> = {
+  label: 'timeout',
+  decorator: '@Timeout',
+  configKey: 'timeouts',
+  defaultsKey: 'timeout',
+  libraryDefaults: DEFAULT_TIMEOUT_OPTIONS,
+  validate: validateTimeoutOptions,
+};
+
+export const RETRY_KIND: PolicyKind<RetryOptions> = {
+  label: 'retry',
+  decorator: '@Retry',
+  configKey: 'retries',
+  defaultsKey: 'retry',
+  libraryDefaults: DEFAULT_RETRY_OPTIONS,
+  validate: validateRetryOptions,
+};
+
+/** Every configurable kind, for validating all named configurations at startup. */
+export const CONFIGURABLE_KINDS: readonly PolicyKind<object>[] = [TIMEOUT_KIND, RETRY_KIND] as PolicyKind<object>[];
+
+/** The named configurations of `kind` in the module options. */
+export function namedConfigurations<TOptions>(
+  options: ResilienceModuleOptions,
+  kind: PolicyKind<TOptions>,
+): Record<string, Partial<TOptions>> {
+  return (options[kind.configKey] ?? {}) as Record<string, Partial<TOptions>>;
+}
+
+/** The module-wide defaults of `kind`. */
+export function moduleDefaults<TOptions>(
+  options: ResilienceModuleOptions,
+  kind: PolicyKind<TOptions>,
+): Partial<TOptions> {
+  return (options.defaults?.[kind.defaultsKey] ?? {}) as Partial<TOptions>;
+}

@@ -1,0 +1,26 @@
+import type { RetryOptions } from '../core/retry/retry-options.js';
+import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
+
+/** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
+export interface ResiliencePolicyDefaults {
+  /** Defaults of every `@Timeout`. */
+  timeout?: Partial<TimeoutOptions>;
+  /** Defaults of every `@Retry`. */
+  retry?: Partial<RetryOptions>;
+}
+
+/**
+ * Options of `ResilienceModule.forRoot()` / `forRootAsync()`.
+ *
+ * Precedence, lowest first: library defaults < `defaults.<kind>` < the decorator's inline options < the named
+ * configuration the decorator refers to. Operators can therefore tune a named policy per environment without
+ * touching code.
+ */
+export interface ResilienceModuleOptions {
+  /** Module-wide defaults per policy kind. */
+  defaults?: ResiliencePolicyDefaults;
+  /** Named timeout configurations, used as `@Timeout('name')`. */
+  timeouts?: Record<string, Partial<TimeoutOptions>>;
+  /** Named retry configurations, used as `@Retry('name')`. */
+  retries?: Record<string, Partial<RetryOptions>>;
+}

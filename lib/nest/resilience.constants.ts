@@ -1,0 +1,15 @@
+/** Metadata key of `@Timeout`. */
+export const TIMEOUT_METADATA = 'nest-resilience:timeout';
+/** Metadata key of `@Retry`. */
+export const RETRY_METADATA = 'nest-resilience:retry';
+/** Metadata key of `@Fallback`. */
+export const FALLBACK_METADATA = 'nest-resilience:fallback';
+
+/** Every metadata key that makes a method resilient. */
+export const POLICY_METADATA_KEYS = [TIMEOUT_METADATA, RETRY_METADATA, FALLBACK_METADATA] as const;
+
+/** Where the interceptor leaves the running invocation on the HTTP request, for `@TimeoutSignal()`. */
+export const INVOCATION_ON_REQUEST = Symbol('nest-resilience:invocation');
+
+/** Marks a function that nest-resilience produced, so a method is never wrapped twice. */
+export const RESILIENT_WRAPPER = Symbol('nest-resilience:wrapper');

@@ -1,0 +1,21 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
+
+/** Extra options of `forRoot` / `forRootAsync` that shape the module itself rather than the policies. */
+export interface ResilienceModuleExtras {
+  /** Register the module globally, so feature modules need not import it. Default `true`. */
+  isGlobal: boolean;
+}
+
+export const {
+  ConfigurableModuleClass: ResilienceConfigurableModule,
+  MODULE_OPTIONS_TOKEN: RESILIENCE_MODULE_OPTIONS,
+  OPTIONS_TYPE: RESILIENCE_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: RESILIENCE_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<ResilienceModuleOptions>({ moduleName: 'Resilience' })
+  .setClassMethodName('forRoot')
+  .setExtras<ResilienceModuleExtras>({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
+  .build();

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { ResilienceEvents } from '../core/events/resilience-events.js';
+import { ControllerPipelines } from './controller-pipelines.js';
+import { PolicyResolver } from './policy-resolver.js';
+import { ResilienceExplorer } from './resilience.explorer.js';
+import { ResilienceInterceptor } from './resilience.interceptor.js';
+import { RESILIENCE_MODULE_OPTIONS, ResilienceConfigurableModule } from './resilience.module-definition.js';
+
+/**
+ * Import once, in the root module: `ResilienceModule.forRoot({ ... })` or `forRootAsync({ imports, inject,
+ * useFactory })`. Global by default (`isGlobal: false` to opt out). Wraps decorated provider methods at bootstrap
+ * and installs a global interceptor for decorated controller handlers; inject `ResilienceEvents` to observe.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: ResilienceEvents, useFactory: () => new ResilienceEvents() },
+    PolicyResolver,
+    ControllerPipelines,
+    ResilienceExplorer,
+    ResilienceInterceptor,
+    { provide: APP_INTERCEPTOR, useExisting: ResilienceInterceptor },
+  ],
+  exports: [ResilienceEvents, ControllerPipelines, ResilienceInterceptor, RESILIENCE_MODULE_OPTIONS],
+})
+export class ResilienceModule extends ResilienceConfigurableModule {}
