@@ -1,0 +1,27 @@
+import { Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { ResilienceEvents, ResilienceModule } from '../lib/index.js';
+import { PaymentGateway } from './payments/payment-gateway.js';
+import { PaymentsController } from './payments/payments.controller.js';
+import { PaymentsService } from './payments/payments.service.js';
+
+@Module({
+  imports: [
+    ResilienceModule.forRoot({
+      defaults: { retry: { jitter: 'full' } },
+      timeouts: { gateway: { duration: 800, total: 3000 } },
+      retries: { gateway: { maxAttempts: 3, initialDelay: 100, maxDelay: 1000 } },
+    }),
+  ],
+  controllers: [PaymentsController],
+  providers: [PaymentGateway, PaymentsService],
+})
+export class AppModule implements OnModuleInit {
+  private readonly logger = new Logger('Resilience');
+
+  constructor(private readonly events: ResilienceEvents) {}
+
+  /** Logs what the policies do, the way an application would feed its metrics. */
+  onModuleInit(): void {
+    this.events.subscribe((event) => this.logger.log(`${event.type} ${event.policy} on ${event.target.methodName}`));
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
+import { Timeout } from '../../lib/index.js';
+import { PaymentGateway, type GatewayBehaviour } from './payment-gateway.js';
+import { PaymentsService } from './payments.service.js';
+
+@Controller()
+export class PaymentsController {
+  constructor(
+    private readonly payments: PaymentsService,
+    private readonly gateway: PaymentGateway,
+  ) {}
+
+  /** Charges through the resilient service; a timeout answers 504, a gateway failure after retries 503. */
+  @Post('payments')
+  charge(@Body() body: { amount?: number }) {
+    return this.payments.charge(Number(body.amount ?? 10));
+  }
+
+  @Get('rates/:currency')
+  rate(@Param('currency') currency: string) {
+    return this.payments.rate(currency);
+  }
+
+  /** A controller handler with its own timeout: slower than 1 s answers 504. */
+  @Get('slow/:ms')
+  @Timeout(1000)
+  async slow(@Param('ms') ms: string) {
+    await new Promise((resolve) => setTimeout(resolve, Number(ms)));
+    return { waited: Number(ms) };
+  }
+
+  @Get('gateway')
+  behaviour() {
+    return { ...this.gateway.behaviour, calls: this.gateway.calls, aborted: this.gateway.aborted };
+  }
+
+  /** Makes the simulated gateway slower or flakier, e.g. `{ "latencyMs": 2000, "failureRate": 0.9 }`. */
+  @Put('gateway')
+  tune(@Body() body: Partial<GatewayBehaviour>) {
+    Object.assign(this.gateway.behaviour, body);
+    return this.gateway.behaviour;
+  }
+}

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { from, type Observable } from 'rxjs';
+import { Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
+import { PaymentGateway } from './payment-gateway.js';
+
+/** Calls the flaky gateway through nest-resilience policies. */
+@Injectable()
+export class PaymentsService {
+  constructor(private readonly gateway: PaymentGateway) {}
+
+  /** Named policies: their numbers live in the module options (`timeouts.gateway`, `retries.gateway`). */
+  @Retry('gateway')
+  @Timeout('gateway')
+  async charge(amount: number): Promise<{ id: string; amount: number }> {
+    // Read the signal before the first await: it aborts when this attempt times out.
+    return this.gateway.charge(amount, getTimeoutSignal());
+  }
+
+  /** An Observable method: stays lazy, and answers a cached rate once the retries are spent. */
+  @Fallback('cachedRate')
+  @Retry({ maxAttempts: 2, initialDelay: 50 })
+  @Timeout(500)
+  rate(currency: string): Observable<{ currency: string; rate: number; cached: boolean }> {
+    return from(this.gateway.rate(currency).then((rate) => ({ currency, rate, cached: false })));
+  }
+
+  cachedRate(_error: unknown, currency: string): { currency: string; rate: number; cached: boolean } {
+    return { currency, rate: currency === 'EUR' ? 0.9 : 1, cached: true };
+  }
+}
