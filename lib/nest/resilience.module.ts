@@ -1,11 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { ControllerPipelines } from './controller-pipelines.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import { ResilienceInterceptor } from './resilience.interceptor.js';
-import { RESILIENCE_MODULE_OPTIONS, ResilienceConfigurableModule } from './resilience.module-definition.js';
+import {
+  RESILIENCE_MODULE_OPTIONS,
+  RESILIENCE_OPTIONS_TYPE,
+  ResilienceConfigurableModule,
+} from './resilience.module-definition.js';
 
 /**
  * Import once, in the root module: `ResilienceModule.forRoot({ ... })` or `forRootAsync({ imports, inject,
@@ -24,4 +28,9 @@ import { RESILIENCE_MODULE_OPTIONS, ResilienceConfigurableModule } from './resil
   ],
   exports: [ResilienceEvents, ControllerPipelines, ResilienceInterceptor, RESILIENCE_MODULE_OPTIONS],
 })
-export class ResilienceModule extends ResilienceConfigurableModule {}
+export class ResilienceModule extends ResilienceConfigurableModule {
+  /** Registers the module with `options` (all optional: `forRoot()` uses the library defaults). */
+  static override forRoot(options: typeof RESILIENCE_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { from, type Observable } from 'rxjs';
+// A value import (not `import type`): TypeScript then records the Observable return type that nest-resilience reads.
+import { from, Observable } from 'rxjs';
 import { Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
 import { PaymentGateway } from './payment-gateway.js';
 

@@ -16,7 +16,7 @@ export function resilient<TArgs extends unknown[], TResult>(
   const events: ResilienceEvent[] = [];
   bus.subscribe((event) => events.push(event));
   const wrapped = createResilientMethod(
-    method as (...args: never[]) => unknown,
+    method,
     { className: 'Test', methodName: method.name || 'method' },
     policies(bus),
     shape,

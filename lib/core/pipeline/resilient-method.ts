@@ -50,6 +50,7 @@ export function createResilientMethod(
 function undeclaredObservable(target: PolicyTarget): TypeError {
   return new TypeError(
     `${target.className}.${target.methodName} returned an Observable, but its return type is not declared as one. ` +
-      `Declare it (": Observable<T>") so nest-resilience keeps the call lazy and returns an Observable.`,
+      `Declare it (": Observable<T>", with Observable imported as a value, not with "import type") so ` +
+      `nest-resilience keeps the call lazy and returns an Observable.`,
   );
 }

@@ -1,0 +1,83 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTimeoutSignal, ResilienceModule, Timeout, TimeoutError, TimeoutSignal } from '../../lib/index.js';
+import { createTestApp, PLATFORMS } from './http-harness.js';
+
+/** A downstream that never answers in time, and records whether the client hung up on it. */
+function slowServer() {
+  const requests: { url: string; closedByClient: boolean }[] = [];
+  const server: Server = createServer((request: IncomingMessage, response) => {
+    const record = { url: request.url ?? '', closedByClient: false };
+    requests.push(record);
+    const answer = setTimeout(() => response.end('too late'), 2000);
+    response.on('close', () => {
+      clearTimeout(answer);
+      record.closedByClient = !response.writableEnded;
+    });
+  });
+  return { server, requests };
+}
+
+describe('a timeout really stops the work', () => {
+  const downstream = slowServer();
+  let baseUrl = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => downstream.server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(downstream.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    downstream.server.closeAllConnections();
+    await new Promise((resolve) => downstream.server.close(resolve));
+  });
+
+  const until = async (condition: () => boolean) => {
+    for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+
+  it('aborts the fetch of a service method through getTimeoutSignal()', async () => {
+    @Injectable()
+    class Catalogue {
+      @Timeout(100)
+      async load(): Promise<string> {
+        const response = await fetch(`${baseUrl}/service`, { signal: getTimeoutSignal() });
+        return response.text();
+      }
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], providers: [Catalogue] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await moduleRef.init();
+
+    const started = Date.now();
+    await expect(moduleRef.get(Catalogue).load()).rejects.toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await until(() => downstream.requests.some((request) => request.url === '/service' && request.closedByClient));
+    expect(downstream.requests.find((request) => request.url === '/service')).toEqual({
+      url: '/service',
+      closedByClient: true,
+    });
+    await moduleRef.close();
+  });
+
+  it.each(PLATFORMS)('aborts the fetch of a controller handler through @TimeoutSignal() on %s', async (platform) => {
+    @Controller()
+    class ProxyController {
+      @Get('proxy')
+      @Timeout(100)
+      async proxy(@TimeoutSignal() signal: AbortSignal) {
+        const response = await fetch(`${baseUrl}/${platform}`, { signal });
+        return response.text();
+      }
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], controllers: [ProxyController] })
+    class AppModule {}
+    const testApp = await createTestApp(platform, AppModule);
+    expect((await testApp.send('GET', '/proxy')).status).toBe(504);
+    await until(() => downstream.requests.some((request) => request.url === `/${platform}` && request.closedByClient));
+    expect(downstream.requests.find((request) => request.url === `/${platform}`)?.closedByClient).toBe(true);
+    await testApp.close();
+  });
+});

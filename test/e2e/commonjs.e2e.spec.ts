@@ -1,0 +1,15 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('the built package', () => {
+  it('can be required from a CommonJS application', async () => {
+    expect(existsSync(`${root}/dist/lib/index.js`), 'run `npm run build` first (npm test does)').toBe(true);
+    const { stdout } = await promisify(execFile)(process.execPath, ['test/fixtures/cjs-consumer.cjs'], { cwd: root });
+    expect(JSON.parse(stdout)).toEqual({ retried: 'ok after 3 calls', timedOut: true });
+  });
+});

@@ -1,0 +1,57 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A real Nest HTTP app on the given platform, and a way to send it requests. */
+export interface TestApp {
+  app: INestApplication;
+  send(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, body?: object): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(platform: Platform, rootModule: Type): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule({ imports: [rootModule] }).compile();
+  if (platform === 'express') {
+    const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+    await app.init();
+    return {
+      app,
+      async send(method, url, body) {
+        const agent = request(app.getHttpServer() as Parameters<typeof request>[0]);
+        const pending = agent[method.toLowerCase() as 'get'](url);
+        const response = body ? await pending.send(body) : await pending;
+        return { status: response.status, body: response.body as unknown, headers: response.headers };
+      },
+      close: () => app.close(),
+    };
+  }
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    async send(method, url, body) {
+      const response = await app.inject({ method, url, payload: body });
+      const text = response.body;
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.statusCode, body: parsed, headers: response.headers as HttpAnswer['headers'] };
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,114 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  Fallback,
+  ResilienceConfigError,
+  ResilienceModule,
+  Retry,
+  Timeout,
+  type ResilienceModuleOptions,
+} from '../../lib/index.js';
+
+/** Boots an app with `provider` and the module options; resolves with the bootstrap error. */
+async function bootstrapError(provider: new (...args: never[]) => unknown, options: ResilienceModuleOptions = {}) {
+  @Module({ imports: [ResilienceModule.forRoot(options)], providers: [provider] })
+  class AppModule {}
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await moduleRef.init();
+    await moduleRef.close();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('bootstrap succeeded');
+}
+
+describe('invalid configuration stops the application at bootstrap', () => {
+  it('rejects a negative timeout, naming the option, value, policy and method', async () => {
+    @Injectable()
+    class Gateway {
+      @Timeout(-5)
+      async call(): Promise<void> {}
+    }
+    const error = await bootstrapError(Gateway);
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toBe(
+      'Invalid timeout option "duration" = -5 for policy "Gateway.call" (declared on Gateway.call): ' +
+        'must be a finite number of milliseconds greater than 0',
+    );
+  });
+
+  it('rejects maxAttempts: 0', async () => {
+    @Injectable()
+    class Gateway {
+      @Retry({ maxAttempts: 0 })
+      async call(): Promise<void> {}
+    }
+    expect(((await bootstrapError(Gateway)) as Error).message).toMatch(
+      /retry option "maxAttempts" = 0 for policy "Gateway\.call".*must be an integer >= 1/,
+    );
+  });
+
+  it('rejects a retryIf that is not a function', async () => {
+    @Injectable()
+    class Gateway {
+      @Retry({ retryIf: 'yes' as never })
+      async call(): Promise<void> {}
+    }
+    expect(((await bootstrapError(Gateway)) as Error).message).toMatch(/"retryIf" = "yes".*must be a function/);
+  });
+
+  it('rejects a fallback `when` that is not a function', async () => {
+    @Injectable()
+    class Gateway {
+      @Fallback({ value: 1, when: 42 as never })
+      async call(): Promise<void> {}
+    }
+    expect(((await bootstrapError(Gateway)) as Error).message).toMatch(/fallback option "when" = 42/);
+  });
+
+  it('rejects a decorator naming a configuration that does not exist', async () => {
+    @Injectable()
+    class Gateway {
+      @Retry('paymnets')
+      async call(): Promise<void> {}
+    }
+    const error = await bootstrapError(Gateway, { retries: { payments: {} } });
+    expect((error as Error).message).toBe(
+      `@Retry('paymnets') on Gateway.call names a retry configuration that does not exist: ` +
+        `ResilienceModule options "retries" has "payments"`,
+    );
+  });
+
+  it('rejects a fallback method that the class does not have', async () => {
+    @Injectable()
+    class Gateway {
+      @Fallback('cahced')
+      async call(): Promise<void> {}
+    }
+    expect(((await bootstrapError(Gateway)) as Error).message).toMatch(
+      /fallback option "method" = "cahced" .*Gateway\.call.*must name a method of the same class/,
+    );
+  });
+
+  it('rejects an invalid named configuration even when nothing uses it yet', async () => {
+    @Injectable()
+    class Unused {}
+    const error = await bootstrapError(Unused, { timeouts: { search: { duration: 0 } } });
+    expect((error as Error).message).toBe(
+      'Invalid timeout option "duration" = 0 for policy "search" (declared on ResilienceModule options "timeouts"): ' +
+        'must be a finite number of milliseconds greater than 0',
+    );
+  });
+
+  it('rejects an invalid module default, naming the method it reached', async () => {
+    @Injectable()
+    class Gateway {
+      @Retry()
+      async call(): Promise<void> {}
+    }
+    const error = await bootstrapError(Gateway, { defaults: { retry: { maxDelay: 10, initialDelay: 100 } } });
+    expect((error as Error).message).toMatch(/"maxDelay" = 10 for policy "Gateway\.call".*must be >= initialDelay/);
+  });
+});
