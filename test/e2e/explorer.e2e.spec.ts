@@ -3,7 +3,7 @@ import { ContextIdFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, isObservable, Observable, of, defer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ResilienceModule, Retry, Timeout, type ResilienceModuleOptions } from '../../lib/index.js';
+import { Fallback, ResilienceModule, Retry, Timeout, type ResilienceModuleOptions } from '../../lib/index.js';
 import { createTestApp } from './http-harness.js';
 
 const fastRetry = { maxAttempts: 3, initialDelay: 0 } as const;
@@ -151,6 +151,32 @@ describe('provider methods', () => {
     await Promise.allSettled([first.get(Counter).fail(), second.get(Counter).fail()]);
     expect([first.get(Counter).calls, second.get(Counter).calls]).toEqual([2, 4]);
     await Promise.all([first.close(), second.close()]);
+  });
+});
+
+describe('composition', () => {
+  it('follows the canonical order whatever order the decorators are written in', async () => {
+    @Injectable()
+    class Quotes {
+      attempts = 0;
+      // Written inside out on purpose: Fallback innermost, Timeout outermost.
+      @Timeout(50)
+      @Retry({ maxAttempts: 3, initialDelay: 0 })
+      @Fallback({ value: 'fallback' })
+      async quote(): Promise<string> {
+        this.attempts++;
+        // The first two attempts hang: the per-attempt timeout must fire inside retry, and fallback must wait
+        // for retry to give up. In the written order the first timeout would end the call with the fallback.
+        if (this.attempts < 3) await new Promise((resolve) => setTimeout(resolve, 1000));
+        return `answer from attempt ${this.attempts}`;
+      }
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], providers: [Quotes] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await moduleRef.init();
+    await expect(moduleRef.get(Quotes).quote()).resolves.toBe('answer from attempt 3');
+    await moduleRef.close();
   });
 });
 
