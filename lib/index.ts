@@ -1,4 +1,5 @@
 export * from './core/index.js';
+export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';

@@ -22,6 +22,12 @@ export class AppModule implements OnModuleInit {
 
   /** Logs what the policies do, the way an application would feed its metrics. */
   onModuleInit(): void {
-    this.events.subscribe((event) => this.logger.log(`${event.type} ${event.policy} on ${event.target.methodName}`));
+    this.events.subscribe((event) =>
+      this.logger.log(
+        event.type === 'circuit-state'
+          ? `circuit ${event.policy}: ${event.from} -> ${event.to} (${event.reason})`
+          : `${event.type} ${event.policy} on ${event.target.methodName}`,
+      ),
+    );
   }
 }

@@ -1,5 +1,18 @@
+export type {
+  CircuitBreakerOptions,
+  SlidingWindowKind,
+} from './circuit-breaker/circuit-breaker-options.js';
+export { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker/circuit-breaker-options.js';
+export type {
+  CircuitBreakerSnapshot,
+  CircuitState,
+  CircuitTransitionReason,
+  SavedCircuitState,
+} from './circuit-breaker/circuit-state.js';
+export { Circuit } from './circuit-breaker/circuit.js';
 export * from './errors/index.js';
 export type {
+  CircuitStateEvent,
   FallbackEvent,
   PolicyTarget,
   ResilienceEvent,
@@ -8,6 +21,7 @@ export type {
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
+export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback-options.js';
 export { getTimeoutSignal } from './pipeline/invocation.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry-options.js';

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  validateCircuitBreakerOptions,
+  type CircuitBreakerOptions,
+} from '../core/circuit-breaker/circuit-breaker-options.js';
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../core/retry/retry-options.js';
 import {
   DEFAULT_TIMEOUT_OPTIONS,
@@ -14,9 +19,9 @@ export interface PolicyKind<TOptions> {
   /** The decorator, e.g. `@Retry`. */
   readonly decorator: string;
   /** Key of the named configurations in the module options, e.g. `retries`. */
-  readonly configKey: 'timeouts' | 'retries';
+  readonly configKey: 'timeouts' | 'retries' | 'circuitBreakers';
   /** Key of the module-wide defaults, e.g. `retry`. */
-  readonly defaultsKey: 'timeout' | 'retry';
+  readonly defaultsKey: 'timeout' | 'retry' | 'circuitBreaker';
   /** Library defaults. */
   readonly libraryDefaults: TOptions;
   /** Throws a configuration error naming the bad option. */
@@ -41,8 +46,17 @@ export const RETRY_KIND: PolicyKind<RetryOptions> = {
   validate: validateRetryOptions,
 };
 
+export const CIRCUIT_BREAKER_KIND: PolicyKind<CircuitBreakerOptions> = {
+  label: 'circuit breaker',
+  decorator: '@CircuitBreaker',
+  configKey: 'circuitBreakers',
+  defaultsKey: 'circuitBreaker',
+  libraryDefaults: DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  validate: validateCircuitBreakerOptions,
+};
+
 /** Every configurable kind, for validating all named configurations at startup. */
-export const CONFIGURABLE_KINDS: readonly PolicyKind<object>[] = [TIMEOUT_KIND, RETRY_KIND] as PolicyKind<object>[];
+export const CONFIGURABLE_KINDS = [TIMEOUT_KIND, RETRY_KIND, CIRCUIT_BREAKER_KIND] as PolicyKind<object>[];
 
 /** The named configurations of `kind` in the module options. */
 export function namedConfigurations<TOptions>(

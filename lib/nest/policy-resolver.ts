@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
+import { CircuitBreakerPolicy } from '../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
+import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import type { PolicyTarget } from '../core/events/resilience-event.interface.js';
 import type { FallbackHandler } from '../core/fallback/fallback.policy.js';
 import { FallbackPolicy } from '../core/fallback/fallback.policy.js';
@@ -12,6 +15,7 @@ import { TimeoutPolicy } from '../core/timeout/timeout.policy.js';
 import { OptionsValidator } from '../core/validation/options-validator.js';
 import type { FallbackSpec } from '../decorators/fallback.decorator.js';
 import {
+  CIRCUIT_BREAKER_KIND,
   CONFIGURABLE_KINDS,
   moduleDefaults,
   namedConfigurations,
@@ -20,7 +24,12 @@ import {
   type PolicyKind,
 } from './policy-kinds.js';
 import type { PolicySpec } from './policy-spec.interface.js';
-import { FALLBACK_METADATA, RETRY_METADATA, TIMEOUT_METADATA } from './resilience.constants.js';
+import {
+  CIRCUIT_BREAKER_METADATA,
+  FALLBACK_METADATA,
+  RETRY_METADATA,
+  TIMEOUT_METADATA,
+} from './resilience.constants.js';
 import { RESILIENCE_MODULE_OPTIONS } from './resilience.module-definition.js';
 import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
 
@@ -41,6 +50,7 @@ export class PolicyResolver {
   constructor(
     @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions,
     private readonly events: ResilienceEvents,
+    private readonly registry: ResilienceRegistry,
   ) {
     this.validateNamedConfigurations();
   }
@@ -49,8 +59,9 @@ export class PolicyResolver {
   resolve(method: object, prototype: object, target: PolicyTarget): ResolvedPolicies | undefined {
     const timeoutSpec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
     const retrySpec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
+    const breakerSpec = readSpec<PolicySpec<CircuitBreakerOptions>>(CIRCUIT_BREAKER_METADATA, method);
     const fallbackSpec = readSpec<FallbackSpec>(FALLBACK_METADATA, method);
-    if (!timeoutSpec && !retrySpec && !fallbackSpec) return undefined;
+    if (!timeoutSpec && !retrySpec && !breakerSpec && !fallbackSpec) return undefined;
 
     const declaredAt = `${target.className}.${target.methodName}`;
     const outer: ResiliencePolicy[] = [];
@@ -59,6 +70,11 @@ export class PolicyResolver {
     let retryNonIdempotent = false;
 
     if (fallbackSpec) outer.push(this.fallbackPolicy(fallbackSpec, prototype, declaredAt));
+    if (breakerSpec) {
+      // Inside retry: an open circuit fails fast and that rejection is not retried.
+      const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, breakerSpec, declaredAt);
+      inner.push(new CircuitBreakerPolicy(this.registry.circuitFor(name, options)));
+    }
     if (timeoutSpec) {
       const { name, options } = this.resolveOptions(TIMEOUT_KIND, timeoutSpec, declaredAt);
       // The total budget sits outside retry so that it spans every attempt and backoff wait.

@@ -1,3 +1,4 @@
+import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
 import type { RetryOptions } from '../core/retry/retry-options.js';
 import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
 
@@ -7,6 +8,8 @@ export interface ResiliencePolicyDefaults {
   timeout?: Partial<TimeoutOptions>;
   /** Defaults of every `@Retry`. */
   retry?: Partial<RetryOptions>;
+  /** Defaults of every `@CircuitBreaker`. */
+  circuitBreaker?: Partial<CircuitBreakerOptions>;
 }
 
 /**
@@ -23,4 +26,6 @@ export interface ResilienceModuleOptions {
   timeouts?: Record<string, Partial<TimeoutOptions>>;
   /** Named retry configurations, used as `@Retry('name')`. */
   retries?: Record<string, Partial<RetryOptions>>;
+  /** Named circuit breakers, used as `@CircuitBreaker('name')`; every method naming one shares its state. */
+  circuitBreakers?: Record<string, Partial<CircuitBreakerOptions>>;
 }

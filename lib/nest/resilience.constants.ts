@@ -2,11 +2,10 @@
 export const TIMEOUT_METADATA = 'nest-resilience:timeout';
 /** Metadata key of `@Retry`. */
 export const RETRY_METADATA = 'nest-resilience:retry';
+/** Metadata key of `@CircuitBreaker`. */
+export const CIRCUIT_BREAKER_METADATA = 'nest-resilience:circuit-breaker';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
-
-/** Every metadata key that makes a method resilient. */
-export const POLICY_METADATA_KEYS = [TIMEOUT_METADATA, RETRY_METADATA, FALLBACK_METADATA] as const;
 
 /** Where the interceptor leaves the running invocation on the HTTP request, for `@TimeoutSignal()`. */
 export const INVOCATION_ON_REQUEST = Symbol('nest-resilience:invocation');

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
+import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import { ControllerPipelines } from './controller-pipelines.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
@@ -14,19 +15,21 @@ import {
 /**
  * Import once, in the root module: `ResilienceModule.forRoot({ ... })` or `forRootAsync({ imports, inject,
  * useFactory })`. Global by default (`isGlobal: false` to opt out). Wraps decorated provider methods at bootstrap
- * and installs a global interceptor for decorated controller handlers; inject `ResilienceEvents` to observe.
+ * and installs a global interceptor for decorated controller handlers; inject `ResilienceEvents` to observe and
+ * `ResilienceRegistry` to read and control circuit breakers.
  */
 @Module({
   imports: [DiscoveryModule],
   providers: [
     { provide: ResilienceEvents, useFactory: () => new ResilienceEvents() },
+    { provide: ResilienceRegistry, useFactory: (events: ResilienceEvents) => new ResilienceRegistry(events), inject: [ResilienceEvents] },
     PolicyResolver,
     ControllerPipelines,
     ResilienceExplorer,
     ResilienceInterceptor,
     { provide: APP_INTERCEPTOR, useExisting: ResilienceInterceptor },
   ],
-  exports: [ResilienceEvents, ControllerPipelines, ResilienceInterceptor, RESILIENCE_MODULE_OPTIONS],
+  exports: [ResilienceEvents, ResilienceRegistry, ControllerPipelines, ResilienceInterceptor, RESILIENCE_MODULE_OPTIONS],
 })
 export class ResilienceModule extends ResilienceConfigurableModule {
   /** Registers the module with `options` (all optional: `forRoot()` uses the library defaults). */

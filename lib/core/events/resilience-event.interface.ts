@@ -1,3 +1,5 @@
+import type { CircuitState, CircuitTransitionReason } from '../circuit-breaker/circuit-state.js';
+
 /** The decorated class and method a policy ran for. */
 export interface PolicyTarget {
   /** Class name of the decorated provider or controller. */
@@ -42,8 +44,18 @@ export interface FallbackEvent extends BaseEvent {
   readonly error: unknown;
 }
 
+/** A circuit breaker changed state (after a call, or because an operator asked). */
+export interface CircuitStateEvent {
+  readonly type: 'circuit-state';
+  /** Name of the breaker. */
+  readonly policy: string;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  readonly reason: CircuitTransitionReason;
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
-export type ResilienceEvent = RetryEvent | TimeoutEvent | FallbackEvent;
+export type ResilienceEvent = RetryEvent | TimeoutEvent | FallbackEvent | CircuitStateEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

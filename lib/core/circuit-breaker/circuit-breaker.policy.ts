@@ -1,0 +1,74 @@
+import { Observable } from 'rxjs';
+import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+import type { Circuit } from './circuit.js';
+
+/**
+ * Runs calls through a shared {@link Circuit}: rejects at once while it is open, and reports every outcome.
+ * A call given up by its caller (unsubscribed, or ended by a total timeout) counts as neither success nor failure.
+ */
+export class CircuitBreakerPolicy implements ResiliencePolicy {
+  readonly name: string;
+
+  constructor(private readonly breaker: Circuit) {
+    this.name = breaker.name;
+  }
+
+  wrapPromise(next: PromiseStep): PromiseStep {
+    const breaker = this.breaker;
+    return async (invocation) => {
+      const permit = breaker.acquire();
+      const started = breaker.tracksSlowCalls ? performance.now() : 0;
+      try {
+        const value = await next(invocation);
+        breaker.onSuccess(permit, breaker.tracksSlowCalls ? performance.now() - started : 0);
+        return value;
+      } catch (error) {
+        if (invocation.cancelled !== undefined) breaker.onCancel(permit);
+        else breaker.onFailure(permit, error, breaker.tracksSlowCalls ? performance.now() - started : 0);
+        throw error;
+      }
+    };
+  }
+
+  wrapObservable(next: ObservableStep): ObservableStep {
+    const breaker = this.breaker;
+    return (invocation) =>
+      new Observable<unknown>((subscriber) => {
+        const permit = breaker.acquire();
+        const started = breaker.tracksSlowCalls ? performance.now() : 0;
+        const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
+        let settled = false;
+        const subscription = next(invocation).subscribe({
+          next: (value) => {
+            // The first value proves the downstream answered; a long-lived stream is not held open as "in flight".
+            if (!settled) {
+              settled = true;
+              breaker.onSuccess(permit, elapsed());
+            }
+            subscriber.next(value);
+          },
+          error: (error: unknown) => {
+            if (!settled) {
+              settled = true;
+              breaker.onFailure(permit, error, elapsed());
+            }
+            subscriber.error(error);
+          },
+          complete: () => {
+            if (!settled) {
+              settled = true;
+              breaker.onSuccess(permit, elapsed());
+            }
+            subscriber.complete();
+          },
+        });
+        return () => {
+          if (!settled) {
+            settled = true;
+            breaker.onCancel(permit);
+          }
+          subscription.unsubscribe();
+        };
+      });
+  }
+}

@@ -1,0 +1,254 @@
+import { brokenCircuit } from '../errors/broken-circuit.error.js';
+import type { ResilienceEvents } from '../events/resilience-events.js';
+import { httpStatusOf } from '../retry/http-status.js';
+import { windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
+import type {
+  CircuitBreakerSnapshot,
+  CircuitState,
+  CircuitTransitionReason,
+  SavedCircuitState,
+} from './circuit-state.js';
+import { CountWindow, TimeWindow, type OutcomeWindow } from './outcome-window.js';
+
+/** The permit of an ordinary call (not a half-open probe). */
+export const ORDINARY_CALL = -1;
+
+/** By default only server-side trouble counts: an HTTP 4xx is the caller's mistake, not the downstream's. */
+function isServerSideFailure(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return status === undefined || status < 400 || status >= 500;
+}
+
+/**
+ * One named circuit (the state of a circuit breaker): its state machine and sliding window. Shared by every method that names it.
+ * No timers: an open breaker becomes half-open when a call (or a reader) arrives after the open duration, so an idle
+ * breaker costs nothing and keeps no process alive.
+ */
+export class Circuit {
+  /** True when calls must be timed to detect slow calls. */
+  readonly tracksSlowCalls: boolean;
+  private current: CircuitState = 'closed';
+  private readonly window: OutcomeWindow;
+  private readonly recordIf: (error: unknown) => boolean;
+  private openedAt: number | undefined;
+  private retryAt = 0;
+  private openDuration: number;
+  private consecutiveFailures = 0;
+  /** Incremented at every half-open period, so that late probes of an earlier period are not counted. */
+  private halfOpenPeriod = 0;
+  /** Probes admitted in this half-open period; a cancelled probe gives its place back, a finished one does not. */
+  private probesAdmitted = 0;
+  private probeSuccesses = 0;
+
+  constructor(
+    readonly name: string,
+    readonly options: CircuitBreakerOptions,
+    private readonly events: ResilienceEvents,
+    private readonly now: () => number = Date.now,
+  ) {
+    const size = windowSizeOf(options);
+    this.window = options.window === 'time' ? new TimeWindow(size) : new CountWindow(size);
+    this.recordIf = options.recordIf ?? isServerSideFailure;
+    this.tracksSlowCalls = options.slowCallDuration !== undefined;
+    this.openDuration = options.openDuration;
+  }
+
+  /** The state now (an open breaker whose open duration has passed reports `half_open`). */
+  get state(): CircuitState {
+    this.refresh(this.now());
+    return this.current;
+  }
+
+  /**
+   * Admits a call, or throws a `BrokenCircuitError` without calling anything. Returns the permit to hand back to
+   * {@link onSuccess}, {@link onFailure} or {@link onCancel}: {@link ORDINARY_CALL}, or the probe's half-open period.
+   */
+  acquire(): number {
+    switch (this.current) {
+      case 'closed':
+      case 'disabled':
+        return ORDINARY_CALL;
+      case 'forced_open':
+        throw brokenCircuit(this.name);
+      case 'open': {
+        const now = this.now();
+        if (now < this.retryAt) throw brokenCircuit(this.name, this.retryAt);
+        this.transition('half_open', 'open-duration-elapsed');
+        return this.acquireProbe(now);
+      }
+      default:
+        return this.acquireProbe(this.now());
+    }
+  }
+
+  /** A call admitted with `permit` succeeded after `elapsedMs` (measured only when slow calls are tracked). */
+  onSuccess(permit: number, elapsedMs: number): void {
+    const slow = this.tracksSlowCalls && elapsedMs > this.options.slowCallDuration!;
+    if (permit !== ORDINARY_CALL) {
+      if (!this.isCurrentProbe(permit)) return;
+      // A slow probe did not prove the downstream healthy.
+      if (slow) this.open('probe-failed');
+      else if (++this.probeSuccesses >= this.options.halfOpenMaxCalls) this.close('probes-succeeded');
+      return;
+    }
+    if (this.current !== 'closed') return;
+    this.consecutiveFailures = 0;
+    const now = this.now();
+    this.window.record(false, slow, now);
+    if (slow) this.evaluate(now);
+  }
+
+  /** A call admitted with `permit` failed with `error` after `elapsedMs`. */
+  onFailure(permit: number, error: unknown, elapsedMs: number): void {
+    if (this.options.ignoreIf?.(error)) {
+      this.onCancel(permit);
+      return;
+    }
+    if (!this.recordIf(error)) {
+      this.onSuccess(permit, elapsedMs);
+      return;
+    }
+    if (permit !== ORDINARY_CALL) {
+      if (!this.isCurrentProbe(permit)) return;
+      this.open('probe-failed');
+      return;
+    }
+    if (this.current !== 'closed') return;
+    this.consecutiveFailures++;
+    const now = this.now();
+    const slow = this.tracksSlowCalls && elapsedMs > this.options.slowCallDuration!;
+    this.window.record(true, slow, now);
+    this.evaluate(now);
+  }
+
+  /** A call admitted with `permit` was cancelled by its caller: it counts as neither success nor failure. */
+  onCancel(permit: number): void {
+    if (permit !== ORDINARY_CALL && this.isCurrentProbe(permit)) this.probesAdmitted--;
+  }
+
+  /** Closes the breaker, forgets the window and the grown open duration. */
+  reset(): void {
+    this.openDuration = this.options.openDuration;
+    this.close('reset');
+  }
+
+  /** Closes the breaker and forgets the window (the grown open duration is kept). */
+  forceClose(): void {
+    this.close('close');
+  }
+
+  /** Rejects every call until {@link reset} or {@link forceClose}. */
+  forceOpen(): void {
+    this.openedAt = this.now();
+    this.transition('forced_open', 'force-open');
+  }
+
+  /** Lets every call through without recording, until {@link reset} or {@link forceClose}. */
+  disable(): void {
+    this.openedAt = undefined;
+    this.transition('disabled', 'disable');
+  }
+
+  snapshot(): CircuitBreakerSnapshot {
+    const now = this.now();
+    this.refresh(now);
+    const { calls, failures, slowCalls } = this.window.counts(now);
+    const isOpen = this.current === 'open' || this.current === 'half_open' || this.current === 'forced_open';
+    return {
+      name: this.name,
+      state: this.current,
+      calls,
+      failures,
+      slowCalls,
+      failureRate: calls ? (failures / calls) * 100 : 0,
+      slowCallRate: calls ? (slowCalls / calls) * 100 : 0,
+      openedAt: isOpen ? this.openedAt : undefined,
+      retryAt: this.current === 'open' ? this.retryAt : undefined,
+      openDuration: this.openDuration,
+      critical: this.options.critical,
+    };
+  }
+
+  /** What {@link restore} needs to bring this breaker back after a restart. */
+  save(): SavedCircuitState {
+    const { state, openedAt, retryAt, openDuration } = this.snapshot();
+    return { name: this.name, state, openedAt, retryAt, openDuration };
+  }
+
+  /** Brings back a saved state (a half-open breaker comes back open, so that probes start afresh). */
+  restore(saved: SavedCircuitState): void {
+    this.openDuration = saved.openDuration;
+    this.openedAt = saved.openedAt;
+    this.window.clear();
+    this.consecutiveFailures = 0;
+    if (saved.state === 'open' || saved.state === 'half_open') {
+      this.retryAt = saved.retryAt ?? this.now();
+      this.transition('open', 'restore');
+    } else {
+      this.transition(saved.state, 'restore');
+    }
+  }
+
+  private acquireProbe(now: number): number {
+    if (this.probesAdmitted >= this.options.halfOpenMaxCalls) throw brokenCircuit(this.name, now);
+    this.probesAdmitted++;
+    return this.halfOpenPeriod;
+  }
+
+  private isCurrentProbe(permit: number): boolean {
+    return this.current === 'half_open' && permit === this.halfOpenPeriod;
+  }
+
+  private evaluate(now: number): void {
+    const { consecutiveFailures, minimumCalls, failureRateThreshold, slowCallRateThreshold } = this.options;
+    if (consecutiveFailures !== undefined) {
+      if (this.consecutiveFailures >= consecutiveFailures) this.open('consecutive-failures');
+      return;
+    }
+    const counts = this.window.counts(now);
+    if (counts.calls < minimumCalls) return;
+    if ((counts.failures / counts.calls) * 100 >= failureRateThreshold) this.open('failure-rate');
+    else if (this.tracksSlowCalls && (counts.slowCalls / counts.calls) * 100 >= slowCallRateThreshold) {
+      this.open('slow-call-rate');
+    }
+  }
+
+  private open(reason: CircuitTransitionReason): void {
+    const now = this.now();
+    if (reason === 'probe-failed') {
+      this.openDuration = Math.min(
+        this.options.maxOpenDuration,
+        this.openDuration * this.options.openDurationMultiplier,
+      );
+    }
+    this.openedAt = now;
+    this.retryAt = now + this.openDuration;
+    this.transition('open', reason);
+  }
+
+  private close(reason: CircuitTransitionReason): void {
+    if (reason === 'probes-succeeded') this.openDuration = this.options.openDuration;
+    this.window.clear();
+    this.consecutiveFailures = 0;
+    this.openedAt = undefined;
+    this.transition('closed', reason);
+  }
+
+  /** Moves an open breaker whose open duration has passed to half-open. */
+  private refresh(now: number): void {
+    if (this.current === 'open' && now >= this.retryAt) this.transition('half_open', 'open-duration-elapsed');
+  }
+
+  private transition(to: CircuitState, reason: CircuitTransitionReason): void {
+    const from = this.current;
+    this.current = to;
+    if (to === 'half_open') {
+      this.halfOpenPeriod++;
+      this.probesAdmitted = 0;
+      this.probeSuccesses = 0;
+    }
+    if (this.events.observed) {
+      this.events.emit({ type: 'circuit-state', policy: this.name, from, to, reason });
+    }
+  }
+}
