@@ -6,14 +6,20 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { lastValueFrom, Observable, of } from 'rxjs';
-import { Fallback, ResilienceModule, Retry, Timeout } from '../lib/index.js';
+import { lastValueFrom, Observable, of, throwError } from 'rxjs';
+import { CircuitBreaker, Fallback, ResilienceModule, ResilienceRegistry, Retry, Timeout } from '../lib/index.js';
 import { measure, type BenchCase } from './measure.js';
+
+const failure = new Error('down');
 
 @Injectable()
 class Target {
   async bare(): Promise<number> {
     return 1;
+  }
+  /** Baseline of a call that fails: Node's own cost of a rejected Promise and its handler. */
+  rejecting(): Promise<number> {
+    return Promise.reject(failure);
   }
   @Timeout(1000)
   async timeout(): Promise<number> {
@@ -27,6 +33,14 @@ class Target {
   async fallback(): Promise<number> {
     return 1;
   }
+  @CircuitBreaker('closed')
+  async breaker(): Promise<number> {
+    return 1;
+  }
+  @CircuitBreaker('open')
+  async openBreaker(): Promise<number> {
+    return 1;
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -36,6 +50,9 @@ class Target {
 
   bare$(): Observable<number> {
     return of(1);
+  }
+  rejecting$(): Observable<number> {
+    return throwError(() => failure);
   }
   @Timeout(1000)
   timeout$(): Observable<number> {
@@ -49,6 +66,14 @@ class Target {
   fallback$(): Observable<number> {
     return of(1);
   }
+  @CircuitBreaker('closed')
+  breaker$(): Observable<number> {
+    return of(1);
+  }
+  @CircuitBreaker('open')
+  openBreaker$(): Observable<number> {
+    return of(1);
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -57,24 +82,35 @@ class Target {
   }
 }
 
-@Module({ imports: [ResilienceModule.forRoot()], providers: [Target] })
+@Module({
+  imports: [ResilienceModule.forRoot({ circuitBreakers: { closed: {}, open: {} } })],
+  providers: [Target],
+})
 class BenchModule {}
 
 const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
 const target = app.get(Target);
+app.get(ResilienceRegistry).forceOpen('open');
+const rejected = () => 0;
 
 const promiseCases: BenchCase[] = [
   { name: 'bare', run: () => target.bare() },
+  { name: 'bare, rejecting', run: () => target.rejecting().catch(rejected) },
   { name: 'Timeout', run: () => target.timeout() },
   { name: 'Retry', run: () => target.retry() },
   { name: 'Fallback', run: () => target.fallback() },
+  { name: 'CircuitBreaker (closed)', run: () => target.breaker() },
+  { name: 'CircuitBreaker (open: rejects)', run: () => target.openBreaker().catch(rejected) },
   { name: 'Timeout+Retry+Fallback', run: () => target.combined() },
 ];
 const observableCases: BenchCase[] = [
   { name: 'bare', run: () => lastValueFrom(target.bare$()) },
+  { name: 'bare, rejecting', run: () => lastValueFrom(target.rejecting$()).catch(rejected) },
   { name: 'Timeout', run: () => lastValueFrom(target.timeout$()) },
   { name: 'Retry', run: () => lastValueFrom(target.retry$()) },
   { name: 'Fallback', run: () => lastValueFrom(target.fallback$()) },
+  { name: 'CircuitBreaker (closed)', run: () => lastValueFrom(target.breaker$()) },
+  { name: 'CircuitBreaker (open: rejects)', run: () => lastValueFrom(target.openBreaker$()).catch(rejected) },
   { name: 'Timeout+Retry+Fallback', run: () => lastValueFrom(target.combined$()) },
 ];
 
@@ -83,12 +119,13 @@ const promise = await measure(promiseCases, { iterations });
 const observable = await measure(observableCases, { iterations });
 await app.close();
 
-const bare = (results: Map<string, number>) => results.get('bare')!;
 const row = (name: string) => {
   const p = promise.get(name)!;
   const o = observable.get(name)!;
-  const overhead = (value: number, base: number) => (name === 'bare' ? '-' : `${Math.round(value - base)}`);
-  return `| ${name} | ${Math.round(p)} | ${overhead(p, bare(promise))} | ${Math.round(o)} | ${overhead(o, bare(observable))} |`;
+  // A rejection is compared with a bare call that rejects: Node's rejected-Promise bookkeeping is not ours.
+  const base = (results: Map<string, number>) => results.get(name.includes('open') ? 'bare, rejecting' : 'bare')!;
+  const overhead = (value: number, baseline: number) => (name.startsWith('bare') ? '-' : `${Math.round(value - baseline)}`);
+  return `| ${name} | ${Math.round(p)} | ${overhead(p, base(promise))} | ${Math.round(o)} | ${overhead(o, base(observable))} |`;
 };
 console.log(`nest-resilience per-call overhead, Node ${process.version}, ${iterations} sequential calls x 7 rounds (median)\n`);
 console.log('| case | Promise ns/call | Promise overhead ns | Observable ns/call | Observable overhead ns |');

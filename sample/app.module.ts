@@ -1,5 +1,8 @@
 import { Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { ResilienceEvents, ResilienceModule } from '../lib/index.js';
+import { CircuitBreakerHealthIndicator } from '../lib/health/index.js';
+import { HealthController } from './health/health.controller.js';
 import { PaymentGateway } from './payments/payment-gateway.js';
 import { PaymentsController } from './payments/payments.controller.js';
 import { PaymentsService } from './payments/payments.service.js';
@@ -10,10 +13,14 @@ import { PaymentsService } from './payments/payments.service.js';
       defaults: { retry: { jitter: 'full' } },
       timeouts: { gateway: { duration: 800, total: 3000 } },
       retries: { gateway: { maxAttempts: 3, initialDelay: 100, maxDelay: 1000 } },
+      circuitBreakers: {
+        gateway: { window: 'time', windowSize: 30, minimumCalls: 5, failureRateThreshold: 50, openDuration: 10_000 },
+      },
     }),
+    TerminusModule,
   ],
-  controllers: [PaymentsController],
-  providers: [PaymentGateway, PaymentsService],
+  controllers: [PaymentsController, HealthController],
+  providers: [PaymentGateway, PaymentsService, CircuitBreakerHealthIndicator],
 })
 export class AppModule implements OnModuleInit {
   private readonly logger = new Logger('Resilience');

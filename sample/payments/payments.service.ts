@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 // A value import (not `import type`): TypeScript then records the Observable return type that nest-resilience reads.
 import { from, Observable } from 'rxjs';
-import { Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
+import { CircuitBreaker, Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
 import { PaymentGateway } from './payment-gateway.js';
 
 /** Calls the flaky gateway through nest-resilience policies. */
@@ -9,8 +9,12 @@ import { PaymentGateway } from './payment-gateway.js';
 export class PaymentsService {
   constructor(private readonly gateway: PaymentGateway) {}
 
-  /** Named policies: their numbers live in the module options (`timeouts.gateway`, `retries.gateway`). */
+  /**
+   * Named policies: their numbers live in the module options (`timeouts.gateway`, `retries.gateway`,
+   * `circuitBreakers.gateway`). Once the gateway keeps failing, the breaker opens and calls fail fast with 503.
+   */
   @Retry('gateway')
+  @CircuitBreaker('gateway')
   @Timeout('gateway')
   async charge(amount: number): Promise<{ id: string; amount: number }> {
     // Read the signal before the first await: it aborts when this attempt times out.

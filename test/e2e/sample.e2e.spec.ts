@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ResilienceRegistry } from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
 import { PaymentGateway } from '../../sample/payments/payment-gateway.js';
 import { createTestApp, type TestApp } from './http-harness.js';
@@ -9,6 +10,8 @@ describe('the sample app', () => {
     testApp = await createTestApp('express', AppModule);
   });
   afterAll(() => testApp.close());
+  // Each case starts from a closed breaker, whatever the previous one did to the gateway.
+  beforeEach(() => testApp.app.get(ResilienceRegistry).reset('gateway'));
 
   it('charges through the gateway when it is healthy', async () => {
     await testApp.send('PUT', '/gateway', { latencyMs: 5, failureRate: 0 });
@@ -31,6 +34,24 @@ describe('the sample app', () => {
     expect(answer.status).toBe(504);
     expect(answer.body).toMatchObject({ code: 'TIMEOUT', policy: 'gateway' });
     expect(testApp.app.get(PaymentGateway).aborted).toBeGreaterThanOrEqual(3);
+  });
+
+  it('opens the gateway breaker after repeated failures and reports it on /health', async () => {
+    await testApp.send('PUT', '/gateway', { latencyMs: 1, failureRate: 1 });
+    let answer = await testApp.send('POST', '/payments', { amount: 1 });
+    for (let i = 0; i < 5 && answer.body && (answer.body as { code?: string }).code !== 'BROKEN_CIRCUIT'; i++) {
+      answer = await testApp.send('POST', '/payments', { amount: 1 });
+    }
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ code: 'BROKEN_CIRCUIT', policy: 'gateway' });
+    expect(answer.headers['retry-after']).toBeDefined();
+    const health = await testApp.send('GET', '/health');
+    expect(health.body).toMatchObject({
+      status: 'degraded',
+      details: { circuitBreakers: { breakers: { gateway: { state: 'open' } } } },
+    });
+    expect((await testApp.send('POST', '/breakers/gateway/reset')).status).toBe(204);
+    expect((await testApp.send('GET', '/health')).body).toMatchObject({ status: 'ok' });
   });
 
   it('answers a cached rate when the gateway is down', async () => {

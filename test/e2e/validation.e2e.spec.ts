@@ -2,6 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import {
+  CircuitBreaker,
   Fallback,
   ResilienceConfigError,
   ResilienceModule,
@@ -110,5 +111,25 @@ describe('invalid configuration stops the application at bootstrap', () => {
     }
     const error = await bootstrapError(Gateway, { defaults: { retry: { maxDelay: 10, initialDelay: 100 } } });
     expect((error as Error).message).toMatch(/"maxDelay" = 10 for policy "Gateway\.call".*must be >= initialDelay/);
+  });
+
+  it.each([
+    [{ failureRateThreshold: 0 }, /"failureRateThreshold" = 0 .*must be a percentage greater than 0 and at most 100/],
+    [{ slowCallRateThreshold: 150 }, /"slowCallRateThreshold" = 150 .*at most 100/],
+    [{ window: 'sliding' as never }, /"window" = "sliding" .*must be one of "count", "time"/],
+    [{ halfOpenMaxCalls: 0 }, /"halfOpenMaxCalls" = 0 .*integer >= 1/],
+    [{ openDuration: 10_000, maxOpenDuration: 5_000 }, /"maxOpenDuration" = 5000 .*must be >= openDuration \(10000\)/],
+    [{ windowSize: 2.5 }, /"windowSize" = 2.5 .*integer >= 1/],
+    [{ recordIf: true as never }, /"recordIf" = true .*must be a function/],
+  ])('rejects circuit breaker options %o', async (options, message) => {
+    @Injectable()
+    class Gateway {
+      @CircuitBreaker('payments', options)
+      async call(): Promise<void> {}
+    }
+    const error = await bootstrapError(Gateway, { circuitBreakers: { payments: {} } });
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toMatch(/^Invalid circuit breaker option .* for policy "payments" \(declared on Gateway\.call\)/);
+    expect((error as Error).message).toMatch(message);
   });
 });

@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { Circuit } from './circuit.js';
 
@@ -15,8 +16,7 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const breaker = this.breaker;
-    return async (invocation) => {
-      const permit = breaker.acquire();
+    const run = async (invocation: Invocation, permit: number) => {
       const started = breaker.tracksSlowCalls ? performance.now() : 0;
       try {
         const value = await next(invocation);
@@ -27,6 +27,16 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
         else breaker.onFailure(permit, error, breaker.tracksSlowCalls ? performance.now() - started : 0);
         throw error;
       }
+    };
+    return (invocation) => {
+      let permit: number;
+      try {
+        permit = breaker.acquire();
+      } catch (rejection) {
+        // Not an async function: a plain rejected Promise is the cheapest way to fail fast.
+        return Promise.reject(rejection);
+      }
+      return run(invocation, permit);
     };
   }
 

@@ -36,7 +36,7 @@ export class CountWindow implements OutcomeWindow {
   record(failed: boolean, slow: boolean): void {
     const size = this.outcomes.length;
     if (this.calls === size) {
-      const evicted = this.outcomes[this.next]!;
+      const evicted = this.outcomes[this.next];
       if (evicted & FAILED) this.failures--;
       if (evicted & SLOW) this.slowCalls--;
     } else {
@@ -78,14 +78,14 @@ export class TimeWindow implements OutcomeWindow {
 
   record(failed: boolean, slow: boolean, now: number): void {
     const index = this.rotate(now);
-    this.calls[index]!++;
+    this.calls[index]++;
     this.totalCalls++;
     if (failed) {
-      this.failures[index]!++;
+      this.failures[index]++;
       this.totalFailures++;
     }
     if (slow) {
-      this.slowCalls[index]!++;
+      this.slowCalls[index]++;
       this.totalSlowCalls++;
     }
   }
@@ -116,9 +116,9 @@ export class TimeWindow implements OutcomeWindow {
   }
 
   private emptyBucket(index: number): void {
-    this.totalCalls -= this.calls[index]!;
-    this.totalFailures -= this.failures[index]!;
-    this.totalSlowCalls -= this.slowCalls[index]!;
+    this.totalCalls -= this.calls[index];
+    this.totalFailures -= this.failures[index];
+    this.totalSlowCalls -= this.slowCalls[index];
     this.calls[index] = this.failures[index] = this.slowCalls[index] = 0;
   }
 }

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, ResilienceEvents, ResilienceRegistry } from '../../lib/index.js';
+
+describe('ResilienceRegistry', () => {
+  const options = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1 };
+
+  it('shares one circuit per name', () => {
+    const registry = new ResilienceRegistry(new ResilienceEvents());
+    expect(registry.circuitFor('payments', options)).toBe(registry.circuitFor('payments', options));
+    expect(registry.circuitBreakers().map((breaker) => breaker.name)).toEqual(['payments']);
+  });
+
+  it('controls breakers by name and names the known ones when asked for an unknown one', () => {
+    const registry = new ResilienceRegistry(new ResilienceEvents());
+    registry.circuitFor('payments', options);
+    registry.forceOpen('payments');
+    expect(registry.circuitBreakers()[0]).toMatchObject({ state: 'forced_open' });
+    registry.disable('payments');
+    expect(registry.circuitBreakers()[0]).toMatchObject({ state: 'disabled' });
+    registry.close('payments');
+    expect(registry.circuitBreakers()[0]).toMatchObject({ state: 'closed' });
+    expect(() => registry.reset('paymnets')).toThrow('No circuit breaker named "paymnets" (known: "payments")');
+  });
+
+  it('restores saved states into a new registry and reports names it does not know', () => {
+    const before = new ResilienceRegistry(new ResilienceEvents());
+    const circuit = before.circuitFor('payments', options);
+    circuit.onFailure(circuit.acquire(), new Error('down'), 0);
+    const saved = before.saveCircuitStates();
+
+    const after = new ResilienceRegistry(new ResilienceEvents());
+    after.circuitFor('payments', options);
+    expect(after.restoreCircuitStates([...saved, { name: 'gone', state: 'open', openDuration: 1 }])).toEqual(['gone']);
+    expect(after.circuitBreakers()[0]).toMatchObject({ state: 'open' });
+  });
+});
