@@ -1,5 +1,8 @@
 export * from './core/index.js';
+export { Bulkhead } from './decorators/bulkhead.decorator.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export { RateLimit, SkipRateLimit } from './decorators/rate-limit.decorator.js';
+export { RateLimitGuard } from './nest/rate-limit.guard.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';

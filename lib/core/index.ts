@@ -1,3 +1,6 @@
+export type { BulkheadOptions, PartitionKey } from './bulkhead/bulkhead-options.js';
+export { DEFAULT_BULKHEAD_OPTIONS } from './bulkhead/bulkhead-options.js';
+export type { BulkheadSnapshot } from './bulkhead/bulkhead.js';
 export type {
   CircuitBreakerOptions,
   SlidingWindowKind,
@@ -12,6 +15,7 @@ export type {
 export { Circuit } from './circuit-breaker/circuit.js';
 export * from './errors/index.js';
 export type {
+  BulkheadRejectedEvent,
   CircuitStateEvent,
   FallbackEvent,
   PolicyTarget,
@@ -21,6 +25,18 @@ export type {
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
+export {
+  MemoryRateLimitStore,
+  type MemoryRateLimitStoreOptions,
+} from './rate-limit/memory-rate-limit.store.js';
+export type { RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit-options.js';
+export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit-options.js';
+export type {
+  RateLimitDecision,
+  RateLimitStore,
+  TokenBucketRule,
+} from './rate-limit/rate-limit-store.interface.js';
+export { spendTokens, type BucketState } from './rate-limit/token-bucket.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback-options.js';
 export { getTimeoutSignal } from './pipeline/invocation.js';

@@ -1,4 +1,14 @@
 import {
+  DEFAULT_BULKHEAD_OPTIONS,
+  validateBulkheadOptions,
+  type BulkheadOptions,
+} from '../core/bulkhead/bulkhead-options.js';
+import {
+  DEFAULT_RATE_LIMIT_OPTIONS,
+  validateRateLimitOptions,
+  type RateLimitOptions,
+} from '../core/rate-limit/rate-limit-options.js';
+import {
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   validateCircuitBreakerOptions,
   type CircuitBreakerOptions,
@@ -19,9 +29,9 @@ export interface PolicyKind<TOptions> {
   /** The decorator, e.g. `@Retry`. */
   readonly decorator: string;
   /** Key of the named configurations in the module options, e.g. `retries`. */
-  readonly configKey: 'timeouts' | 'retries' | 'circuitBreakers';
+  readonly configKey: 'timeouts' | 'retries' | 'circuitBreakers' | 'bulkheads' | 'rateLimits';
   /** Key of the module-wide defaults, e.g. `retry`. */
-  readonly defaultsKey: 'timeout' | 'retry' | 'circuitBreaker';
+  readonly defaultsKey: 'timeout' | 'retry' | 'circuitBreaker' | 'bulkhead' | 'rateLimit';
   /** Library defaults. */
   readonly libraryDefaults: TOptions;
   /** Throws a configuration error naming the bad option. */
@@ -55,8 +65,32 @@ export const CIRCUIT_BREAKER_KIND: PolicyKind<CircuitBreakerOptions> = {
   validate: validateCircuitBreakerOptions,
 };
 
+export const BULKHEAD_KIND: PolicyKind<BulkheadOptions> = {
+  label: 'bulkhead',
+  decorator: '@Bulkhead',
+  configKey: 'bulkheads',
+  defaultsKey: 'bulkhead',
+  libraryDefaults: DEFAULT_BULKHEAD_OPTIONS,
+  validate: validateBulkheadOptions,
+};
+
+export const RATE_LIMIT_KIND: PolicyKind<RateLimitOptions> = {
+  label: 'rate limit',
+  decorator: '@RateLimit',
+  configKey: 'rateLimits',
+  defaultsKey: 'rateLimit',
+  libraryDefaults: DEFAULT_RATE_LIMIT_OPTIONS,
+  validate: validateRateLimitOptions,
+};
+
 /** Every configurable kind, for validating all named configurations at startup. */
-export const CONFIGURABLE_KINDS = [TIMEOUT_KIND, RETRY_KIND, CIRCUIT_BREAKER_KIND] as PolicyKind<object>[];
+export const CONFIGURABLE_KINDS = [
+  TIMEOUT_KIND,
+  RETRY_KIND,
+  CIRCUIT_BREAKER_KIND,
+  BULKHEAD_KIND,
+  RATE_LIMIT_KIND,
+] as PolicyKind<object>[];
 
 /** The named configurations of `kind` in the module options. */
 export function namedConfigurations<TOptions>(

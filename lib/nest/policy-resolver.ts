@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { BulkheadOptions } from '../core/bulkhead/bulkhead-options.js';
+import { BulkheadPolicy } from '../core/bulkhead/bulkhead.policy.js';
 import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
 import { CircuitBreakerPolicy } from '../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
@@ -8,6 +10,10 @@ import type { PolicyTarget } from '../core/events/resilience-event.interface.js'
 import type { FallbackHandler } from '../core/fallback/fallback.policy.js';
 import { FallbackPolicy } from '../core/fallback/fallback.policy.js';
 import type { ResiliencePolicy } from '../core/pipeline/policy.interface.js';
+import type { Invocation } from '../core/pipeline/invocation.js';
+import type { RateLimitKey, RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
+import { RateLimitPolicy } from '../core/rate-limit/rate-limit.policy.js';
+import type { RateLimiter } from '../core/rate-limit/rate-limiter.js';
 import type { RetryOptions } from '../core/retry/retry-options.js';
 import { RetryPolicy } from '../core/retry/retry.policy.js';
 import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
@@ -15,8 +21,10 @@ import { TimeoutPolicy } from '../core/timeout/timeout.policy.js';
 import { OptionsValidator } from '../core/validation/options-validator.js';
 import type { FallbackSpec } from '../decorators/fallback.decorator.js';
 import {
+  BULKHEAD_KIND,
   CIRCUIT_BREAKER_KIND,
   CONFIGURABLE_KINDS,
+  RATE_LIMIT_KIND,
   moduleDefaults,
   namedConfigurations,
   RETRY_KIND,
@@ -25,13 +33,22 @@ import {
 } from './policy-kinds.js';
 import type { PolicySpec } from './policy-spec.interface.js';
 import {
+  BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
   FALLBACK_METADATA,
+  RATE_LIMIT_METADATA,
   RETRY_METADATA,
+  SKIP_RATE_LIMIT_METADATA,
   TIMEOUT_METADATA,
 } from './resilience.constants.js';
 import { RESILIENCE_MODULE_OPTIONS } from './resilience.module-definition.js';
 import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
+
+/** The rate limit a controller handler's guard applies. */
+export interface ResolvedRateLimit {
+  readonly limiter: RateLimiter;
+  readonly key: RateLimitKey;
+}
 
 /** The policies of one decorated method, in the canonical order (outermost first). */
 export interface ResolvedPolicies {
@@ -55,39 +72,75 @@ export class PolicyResolver {
     this.validateNamedConfigurations();
   }
 
-  /** The policies for `method`, or `undefined` when it carries no policy decorator. */
-  resolve(method: object, prototype: object, target: PolicyTarget): ResolvedPolicies | undefined {
+  /**
+   * The policies for `method`, or `undefined` when it carries no policy decorator. On controllers `@RateLimit` is
+   * left out: the guard applies it before everything else.
+   */
+  resolve(method: object, prototype: object, target: PolicyTarget, on: 'provider' | 'controller'): ResolvedPolicies | undefined {
     const timeoutSpec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
     const retrySpec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
     const breakerSpec = readSpec<PolicySpec<CircuitBreakerOptions>>(CIRCUIT_BREAKER_METADATA, method);
+    const rateLimitSpec = on === 'provider' ? readSpec<PolicySpec<RateLimitOptions>>(RATE_LIMIT_METADATA, method) : undefined;
+    const bulkheadSpec = readSpec<PolicySpec<BulkheadOptions>>(BULKHEAD_METADATA, method);
     const fallbackSpec = readSpec<FallbackSpec>(FALLBACK_METADATA, method);
-    if (!timeoutSpec && !retrySpec && !breakerSpec && !fallbackSpec) return undefined;
+    if (!timeoutSpec && !retrySpec && !breakerSpec && !rateLimitSpec && !bulkheadSpec && !fallbackSpec) return undefined;
 
     const declaredAt = `${target.className}.${target.methodName}`;
+    // Canonical order: Fallback > total Timeout > Retry > CircuitBreaker > RateLimit > Timeout > Bulkhead.
     const outer: ResiliencePolicy[] = [];
     const inner: ResiliencePolicy[] = [];
     let retry: RetryPolicy | undefined;
     let retryNonIdempotent = false;
 
     if (fallbackSpec) outer.push(this.fallbackPolicy(fallbackSpec, prototype, declaredAt));
-    if (breakerSpec) {
-      // Inside retry: an open circuit fails fast and that rejection is not retried.
-      const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, breakerSpec, declaredAt);
-      inner.push(new CircuitBreakerPolicy(this.registry.circuitFor(name, options)));
-    }
+    let attemptTimeout: TimeoutPolicy | undefined;
     if (timeoutSpec) {
       const { name, options } = this.resolveOptions(TIMEOUT_KIND, timeoutSpec, declaredAt);
       // The total budget sits outside retry so that it spans every attempt and backoff wait.
       if (options.total !== undefined) outer.push(new TimeoutPolicy(name, options.total, 'total', this.events));
-      inner.push(new TimeoutPolicy(name, options.duration, 'attempt', this.events));
+      attemptTimeout = new TimeoutPolicy(name, options.duration, 'attempt', this.events);
     }
     if (retrySpec) {
       const { name, options } = this.resolveOptions(RETRY_KIND, retrySpec, declaredAt);
       retry = new RetryPolicy(name, options, this.events);
       retryNonIdempotent = options.retryNonIdempotent === true;
     }
+    if (breakerSpec) {
+      // Inside retry: an open circuit fails fast and that rejection is not retried.
+      const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, breakerSpec, declaredAt);
+      inner.push(new CircuitBreakerPolicy(this.registry.circuitFor(name, options)));
+    }
+    if (rateLimitSpec) {
+      const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, rateLimitSpec, declaredAt);
+      if (options.key === 'ip') {
+        new OptionsValidator('rate limit', name, declaredAt).fail('key', 'ip', 'applies to controller handlers only');
+      }
+      inner.push(new RateLimitPolicy(this.registry.rateLimiterFor(name, options), invocationKey(options.key)));
+    }
+    if (attemptTimeout) inner.push(attemptTimeout);
+    if (bulkheadSpec) {
+      // Innermost, inside the timeout: time spent queueing counts against the attempt's deadline.
+      const { name, options } = this.resolveOptions(BULKHEAD_KIND, bulkheadSpec, declaredAt);
+      inner.push(new BulkheadPolicy(this.registry.bulkheadFor(name, options)));
+    }
     const all = retry ? [...outer, retry, ...inner] : [...outer, ...inner];
     return { all, withoutRetry: retry && !retryNonIdempotent ? [...outer, ...inner] : undefined };
+  }
+
+  /**
+   * The rate limit of a controller handler (its own `@RateLimit`, else its class's), or `undefined` when it has
+   * none or is marked `@SkipRateLimit()`.
+   */
+  resolveRateLimit(handler: object, controller: object, target: PolicyTarget): ResolvedRateLimit | undefined {
+    if (Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, handler) || Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, controller)) {
+      return undefined;
+    }
+    const spec =
+      readSpec<PolicySpec<RateLimitOptions>>(RATE_LIMIT_METADATA, handler) ??
+      readSpec<PolicySpec<RateLimitOptions>>(RATE_LIMIT_METADATA, controller);
+    if (spec === undefined) return undefined;
+    const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, `${target.className}.${target.methodName}`);
+    return { limiter: this.registry.rateLimiterFor(name, options), key: options.key ?? 'ip' };
   }
 
   /** Merges library defaults < module defaults < inline options < named configuration, then validates. */
@@ -168,4 +221,11 @@ function readSpec<T>(key: string, method: object): T | undefined {
 function withoutUndefined<T extends object>(options: T | undefined): Partial<T> {
   if (!options) return {};
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments. */
+function invocationKey(key: RateLimitKey | undefined): (invocation: Invocation) => string {
+  if (typeof key !== 'function') return () => 'global';
+  const keyFn = key as (...args: unknown[]) => unknown;
+  return (invocation) => String(keyFn(...invocation.keyArguments()));
 }

@@ -1,4 +1,7 @@
+import type { BulkheadOptions } from '../core/bulkhead/bulkhead-options.js';
 import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
+import type { RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
+import type { RateLimitStore } from '../core/rate-limit/rate-limit-store.interface.js';
 import type { RetryOptions } from '../core/retry/retry-options.js';
 import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
 
@@ -10,6 +13,10 @@ export interface ResiliencePolicyDefaults {
   retry?: Partial<RetryOptions>;
   /** Defaults of every `@CircuitBreaker`. */
   circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Defaults of every `@Bulkhead`. */
+  bulkhead?: Partial<BulkheadOptions>;
+  /** Defaults of every `@RateLimit`. */
+  rateLimit?: Partial<RateLimitOptions>;
 }
 
 /**
@@ -28,4 +35,10 @@ export interface ResilienceModuleOptions {
   retries?: Record<string, Partial<RetryOptions>>;
   /** Named circuit breakers, used as `@CircuitBreaker('name')`; every method naming one shares its state. */
   circuitBreakers?: Record<string, Partial<CircuitBreakerOptions>>;
+  /** Named bulkheads, used as `@Bulkhead('name')`; every method naming one shares its slots. */
+  bulkheads?: Record<string, Partial<BulkheadOptions>>;
+  /** Named rate limits, used as `@RateLimit('name')`; every method naming one shares its buckets. */
+  rateLimits?: Record<string, Partial<RateLimitOptions>>;
+  /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */
+  store?: RateLimitStore;
 }

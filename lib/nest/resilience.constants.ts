@@ -4,6 +4,12 @@ export const TIMEOUT_METADATA = 'nest-resilience:timeout';
 export const RETRY_METADATA = 'nest-resilience:retry';
 /** Metadata key of `@CircuitBreaker`. */
 export const CIRCUIT_BREAKER_METADATA = 'nest-resilience:circuit-breaker';
+/** Metadata key of `@Bulkhead`. */
+export const BULKHEAD_METADATA = 'nest-resilience:bulkhead';
+/** Metadata key of `@RateLimit`. */
+export const RATE_LIMIT_METADATA = 'nest-resilience:rate-limit';
+/** Metadata key of `@SkipRateLimit`. */
+export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
 

@@ -5,6 +5,7 @@ import type { Invocation } from '../core/pipeline/invocation.js';
 import { composeObservable } from '../core/pipeline/compose.js';
 import { createResilientMethod } from '../core/pipeline/resilient-method.js';
 import { ControllerPipelines } from './controller-pipelines.js';
+import { ControllerRateLimits } from './controller-rate-limits.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { RESILIENT_WRAPPER } from './resilience.constants.js';
 import { resultShapeOf } from './result-shape.js';
@@ -28,6 +29,7 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
     private readonly scanner: MetadataScanner,
     private readonly resolver: PolicyResolver,
     private readonly controllerPipelines: ControllerPipelines,
+    private readonly controllerRateLimits: ControllerRateLimits,
   ) {}
 
   onModuleInit(): void {
@@ -53,7 +55,7 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
       if (typeof method !== 'function' || RESILIENT_WRAPPER in method) continue;
       const className = (instance).constructor.name;
       const target = { className, methodName: name };
-      const policies = this.resolver.resolve(method, prototype, target);
+      const policies = this.resolver.resolve(method, prototype, target, 'provider');
       if (policies === undefined) continue;
       const resilient = createResilientMethod(
         method as (...args: never[]) => unknown,
@@ -74,8 +76,11 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
     for (const name of this.scanner.getAllMethodNames(prototype)) {
       const handler = prototype[name];
       if (typeof handler !== 'function') continue;
-      const target = { className: (instance).constructor.name, methodName: name };
-      const policies = this.resolver.resolve(handler, prototype, target);
+      const controllerClass = instance.constructor;
+      const target = { className: controllerClass.name, methodName: name };
+      const rateLimit = this.resolver.resolveRateLimit(handler, controllerClass, target);
+      if (rateLimit) this.controllerRateLimits.set(handler, rateLimit);
+      const policies = this.resolver.resolve(handler, prototype, target, 'controller');
       if (policies === undefined) continue;
       const all = composeObservable(policies.all, controllerSource);
       const nonIdempotent = policies.withoutRetry ? composeObservable(policies.withoutRetry, controllerSource) : all;

@@ -1,8 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
+import { MemoryRateLimitStore } from '../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
 import { ControllerPipelines } from './controller-pipelines.js';
+import { ControllerRateLimits } from './controller-rate-limits.js';
+import { RateLimitGuard } from './rate-limit.guard.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import { ResilienceInterceptor } from './resilience.interceptor.js';
@@ -22,14 +26,30 @@ import {
   imports: [DiscoveryModule],
   providers: [
     { provide: ResilienceEvents, useFactory: () => new ResilienceEvents() },
-    { provide: ResilienceRegistry, useFactory: (events: ResilienceEvents) => new ResilienceRegistry(events), inject: [ResilienceEvents] },
+    {
+      provide: ResilienceRegistry,
+      useFactory: (events: ResilienceEvents, options: ResilienceModuleOptions) =>
+        new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore()),
+      inject: [ResilienceEvents, RESILIENCE_MODULE_OPTIONS],
+    },
     PolicyResolver,
     ControllerPipelines,
+    ControllerRateLimits,
     ResilienceExplorer,
+    RateLimitGuard,
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
     ResilienceInterceptor,
     { provide: APP_INTERCEPTOR, useExisting: ResilienceInterceptor },
   ],
-  exports: [ResilienceEvents, ResilienceRegistry, ControllerPipelines, ResilienceInterceptor, RESILIENCE_MODULE_OPTIONS],
+  exports: [
+    ResilienceEvents,
+    ResilienceRegistry,
+    ControllerPipelines,
+    ControllerRateLimits,
+    ResilienceInterceptor,
+    RateLimitGuard,
+    RESILIENCE_MODULE_OPTIONS,
+  ],
 })
 export class ResilienceModule extends ResilienceConfigurableModule {
   /** Registers the module with `options` (all optional: `forRoot()` uses the library defaults). */

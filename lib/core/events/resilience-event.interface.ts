@@ -54,8 +54,15 @@ export interface CircuitStateEvent {
   readonly reason: CircuitTransitionReason;
 }
 
+/** A bulkhead turned a call away. */
+export interface BulkheadRejectedEvent extends BaseEvent {
+  readonly type: 'bulkhead-rejected';
+  /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`. */
+  readonly reason: 'full' | 'wait';
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
-export type ResilienceEvent = RetryEvent | TimeoutEvent | FallbackEvent | CircuitStateEvent;
+export type ResilienceEvent = RetryEvent | TimeoutEvent | FallbackEvent | CircuitStateEvent | BulkheadRejectedEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

@@ -13,6 +13,10 @@ export class Invocation {
   cancelled: unknown = undefined;
   /** For controller handlers: Nest's lazy handler stream, re-subscribed for every attempt. */
   source: Observable<unknown> | undefined = undefined;
+  /** For controller handlers: Nest's ExecutionContext, given to partition-key functions. */
+  context: unknown = undefined;
+  /** Called when the current attempt is abandoned, e.g. to take a queued call out of a bulkhead queue. */
+  onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
   /** Created only when the method asks for a signal: most calls never allocate one. */
   private controller: AbortController | undefined = undefined;
   /** Clears the pending backoff timer, when one is pending. */
@@ -32,7 +36,13 @@ export class Invocation {
 
   /** Aborts the current attempt's signal, if the method asked for one. */
   abortAttempt(reason: unknown): void {
+    this.onAttemptAbort?.(reason);
     this.controller?.abort(reason);
+  }
+
+  /** The arguments a partition-key function receives: the ExecutionContext on controllers, else the call's. */
+  keyArguments(): readonly unknown[] {
+    return this.context === undefined ? this.args : [this.context];
   }
 
   /** Starts a new attempt: a fresh signal, since the previous one may already be aborted. */

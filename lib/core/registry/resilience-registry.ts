@@ -1,19 +1,39 @@
+import type { BulkheadOptions } from '../bulkhead/bulkhead-options.js';
+import { Bulkhead, type BulkheadSnapshot } from '../bulkhead/bulkhead.js';
 import type { CircuitBreakerOptions } from '../circuit-breaker/circuit-breaker-options.js';
 import type { CircuitBreakerSnapshot, SavedCircuitState } from '../circuit-breaker/circuit-state.js';
 import { Circuit } from '../circuit-breaker/circuit.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
+import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store.js';
+import type { RateLimitOptions } from '../rate-limit/rate-limit-options.js';
+import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.js';
 
 /**
- * Owns the shared, stateful policy instances of one application (circuit breakers) by name, and lets an operator
+ * Owns the shared, stateful policy instances of one application (circuit breakers, bulkheads) by name, and lets an operator
  * read and control them. Inject it (`ResilienceRegistry`) in an admin controller or a health check.
  */
 export class ResilienceRegistry {
   private readonly circuits = new Map<string, Circuit>();
+  private readonly bulkheadsByName = new Map<string, Bulkhead>();
+  private readonly rateLimiters = new Map<string, RateLimiter>();
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
     readonly events: ResilienceEvents,
+    /** Where rate-limit buckets live. */
+    readonly store: RateLimitStore = new MemoryRateLimitStore(),
   ) {}
+
+  /** The rate limit called `name`, created with `options` on first use; shared like circuits. */
+  rateLimiterFor(name: string, options: RateLimitOptions): RateLimiter {
+    let limiter = this.rateLimiters.get(name);
+    if (limiter === undefined) {
+      limiter = new RateLimiter(name, options, this.store);
+      this.rateLimiters.set(name, limiter);
+    }
+    return limiter;
+  }
 
   /**
    * The circuit called `name`, created with `options` on first use. Every method naming the same breaker shares it;
@@ -26,6 +46,21 @@ export class ResilienceRegistry {
       this.circuits.set(name, circuit);
     }
     return circuit;
+  }
+
+  /** The bulkhead called `name`, created with `options` on first use; shared like circuits. */
+  bulkheadFor(name: string, options: BulkheadOptions): Bulkhead {
+    let bulkhead = this.bulkheadsByName.get(name);
+    if (bulkhead === undefined) {
+      bulkhead = new Bulkhead(name, options, this.events);
+      this.bulkheadsByName.set(name, bulkhead);
+    }
+    return bulkhead;
+  }
+
+  /** Every bulkhead with its active and queued calls. */
+  bulkheads(): BulkheadSnapshot[] {
+    return [...this.bulkheadsByName.values()].map((bulkhead) => bulkhead.snapshot());
   }
 
   /** The circuit called `name`; throws when there is none. */

@@ -1,0 +1,75 @@
+import { BulkheadRejectedError } from '../errors/bulkhead-rejected.error.js';
+import type { ResilienceEvents } from '../events/resilience-events.js';
+import type { Invocation } from '../pipeline/invocation.js';
+import type { BulkheadOptions } from './bulkhead-options.js';
+import { Compartment } from './compartment.js';
+
+/** A bulkhead's figures, as the registry reports them. */
+export interface BulkheadSnapshot {
+  readonly name: string;
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+  /** Calls running now, over all partitions. */
+  readonly active: number;
+  /** Calls waiting now, over all partitions. */
+  readonly queued: number;
+  /** Partitions currently in use (idle partitions are dropped). */
+  readonly partitions: number;
+}
+
+const SINGLE = '';
+
+/**
+ * One named bulkhead, shared by every method naming it: its compartments, created per partition key on demand and
+ * dropped as soon as they are idle, so the number kept is bounded by the calls in flight.
+ */
+export class Bulkhead {
+  private readonly compartments = new Map<string, Compartment>();
+
+  constructor(
+    readonly name: string,
+    readonly options: BulkheadOptions,
+    private readonly events: ResilienceEvents,
+  ) {}
+
+  /** The partition key of a call. */
+  keyOf(invocation: Invocation): string {
+    const { key } = this.options;
+    return key === undefined ? SINGLE : String((key as (...args: unknown[]) => unknown)(...invocation.keyArguments()));
+  }
+
+  compartment(key: string): Compartment {
+    let compartment = this.compartments.get(key);
+    if (compartment === undefined) {
+      compartment = new Compartment();
+      this.compartments.set(key, compartment);
+    }
+    return compartment;
+  }
+
+  /** Forgets an idle partition. */
+  dropIfIdle(key: string, compartment: Compartment): void {
+    if (compartment.idle && key !== SINGLE) this.compartments.delete(key);
+  }
+
+  /** Builds the rejection and reports it. */
+  reject(reason: 'full' | 'wait', invocation: Invocation): BulkheadRejectedError {
+    if (this.events.observed) {
+      this.events.emit({ type: 'bulkhead-rejected', policy: this.name, target: invocation.target, reason });
+    }
+    return new BulkheadRejectedError(this.name, reason);
+  }
+
+  snapshot(): BulkheadSnapshot {
+    let active = 0;
+    let queued = 0;
+    let partitions = 0;
+    for (const compartment of this.compartments.values()) {
+      active += compartment.active;
+      queued += compartment.queued;
+      if (!compartment.idle) partitions++;
+    }
+    const { maxConcurrent, maxQueue } = this.options;
+    return { name: this.name, maxConcurrent, maxQueue, active, queued, partitions };
+  }
+}

@@ -1,0 +1,38 @@
+/** The bucket a limit uses: its capacity and how fast it refills. */
+export interface TokenBucketRule {
+  /** Maximum tokens (the burst). */
+  readonly capacity: number;
+  /** Tokens added per millisecond (limit / interval). */
+  readonly refillPerMs: number;
+}
+
+/** What a store answers for one attempt to spend tokens. */
+export interface RateLimitDecision {
+  /** True when the call may go ahead (possibly after `waitMs`). */
+  readonly allowed: boolean;
+  /** Whole tokens left after this call. */
+  readonly remaining: number;
+  /** Milliseconds the allowed call must wait for its reserved tokens (0 when they were there). */
+  readonly waitMs: number;
+  /** For a refused call: milliseconds until enough tokens are available. */
+  readonly retryAfterMs: number;
+  /** Milliseconds until the bucket is full again. */
+  readonly resetMs: number;
+}
+
+/**
+ * Where buckets live. The in-memory store answers synchronously; a shared store (Redis) answers with a Promise.
+ * Implementations must apply the token-bucket rule atomically per key.
+ */
+export interface RateLimitStore {
+  /**
+   * Spends `cost` tokens of the bucket `key`. When they are not there, the call may still be allowed if the wait
+   * for them is at most `maxWaitMs`: the tokens are reserved (the bucket goes below zero) and `waitMs` says how long.
+   */
+  consume(
+    key: string,
+    rule: TokenBucketRule,
+    cost: number,
+    maxWaitMs: number,
+  ): RateLimitDecision | Promise<RateLimitDecision>;
+}
