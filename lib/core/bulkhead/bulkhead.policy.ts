@@ -76,16 +76,21 @@ export class BulkheadPolicy implements ResiliencePolicy {
           compartment.release();
           bulkhead.dropIfIdle(key, compartment);
         };
+        // The source is torn down before its slot is handed on, so the next call never overlaps the end of this one.
+        const finishRunning = () => {
+          running?.unsubscribe();
+          free();
+        };
         const start = () => {
           holdsSlot = true;
           running = next(invocation).subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
-              free();
+              finishRunning();
               subscriber.error(error);
             },
             complete: () => {
-              free();
+              finishRunning();
               subscriber.complete();
             },
           });
@@ -120,8 +125,7 @@ export class BulkheadPolicy implements ResiliencePolicy {
         }
         return () => {
           if (waiter !== undefined) stopWaiting();
-          free();
-          running?.unsubscribe();
+          finishRunning();
         };
       });
   }

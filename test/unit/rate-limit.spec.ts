@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  DEFAULT_RATE_LIMIT_OPTIONS,
+  MemoryRateLimitStore,
+  RateLimitExceededError,
+  type RateLimitOptions,
+} from '../../lib/index.js';
+import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
+import { RateLimiter } from '../../lib/core/rate-limit/rate-limiter.js';
+import { clientAddressKey } from '../../lib/nest/client-address.js';
+import { resilient } from './policy-harness.js';
+
+const rule = (limit: number, interval: number, burst = limit) => ({ capacity: burst, refillPerMs: limit / interval });
+
+describe('MemoryRateLimitStore (token bucket)', () => {
+  it('allows a burst, then refills at the sustained rate', () => {
+    let now = 0;
+    const store = new MemoryRateLimitStore({}, () => now);
+    const bucket = rule(10, 1000, 3); // 10 per second, burst 3
+    expect([1, 2, 3, 4].map(() => store.consume('k', bucket, 1, 0).allowed)).toEqual([true, true, true, false]);
+    const refused = store.consume('k', bucket, 1, 0);
+    expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 100 });
+    now = 100; // one token back
+    expect(store.consume('k', bucket, 1, 0)).toMatchObject({ allowed: true, remaining: 0 });
+    now = 10_000; // long quiet: back to the burst, never above
+    expect(store.consume('k', bucket, 1, 0)).toMatchObject({ allowed: true, remaining: 2, resetMs: 100 });
+  });
+
+  it('spends `cost` tokens per call and keeps keys apart', () => {
+    const store = new MemoryRateLimitStore({}, () => 0);
+    const bucket = rule(10, 1000);
+    expect(store.consume('a', bucket, 4, 0)).toMatchObject({ allowed: true, remaining: 6 });
+    expect(store.consume('a', bucket, 7, 0)).toMatchObject({ allowed: false, remaining: 6, retryAfterMs: 100 });
+    expect(store.consume('b', bucket, 10, 0)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it('reserves tokens for a caller that may wait, and makes later callers wait longer', () => {
+    const store = new MemoryRateLimitStore({}, () => 0);
+    const bucket = rule(1, 100, 1); // one token per 100 ms
+    expect(store.consume('k', bucket, 1, 1000)).toMatchObject({ allowed: true, waitMs: 0 });
+    expect(store.consume('k', bucket, 1, 1000)).toMatchObject({ allowed: true, waitMs: 100 });
+    expect(store.consume('k', bucket, 1, 1000)).toMatchObject({ allowed: true, waitMs: 200 });
+    expect(store.consume('k', bucket, 1, 250)).toMatchObject({ allowed: false, retryAfterMs: 300 });
+  });
+
+  it('admits at most burst + rate x elapsed over any interval', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 10, max: 5000 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 200 }), cost: fc.integer({ min: 1, max: 3 }) }), { maxLength: 300 }),
+        (limit, interval, burst, calls) => {
+          let now = 0;
+          const store = new MemoryRateLimitStore({}, () => now);
+          const bucket = rule(limit, interval, Math.max(burst, 3));
+          const admitted: { at: number; cost: number }[] = [];
+          for (const { gap, cost } of calls) {
+            now += gap;
+            if (store.consume('k', bucket, cost, 0).allowed) admitted.push({ at: now, cost });
+          }
+          // Every window [from, to] of admitted calls spends no more than the burst plus what refilled meanwhile.
+          for (let i = 0; i < admitted.length; i++) {
+            let spent = 0;
+            for (let j = i; j < admitted.length; j++) {
+              spent += admitted[j]!.cost;
+              const elapsed = admitted[j]!.at - admitted[i]!.at;
+              expect(spent).toBeLessThanOrEqual(bucket.capacity + bucket.refillPerMs * elapsed + 1e-9);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds at most maxKeys buckets, evicting the least recently used', () => {
+    const store = new MemoryRateLimitStore({ maxKeys: 3 }, () => 0);
+    const bucket = rule(1, 60_000);
+    for (const key of ['a', 'b', 'c']) store.consume(key, bucket, 1, 0);
+    store.consume('a', bucket, 1, 0); // a is now the most recent: b is the oldest
+    store.consume('d', bucket, 1, 0);
+    expect(store.size).toBe(3);
+    expect(store.consume('a', bucket, 1, 0).allowed).toBe(false); // a kept its (empty) bucket
+    expect(store.consume('b', bucket, 1, 0).allowed).toBe(true); // b was evicted: a fresh bucket
+  });
+
+  it('drops idle buckets once they are full again, without timers', () => {
+    let now = 0;
+    const store = new MemoryRateLimitStore({}, () => now);
+    const bucket = rule(10, 1000);
+    for (let i = 0; i < 100; i++) store.consume(`client-${i}`, bucket, 1, 0);
+    expect(store.size).toBe(100);
+    now = 1000; // every bucket has refilled
+    for (let i = 0; i < 200; i++) store.consume('busy', bucket, 0.01, 0);
+    expect(store.size).toBe(1);
+  });
+
+  it('rejects an invalid maxKeys', () => {
+    expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow('"maxKeys" = 0 must be an integer >= 1');
+  });
+});
+
+describe('RateLimitPolicy on providers', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+
+  const limiter = (options: Partial<RateLimitOptions>) =>
+    new RateLimiter('quota', { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options }, new MemoryRateLimitStore());
+
+  it('fails at once with RateLimitExceededError carrying the wait', async () => {
+    const method = vi.fn(async () => 'sent');
+    const { call } = resilient(method, () => [new RateLimitPolicy(limiter({ limit: 2, interval: 1000 }), () => 'global')]);
+    await call();
+    await call();
+    const error = await call().catch((rejection: unknown) => rejection);
+    expect(error).toBeInstanceOf(RateLimitExceededError);
+    expect(error).toMatchObject({ policy: 'quota', retryAfterMs: 500 });
+    expect(method).toHaveBeenCalledTimes(2);
+  });
+
+  it('waits up to maxWait for a token', async () => {
+    const method = vi.fn(async () => Date.now());
+    const { call } = resilient(method, () => [
+      new RateLimitPolicy(limiter({ limit: 1, interval: 100, maxWait: 250 }), () => 'global'),
+    ]);
+    await expect(call()).resolves.toBe(0);
+    const second = call();
+    const third = call();
+    const fourth = call().catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(300);
+    await expect(second).resolves.toBe(100);
+    await expect(third).resolves.toBe(200);
+    expect(await fourth).toBeInstanceOf(RateLimitExceededError);
+  });
+
+  it('keys buckets by the key function', async () => {
+    const { call } = resilient(
+      async (tenant: string) => tenant,
+      () => [new RateLimitPolicy(limiter({ limit: 1, interval: 1000 }), (invocation) => String(invocation.args[0]))],
+    );
+    await expect(call('a')).resolves.toBe('a');
+    await expect(call('b')).resolves.toBe('b');
+    await expect(call('a')).rejects.toBeInstanceOf(RateLimitExceededError);
+  });
+});
+
+describe('clientAddressKey', () => {
+  it('groups IPv6 addresses by /64 and unwraps IPv4-mapped ones', () => {
+    expect(clientAddressKey('2001:db8:abcd:12:1::7')).toBe('2001:db8:abcd:12::/64');
+    expect(clientAddressKey('2001:0db8:abcd:0012:ffff::1')).toBe('2001:db8:abcd:12::/64');
+    expect(clientAddressKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientAddressKey('::ffff:10.0.0.7')).toBe('10.0.0.7');
+    expect(clientAddressKey('10.0.0.7')).toBe('10.0.0.7');
+    expect(clientAddressKey(undefined)).toBe('unknown');
+  });
+});
