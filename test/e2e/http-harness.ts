@@ -7,6 +7,8 @@ import request from 'supertest';
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
 
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
 export interface HttpAnswer {
   status: number;
   body: unknown;
@@ -16,7 +18,9 @@ export interface HttpAnswer {
 /** A real Nest HTTP app on the given platform, and a way to send it requests. */
 export interface TestApp {
   app: INestApplication;
-  send(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, body?: object): Promise<HttpAnswer>;
+  send(method: Method, url: string, body?: object): Promise<HttpAnswer>;
+  /** Sends with extra headers and, on Fastify, a client address. */
+  sendWith(method: Method, url: string, headers: Record<string, string>, remoteAddress?: string): Promise<HttpAnswer>;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,11 @@ export async function createTestApp(platform: Platform, rootModule: Type): Promi
         const response = body ? await pending.send(body) : await pending;
         return { status: response.status, body: response.body as unknown, headers: response.headers };
       },
+      async sendWith(method, url, headers) {
+        const agent = request(app.getHttpServer() as Parameters<typeof request>[0]);
+        const response = await agent[method.toLowerCase() as 'get'](url).set(headers);
+        return { status: response.status, body: response.body as unknown, headers: response.headers };
+      },
       close: () => app.close(),
     };
   }
@@ -41,8 +50,11 @@ export async function createTestApp(platform: Platform, rootModule: Type): Promi
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
-    async send(method, url, body) {
-      const response = await app.inject({ method, url, payload: body });
+    send(method, url, body) {
+      return this.sendWith(method, url, {}, undefined, body);
+    },
+    async sendWith(method: Method, url: string, headers: Record<string, string>, remoteAddress?: string, body?: object) {
+      const response = await app.inject({ method, url, payload: body, headers, remoteAddress });
       const text = response.body;
       let parsed: unknown = text;
       try {

@@ -156,3 +156,12 @@ describe('clientAddressKey', () => {
     expect(clientAddressKey(undefined)).toBe('unknown');
   });
 });
+
+describe('MemoryRateLimitStore under a flood of distinct keys', () => {
+  it('keeps one million distinct client keys within maxKeys', () => {
+    const store = new MemoryRateLimitStore({ maxKeys: 10_000 }, () => 0);
+    const bucket = rule(10, 1000);
+    for (let i = 0; i < 1_000_000; i++) store.consume(`203.0.${i >> 8}.${i & 255}`, bucket, 1, 0);
+    expect(store.size).toBe(10_000);
+  });
+});
