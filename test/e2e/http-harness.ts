@@ -48,12 +48,7 @@ export async function createTestApp(platform: Platform, rootModule: Type): Promi
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  return {
-    app,
-    send(method, url, body) {
-      return this.sendWith(method, url, {}, undefined, body);
-    },
-    async sendWith(method: Method, url: string, headers: Record<string, string>, remoteAddress?: string, body?: object) {
+  const inject = async (method: Method, url: string, headers: Record<string, string>, remoteAddress?: string, body?: object) => {
       const response = await app.inject({ method, url, payload: body, headers, remoteAddress });
       const text = response.body;
       let parsed: unknown = text;
@@ -63,7 +58,11 @@ export async function createTestApp(platform: Platform, rootModule: Type): Promi
         // not JSON: keep the text
       }
       return { status: response.statusCode, body: parsed, headers: response.headers as HttpAnswer['headers'] };
-    },
+  };
+  return {
+    app,
+    send: (method, url, body) => inject(method, url, {}, undefined, body),
+    sendWith: (method, url, headers, remoteAddress) => inject(method, url, headers, remoteAddress),
     close: () => app.close(),
   };
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Bulkhead, RateLimit, ResilienceModule, ResilienceRegistry, SkipRateLimit } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
-let release: (() => void)[] = [];
+const release: (() => void)[] = [];
 
 @Injectable()
 class ReportService {

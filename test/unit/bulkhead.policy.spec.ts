@@ -13,8 +13,8 @@ import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 
-function bulkhead(options: Partial<BulkheadOptions>) {
-  return new Bulkhead('pool', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, new ResilienceEvents());
+function bulkhead(options: Partial<BulkheadOptions>, events = new ResilienceEvents()) {
+  return new Bulkhead('pool', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, events);
 }
 
 /** A method whose calls stay pending until released one by one. */
@@ -41,11 +41,15 @@ describe('BulkheadPolicy', () => {
   afterEach(() => vi.useRealTimers());
 
   it('runs maxConcurrent calls, queues maxQueue, rejects the rest at once', async () => {
-    const pool = bulkhead({ maxConcurrent: 2, maxQueue: 1 });
+    const bus = new ResilienceEvents();
+    const rejections: unknown[] = [];
+    bus.subscribe((event) => rejections.push(event));
+    const pool = bulkhead({ maxConcurrent: 2, maxQueue: 1 }, bus);
     const { method, releaseOne } = gated();
-    const { call, events } = resilient(method, () => [new BulkheadPolicy(pool)]);
+    const { call } = resilient(method, () => [new BulkheadPolicy(pool)]);
     const calls = [call(), call(), call()];
     await expect(call()).rejects.toMatchObject({ code: 'BULKHEAD_REJECTED', reason: 'full', policy: 'pool' });
+    expect(rejections).toEqual([expect.objectContaining({ type: 'bulkhead-rejected', policy: 'pool', reason: 'full' })]);
     expect(method).toHaveBeenCalledTimes(2);
     expect(pool.snapshot()).toMatchObject({ active: 2, queued: 1 });
     releaseOne();
@@ -123,16 +127,16 @@ describe('BulkheadPolicy', () => {
     const first = firstValueFrom(call());
     const second = firstValueFrom(call());
     expect(subscribers).toHaveLength(1);
-    subscribers[0]!.next('one');
-    subscribers[0]!.complete();
+    subscribers[0].next('one');
+    subscribers[0].complete();
     await expect(first).resolves.toBe('one');
     expect(subscribers).toHaveLength(2);
-    subscribers[1]!.next('two');
+    subscribers[1].next('two');
     await expect(second).resolves.toBe('two');
   });
 
   it('keeps separate compartments per partition key and drops idle ones', async () => {
-    const pool = bulkhead({ maxConcurrent: 1, key: ((tenant: string) => tenant) as never });
+    const pool = bulkhead({ maxConcurrent: 1, key: ((tenant: string) => tenant) });
     const { method, releaseOne } = gated();
     const { call } = resilient(method as (tenant: string) => Promise<string>, () => [new BulkheadPolicy(pool)]);
     const a = call('a');

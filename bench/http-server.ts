@@ -1,0 +1,147 @@
+/**
+ * One Nest 12 HTTP app for the HTTP benchmark, started in its own process by `bench/http.ts`:
+ *   node dist/bench/http-server.js <express|fastify> <variant> <port>
+ * Variants: bare, ratelimit (ours), throttler (@nestjs/throttler), resilience (all our decorators), cockatiel (the
+ * same policies via cockatiel in a hand-written interceptor). Limits are high enough that nothing is refused: the
+ * figures compare the cost of the checks, not of the refusals.
+ */
+import 'reflect-metadata';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  UseInterceptors,
+  type CallHandler,
+  type DynamicModule,
+  type ExecutionContext,
+  type NestInterceptor,
+  type Type,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import {
+  bulkhead,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  fallback,
+  handleAll,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import { Bulkhead, CircuitBreaker, Fallback, RateLimit, ResilienceModule, Retry, Timeout } from '../lib/index.js';
+
+const [platform = 'express', variant = 'bare', port = '3100'] = process.argv.slice(2);
+const HIGH = { limit: 1e9, interval: 1000 };
+
+@Controller()
+class BareController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+@Controller()
+class RateLimitController {
+  @Get('hello')
+  @RateLimit(HIGH)
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+@Controller()
+class ThrottlerController {
+  @Get('hello')
+  @Throttle({ default: { limit: 1e9, ttl: 1000 } })
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+@Controller()
+class ResilienceController {
+  @Get('hello')
+  @Fallback({ value: { hello: 'fallback' } })
+  @Retry()
+  @CircuitBreaker()
+  @RateLimit(HIGH)
+  @Timeout(5000)
+  @Bulkhead({ maxConcurrent: 1000 })
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+const cockatielPolicy = wrap(
+  fallback(handleAll, () => ({ hello: 'fallback' })),
+  retry(handleAll, { maxAttempts: 2 }),
+  circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+  timeout(5000, TimeoutStrategy.Aggressive),
+  bulkhead(1000),
+);
+
+/** What a team would write to use cockatiel in Nest: an interceptor running the handler through the policy. */
+@Injectable()
+class CockatielInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return from(cockatielPolicy.execute(() => lastValueFrom(next.handle())));
+  }
+}
+
+@Controller()
+@UseInterceptors(CockatielInterceptor)
+class CockatielController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+/** Nest's own cost of one interceptor that does nothing. */
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+@Controller()
+@UseInterceptors(NoopInterceptor)
+class NoopInterceptorController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+const variants: Record<string, { controller: Type; imports: DynamicModule[]; guards?: Type[] }> = {
+  bare: { controller: BareController, imports: [] },
+  'noop-interceptor': { controller: NoopInterceptorController, imports: [] },
+  'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
+  ratelimit: { controller: RateLimitController, imports: [ResilienceModule.forRoot()] },
+  throttler: { controller: ThrottlerController, imports: [ThrottlerModule.forRoot([{ limit: 1e9, ttl: 1000 }])], guards: [ThrottlerGuard] },
+  resilience: { controller: ResilienceController, imports: [ResilienceModule.forRoot()] },
+  cockatiel: { controller: CockatielController, imports: [] },
+};
+
+const chosen = variants[variant];
+if (!chosen) throw new Error(`unknown variant ${variant}`);
+
+@Module({
+  imports: chosen.imports,
+  controllers: [chosen.controller],
+  providers: (chosen.guards ?? []).map((guard) => ({ provide: APP_GUARD, useClass: guard })),
+})
+class BenchHttpModule {}
+
+const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+const app = await NestFactory.create(BenchHttpModule, adapter, { logger: false });
+await app.listen(Number(port), '127.0.0.1');
+console.log('ready');
