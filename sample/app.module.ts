@@ -1,6 +1,6 @@
 import { Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ResilienceEvents, ResilienceModule } from '../lib/index.js';
+import { ResilienceEvents, type ResilienceEvent, ResilienceModule } from '../lib/index.js';
 import { CircuitBreakerHealthIndicator } from '../lib/health/index.js';
 import { HealthController } from './health/health.controller.js';
 import { PaymentGateway } from './payments/payment-gateway.js';
@@ -29,12 +29,21 @@ export class AppModule implements OnModuleInit {
 
   /** Logs what the policies do, the way an application would feed its metrics. */
   onModuleInit(): void {
-    this.events.subscribe((event) =>
-      this.logger.log(
-        event.type === 'circuit-state'
-          ? `circuit ${event.policy}: ${event.from} -> ${event.to} (${event.reason})`
-          : `${event.type} ${event.policy} on ${event.target.methodName}`,
-      ),
-    );
+    this.events.subscribe((event) => this.logger.log(describe(event)));
+  }
+}
+
+function describe(event: ResilienceEvent): string {
+  switch (event.type) {
+    case 'circuit-state':
+      return `circuit ${event.policy}: ${event.from} -> ${event.to} (${event.reason})`;
+    case 'rate-limit-store-error':
+      return `rate-limit store unavailable for ${event.key}: decided "${event.decision}"`;
+    case 'rate-limit-store-recovered':
+      return `rate-limit store back after ${event.downtimeMs} ms`;
+    case 'coordination-error':
+      return `breaker coordination (${event.operation}) failed for ${event.policy}`;
+    default:
+      return `${event.type} ${event.policy} on ${event.target.methodName}`;
   }
 }

@@ -43,6 +43,7 @@ import {
 } from './resilience.constants.js';
 import { RESILIENCE_MODULE_OPTIONS } from './resilience.module-definition.js';
 import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
+import { withoutUndefined } from '../core/validation/without-undefined.js';
 
 /** The rate limit a controller handler's guard applies. */
 export interface ResolvedRateLimit {
@@ -108,6 +109,13 @@ export class PolicyResolver {
     if (breakerSpec) {
       // Inside retry: an open circuit fails fast and that rejection is not retried.
       const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, breakerSpec, declaredAt);
+      if (options.coordination === 'redis' && this.registry.store.coordinator === undefined) {
+        new OptionsValidator('circuit breaker', name, declaredAt).fail(
+          'coordination',
+          'redis',
+          'needs a store that coordinates replicas: store: new RedisStore(...) in the ResilienceModule options',
+        );
+      }
       inner.push(new CircuitBreakerPolicy(this.registry.circuitFor(name, options)));
     }
     if (rateLimitSpec) {
@@ -215,12 +223,6 @@ export class PolicyResolver {
 
 function readSpec<T>(key: string, method: object): T | undefined {
   return Reflect.getMetadata(key, method) as T | undefined;
-}
-
-/** Drops `undefined` fields so that `{ maxAttempts: undefined }` does not erase a default. */
-function withoutUndefined<T extends object>(options: T | undefined): Partial<T> {
-  if (!options) return {};
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments. */

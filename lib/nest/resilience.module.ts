@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../core/rate-limit/memory-rate-limit.store.js';
@@ -51,7 +51,16 @@ import {
     RESILIENCE_MODULE_OPTIONS,
   ],
 })
-export class ResilienceModule extends ResilienceConfigurableModule {
+export class ResilienceModule extends ResilienceConfigurableModule implements OnApplicationShutdown {
+  constructor(private readonly registry: ResilienceRegistry) {
+    super();
+  }
+
+  /** Closes the connections the rate-limit store opened itself (a Redis client given by the user stays open). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.registry.store.close?.();
+  }
+
   /** Registers the module with `options` (all optional: `forRoot()` uses the library defaults). */
   static override forRoot(options: typeof RESILIENCE_OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);

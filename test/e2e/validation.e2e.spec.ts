@@ -121,6 +121,8 @@ describe('invalid configuration stops the application at bootstrap', () => {
     [{ openDuration: 10_000, maxOpenDuration: 5_000 }, /"maxOpenDuration" = 5000 .*must be >= openDuration \(10000\)/],
     [{ windowSize: 2.5 }, /"windowSize" = 2.5 .*integer >= 1/],
     [{ recordIf: true as never }, /"recordIf" = true .*must be a function/],
+    [{ coordination: 'zookeeper' as never }, /"coordination" = "zookeeper" .*must be one of "local", "redis"/],
+    [{ coordination: 'redis' as const }, /"coordination" = "redis" .*needs a store that coordinates replicas: store: new RedisStore/],
   ])('rejects circuit breaker options %o', async (options, message) => {
     @Injectable()
     class Gateway {

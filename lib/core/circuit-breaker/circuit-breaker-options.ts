@@ -38,6 +38,12 @@ export interface CircuitBreakerOptions {
   ignoreIf?: (error: unknown) => boolean;
   /** Report this breaker as `down` (not merely `degraded`) in health checks while it is open. Default `false`. */
   critical: boolean;
+  /**
+   * `redis`: share openings with the other replicas through the Redis store, and let only one replica at a time
+   * probe while half-open. Decisions stay local; the hot path makes no network call while closed. Needs
+   * `store: new RedisStore(...)` in the module options. Default `'local'`.
+   */
+  coordination: 'local' | 'redis';
 }
 
 /** Library defaults of `@CircuitBreaker`. */
@@ -51,6 +57,7 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: CircuitBreakerOptions = {
   maxOpenDuration: 300_000,
   halfOpenMaxCalls: 1,
   critical: false,
+  coordination: 'local',
 };
 
 /** The window size when none is given: 100 calls or 60 seconds. */
@@ -79,6 +86,7 @@ export function validateCircuitBreakerOptions(options: CircuitBreakerOptions, va
   validator.optionalFunction('recordIf', options.recordIf);
   validator.optionalFunction('ignoreIf', options.ignoreIf);
   if (typeof options.critical !== 'boolean') validator.fail('critical', options.critical, 'must be a boolean');
+  validator.oneOf('coordination', options.coordination, ['local', 'redis']);
 }
 
 function percent(validator: OptionsValidator, option: string, value: unknown): void {

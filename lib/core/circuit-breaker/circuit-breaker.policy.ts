@@ -1,11 +1,13 @@
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
+import { brokenCircuit } from '../errors/broken-circuit.error.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
-import type { Circuit } from './circuit.js';
+import { ORDINARY_CALL, type Circuit } from './circuit.js';
 
 /**
  * Runs calls through a shared {@link Circuit}: rejects at once while it is open, and reports every outcome.
  * A call given up by its caller (unsubscribed, or ended by a total timeout) counts as neither success nor failure.
+ * With coordination on, a half-open probe first takes the cross-replica lease; a replica without it fails fast.
  */
 export class CircuitBreakerPolicy implements ResiliencePolicy {
   readonly name: string;
@@ -28,6 +30,17 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
         throw error;
       }
     };
+    const probeWithLease = async (invocation: Invocation, permit: number) => {
+      if (!(await breaker.acquireProbeLease())) {
+        breaker.onCancel(permit);
+        throw brokenCircuit(breaker.name, Date.now());
+      }
+      try {
+        return await run(invocation, permit);
+      } finally {
+        breaker.releaseProbeLease();
+      }
+    };
     return (invocation) => {
       let permit: number;
       try {
@@ -36,6 +49,7 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
         // Not an async function: a plain rejected Promise is the cheapest way to fail fast.
         return Promise.reject(rejection);
       }
+      if (permit !== ORDINARY_CALL && breaker.coordinated) return probeWithLease(invocation, permit);
       return run(invocation, permit);
     };
   }
@@ -45,40 +59,73 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
     return (invocation) =>
       new Observable<unknown>((subscriber) => {
         const permit = breaker.acquire();
-        const started = breaker.tracksSlowCalls ? performance.now() : 0;
-        const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
-        let settled = false;
-        const subscription = next(invocation).subscribe({
-          next: (value) => {
-            // The first value proves the downstream answered; a long-lived stream is not held open as "in flight".
-            if (!settled) {
-              settled = true;
-              breaker.onSuccess(permit, elapsed());
+        if (permit === ORDINARY_CALL || !breaker.coordinated) return observe(breaker, next, invocation, permit, subscriber);
+        let teardown: TeardownLogic;
+        let unsubscribed = false;
+        breaker.acquireProbeLease().then(
+          (granted) => {
+            if (unsubscribed) {
+              breaker.onCancel(permit);
+              if (granted) breaker.releaseProbeLease();
+            } else if (!granted) {
+              breaker.onCancel(permit);
+              subscriber.error(brokenCircuit(breaker.name, Date.now()));
+            } else {
+              subscriber.add(() => breaker.releaseProbeLease());
+              teardown = observe(breaker, next, invocation, permit, subscriber);
             }
-            subscriber.next(value);
           },
-          error: (error: unknown) => {
-            if (!settled) {
-              settled = true;
-              breaker.onFailure(permit, error, elapsed());
-            }
-            subscriber.error(error);
-          },
-          complete: () => {
-            if (!settled) {
-              settled = true;
-              breaker.onSuccess(permit, elapsed());
-            }
-            subscriber.complete();
-          },
-        });
+          // acquireProbeLease never rejects (coordinator errors resolve to a local decision); kept for safety.
+          (error: unknown) => subscriber.error(error),
+        );
         return () => {
-          if (!settled) {
-            settled = true;
-            breaker.onCancel(permit);
-          }
-          subscription.unsubscribe();
+          unsubscribed = true;
+          if (typeof teardown === 'function') teardown();
         };
       });
   }
+}
+
+/** Subscribes to the next step with `permit`, reporting the first value, error or completion to the breaker. */
+function observe(
+  breaker: Circuit,
+  next: ObservableStep,
+  invocation: Invocation,
+  permit: number,
+  subscriber: Subscriber<unknown>,
+): () => void {
+  const started = breaker.tracksSlowCalls ? performance.now() : 0;
+  const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
+  let settled = false;
+  const subscription = next(invocation).subscribe({
+    next: (value) => {
+      // The first value proves the downstream answered; a long-lived stream is not held open as "in flight".
+      if (!settled) {
+        settled = true;
+        breaker.onSuccess(permit, elapsed());
+      }
+      subscriber.next(value);
+    },
+    error: (error: unknown) => {
+      if (!settled) {
+        settled = true;
+        breaker.onFailure(permit, error, elapsed());
+      }
+      subscriber.error(error);
+    },
+    complete: () => {
+      if (!settled) {
+        settled = true;
+        breaker.onSuccess(permit, elapsed());
+      }
+      subscriber.complete();
+    },
+  });
+  return () => {
+    if (!settled) {
+      settled = true;
+      breaker.onCancel(permit);
+    }
+    subscription.unsubscribe();
+  };
 }

@@ -17,7 +17,9 @@ export type CircuitTransitionReason =
   | 'close'
   | 'force-open'
   | 'disable'
-  | 'restore';
+  | 'restore'
+  /** Another replica opened this breaker (`coordination: 'redis'`). */
+  | 'peer-opened';
 
 /** A breaker's state and figures, as the registry and the health indicator report them. */
 export interface CircuitBreakerSnapshot {

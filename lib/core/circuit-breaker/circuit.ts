@@ -8,6 +8,7 @@ import type {
   CircuitTransitionReason,
   SavedCircuitState,
 } from './circuit-state.js';
+import type { CircuitCoordinator, CoordinatedCircuit } from './circuit-coordinator.js';
 import { CountWindow, TimeWindow, type OutcomeWindow } from './outcome-window.js';
 
 /** The permit of an ordinary call (not a half-open probe). */
@@ -24,9 +25,11 @@ function isServerSideFailure(error: unknown): boolean {
  * No timers: an open breaker becomes half-open when a call (or a reader) arrives after the open duration, so an idle
  * breaker costs nothing and keeps no process alive.
  */
-export class Circuit {
+export class Circuit implements CoordinatedCircuit {
   /** True when calls must be timed to detect slow calls. */
   readonly tracksSlowCalls: boolean;
+  /** Shares openings and the half-open probe with other replicas, when coordination is on. */
+  private coordinator: CircuitCoordinator | undefined;
   private current: CircuitState = 'closed';
   private readonly window: OutcomeWindow;
   private readonly recordIf: (error: unknown) => boolean;
@@ -51,6 +54,44 @@ export class Circuit {
     this.recordIf = options.recordIf ?? isServerSideFailure;
     this.tracksSlowCalls = options.slowCallDuration !== undefined;
     this.openDuration = options.openDuration;
+  }
+
+  /** Joins the other replicas through `coordinator` (see `coordination: 'redis'`). */
+  coordinate(coordinator: CircuitCoordinator): void {
+    this.coordinator = coordinator;
+    coordinator.join(this);
+  }
+
+  /** True when a half-open probe must first take the cross-replica probe lease. */
+  get coordinated(): boolean {
+    return this.coordinator !== undefined;
+  }
+
+  /** Takes the cross-replica probe lease (held at most one open duration, in case this replica dies probing). */
+  acquireProbeLease(): Promise<boolean> {
+    return this.coordinator ? this.coordinator.acquireProbeLease(this.name, this.openDuration) : Promise.resolve(true);
+  }
+
+  /** Gives the probe lease back. */
+  releaseProbeLease(): void {
+    this.coordinator?.releaseProbeLease(this.name);
+  }
+
+  /**
+   * A peer replica opened this breaker: open here too, until the same moment. An operator's forced state wins, and an
+   * opening that ends sooner than ours changes nothing.
+   */
+  openedByPeer(retryAt: number): void {
+    const now = this.now();
+    this.refresh(now);
+    if (retryAt <= now || this.current === 'forced_open' || this.current === 'disabled') return;
+    if (this.current === 'open') {
+      this.retryAt = Math.max(this.retryAt, retryAt);
+      return;
+    }
+    this.openedAt = now;
+    this.retryAt = retryAt;
+    this.transition('open', 'peer-opened');
   }
 
   /** The state now (an open breaker whose open duration has passed reports `half_open`). */
@@ -224,6 +265,7 @@ export class Circuit {
     this.openedAt = now;
     this.retryAt = now + this.openDuration;
     this.transition('open', reason);
+    this.coordinator?.publishOpen(this.name, this.retryAt);
   }
 
   private close(reason: CircuitTransitionReason): void {

@@ -61,8 +61,48 @@ export interface BulkheadRejectedEvent extends BaseEvent {
   readonly reason: 'full' | 'wait';
 }
 
+/**
+ * A shared rate-limit store (Redis) could not answer, so the decision was made without it, as its `onStoreError`
+ * option says: `allow` (fail open), `deny` (fail closed) or `local` (an in-process bucket).
+ */
+export interface RateLimitStoreErrorEvent {
+  readonly type: 'rate-limit-store-error';
+  /** The bucket key (the limit's name, a colon, then the caller's key). */
+  readonly key: string;
+  /** How the call was decided instead. */
+  readonly decision: 'allow' | 'deny' | 'local';
+  readonly error: unknown;
+}
+
+/** The shared rate-limit store answers again after errors; decisions are shared again from now on. */
+export interface RateLimitStoreRecoveredEvent {
+  readonly type: 'rate-limit-store-recovered';
+  /** Milliseconds since the first error of the outage. */
+  readonly downtimeMs: number;
+}
+
+/**
+ * Circuit-breaker coordination between replicas failed (publishing an opening, or taking the probe lease); the
+ * breaker carried on with its local decision.
+ */
+export interface CoordinationErrorEvent {
+  readonly type: 'coordination-error';
+  /** Name of the breaker. */
+  readonly policy: string;
+  readonly operation: 'publish' | 'probe-lease';
+  readonly error: unknown;
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
-export type ResilienceEvent = RetryEvent | TimeoutEvent | FallbackEvent | CircuitStateEvent | BulkheadRejectedEvent;
+export type ResilienceEvent =
+  | RetryEvent
+  | TimeoutEvent
+  | FallbackEvent
+  | CircuitStateEvent
+  | BulkheadRejectedEvent
+  | RateLimitStoreErrorEvent
+  | RateLimitStoreRecoveredEvent
+  | CoordinationErrorEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

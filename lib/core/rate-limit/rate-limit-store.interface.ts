@@ -1,3 +1,6 @@
+import type { CircuitCoordinator } from '../circuit-breaker/circuit-coordinator.js';
+import type { ResilienceEvents } from '../events/resilience-events.js';
+
 /** The bucket a limit uses: its capacity and how fast it refills. */
 export interface TokenBucketRule {
   /** Maximum tokens (the burst). */
@@ -35,4 +38,13 @@ export interface RateLimitStore {
     cost: number,
     maxWaitMs: number,
   ): RateLimitDecision | Promise<RateLimitDecision>;
+
+  /** Called once by the module with the application's event stream, for stores that report degraded decisions. */
+  attach?(events: ResilienceEvents): void;
+
+  /** Called when the application shuts down: release connections the store opened itself. */
+  close?(): Promise<void>;
+
+  /** Coordinates circuit breakers between replicas (`coordination: 'redis'`), for stores that can. */
+  readonly coordinator?: CircuitCoordinator;
 }

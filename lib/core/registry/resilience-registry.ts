@@ -23,7 +23,9 @@ export class ResilienceRegistry {
     readonly events: ResilienceEvents,
     /** Where rate-limit buckets live. */
     readonly store: RateLimitStore = new MemoryRateLimitStore(),
-  ) {}
+  ) {
+    store.attach?.(events);
+  }
 
   /** The rate limit called `name`, created with `options` on first use; shared like circuits. */
   rateLimiterFor(name: string, options: RateLimitOptions): RateLimiter {
@@ -43,6 +45,7 @@ export class ResilienceRegistry {
     let circuit = this.circuits.get(name);
     if (circuit === undefined) {
       circuit = new Circuit(name, options, this.events);
+      if (options.coordination === 'redis' && this.store.coordinator) circuit.coordinate(this.store.coordinator);
       this.circuits.set(name, circuit);
     }
     return circuit;

@@ -1,0 +1,52 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+
+/** How a rate limit decides while Redis cannot answer. */
+export type StoreErrorMode = 'allow' | 'deny' | 'local';
+
+/** Options of {@link RedisStore}. Give `client` or `url`, not both. */
+export interface RedisStoreOptions {
+  /** An ioredis client (`Redis` or `Cluster`) owned by the application: the store never closes it. */
+  client?: Redis | Cluster;
+  /**
+   * A Redis URL (`redis://host:6379/0`): the store creates its own client, with no offline queue, the command
+   * timeout below and auto-pipelining, and closes it at application shutdown.
+   */
+  url?: string;
+  /** Extra ioredis options for the client created from `url`. */
+  redisOptions?: RedisOptions;
+  /** Prefix of every key the store writes. Default `'nest-resilience:'`. */
+  prefix?: string;
+  /** Milliseconds to wait for Redis before deciding without it. Default `200`. */
+  commandTimeout?: number;
+  /**
+   * What a rate limit does while Redis cannot answer: `allow` (fail open), `deny` (fail closed, 429), or `local`
+   * (an in-process bucket of `limit / replicas`). Every such decision emits a `rate-limit-store-error` event.
+   * Default `'local'`.
+   */
+  onStoreError?: StoreErrorMode;
+  /** Replicas sharing the limit: the `local` fallback admits `1 / replicas` of it in each. Default `1`. */
+  replicas?: number;
+  /**
+   * After a Redis error, milliseconds during which calls are decided without asking Redis; then one call tries it
+   * again. Keeps a down or slow Redis from costing every request a timeout. Default `1000`.
+   */
+  retryInterval?: number;
+}
+
+/** The options with defaults applied. */
+export interface ResolvedRedisStoreOptions {
+  readonly prefix: string;
+  readonly commandTimeout: number;
+  readonly onStoreError: StoreErrorMode;
+  readonly replicas: number;
+  readonly retryInterval: number;
+}
+
+/** Library defaults of {@link RedisStoreOptions}. */
+export const DEFAULT_REDIS_STORE_OPTIONS: ResolvedRedisStoreOptions = {
+  prefix: 'nest-resilience:',
+  commandTimeout: 200,
+  onStoreError: 'local',
+  replicas: 1,
+  retryInterval: 1000,
+};

@@ -1,0 +1,27 @@
+import type { Cluster, Redis } from 'ioredis';
+import { RELEASE_LEASE_SCRIPT, TOKEN_BUCKET_SCRIPT } from './token-bucket.script.js';
+
+/** An ioredis client with the store's scripts defined on it. */
+export type ScriptedClient = (Redis | Cluster) & {
+  nestResilienceTokenBucket(
+    key: string,
+    capacity: number,
+    refillPerMs: number,
+    cost: number,
+    maxWaitMs: number,
+  ): Promise<[number, string, string, string, string]>;
+  nestResilienceReleaseLease(key: string, holder: string): Promise<number>;
+};
+
+/**
+ * Defines the scripts once per client. ioredis sends each by SHA (EVALSHA) and loads it by EVAL only when a
+ * connection does not know it yet, so a check stays one round trip after a Redis restart too.
+ */
+export function defineScripts(client: Redis | Cluster): ScriptedClient {
+  const scripted = client as ScriptedClient;
+  if (typeof scripted.nestResilienceTokenBucket !== 'function') {
+    client.defineCommand('nestResilienceTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_SCRIPT });
+    client.defineCommand('nestResilienceReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_SCRIPT });
+  }
+  return scripted;
+}

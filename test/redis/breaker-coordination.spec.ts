@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  ResilienceEvents,
+  ResilienceRegistry,
+  type CircuitBreakerOptions,
+  type ResilienceEvent,
+} from '../../lib/index.js';
+import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
+import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
+import { RedisStore } from '../../lib/redis/index.js';
+import { RedisServer } from './redis-server.js';
+
+const OPEN_DURATION = 300;
+const options: CircuitBreakerOptions = {
+  ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  consecutiveFailures: 1,
+  openDuration: OPEN_DURATION,
+  coordination: 'redis',
+};
+
+/** One replica: its own Redis connection, registry and breaker "payments", and a downstream the test controls. */
+function replica(url: string) {
+  const store = new RedisStore({ url, prefix: `coordination-${prefix}:`, commandTimeout: 100 });
+  const events = new ResilienceEvents();
+  const seen: ResilienceEvent[] = [];
+  events.subscribe((event) => seen.push(event));
+  const registry = new ResilienceRegistry(events, store);
+  const circuit = registry.circuitFor('payments', options);
+  let outcome: () => Promise<string> = () => Promise.resolve('paid');
+  const downstream = vi.fn(() => outcome());
+  const charge = createResilientMethod(
+    downstream,
+    { className: 'Payments', methodName: 'charge' },
+    [new CircuitBreakerPolicy(circuit)],
+    'promise',
+  ) as () => Promise<string>;
+  return {
+    store,
+    circuit,
+    seen,
+    downstream,
+    charge,
+    answerWith(next: () => Promise<string>) {
+      outcome = next;
+    },
+  };
+}
+
+let prefix = 0;
+
+async function waitFor(condition: () => boolean, withinMs: number): Promise<number> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`);
+    await sleep(5);
+  }
+  return performance.now() - started;
+}
+
+describe('circuit breakers coordinated through Redis', () => {
+  let server: RedisServer;
+  let replicas: ReturnType<typeof replica>[] = [];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterEach(async () => {
+    for (const each of replicas) await each.store.close();
+    replicas = [];
+    prefix++;
+  });
+  afterAll(() => server.stop());
+
+  async function twoReplicas() {
+    replicas = [replica(server.url), replica(server.url)];
+    for (const each of replicas) await each.charge(); // connected and subscribed
+    await sleep(50);
+    return replicas;
+  }
+
+  it('a breaker opened on replica A opens on replica B within a bounded time, and B then fails fast', async () => {
+    const [a, b] = await twoReplicas();
+    a.answerWith(() => Promise.reject(new Error('gateway down')));
+    await expect(a.charge()).rejects.toThrow('gateway down');
+    expect(a.circuit.state).toBe('open');
+    const delay = await waitFor(() => b.circuit.state === 'open', 500);
+    expect(delay).toBeLessThan(500);
+    expect(b.seen).toContainEqual(expect.objectContaining({ type: 'circuit-state', to: 'open', reason: 'peer-opened' }));
+    b.downstream.mockClear();
+    await expect(b.charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT' });
+    expect(b.downstream).not.toHaveBeenCalled();
+  });
+
+  it('a replica that starts while the breaker is open elsewhere starts open', async () => {
+    const [a] = await twoReplicas();
+    a.answerWith(() => Promise.reject(new Error('gateway down')));
+    await expect(a.charge()).rejects.toThrow();
+    const late = replica(server.url);
+    replicas.push(late);
+    await waitFor(() => late.circuit.state === 'open', 500);
+  });
+
+  it('in half-open, only one replica at a time sends the probe', async () => {
+    const [a, b] = await twoReplicas();
+    a.answerWith(() => Promise.reject(new Error('gateway down')));
+    await expect(a.charge()).rejects.toThrow();
+    await waitFor(() => b.circuit.state === 'open', 500);
+    await sleep(OPEN_DURATION + 20);
+
+    let finishProbe!: () => void;
+    const slowProbe = () => new Promise<string>((resolve) => (finishProbe = () => resolve('paid')));
+    a.answerWith(slowProbe);
+    b.answerWith(slowProbe);
+    a.downstream.mockClear();
+    b.downstream.mockClear();
+    const results = await Promise.allSettled([a.charge(), b.charge()].map((call) => Promise.race([call, sleep(200, 'pending')])));
+    // One replica's probe is running (still pending), the other was turned away at once.
+    expect(a.downstream.mock.calls.length + b.downstream.mock.calls.length).toBe(1);
+    const rejected = results.filter((result) => result.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0].reason).toMatchObject({ code: 'BROKEN_CIRCUIT' });
+    const prober = a.downstream.mock.calls.length === 1 ? a : b;
+    const other = prober === a ? b : a;
+    finishProbe();
+    await waitFor(() => prober.circuit.state === 'closed', 500);
+    // The lease was given back: the other replica may now probe, and closes too.
+    other.answerWith(() => Promise.resolve('paid'));
+    await expect(other.charge()).resolves.toBe('paid');
+    expect(other.circuit.state).toBe('closed');
+  });
+
+  it('a Redis outage neither opens nor closes a breaker: each replica decides alone and reports the error', async () => {
+    const [a, b] = await twoReplicas();
+    await server.stop();
+    try {
+      for (let i = 0; i < 5; i++) await expect(a.charge()).resolves.toBe('paid');
+      expect(a.circuit.state).toBe('closed');
+      a.answerWith(() => Promise.reject(new Error('gateway down')));
+      await expect(a.charge()).rejects.toThrow('gateway down');
+      expect(a.circuit.state).toBe('open'); // opened by its own failure, as a lone replica would
+      await waitFor(() => a.seen.some((event) => event.type === 'coordination-error'), 500);
+      expect(b.circuit.state).toBe('closed');
+      await sleep(OPEN_DURATION + 20);
+      a.answerWith(() => Promise.resolve('paid'));
+      await expect(a.charge()).resolves.toBe('paid'); // no lease to be had: probes as a lone replica
+      expect(a.circuit.state).toBe('closed');
+    } finally {
+      await server.restart();
+    }
+  });
+});

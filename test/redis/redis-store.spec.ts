@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ResilienceConfigError } from '../../lib/index.js';
+import { RedisStore } from '../../lib/redis/index.js';
+import { RedisServer } from './redis-server.js';
+
+/** `limit` tokens per `interval` ms, burst `limit`: the rule the memory store would use. */
+const rule = (limit: number, interval: number) => ({ capacity: limit, refillPerMs: limit / interval });
+
+describe('RedisStore against a real redis-server', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  let store: RedisStore;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await store?.close();
+    admin.disconnect();
+    await server.stop();
+  });
+  beforeEach(async () => {
+    await store?.close();
+    await admin.flushall();
+    store = new RedisStore({ url: server.url, prefix: 'test:' });
+    await admin.ping();
+  });
+
+  it('spends a burst, then refuses with the wait for the next token, then refills at the sustained rate', async () => {
+    const bucket = rule(5, 1000);
+    const decisions = [];
+    for (let i = 0; i < 6; i++) decisions.push(await store.consume('api:a', bucket, 1, 0));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false]);
+    expect(decisions.map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0, 0]);
+    const refused = decisions[5];
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(200); // one token every 200 ms
+    await sleep(refused.retryAfterMs + 20);
+    expect((await store.consume('api:a', bucket, 1, 0)).allowed).toBe(true);
+  });
+
+  it('keeps keys apart, spends `cost` tokens and reserves tokens for a caller allowed to wait', async () => {
+    const bucket = rule(10, 10_000); // one token per second
+    expect(await store.consume('api:a', bucket, 8, 0)).toMatchObject({ allowed: true, remaining: 2 });
+    expect(await store.consume('api:b', bucket, 1, 0)).toMatchObject({ allowed: true, remaining: 9 });
+    expect(await store.consume('api:a', bucket, 3, 0)).toMatchObject({ allowed: false });
+    const waiting = await store.consume('api:a', bucket, 3, 5_000);
+    expect(waiting.allowed).toBe(true);
+    expect(waiting.waitMs).toBeGreaterThan(900);
+    expect(waiting.waitMs).toBeLessThanOrEqual(1_000);
+  });
+
+  it('writes prefixed keys that expire when the bucket would be full, and deletes a full bucket', async () => {
+    await store.consume('api:a', rule(10, 10_000), 1, 0); // one token per second: full again in 1 s
+    expect(await admin.keys('*')).toEqual(['test:api:a']);
+    const ttl = await admin.pttl('test:api:a');
+    expect(ttl).toBeGreaterThan(1_000);
+    expect(ttl).toBeLessThanOrEqual(2_000); // refill time + 1 s of slack
+    await store.consume('api:b', rule(10, 10_000), 0, 0); // costs nothing: the bucket stays full
+    expect(await admin.exists('test:api:b')).toBe(0);
+  });
+
+  it('makes one round trip per check: the script is loaded once and then called by its SHA', async () => {
+    const bucket = rule(100, 1000);
+    await store.consume('api:a', bucket, 1, 0);
+    const before = await commandCalls(admin);
+    for (let i = 0; i < 20; i++) await store.consume('api:a', bucket, 1, 0);
+    const after = await commandCalls(admin);
+    expect(after.evalsha - before.evalsha).toBe(20);
+    expect(after.eval - before.eval).toBe(0);
+  });
+
+  it('rejects invalid options naming the option', () => {
+    expect(() => new RedisStore({})).toThrow(ResilienceConfigError);
+    expect(() => new RedisStore({ url: server.url, commandTimeout: 0 })).toThrow(/"commandTimeout"/);
+    expect(() => new RedisStore({ url: server.url, onStoreError: 'maybe' as never })).toThrow(/"onStoreError"/);
+    expect(() => new RedisStore({ url: server.url, replicas: 0 })).toThrow(/"replicas"/);
+  });
+});
+
+/** Calls of EVAL and EVALSHA the server has run so far. */
+async function commandCalls(admin: Redis): Promise<{ eval: number; evalsha: number }> {
+  const stats = await admin.info('commandstats');
+  const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+  return { eval: calls('eval'), evalsha: calls('evalsha') };
+}
