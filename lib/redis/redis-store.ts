@@ -83,7 +83,7 @@ export class RedisStore implements RateLimitStore {
   }
 
   private async ask(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
-    let reply: [number, string, string, string, string];
+    let reply: [allowed: number, tokens: string];
     try {
       reply = await sendWhenReady(
         this.client,
@@ -102,14 +102,7 @@ export class RedisStore implements RateLimitStore {
       this.downSince = undefined;
       this.events?.emit({ type: 'rate-limit-store-recovered', downtimeMs });
     }
-    const [allowed, tokens, waitMs, retryAfterMs, resetMs] = reply;
-    return {
-      allowed: allowed === 1,
-      remaining: Math.max(0, Math.floor(Number(tokens))),
-      waitMs: Number(waitMs),
-      retryAfterMs: Number(retryAfterMs),
-      resetMs: Number(resetMs),
-    };
+    return decisionOf(reply[0] === 1, Number(reply[1]), rule, cost);
   }
 
   /** The decision `onStoreError` asks for while Redis cannot answer (`error` is undefined while waiting to retry). */
@@ -135,6 +128,21 @@ export class RedisStore implements RateLimitStore {
     const retryAfterMs = Math.max(1, this.retryAt - Date.now());
     return { allowed: false, remaining: 0, waitMs: 0, retryAfterMs, resetMs: retryAfterMs };
   }
+}
+
+/**
+ * The decision the script's answer means, by the rule of `spendTokens`: `tokens` is what is left after an allowed
+ * call (below zero when it reserved tokens to wait for), or what was available for a refused one.
+ */
+function decisionOf(allowed: boolean, tokens: number, rule: TokenBucketRule, cost: number): RateLimitDecision {
+  const { capacity, refillPerMs } = rule;
+  return {
+    allowed,
+    remaining: Math.max(0, Math.floor(tokens)),
+    waitMs: allowed && tokens < 0 ? -tokens / refillPerMs : 0,
+    retryAfterMs: allowed ? 0 : (cost - tokens) / refillPerMs,
+    resetMs: (capacity - tokens) / refillPerMs,
+  };
 }
 
 function validate(options: RedisStoreOptions): ResolvedRedisStoreOptions {

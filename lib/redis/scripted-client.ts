@@ -9,7 +9,7 @@ export type ScriptedClient = (Redis | Cluster) & {
     refillPerMs: number,
     cost: number,
     maxWaitMs: number,
-  ): Promise<[number, string, string, string, string]>;
+  ): Promise<[allowed: number, tokens: string]>;
   nestResilienceReleaseLease(key: string, holder: string): Promise<number>;
 };
 

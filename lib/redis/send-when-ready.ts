@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { RedisStoreTimeoutError, withTimeout } from './with-timeout.js';
 
 /** Per client: settles at its next `ready` event (one listener however many callers wait). */
@@ -19,13 +19,20 @@ function ready(client: Redis | Cluster): Promise<void> {
   return pending;
 }
 
+/** True when the client rejects its own commands within `timeoutMs` (ioredis `commandTimeout`): no second timer. */
+function timesOutItself(client: Redis | Cluster, timeoutMs: number): boolean {
+  const options = client instanceof Cluster ? client.options.redisOptions : client.options;
+  const own = options?.commandTimeout;
+  return typeof own === 'number' && own <= timeoutMs;
+}
+
 /**
  * Sends a command and settles within `timeoutMs` whatever Redis does. Commands fail at once while disconnected (the
  * clients the store makes have no offline queue), so a command issued while the client connects (at startup, or
  * reconnecting) first waits for the connection, within the same deadline.
  */
 export function sendWhenReady<T>(client: Redis | Cluster, send: () => Promise<T>, timeoutMs: number): Promise<T> {
-  if (client.status === 'ready') return withTimeout(send(), timeoutMs);
+  if (client.status === 'ready') return timesOutItself(client, timeoutMs) ? send() : withTimeout(send(), timeoutMs);
   const deadline = performance.now() + timeoutMs;
   return withTimeout(
     ready(client).then(() => {

@@ -10,7 +10,7 @@ import {
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
 import { RedisStore } from '../../lib/redis/index.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
 
 const OPEN_DURATION = 300;
 const options: CircuitBreakerOptions = {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimit, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createTestApp, type TestApp } from '../e2e/http-harness.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
 
 /** One replica of an app whose endpoint allows 10 requests per minute, with its buckets in the shared Redis. */
 function replicaModule(url: string): Type {

@@ -11,7 +11,7 @@ import {
 } from '../../lib/index.js';
 import { RedisStore, type StoreErrorMode } from '../../lib/redis/index.js';
 import { createTestApp, type TestApp } from '../e2e/http-harness.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
 
 const COMMAND_TIMEOUT = 100;
 const RETRY_INTERVAL = 200;
