@@ -7,7 +7,8 @@ export { Fallback, type FallbackValueOptions } from './decorators/fallback.decor
 export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';
 export { TimeoutSignal } from './decorators/timeout-signal.decorator.js';
-export { ResilienceInterceptor } from './nest/resilience.interceptor.js';
+export { ResilienceExceptionFilter } from './nest/resilience-exception.filter.js';
+export { toHttpAnswer, type HttpAnswer } from './nest/http-error.mapper.js';
 export { ResilienceModule } from './nest/resilience.module.js';
 export { RESILIENCE_MODULE_OPTIONS } from './nest/resilience.module-definition.js';
 export type { ResilienceModuleExtras } from './nest/resilience.module-definition.js';

@@ -1,5 +1,6 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import type { RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
+import { RateLimitGuard } from '../nest/rate-limit.guard.js';
 import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from '../nest/resilience.constants.js';
 import { policySpec } from './policy-spec.factory.js';
 
@@ -18,7 +19,8 @@ export function RateLimit(
   nameOrOptions?: string | Partial<RateLimitOptions>,
   options?: Partial<RateLimitOptions>,
 ): MethodDecorator & ClassDecorator {
-  return SetMetadata(RATE_LIMIT_METADATA, policySpec(nameOrOptions, options));
+  // The guard is attached only where a limit is declared: routes without one pay nothing for it.
+  return applyDecorators(SetMetadata(RATE_LIMIT_METADATA, policySpec(nameOrOptions, options)), UseGuards(RateLimitGuard));
 }
 
 /** Exempts a controller handler (or a whole controller) from `@RateLimit` set on its class. */

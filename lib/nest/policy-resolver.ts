@@ -229,5 +229,5 @@ function readSpec<T>(key: string, method: object): T | undefined {
 function invocationKey(key: RateLimitKey | undefined): (invocation: Invocation) => string {
   if (typeof key !== 'function') return () => 'global';
   const keyFn = key as (...args: unknown[]) => unknown;
-  return (invocation) => String(keyFn(...invocation.keyArguments()));
+  return (invocation) => String(keyFn(...invocation.args));
 }

@@ -5,9 +5,12 @@ import { clientAddressKey } from './client-address.js';
 import { ControllerRateLimits } from './controller-rate-limits.js';
 import type { ResolvedRateLimit } from './policy-resolver.js';
 
+/** Marks a request whose limit was already applied (a handler and its class may both carry `@RateLimit`). */
+const LIMITED = Symbol('nest-resilience:rate-limited');
+
 /**
- * Applies `@RateLimit` to controller handlers, before interceptors, pipes and the handler (registered globally by
- * `ResilienceModule`). Every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a
+ * Applies `@RateLimit` to controller handlers, before interceptors, pipes and the handler (attached by the
+ * decorator, so only limited routes run it). Every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a
  * refused request gets 429 with `Retry-After` and a JSON body naming the limit.
  */
 @Injectable()
@@ -20,6 +23,11 @@ export class RateLimitGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rateLimit = this.rateLimits.get(context.getHandler());
     if (rateLimit === undefined) return true;
+    if (context.getType() === 'http') {
+      const request = context.switchToHttp().getRequest<Record<symbol, unknown>>();
+      if (request[LIMITED]) return true;
+      request[LIMITED] = true;
+    }
     const decision = rateLimit.limiter.consume(this.keyOf(rateLimit, context), 0);
     if (decision instanceof Promise) return decision.then((settled) => this.answer(rateLimit, settled, context));
     return this.answer(rateLimit, decision, context);

@@ -13,8 +13,8 @@ export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
 
-/** Where the interceptor leaves the running invocation on the HTTP request, for `@TimeoutSignal()`. */
-export const INVOCATION_ON_REQUEST = Symbol('nest-resilience:invocation');
+/** Metadata key (on the prototype, per method) of the parameter index of `@TimeoutSignal()`. */
+export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-parameter';
 
 /** Marks a function that nest-resilience produced, so a method is never wrapped twice. */
 export const RESILIENT_WRAPPER = Symbol('nest-resilience:wrapper');

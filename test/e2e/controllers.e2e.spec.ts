@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpException, Injectable, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpException, Injectable, Module, Post, Scope } from '@nestjs/common';
 import { defer, Observable, timer } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Fallback, ResilienceModule, Retry, Timeout, TimeoutSignal } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
-const counters = { flaky: 0, post: 0, postAllowed: 0, fallback: 0, streamSubscriptions: 0, streamTeardowns: 0 };
+const counters = { flaky: 0, post: 0, postAllowed: 0, fallback: 0, streamSubscriptions: 0, streamTeardowns: 0, scoped: 0 };
 const aborted: boolean[] = [];
 
 @Injectable()
@@ -70,7 +70,7 @@ class ResilientController {
   @Get('fallback')
   @Fallback('cached')
   @Retry({ maxAttempts: 2, initialDelay: 1 })
-  withFallback() {
+  withFallback(): Observable<never> {
     counters.fallback++;
     return defer(() => timer(1).pipe(() => {
       throw new Error('no data');
@@ -99,7 +99,27 @@ class ResilientController {
   }
 }
 
-@Module({ imports: [ResilienceModule.forRoot()], controllers: [ResilientController], providers: [SlowService] })
+/** A new instance per request: its handlers are wrapped on the prototype, and `this` is the request's instance. */
+@Controller({ path: 'scoped', scope: Scope.REQUEST })
+class RequestScopedController {
+  private readonly instanceAttempts: number[] = [];
+
+  @Get()
+  @HttpCode(202)
+  @Retry({ maxAttempts: 3, initialDelay: 1 })
+  async flaky() {
+    counters.scoped++;
+    this.instanceAttempts.push(counters.scoped);
+    if (this.instanceAttempts.length < 3) throw new HttpException('upstream down', 503);
+    return { attemptsOnThisInstance: this.instanceAttempts.length };
+  }
+}
+
+@Module({
+  imports: [ResilienceModule.forRoot()],
+  controllers: [ResilientController, RequestScopedController],
+  providers: [SlowService],
+})
 class HttpAppModule {}
 
 describe.each(PLATFORMS)('controller handlers on %s', (platform) => {
@@ -173,6 +193,15 @@ describe.each(PLATFORMS)('controller handlers on %s', (platform) => {
     const answer = await testApp.send('GET', '/service-timeout');
     expect(answer.status).toBe(504);
     expect(answer.body).toMatchObject({ code: 'TIMEOUT', policy: 'SlowService.fetch' });
+  });
+
+  it('wraps handlers of request-scoped controllers, keeping `this` and metadata such as @HttpCode', async () => {
+    const first = await testApp.send('GET', '/scoped');
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ attemptsOnThisInstance: 3 });
+    const second = await testApp.send('GET', '/scoped'); // a fresh instance: its own attempts
+    expect(second.body).toEqual({ attemptsOnThisInstance: 3 });
+    expect(counters.scoped).toBe(6);
   });
 
   it('leaves undecorated handlers alone', async () => {

@@ -1,6 +1,6 @@
 import type { OptionsValidator } from '../validation/options-validator.js';
 
-/** Picks the compartment of a call: from the method's arguments, or from the ExecutionContext on controllers. */
+/** Picks the compartment of a call from the method's arguments (a controller handler's: its resolved parameters). */
 export type PartitionKey = (...args: never[]) => string;
 
 /** Options of `@Bulkhead`. */
@@ -13,7 +13,8 @@ export interface BulkheadOptions {
   maxWait?: number;
   /**
    * Splits the bulkhead into independent compartments, e.g. per tenant or per downstream host. Called with the
-   * method's arguments on providers, with the `ExecutionContext` on controllers. Default: one compartment.
+   * method's arguments (on a controller handler, its parameters, such as `@Param('tenant')`). Default: one
+   * compartment.
    */
   key?: PartitionKey;
 }

@@ -35,7 +35,7 @@ export class Bulkhead {
   /** The partition key of a call. */
   keyOf(invocation: Invocation): string {
     const { key } = this.options;
-    return key === undefined ? SINGLE : String((key as (...args: unknown[]) => unknown)(...invocation.keyArguments()));
+    return key === undefined ? SINGLE : String((key as (...args: unknown[]) => unknown)(...invocation.args));
   }
 
   compartment(key: string): Compartment {

@@ -1,4 +1,3 @@
-import type { Observable } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
 
 /**
@@ -11,10 +10,6 @@ export class Invocation {
   attempt = 1;
   /** Set once the whole call was given up (total timeout): no further attempt or backoff may start. */
   cancelled: unknown = undefined;
-  /** For controller handlers: Nest's lazy handler stream, re-subscribed for every attempt. */
-  source: Observable<unknown> | undefined = undefined;
-  /** For controller handlers: Nest's ExecutionContext, given to partition-key functions. */
-  context: unknown = undefined;
   /** Called when the current attempt is abandoned, e.g. to take a queued call out of a bulkhead queue. */
   onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
   /** Created only when the method asks for a signal: most calls never allocate one. */
@@ -38,11 +33,6 @@ export class Invocation {
   abortAttempt(reason: unknown): void {
     this.onAttemptAbort?.(reason);
     this.controller?.abort(reason);
-  }
-
-  /** The arguments a partition-key function receives: the ExecutionContext on controllers, else the call's. */
-  keyArguments(): readonly unknown[] {
-    return this.context === undefined ? this.args : [this.context];
   }
 
   /** Starts a new attempt: a fresh signal, since the previous one may already be aborted. */
