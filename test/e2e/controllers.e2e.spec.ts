@@ -70,7 +70,7 @@ class ResilientController {
   @Get('fallback')
   @Fallback('cached')
   @Retry({ maxAttempts: 2, initialDelay: 1 })
-  withFallback(): Observable<never> {
+  withFallback(): Observable<unknown> {
     counters.fallback++;
     return defer(() => timer(1).pipe(() => {
       throw new Error('no data');
