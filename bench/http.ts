@@ -1,26 +1,37 @@
 /**
  * HTTP throughput and p99 latency of a Nest 12 endpoint on loopback, bare and guarded, on Express and Fastify.
- * Each server runs in its own fresh process; autocannon (in this process) loads it. Run: `npm run bench:http`.
- * BENCH_SECONDS (default 5) sets the duration of each run, BENCH_CONNECTIONS (default 50) the concurrency.
+ * Each variant's server runs in its own fresh process, all started before measuring; autocannon (in this process)
+ * loads one at a time, in interleaved rounds (every variant once, then again), and each figure is the median of the
+ * rounds, so a slow patch of the machine hits every variant alike. Run: `npm run bench:http`.
+ * BENCH_SECONDS (default 3) is the duration of each run, BENCH_ROUNDS (default 3) the rounds, BENCH_CONNECTIONS
+ * (default 50) the concurrency; BENCH_VARIANTS and BENCH_PLATFORMS pick rows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { writeResults } from './results.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const variants = (process.env.BENCH_VARIANTS ?? 'bare,ratelimit,throttler,resilience,cockatiel').split(',');
+const variants = (process.env.BENCH_VARIANTS ?? 'bare,resilience,cockatiel,ratelimit,throttler').split(',');
 const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
+const require = createRequire(import.meta.url);
+const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
 const labels: Record<string, string> = {
   bare: 'bare',
-  ratelimit: 'nest-resilience @RateLimit',
-  throttler: '@nestjs/throttler @Throttle',
-  resilience: 'nest-resilience, all six decorators',
-  cockatiel: 'cockatiel wrap() in an interceptor',
+  resilience: 'nest-resilience: all six decorators',
+  cockatiel: `cockatiel ${version('cockatiel')}: same policies in an interceptor`,
+  ratelimit: 'nest-resilience: @RateLimit',
+  throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
+  'module-only': 'nest-resilience imported, route undecorated',
+  'noop-interceptor': 'a do-nothing Nest interceptor',
 };
+/** The peer each of our rows is compared with. */
+const peerOf: Record<string, string> = { resilience: 'cockatiel', ratelimit: 'throttler' };
 
 function start(platform: string, variant: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -40,31 +51,50 @@ interface Row {
   non2xx: number;
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 const rows: Row[] = [];
 let port = 3200;
 for (const platform of platforms) {
+  const servers = new Map<string, { child: ChildProcess; url: string }>();
   for (const variant of variants) {
     port++;
-    const child = await start(platform, variant, port);
-    const url = `http://127.0.0.1:${port}/hello`;
-    await autocannon({ url, connections, duration: 1 }); // warm-up
-    const result = await autocannon({ url, connections, duration: seconds });
-    child.kill();
-    rows.push({ platform, variant, requests: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
+    servers.set(variant, { child: await start(platform, variant, port), url: `http://127.0.0.1:${port}/hello` });
+  }
+  for (const { url } of servers.values()) await autocannon({ url, connections, duration: 1 }); // warm-up
+  const samples = new Map<string, { requests: number; p99: number; non2xx: number }[]>(variants.map((variant) => [variant, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [variant, { url }] of servers) {
+      const result = await autocannon({ url, connections, duration: seconds });
+      samples.get(variant)!.push({ requests: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
+    }
+  }
+  for (const { child } of servers.values()) child.kill();
+  for (const [variant, runs] of samples) {
+    rows.push({
+      platform,
+      variant,
+      requests: median(runs.map((run) => run.requests)),
+      p99: median(runs.map((run) => run.p99)),
+      non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    });
   }
 }
 
+const percent = (value: number, base: number | undefined) => (base ? `${Math.round((value / base) * 100)}%` : '-');
 const lines = [
-  `HTTP on loopback, Node ${process.version}, autocannon ${connections} connections x ${seconds} s per row (after 1 s warm-up), each server in a fresh process`,
+  `HTTP on loopback, Node ${process.version}, NestJS ${version('@nestjs/core')}, autocannon ${connections} connections, median of ${rounds} interleaved ${seconds} s runs per row, each server in a fresh process`,
   '',
-  '| platform | endpoint | req/s | vs bare | p99 ms | non-2xx |',
-  '| --- | --- | ---: | ---: | ---: | ---: |',
+  '| platform | endpoint | req/s | vs bare | vs peer | p99 ms | non-2xx |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const row of rows) {
-  const bare = rows.find((candidate) => candidate.platform === row.platform && candidate.variant === 'bare');
-  const ratio = bare ? `${Math.round((row.requests / bare.requests) * 100)}%` : '-';
-  lines.push(`| ${row.platform} | ${labels[row.variant] ?? row.variant} | ${Math.round(row.requests)} | ${ratio} | ${row.p99} | ${row.non2xx} |`);
+  const find = (variant: string | undefined) =>
+    rows.find((candidate) => candidate.platform === row.platform && candidate.variant === variant)?.requests;
+  lines.push(
+    `| ${row.platform} | ${labels[row.variant] ?? row.variant} | ${Math.round(row.requests)} | ${percent(row.requests, find('bare'))} | ${percent(row.requests, find(peerOf[row.variant]))} | ${row.p99} | ${row.non2xx} |`,
+  );
 }
 const report = lines.join('\n');
 console.log(report);
-writeFileSync(new URL('../../bench/results-http.md', import.meta.url), `${report}\n`);
+writeResults('results-http.md', report);

@@ -1,133 +1,97 @@
 /**
- * Per-call overhead of nest-resilience policies on a real Nest application context: a service method returning a
- * resolved Promise (and one returning an Observable), called sequentially, bare and decorated.
- * Run with `npm run bench`. Figures are medians of interleaved rounds; "overhead" is decorated minus bare.
+ * Per-call overhead of nest-resilience's policies beside cockatiel and opossum, and how the cost grows with the
+ * number of breakers and rate-limit keys. Every case runs in a fresh process (so no case's JIT state helps or hurts
+ * another), BENCH_RUNS times (default 3) in interleaved order; each figure is the median of the runs, and inside a
+ * run the median of 5 rounds of 100,000 sequential calls after 2 warm-up rounds. Run: `npm run bench`.
+ * Prints Markdown and writes bench/results-overhead.md and bench/results.md.
  */
-import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { lastValueFrom, Observable, of, throwError } from 'rxjs';
-import { CircuitBreaker, Fallback, ResilienceModule, ResilienceRegistry, Retry, Timeout } from '../lib/index.js';
-import { measure, type BenchCase } from './measure.js';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { CASES } from './overhead-cases.js';
+import { writeResults } from './results.js';
 
-const failure = new Error('down');
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const caseScript = fileURLToPath(new URL('./overhead-case.js', import.meta.url));
+const scalingScript = fileURLToPath(new URL('./scaling.js', import.meta.url));
+const require = createRequire(import.meta.url);
+const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-@Injectable()
-class Target {
-  async bare(): Promise<number> {
-    return 1;
-  }
-  /** Baseline of a call that fails: Node's own cost of a rejected Promise and its handler. */
-  rejecting(): Promise<number> {
-    return Promise.reject(failure);
-  }
-  @Timeout(1000)
-  async timeout(): Promise<number> {
-    return 1;
-  }
-  @Retry()
-  async retry(): Promise<number> {
-    return 1;
-  }
-  @Fallback({ value: 0 })
-  async fallback(): Promise<number> {
-    return 1;
-  }
-  @CircuitBreaker('closed')
-  async breaker(): Promise<number> {
-    return 1;
-  }
-  @CircuitBreaker('open')
-  async openBreaker(): Promise<number> {
-    return 1;
-  }
-  @Fallback({ value: 0 })
-  @Retry()
-  @Timeout(1000)
-  async combined(): Promise<number> {
-    return 1;
-  }
-
-  bare$(): Observable<number> {
-    return of(1);
-  }
-  rejecting$(): Observable<number> {
-    return throwError(() => failure);
-  }
-  @Timeout(1000)
-  timeout$(): Observable<number> {
-    return of(1);
-  }
-  @Retry()
-  retry$(): Observable<number> {
-    return of(1);
-  }
-  @Fallback({ value: 0 })
-  fallback$(): Observable<number> {
-    return of(1);
-  }
-  @CircuitBreaker('closed')
-  breaker$(): Observable<number> {
-    return of(1);
-  }
-  @CircuitBreaker('open')
-  openBreaker$(): Observable<number> {
-    return of(1);
-  }
-  @Fallback({ value: 0 })
-  @Retry()
-  @Timeout(1000)
-  combined$(): Observable<number> {
-    return of(1);
-  }
+function fresh<T>(script: string, args: string[], nodeArgs: string[] = []): T {
+  return JSON.parse(execFileSync(process.execPath, [...nodeArgs, script, ...args], { encoding: 'utf8' })) as T;
 }
 
-@Module({
-  imports: [ResilienceModule.forRoot({ circuitBreakers: { closed: {}, open: {} } })],
-  providers: [Target],
-})
-class BenchModule {}
-
-const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
-const target = app.get(Target);
-app.get(ResilienceRegistry).forceOpen('open');
-const rejected = () => 0;
-
-const promiseCases: BenchCase[] = [
-  { name: 'bare', run: () => target.bare() },
-  { name: 'bare, rejecting', run: () => target.rejecting().catch(rejected) },
-  { name: 'Timeout', run: () => target.timeout() },
-  { name: 'Retry', run: () => target.retry() },
-  { name: 'Fallback', run: () => target.fallback() },
-  { name: 'CircuitBreaker (closed)', run: () => target.breaker() },
-  { name: 'CircuitBreaker (open: rejects)', run: () => target.openBreaker().catch(rejected) },
-  { name: 'Timeout+Retry+Fallback', run: () => target.combined() },
-];
-const observableCases: BenchCase[] = [
-  { name: 'bare', run: () => lastValueFrom(target.bare$()) },
-  { name: 'bare, rejecting', run: () => lastValueFrom(target.rejecting$()).catch(rejected) },
-  { name: 'Timeout', run: () => lastValueFrom(target.timeout$()) },
-  { name: 'Retry', run: () => lastValueFrom(target.retry$()) },
-  { name: 'Fallback', run: () => lastValueFrom(target.fallback$()) },
-  { name: 'CircuitBreaker (closed)', run: () => lastValueFrom(target.breaker$()) },
-  { name: 'CircuitBreaker (open: rejects)', run: () => lastValueFrom(target.openBreaker$()).catch(rejected) },
-  { name: 'Timeout+Retry+Fallback', run: () => lastValueFrom(target.combined$()) },
-];
-
-const iterations = Number(process.env.BENCH_ITERATIONS ?? 100_000);
-const promise = await measure(promiseCases, { iterations });
-const observable = await measure(observableCases, { iterations });
-await app.close();
-
-const row = (name: string) => {
-  const p = promise.get(name)!;
-  const o = observable.get(name)!;
-  // A rejection is compared with a bare call that rejects: Node's rejected-Promise bookkeeping is not ours.
-  const base = (results: Map<string, number>) => results.get(name.includes('open') ? 'bare, rejecting' : 'bare')!;
-  const overhead = (value: number, baseline: number) => (name.startsWith('bare') ? '-' : `${Math.round(value - baseline)}`);
-  return `| ${name} | ${Math.round(p)} | ${overhead(p, base(promise))} | ${Math.round(o)} | ${overhead(o, base(observable))} |`;
+type Shape = 'promise' | 'observable';
+const samples = new Map<string, number[]>();
+const key = (name: string, shape: Shape) => `${shape}:${name}`;
+for (let run = 0; run < runs; run++) {
+  for (const entry of CASES) {
+    for (const shape of ['promise', 'observable'] as const) {
+      if (!entry[shape]) continue;
+      const { nsPerCall } = fresh<{ nsPerCall: number }>(caseScript, [entry.name, shape]);
+      samples.set(key(entry.name, shape), [...(samples.get(key(entry.name, shape)) ?? []), nsPerCall]);
+    }
+  }
+  process.stderr.write(`run ${run + 1}/${runs} done\n`);
+}
+const nsPerCall = (name: string, shape: Shape) => {
+  const values = samples.get(key(name, shape));
+  return values ? median(values) : undefined;
 };
-console.log(`nest-resilience per-call overhead, Node ${process.version}, ${iterations} sequential calls x 7 rounds (median)\n`);
-console.log('| case | Promise ns/call | Promise overhead ns | Observable ns/call | Observable overhead ns |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const entry of promiseCases) console.log(row(entry.name));
+
+const fmt = (value: number | undefined, digits = 0) => (value === undefined ? '-' : value.toFixed(digits));
+const lines = [
+  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), NestJS ${version('@nestjs/core')}, cockatiel ${version('cockatiel')}, opossum ${version('opossum')}; median of ${runs} fresh processes per case`,
+  '',
+  'Overhead = ns/call minus the bare call (for an open breaker: minus a bare call that rejects, since Node charges',
+  'any rejected Promise about as much). "x bare" = ns/call / bare ns/call. "vs peer" = our overhead / the peer\'s.',
+  '',
+  '| case | Promise ns/call | overhead ns | x bare | vs peer | Observable ns/call | overhead ns | x bare |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+];
+for (const entry of CASES) {
+  const cells: string[] = [entry.name];
+  for (const shape of ['promise', 'observable'] as const) {
+    const value = nsPerCall(entry.name, shape);
+    const bare = nsPerCall('bare', shape)!;
+    const baseline = nsPerCall(entry.baseline, shape)!;
+    const overhead = value === undefined || entry.name.startsWith('bare') ? undefined : value - baseline;
+    cells.push(fmt(value), fmt(overhead), value === undefined ? '-' : `${(value / bare).toFixed(1)}x`);
+    if (shape === 'promise') {
+      const peer = entry.peer ? nsPerCall(entry.peer, 'promise') : undefined;
+      cells.push(peer !== undefined && overhead !== undefined ? `${(overhead / (peer - bare)).toFixed(2)}x` : '-');
+    }
+  }
+  lines.push(`| ${cells.join(' | ')} |`);
+}
+
+lines.push(
+  '',
+  'Cost as the work grows (each row a fresh process; breakers: Promise calls spread round-robin over N named breakers,',
+  'memory per idle breaker measured after a full GC; rate-limit keys: memory-store checks over N distinct keys):',
+  '',
+  '| work | ns/call | memory held |',
+  '| --- | ---: | ---: |',
+);
+for (const count of [1, 100, 10_000]) {
+  const result = fresh<{ nsPerCall: number; bytesPerBreaker: number }>(scalingScript, ['breakers', String(count)], ['--expose-gc']);
+  // With one breaker the figure is mostly noise of the measurement itself.
+  const memory = count >= 100 ? `${fmt(result.bytesPerBreaker)} bytes per idle breaker` : '-';
+  lines.push(`| ${count.toLocaleString('en')} named breaker${count > 1 ? 's' : ''} | ${fmt(result.nsPerCall)} | ${memory} |`);
+}
+for (const [count, maxKeys] of [
+  [1, undefined],
+  [1_000_000, undefined],
+  [1_000_000, 1_000_000],
+] as const) {
+  const args = ['keys', String(count), ...(maxKeys ? [String(maxKeys)] : [])];
+  const result = fresh<{ nsPerCall: number; bytesHeld: number; keysHeld: number }>(scalingScript, args, ['--expose-gc']);
+  const label = `${count.toLocaleString('en')} rate-limit key${count > 1 ? 's' : ''} (maxKeys ${(maxKeys ?? 100_000).toLocaleString('en')})`;
+  lines.push(`| ${label} | ${fmt(result.nsPerCall)} | ${(result.bytesHeld / 2 ** 20).toFixed(1)} MiB for ${result.keysHeld.toLocaleString('en')} keys |`);
+}
+
+const report = lines.join('\n');
+console.log(report);
+writeResults('results-overhead.md', report);

@@ -5,12 +5,12 @@
  * Run: `npm run bench:redis`. BENCH_CHECKS (default 20000) sets the checks per round.
  */
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisStore } from '../lib/redis/index.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { writeResults } from './results.js';
 
 const checks = Number(process.env.BENCH_CHECKS ?? 20_000);
 const rounds = 5;
@@ -87,4 +87,4 @@ flexibleClient.disconnect();
 await server.stop();
 const report = lines.join('\n');
 console.log(report);
-writeFileSync(new URL('../../bench/results-redis.md', import.meta.url), `${report}\n`);
+writeResults('results-redis.md', report);

@@ -32,11 +32,14 @@ describe('TimeoutPolicy', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'timeout', policy: 'slow-api', attempt: 1, duration: 100 })]);
   });
 
-  it('resolves a call that finishes in time and leaves no timer behind', async () => {
-    const { call } = resilient(() => sleep(50, 'ok'), (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)]);
+  it('resolves a call that finishes in time, and its deadline never fires', async () => {
+    const { call, events } = resilient(() => sleep(50, 'ok'), (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)]);
     const result = call();
     await vi.advanceTimersByTimeAsync(50);
     await expect(result).resolves.toBe('ok');
+    // The shared timer of the policy's deadlines runs out at the old deadline without doing anything, and is gone.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(events).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -91,11 +94,14 @@ describe('TimeoutPolicy', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('clears its timer when the caller unsubscribes first', () => {
-    const { call } = resilient(() => NEVER, (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)], 'observable');
-    const subscription = call().subscribe();
-    expect(vi.getTimerCount()).toBe(1);
+  it('drops its deadline when the caller unsubscribes first', async () => {
+    const { call, events } = resilient(() => NEVER, (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)], 'observable');
+    const errors: unknown[] = [];
+    const subscription = call().subscribe({ error: (error) => errors.push(error) });
     subscription.unsubscribe();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(errors).toEqual([]);
+    expect(events).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });
 

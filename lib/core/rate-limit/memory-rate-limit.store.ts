@@ -10,11 +10,15 @@ export interface MemoryRateLimitStoreOptions {
 /**
  * Buckets in this process's memory: the default store, needing no server. No timers: a bucket that has refilled
  * completely is the same as no bucket, so the least recently used one is dropped as soon as it is full again, and
- * at most `maxKeys` are kept (least recently used evicted first), so a flood of distinct client addresses cannot
- * exhaust memory. With several replicas each keeps its own buckets: use a shared store.
+ * at most `maxKeys` are kept (least recently used evicted first, in O(1) through a recency list), so a flood of
+ * distinct client addresses cannot exhaust memory or slow the checks down. With several replicas each keeps its own buckets: use a shared store.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly buckets = new Map<string, BucketState>();
+  private readonly buckets = new Map<string, LinkedBucket>();
+  /** Least recently used bucket; `newest` is the most recently used. Never found by iterating the Map, whose deleted
+   * entries would have to be skipped one by one. */
+  private oldest: LinkedBucket | undefined;
+  private newest: LinkedBucket | undefined;
   private readonly maxKeys: number;
 
   constructor(
@@ -36,25 +40,47 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = { tokens: rule.capacity, updatedAt: now, fullAt: now };
-      if (this.buckets.size >= this.maxKeys) this.evictOldest();
+      if (this.buckets.size >= this.maxKeys) this.remove(this.oldest!);
+      bucket = { key, tokens: rule.capacity, updatedAt: now, fullAt: now, older: undefined, newer: undefined };
+      this.buckets.set(key, bucket);
     } else {
-      // Re-inserting moves the key to the end: Map order is then least recently used first.
-      this.buckets.delete(key);
+      this.unlink(bucket);
     }
-    this.buckets.set(key, bucket);
+    this.append(bucket);
     this.dropOldestIfFull(now);
     return spendTokens(bucket, rule, cost, maxWaitMs, now);
   }
 
-  private evictOldest(): void {
-    const oldest = this.buckets.keys().next();
-    if (!oldest.done) this.buckets.delete(oldest.value);
-  }
-
   /** One step of lazy clean-up per call: idle buckets disappear without a sweep timer. */
   private dropOldestIfFull(now: number): void {
-    const oldest = this.buckets.entries().next();
-    if (!oldest.done && oldest.value[1].fullAt <= now && this.buckets.size > 1) this.buckets.delete(oldest.value[0]);
+    const oldest = this.oldest!;
+    if (oldest !== this.newest && oldest.fullAt <= now) this.remove(oldest);
   }
+
+  private remove(bucket: LinkedBucket): void {
+    this.unlink(bucket);
+    this.buckets.delete(bucket.key);
+  }
+
+  private append(bucket: LinkedBucket): void {
+    bucket.older = this.newest;
+    bucket.newer = undefined;
+    if (this.newest) this.newest.newer = bucket;
+    else this.oldest = bucket;
+    this.newest = bucket;
+  }
+
+  private unlink(bucket: LinkedBucket): void {
+    if (bucket.older) bucket.older.newer = bucket.newer;
+    else this.oldest = bucket.newer;
+    if (bucket.newer) bucket.newer.older = bucket.older;
+    else this.newest = bucket.older;
+  }
+}
+
+/** A bucket in the recency list. */
+interface LinkedBucket extends BucketState {
+  readonly key: string;
+  older: LinkedBucket | undefined;
+  newer: LinkedBucket | undefined;
 }

@@ -1,6 +1,7 @@
 import { Observable, type Subscription } from 'rxjs';
 import { TimeoutError } from '../errors/timeout.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 
@@ -10,24 +11,29 @@ import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/
  * With `scope: 'total'` it guards the whole call across retries instead of one attempt.
  */
 export class TimeoutPolicy implements ResiliencePolicy {
+  private readonly deadlines: DeadlineQueue;
+
   constructor(
     readonly name: string,
     private readonly duration: number,
     private readonly scope: 'attempt' | 'total',
     private readonly events: ResilienceEvents,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineQueue(duration);
+  }
 
   wrapPromise(next: PromiseStep): PromiseStep {
+    const deadlines = this.deadlines;
     return (invocation) =>
       new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => reject(this.expire(invocation)), this.duration);
+        const deadline = deadlines.add(() => reject(this.expire(invocation)));
         next(invocation).then(
           (value) => {
-            clearTimeout(timer);
+            deadlines.clear(deadline);
             resolve(value);
           },
           (error: unknown) => {
-            clearTimeout(timer);
+            deadlines.clear(deadline);
             reject(error);
           },
         );
@@ -38,15 +44,11 @@ export class TimeoutPolicy implements ResiliencePolicy {
     return (invocation) =>
       new Observable<unknown>((subscriber) => {
         // The deadline is for the first value (or completion): a stream that has started answering keeps flowing.
-        let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
-          timer = undefined;
+        const deadline = this.deadlines.add(() => {
           subscription.unsubscribe();
           subscriber.error(this.expire(invocation));
-        }, this.duration);
-        const stop = () => {
-          if (timer !== undefined) clearTimeout(timer);
-          timer = undefined;
-        };
+        });
+        const stop = () => this.deadlines.clear(deadline);
         const subscription: Subscription = next(invocation).subscribe({
           next: (value) => {
             stop();

@@ -1,0 +1,210 @@
+/**
+ * The cases of the per-call overhead benchmark: the same trivial method (a resolved Promise, or `of(1)`), bare, behind
+ * each of our policies, behind our full pipeline, and behind the peers' equivalents. `bench/overhead.ts` runs each
+ * case in a fresh process, so one case's JIT state cannot help or hurt another.
+ */
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  bulkhead,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  fallback,
+  handleAll,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
+import OpossumBreaker from 'opossum';
+import { lastValueFrom, Observable, of, throwError } from 'rxjs';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  RateLimit,
+  ResilienceModule,
+  ResilienceRegistry,
+  Retry,
+  Timeout,
+} from '../lib/index.js';
+
+const failure = new Error('down');
+const HIGH = { limit: 1e12, interval: 1000 };
+const rejected = () => 0;
+
+@Injectable()
+class Target {
+  async bare(): Promise<number> {
+    return 1;
+  }
+  /** Baseline of a call that fails: Node's own cost of a rejected Promise and its handler. */
+  rejecting(): Promise<number> {
+    return Promise.reject(failure);
+  }
+  @Timeout(1000)
+  async timeout(): Promise<number> {
+    return 1;
+  }
+  @Retry()
+  async retry(): Promise<number> {
+    return 1;
+  }
+  @Fallback({ value: 0 })
+  async fallback(): Promise<number> {
+    return 1;
+  }
+  @CircuitBreaker('closed')
+  async breaker(): Promise<number> {
+    return 1;
+  }
+  @CircuitBreaker('open')
+  async openBreaker(): Promise<number> {
+    return 1;
+  }
+  @RateLimit(HIGH)
+  async rateLimit(): Promise<number> {
+    return 1;
+  }
+  @Bulkhead({ maxConcurrent: 10 })
+  async bulkhead(): Promise<number> {
+    return 1;
+  }
+  @Fallback({ value: 0 })
+  @Retry()
+  @Timeout(1000)
+  async combined(): Promise<number> {
+    return 1;
+  }
+  @Fallback({ value: 0 })
+  @Retry()
+  @CircuitBreaker('full')
+  @RateLimit(HIGH)
+  @Timeout(1000)
+  @Bulkhead({ maxConcurrent: 10 })
+  async full(): Promise<number> {
+    return 1;
+  }
+
+  bare$(): Observable<number> {
+    return of(1);
+  }
+  rejecting$(): Observable<number> {
+    return throwError(() => failure);
+  }
+  @Timeout(1000)
+  timeout$(): Observable<number> {
+    return of(1);
+  }
+  @Retry()
+  retry$(): Observable<number> {
+    return of(1);
+  }
+  @Fallback({ value: 0 })
+  fallback$(): Observable<number> {
+    return of(1);
+  }
+  @CircuitBreaker('closed')
+  breaker$(): Observable<number> {
+    return of(1);
+  }
+  @CircuitBreaker('open')
+  openBreaker$(): Observable<number> {
+    return of(1);
+  }
+  @RateLimit(HIGH)
+  rateLimit$(): Observable<number> {
+    return of(1);
+  }
+  @Bulkhead({ maxConcurrent: 10 })
+  bulkhead$(): Observable<number> {
+    return of(1);
+  }
+  @Fallback({ value: 0 })
+  @Retry()
+  @Timeout(1000)
+  combined$(): Observable<number> {
+    return of(1);
+  }
+  @Fallback({ value: 0 })
+  @Retry()
+  @CircuitBreaker('full')
+  @RateLimit(HIGH)
+  @Timeout(1000)
+  @Bulkhead({ maxConcurrent: 10 })
+  full$(): Observable<number> {
+    return of(1);
+  }
+}
+
+@Module({
+  imports: [ResilienceModule.forRoot({ circuitBreakers: { closed: {}, open: {}, full: {} } })],
+  providers: [Target],
+})
+class BenchModule {}
+
+/** One benchmark case: what it measures, and one call of it for each result shape it supports. */
+export interface OverheadCase {
+  readonly name: string;
+  /** The case whose ns/call is subtracted to give the overhead. */
+  readonly baseline: 'bare' | 'bare, rejecting';
+  /** The peer case this one is compared with, if any. */
+  readonly peer?: string;
+  readonly promise?: (target: Target) => () => Promise<unknown>;
+  readonly observable?: (target: Target) => () => Promise<unknown>;
+}
+
+const resolved = () => Promise.resolve(1);
+const cockatielTimeout = timeout(1000, TimeoutStrategy.Cooperative);
+const cockatielBreaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
+const cockatielFull = wrap(
+  fallback(handleAll, () => 0),
+  retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
+  circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+  timeout(1000, TimeoutStrategy.Cooperative),
+  bulkhead(10),
+);
+const opossum = new OpossumBreaker(resolved);
+
+const ours = (name: string, method: keyof Target, extra: Partial<OverheadCase> = {}): OverheadCase => {
+  const rejects = extra.baseline === 'bare, rejecting';
+  const call = (key: keyof Target) => (target: Target) => {
+    const method = (target[key] as () => Promise<number> | Observable<number>).bind(target);
+    const once = key.endsWith('$') ? () => lastValueFrom(method() as Observable<number>) : (method as () => Promise<number>);
+    return rejects ? () => once().catch(rejected) : once;
+  };
+  return { name, baseline: 'bare', promise: call(method), observable: call(`${method}$` as keyof Target), ...extra };
+};
+
+export const CASES: OverheadCase[] = [
+  ours('bare', 'bare'),
+  ours('bare, rejecting', 'rejecting', { baseline: 'bare, rejecting' }),
+  ours('Timeout', 'timeout', { peer: 'cockatiel timeout' }),
+  ours('Retry', 'retry'),
+  ours('Fallback', 'fallback'),
+  ours('CircuitBreaker (closed)', 'breaker', { peer: 'cockatiel circuitBreaker' }),
+  ours('CircuitBreaker (open: rejects)', 'openBreaker', { baseline: 'bare, rejecting' }),
+  ours('RateLimit (allowed, memory)', 'rateLimit'),
+  ours('Bulkhead (free slot)', 'bulkhead'),
+  ours('Timeout+Retry+Fallback', 'combined'),
+  ours('full pipeline (Fallback+Retry+CircuitBreaker+RateLimit+Timeout+Bulkhead)', 'full', {
+    peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
+  }),
+  { name: 'cockatiel timeout', baseline: 'bare', promise: () => () => cockatielTimeout.execute(resolved) },
+  { name: 'cockatiel circuitBreaker', baseline: 'bare', promise: () => () => cockatielBreaker.execute(resolved) },
+  {
+    name: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
+    baseline: 'bare',
+    promise: () => () => cockatielFull.execute(resolved),
+  },
+  { name: 'opossum fire()', baseline: 'bare', promise: () => () => opossum.fire() },
+];
+
+/** Boots the Nest application context the cases call into, with the `open` breaker forced open. */
+export async function bootTarget(): Promise<{ target: Target; close: () => Promise<void> }> {
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+  app.get(ResilienceRegistry).forceOpen('open');
+  return { target: app.get(Target), close: () => app.close() };
+}

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeadlineQueue } from '../../lib/core/timeout/deadline-queue.js';
+
+describe('DeadlineQueue (fake timers)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('expires each deadline after the duration, in order, with one timer for all of them', () => {
+    const queue = new DeadlineQueue(100);
+    const expired: string[] = [];
+    queue.add(() => expired.push('a'));
+    vi.advanceTimersByTime(30);
+    queue.add(() => expired.push('b'));
+    const c = queue.add(() => expired.push('c'));
+    expect(vi.getTimerCount()).toBe(1);
+    queue.clear(c);
+    vi.advanceTimersByTime(69);
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(expired).toEqual(['a']);
+    vi.advanceTimersByTime(29);
+    expect(expired).toEqual(['a']);
+    vi.advanceTimersByTime(1);
+    expect(expired).toEqual(['a', 'b']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a cleared deadline never expires, and clearing twice or after expiry is harmless', () => {
+    const queue = new DeadlineQueue(50);
+    const expire = vi.fn();
+    const deadline = queue.add(expire);
+    queue.clear(deadline);
+    queue.clear(deadline);
+    vi.advanceTimersByTime(200);
+    expect(expire).not.toHaveBeenCalled();
+    const later = queue.add(expire);
+    vi.advanceTimersByTime(50);
+    expect(expire).toHaveBeenCalledTimes(1);
+    queue.clear(later);
+  });
+});
+
+describe('DeadlineQueue (real timers)', () => {
+  const pendingTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+
+  it('does not keep the process alive once no deadline is pending', () => {
+    const before = pendingTimers();
+    const queue = new DeadlineQueue(60_000);
+    const deadline = queue.add(() => undefined);
+    expect(pendingTimers()).toBe(before + 1);
+    queue.clear(deadline);
+    expect(pendingTimers()).toBe(before);
+    const again = queue.add(() => undefined);
+    expect(pendingTimers()).toBe(before + 1);
+    queue.clear(again);
+    expect(pendingTimers()).toBe(before);
+  });
+});
