@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
  */
 export function clientAddressKey(address: string | undefined): string {
   if (!address) return 'unknown';
+  if (!address.includes(':')) return address; // IPv4, the common case: no parsing
   if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   if (!isIPv6(address)) return address;
   return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;

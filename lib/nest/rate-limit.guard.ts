@@ -5,9 +5,6 @@ import { clientAddressKey } from './client-address.js';
 import { ControllerRateLimits } from './controller-rate-limits.js';
 import type { ResolvedRateLimit } from './policy-resolver.js';
 
-/** Marks a request whose limit was already applied (a handler and its class may both carry `@RateLimit`). */
-const LIMITED = Symbol('nest-resilience:rate-limited');
-
 /**
  * Applies `@RateLimit` to controller handlers, before interceptors, pipes and the handler (attached by the
  * decorator, so only limited routes run it). Every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a
@@ -23,11 +20,6 @@ export class RateLimitGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rateLimit = this.rateLimits.get(context.getHandler());
     if (rateLimit === undefined) return true;
-    if (context.getType() === 'http') {
-      const request = context.switchToHttp().getRequest<Record<symbol, unknown>>();
-      if (request[LIMITED]) return true;
-      request[LIMITED] = true;
-    }
     const decision = rateLimit.limiter.consume(this.keyOf(rateLimit, context), 0);
     if (decision instanceof Promise) return decision.then((settled) => this.answer(rateLimit, settled, context));
     return this.answer(rateLimit, decision, context);
@@ -43,17 +35,20 @@ export class RateLimitGuard implements CanActivate {
     if (context.getType() === 'http') {
       const response: unknown = context.switchToHttp().getResponse();
       const { httpAdapter } = this.adapterHost;
+      const limit = limiter.capacityHeader;
+      const remaining = String(decision.remaining);
       const reset = String(Math.ceil(decision.resetMs / 1000));
-      const headers: [string, string][] = [
-        ['RateLimit-Limit', String(limiter.capacity)],
-        ['RateLimit-Remaining', String(decision.remaining)],
-        ['RateLimit-Reset', reset],
-      ];
+      httpAdapter.setHeader(response, 'RateLimit-Limit', limit);
+      httpAdapter.setHeader(response, 'RateLimit-Remaining', remaining);
+      httpAdapter.setHeader(response, 'RateLimit-Reset', reset);
       if (limiter.options.legacyHeaders) {
-        headers.push(['X-RateLimit-Limit', String(limiter.capacity)], ['X-RateLimit-Remaining', String(decision.remaining)], ['X-RateLimit-Reset', reset]);
+        httpAdapter.setHeader(response, 'X-RateLimit-Limit', limit);
+        httpAdapter.setHeader(response, 'X-RateLimit-Remaining', remaining);
+        httpAdapter.setHeader(response, 'X-RateLimit-Reset', reset);
       }
-      if (!decision.allowed) headers.push(['Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))]);
-      for (const [name, value] of headers) httpAdapter.setHeader(response, name, value);
+      if (!decision.allowed) {
+        httpAdapter.setHeader(response, 'Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+      }
     }
     if (decision.allowed) return true;
     throw new HttpException(

@@ -1,11 +1,12 @@
 import { Injectable, RequestMethod, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { METHOD_METADATA } from '@nestjs/common/constants.js';
+import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { getTimeoutSignal } from '../core/pipeline/invocation.js';
 import { createResilientMethod } from '../core/pipeline/resilient-method.js';
 import { ControllerRateLimits } from './controller-rate-limits.js';
 import { PolicyResolver } from './policy-resolver.js';
+import { RateLimitGuard } from './rate-limit.guard.js';
 import { RESILIENT_WRAPPER, TIMEOUT_SIGNAL_PARAMETER } from './resilience.constants.js';
 import { resultShapeOf } from './result-shape.js';
 
@@ -73,6 +74,7 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
       const target = { className: classRef.name, methodName: name };
       const rateLimit = kind === 'controller' ? this.resolver.resolveRateLimit(method, classRef, target) : undefined;
       if (rateLimit) this.controllerRateLimits.set(method, rateLimit);
+      if (kind === 'controller') guardOnce(method, classRef);
       const policies = this.resolver.resolve(method, prototype, target, kind);
       if (policies === undefined) continue;
       // A handler serving a non-idempotent HTTP method (POST, PATCH) is not retried unless its options say so.
@@ -91,6 +93,17 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
       Object.defineProperty(host, name, { value: resilient, writable: true, configurable: true, enumerable: false });
     }
   }
+}
+
+/**
+ * `@RateLimit` on a class and on one of its handlers attaches the guard at both levels; Nest would run it twice and
+ * spend two tokens. The handler's copy goes (before Nest reads the guards, when it registers the route).
+ */
+function guardOnce(handler: object, classRef: object): void {
+  const classGuards = Reflect.getMetadata(GUARDS_METADATA, classRef) as unknown[] | undefined;
+  const handlerGuards = Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined;
+  if (!classGuards?.includes(RateLimitGuard) || !handlerGuards?.includes(RateLimitGuard)) return;
+  Reflect.defineMetadata(GUARDS_METADATA, handlerGuards.filter((guard) => guard !== RateLimitGuard), handler);
 }
 
 /** Routes without an HTTP method (message handlers) count as idempotent: only HTTP says otherwise. */

@@ -6,6 +6,8 @@ export class RateLimiter {
   readonly rule: TokenBucketRule;
   /** Bucket capacity, as reported in `RateLimit-Limit`. */
   readonly capacity: number;
+  /** The same as the header's text, computed once. */
+  readonly capacityHeader: string;
 
   constructor(
     readonly name: string,
@@ -13,6 +15,7 @@ export class RateLimiter {
     private readonly store: RateLimitStore,
   ) {
     this.capacity = options.burst ?? options.limit;
+    this.capacityHeader = String(this.capacity);
     this.rule = { capacity: this.capacity, refillPerMs: options.limit / options.interval };
   }
 
