@@ -43,10 +43,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (this.buckets.size >= this.maxKeys) this.remove(this.oldest!);
       bucket = { key, tokens: rule.capacity, updatedAt: now, fullAt: now, older: undefined, newer: undefined };
       this.buckets.set(key, bucket);
-    } else {
+      this.append(bucket);
+    } else if (bucket !== this.newest) {
       this.unlink(bucket);
+      this.append(bucket);
     }
-    this.append(bucket);
     this.dropOldestIfFull(now);
     return spendTokens(bucket, rule, cost, maxWaitMs, now);
   }

@@ -19,8 +19,16 @@ export class RateLimiter {
     this.rule = { capacity: this.capacity, refillPerMs: options.limit / options.interval };
   }
 
+  /** The last key and its store key: a global limit (one key) builds its store key once, not per call. */
+  private lastKey = '';
+  private lastStoreKey = '';
+
   /** Spends this limit's cost from the bucket of `key` (keys are prefixed by the limit's name). */
   consume(key: string, maxWaitMs: number): RateLimitDecision | Promise<RateLimitDecision> {
-    return this.store.consume(`${this.name}:${key}`, this.rule, this.options.cost, maxWaitMs);
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastStoreKey = `${this.name}:${key}`;
+    }
+    return this.store.consume(this.lastStoreKey, this.rule, this.options.cost, maxWaitMs);
   }
 }
