@@ -11,8 +11,10 @@ import {
   Get,
   Injectable,
   Module,
+  UseGuards,
   UseInterceptors,
   type CallHandler,
+  type CanActivate,
   type DynamicModule,
   type ExecutionContext,
   type NestInterceptor,
@@ -104,6 +106,23 @@ class CockatielController {
   }
 }
 
+/** Nest's own cost of one guard that lets everything through. */
+@Injectable()
+class NoopGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+@Controller()
+@UseGuards(NoopGuard)
+class NoopGuardController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
 /** Nest's own cost of one interceptor that does nothing. */
 @Injectable()
 class NoopInterceptor implements NestInterceptor {
@@ -124,6 +143,7 @@ class NoopInterceptorController {
 const variants: Record<string, { controller: Type; imports: DynamicModule[]; guards?: Type[] }> = {
   bare: { controller: BareController, imports: [] },
   'noop-interceptor': { controller: NoopInterceptorController, imports: [] },
+  'noop-guard': { controller: NoopGuardController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   ratelimit: { controller: RateLimitController, imports: [ResilienceModule.forRoot()] },
   throttler: { controller: ThrottlerController, imports: [ThrottlerModule.forRoot([{ limit: 1e9, ttl: 1000 }])], guards: [ThrottlerGuard] },

@@ -29,6 +29,7 @@ const labels: Record<string, string> = {
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
   'module-only': 'nest-resilience imported, route undecorated',
   'noop-interceptor': 'a do-nothing Nest interceptor',
+  'noop-guard': 'a do-nothing Nest guard',
 };
 /** The peer each of our rows is compared with. */
 const peerOf: Record<string, string> = { resilience: 'cockatiel', ratelimit: 'throttler' };

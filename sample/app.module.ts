@@ -16,6 +16,7 @@ import { PaymentsService } from './payments/payments.service.js';
       circuitBreakers: {
         gateway: { window: 'time', windowSize: 30, minimumCalls: 5, failureRateThreshold: 50, openDuration: 10_000 },
       },
+      bulkheads: { gateway: { maxConcurrent: 10, maxQueue: 20, maxWait: 2000 } },
     }),
     TerminusModule,
   ],

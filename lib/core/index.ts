@@ -17,7 +17,10 @@ export * from './errors/index.js';
 export type {
   BulkheadRejectedEvent,
   CircuitStateEvent,
+  CoordinationErrorEvent,
   FallbackEvent,
+  RateLimitStoreErrorEvent,
+  RateLimitStoreRecoveredEvent,
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
@@ -25,6 +28,7 @@ export type {
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
+export type { CircuitCoordinator, CoordinatedCircuit } from './circuit-breaker/circuit-coordinator.js';
 export {
   MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 // A value import (not `import type`): TypeScript then records the Observable return type that nest-resilience reads.
 import { from, Observable } from 'rxjs';
-import { CircuitBreaker, Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
+import { Bulkhead, CircuitBreaker, Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
 import { PaymentGateway } from './payment-gateway.js';
 
 /** Calls the flaky gateway through nest-resilience policies. */
@@ -11,11 +11,13 @@ export class PaymentsService {
 
   /**
    * Named policies: their numbers live in the module options (`timeouts.gateway`, `retries.gateway`,
-   * `circuitBreakers.gateway`). Once the gateway keeps failing, the breaker opens and calls fail fast with 503.
+   * `circuitBreakers.gateway`, `bulkheads.gateway`). Once the gateway keeps failing, the breaker opens and calls fail
+   * fast with 503; when too many charges are in flight at once, the bulkhead turns the extra ones away with 503.
    */
   @Retry('gateway')
   @CircuitBreaker('gateway')
   @Timeout('gateway')
+  @Bulkhead('gateway')
   async charge(amount: number): Promise<{ id: string; amount: number }> {
     // Read the signal before the first await: it aborts when this attempt times out.
     return this.gateway.charge(amount, getTimeoutSignal());

@@ -58,5 +58,15 @@ describe('the sample app', () => {
     await testApp.send('PUT', '/gateway', { latencyMs: 5, failureRate: 1 });
     const answer = await testApp.send('GET', '/rates/EUR');
     expect(answer.body).toEqual({ currency: 'EUR', rate: 0.9, cached: true });
+    expect(answer.headers['ratelimit-limit']).toBe('20');
+  });
+
+  it('limits /rates to 20 requests a minute per client', async () => {
+    await testApp.send('PUT', '/gateway', { latencyMs: 1, failureRate: 0 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await testApp.send('GET', '/rates/USD')).status);
+    // Earlier tests of this file spent some of the 20 tokens already; the limit holds whatever they spent.
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(20);
+    expect(statuses.at(-1)).toBe(429);
   });
 });

@@ -1,15 +1,15 @@
-import { Controller, Get, Module, type Type } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  RateLimit,
   ResilienceEvents,
   ResilienceModule,
   ResilienceRegistry,
   type ResilienceEvent,
 } from '../../lib/index.js';
 import { RedisStore, type StoreErrorMode } from '../../lib/redis/index.js';
+import { quotaController } from '../support/quota-controller.js';
 import { createTestApp, type TestApp } from '../e2e/http-harness.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -19,15 +19,6 @@ const RETRY_INTERVAL = 200;
 const SLACK = 400;
 
 function appModule(url: string, onStoreError: StoreErrorMode): Type {
-  @Controller('quota')
-  class QuotaController {
-    @Get()
-    @RateLimit({ limit: 10, interval: 60_000, key: 'global' })
-    read() {
-      return { ok: true };
-    }
-  }
-
   @Module({
     imports: [
       ResilienceModule.forRoot({
@@ -40,7 +31,7 @@ function appModule(url: string, onStoreError: StoreErrorMode): Type {
         }),
       }),
     ],
-    controllers: [QuotaController],
+    controllers: [quotaController()],
   })
   class AppModule {}
   return AppModule;

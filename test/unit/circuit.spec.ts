@@ -312,3 +312,44 @@ describe('CircuitBreakerPolicy', () => {
     next.unsubscribe();
   });
 });
+
+describe('Circuit opened by a peer replica (coordination)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('opens until the peer says, then lets a probe through as usual', () => {
+    const { breaker, transitions } = circuit({ openDuration: 10_000 });
+    breaker.openedByPeer(Date.now() + 3_000);
+    expect(breaker.state).toBe('open');
+    expect(transitions.at(-1)).toBe('closed->open:peer-opened');
+    expect(() => breaker.acquire()).toThrow(expect.objectContaining({ code: 'BROKEN_CIRCUIT' }) as Error);
+    vi.advanceTimersByTime(3_000);
+    expect(breaker.state).toBe('half_open');
+  });
+
+  it('keeps the later of two openings, and ignores openings already over', () => {
+    const { breaker } = circuit({ openDuration: 10_000 });
+    breaker.openedByPeer(Date.now() - 1);
+    expect(breaker.state).toBe('closed');
+    breaker.openedByPeer(Date.now() + 5_000);
+    breaker.openedByPeer(Date.now() + 2_000); // sooner: changes nothing
+    vi.advanceTimersByTime(4_999);
+    expect(breaker.state).toBe('open');
+    breaker.openedByPeer(Date.now() + 3_000); // later: extends
+    vi.advanceTimersByTime(2_999);
+    expect(breaker.state).toBe('open');
+    vi.advanceTimersByTime(1);
+    expect(breaker.state).toBe('half_open');
+  });
+
+  it("never overrides an operator's forced state", () => {
+    const { breaker } = circuit();
+    breaker.disable();
+    breaker.openedByPeer(Date.now() + 5_000);
+    expect(breaker.state).toBe('disabled');
+    breaker.forceOpen();
+    breaker.openedByPeer(Date.now() + 5_000);
+    vi.advanceTimersByTime(10_000);
+    expect(breaker.state).toBe('forced_open');
+  });
+});
