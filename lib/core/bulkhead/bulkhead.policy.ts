@@ -19,13 +19,21 @@ export class BulkheadPolicy implements ResiliencePolicy {
   wrapPromise(next: PromiseStep): PromiseStep {
     const bulkhead = this.bulkhead;
     const { maxConcurrent, maxQueue, maxWait } = bulkhead.options;
-    const run = async (invocation: Invocation, compartment: Compartment, key: string) => {
-      try {
-        return await next(invocation);
-      } finally {
+    const run = (invocation: Invocation, compartment: Compartment, key: string) => {
+      const release = () => {
         compartment.release();
         bulkhead.dropIfIdle(key, compartment);
-      }
+      };
+      return next(invocation).then(
+        (value) => {
+          release();
+          return value;
+        },
+        (error: unknown) => {
+          release();
+          throw error;
+        },
+      );
     };
     return (invocation) => {
       const key = bulkhead.keyOf(invocation);

@@ -18,17 +18,30 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const breaker = this.breaker;
-    const run = async (invocation: Invocation, permit: number) => {
-      const started = breaker.tracksSlowCalls ? performance.now() : 0;
-      try {
-        const value = await next(invocation);
-        breaker.onSuccess(permit, breaker.tracksSlowCalls ? performance.now() - started : 0);
-        return value;
-      } catch (error) {
-        if (invocation.cancelled !== undefined) breaker.onCancel(permit);
-        else breaker.onFailure(permit, error, breaker.tracksSlowCalls ? performance.now() - started : 0);
-        throw error;
+    /** Reports a failed call, or a cancelled one (given up by its caller: neither success nor failure). */
+    const onRejected = (invocation: Invocation, permit: number, error: unknown, elapsedMs: number): never => {
+      if (invocation.cancelled !== undefined) breaker.onCancel(permit);
+      else breaker.onFailure(permit, error, elapsedMs);
+      throw error;
+    };
+    // The common case (an ordinary call, not timed) shares one success handler across calls.
+    const onOrdinarySuccess = (value: unknown) => {
+      breaker.onSuccess(ORDINARY_CALL, 0);
+      return value;
+    };
+    const run = (invocation: Invocation, permit: number) => {
+      if (permit === ORDINARY_CALL && !breaker.tracksSlowCalls) {
+        return next(invocation).then(onOrdinarySuccess, (error: unknown) => onRejected(invocation, permit, error, 0));
       }
+      const started = breaker.tracksSlowCalls ? performance.now() : 0;
+      const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
+      return next(invocation).then(
+        (value) => {
+          breaker.onSuccess(permit, elapsed());
+          return value;
+        },
+        (error: unknown) => onRejected(invocation, permit, error, elapsed()),
+      );
     };
     const probeWithLease = async (invocation: Invocation, permit: number) => {
       if (!(await breaker.acquireProbeLease())) {

@@ -20,14 +20,13 @@ export class FallbackPolicy implements ResiliencePolicy {
   ) {}
 
   wrapPromise(next: PromiseStep): PromiseStep {
-    return async (invocation) => {
-      try {
-        return await next(invocation);
-      } catch (error) {
-        if (!this.handles(error, invocation)) throw error;
-        return liftToPromise(this.handler(error, invocation));
-      }
-    };
+    // A rejection handler only (no async function): the success path costs one `then`.
+    return (invocation) => next(invocation).then(undefined, (error: unknown) => this.recover(error, invocation));
+  }
+
+  private recover(error: unknown, invocation: Invocation): Promise<unknown> {
+    if (!this.handles(error, invocation)) throw error;
+    return liftToPromise(this.handler(error, invocation));
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {

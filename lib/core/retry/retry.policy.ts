@@ -29,20 +29,26 @@ export class RetryPolicy implements ResiliencePolicy {
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
-    return async (invocation) => {
-      let previousDelay = 0;
-      for (;;) {
-        try {
-          return await next(invocation);
-        } catch (error) {
-          const delay = this.delayBeforeRetry(error, invocation, previousDelay);
-          if (delay === NO_RETRY) throw error;
-          previousDelay = delay;
-          await invocation.wait(delay);
-          invocation.nextAttempt();
-        }
+    // The first attempt costs one `then`; the retry loop only starts after a failure.
+    return (invocation) =>
+      next(invocation).then(undefined, (error: unknown) => this.retryAfter(error, invocation, next));
+  }
+
+  /** The attempts after the first failed with `error`, until one succeeds or no retry is left. */
+  private async retryAfter(error: unknown, invocation: Invocation, next: PromiseStep): Promise<unknown> {
+    let previousDelay = 0;
+    for (;;) {
+      const delay = this.delayBeforeRetry(error, invocation, previousDelay);
+      if (delay === NO_RETRY) throw error;
+      previousDelay = delay;
+      await invocation.wait(delay);
+      invocation.nextAttempt();
+      try {
+        return await next(invocation);
+      } catch (failure) {
+        error = failure;
       }
-    };
+    }
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
