@@ -36,6 +36,8 @@ export class RedisStore implements RateLimitStore {
   private downSince: number | undefined;
   /** While down: when one call may try Redis again. */
   private retryAt = 0;
+  /** While down: the last error Redis gave, reported with the decisions made without asking it. */
+  private lastError: unknown;
 
   constructor(options: RedisStoreOptions) {
     this.options = validate(options);
@@ -70,7 +72,7 @@ export class RedisStore implements RateLimitStore {
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
     if (this.downSince !== undefined) {
       const now = Date.now();
-      if (now < this.retryAt) return Promise.resolve(this.decideWithout(key, rule, cost, maxWaitMs, undefined));
+      if (now < this.retryAt) return Promise.resolve(this.decideWithout(key, rule, cost, maxWaitMs, this.lastError));
       // This call tries Redis; the others keep deciding locally until it answers.
       this.retryAt = now + this.options.retryInterval;
     }
@@ -95,17 +97,19 @@ export class RedisStore implements RateLimitStore {
       const now = Date.now();
       this.downSince ??= now;
       this.retryAt = now + this.options.retryInterval;
+      this.lastError = error;
       return this.decideWithout(key, rule, cost, maxWaitMs, error);
     }
     if (this.downSince !== undefined) {
       const downtimeMs = Date.now() - this.downSince;
       this.downSince = undefined;
+      this.lastError = undefined;
       this.events?.emit({ type: 'rate-limit-store-recovered', downtimeMs });
     }
     return decisionOf(reply[0] === 1, Number(reply[1]), rule, cost);
   }
 
-  /** The decision `onStoreError` asks for while Redis cannot answer (`error` is undefined while waiting to retry). */
+  /** The decision `onStoreError` asks for while Redis cannot answer. */
   private decideWithout(
     key: string,
     rule: TokenBucketRule,
@@ -115,7 +119,7 @@ export class RedisStore implements RateLimitStore {
   ): RateLimitDecision {
     const mode = this.options.onStoreError;
     if (this.events?.observed) {
-      this.events.emit({ type: 'rate-limit-store-error', key, decision: mode, error: error ?? 'redis unavailable' });
+      this.events.emit({ type: 'rate-limit-store-error', key, decision: mode, error });
     }
     if (mode === 'local') {
       const { replicas } = this.options;

@@ -55,13 +55,9 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
       }
     };
     return (invocation) => {
-      let permit: number;
-      try {
-        permit = breaker.acquire();
-      } catch (rejection) {
-        // Not an async function: a plain rejected Promise is the cheapest way to fail fast.
-        return Promise.reject(rejection);
-      }
+      const permit = breaker.admit();
+      // Not an async function, no throw: a plain rejected Promise is the cheapest way to fail fast.
+      if (typeof permit !== 'number') return Promise.reject(permit);
       if (permit !== ORDINARY_CALL && breaker.coordinated) return probeWithLease(invocation, permit);
       return run(invocation, permit);
     };
@@ -71,7 +67,11 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
     const breaker = this.breaker;
     return (invocation) =>
       new Observable<unknown>((subscriber) => {
-        const permit = breaker.acquire();
+        const permit = breaker.admit();
+        if (typeof permit !== 'number') {
+          subscriber.error(permit);
+          return;
+        }
         if (permit === ORDINARY_CALL || !breaker.coordinated) return observe(breaker, next, invocation, permit, subscriber);
         let teardown: TeardownLogic;
         let unsubscribed = false;

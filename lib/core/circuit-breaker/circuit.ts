@@ -1,4 +1,4 @@
-import { brokenCircuit } from '../errors/broken-circuit.error.js';
+import { brokenCircuit, type BrokenCircuitError } from '../errors/broken-circuit.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import { httpStatusOf } from '../retry/http-status.js';
 import { windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
@@ -105,20 +105,30 @@ export class Circuit implements CoordinatedCircuit {
    * {@link onSuccess}, {@link onFailure} or {@link onCancel}: {@link ORDINARY_CALL}, or the probe's half-open period.
    */
   acquire(): number {
+    const permit = this.admit();
+    if (typeof permit !== 'number') throw permit;
+    return permit;
+  }
+
+  /**
+   * {@link acquire} without throwing: the permit, or the `BrokenCircuitError` to fail with. The policies use this
+   * one, because a throw and catch costs more than the whole fail-fast path.
+   */
+  admit(): number | BrokenCircuitError {
     switch (this.current) {
       case 'closed':
       case 'disabled':
         return ORDINARY_CALL;
       case 'forced_open':
-        throw brokenCircuit(this.name);
+        return brokenCircuit(this.name);
       case 'open': {
         const now = this.now();
-        if (now < this.retryAt) throw brokenCircuit(this.name, this.retryAt);
+        if (now < this.retryAt) return brokenCircuit(this.name, this.retryAt);
         this.transition('half_open', 'open-duration-elapsed');
-        return this.acquireProbe(now);
+        return this.admitProbe(now);
       }
       default:
-        return this.acquireProbe(this.now());
+        return this.admitProbe(this.now());
     }
   }
 
@@ -230,8 +240,8 @@ export class Circuit implements CoordinatedCircuit {
     }
   }
 
-  private acquireProbe(now: number): number {
-    if (this.probesAdmitted >= this.options.halfOpenMaxCalls) throw brokenCircuit(this.name, now);
+  private admitProbe(now: number): number | BrokenCircuitError {
+    if (this.probesAdmitted >= this.options.halfOpenMaxCalls) return brokenCircuit(this.name, now);
     this.probesAdmitted++;
     return this.halfOpenPeriod;
   }
