@@ -1,8 +1,12 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  CircuitBreaker,
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   ResilienceEvents,
+  ResilienceModule,
   ResilienceRegistry,
   type CircuitBreakerOptions,
   type ResilienceEvent,
@@ -148,6 +152,61 @@ describe('circuit breakers coordinated through Redis', () => {
       expect(a.circuit.state).toBe('closed');
     } finally {
       await server.restart();
+    }
+  });
+});
+
+describe('breaker coordination configured through ResilienceModule', () => {
+  @Injectable()
+  class Gateway {
+    failing = false;
+    calls = 0;
+
+    @CircuitBreaker('gateway')
+    async charge(): Promise<string> {
+      this.calls++;
+      if (this.failing) throw new Error('gateway down');
+      return 'paid';
+    }
+  }
+
+  async function replicaApp(url: string) {
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({
+          store: new RedisStore({ url, prefix: 'nest-coordination:' }),
+          circuitBreakers: { gateway: { consecutiveFailures: 1, openDuration: 5_000, coordination: 'redis' } },
+        }),
+      ],
+      providers: [Gateway],
+    })
+    class ReplicaModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [ReplicaModule] }).compile();
+    await moduleRef.init();
+    return moduleRef;
+  }
+
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(() => server.stop());
+
+  it('a breaker opened by one app opens in the other app, whose method is then not called', async () => {
+    const [a, b] = [await replicaApp(server.url), await replicaApp(server.url)];
+    try {
+      await expect(b.get(Gateway).charge()).resolves.toBe('paid'); // connected
+      await sleep(50); // subscribed
+      a.get(Gateway).failing = true;
+      await expect(a.get(Gateway).charge()).rejects.toThrow('gateway down');
+      const stateOnB = () => b.get(ResilienceRegistry).circuitBreakers().find((breaker) => breaker.name === 'gateway')?.state;
+      await waitFor(() => stateOnB() === 'open', 500);
+      const callsBefore = b.get(Gateway).calls;
+      await expect(b.get(Gateway).charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT', policy: 'gateway' });
+      expect(b.get(Gateway).calls).toBe(callsBefore);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });
