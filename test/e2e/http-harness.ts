@@ -49,15 +49,15 @@ export async function createTestApp(platform: Platform, rootModule: Type): Promi
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const inject = async (method: Method, url: string, headers: Record<string, string>, remoteAddress?: string, body?: object) => {
-      const response = await app.inject({ method, url, payload: body, headers, remoteAddress });
-      const text = response.body;
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.statusCode, body: parsed, headers: response.headers as HttpAnswer['headers'] };
+    const response = await app.inject({ method, url, payload: body, headers, remoteAddress });
+    const text = response.body;
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.statusCode, body: parsed, headers: response.headers as HttpAnswer['headers'] };
   };
   return {
     app,

@@ -19,25 +19,36 @@ export class BulkheadPolicy implements ResiliencePolicy {
   wrapPromise(next: PromiseStep): PromiseStep {
     const bulkhead = this.bulkhead;
     const { maxConcurrent, maxQueue, maxWait } = bulkhead.options;
-    const run = (invocation: Invocation, compartment: Compartment, key: string) => {
-      const release = () => {
-        compartment.release();
-        bulkhead.dropIfIdle(key, compartment);
-      };
+    const release = (compartment: Compartment, key: string) => {
+      compartment.release();
+      bulkhead.dropIfIdle(key, compartment);
+    };
+    // Without a key function there is one compartment for good: its settle handlers are shared by every call.
+    const single = bulkhead.singleCompartment();
+    const onSingleValue = (value: unknown) => {
+      single!.release();
+      return value;
+    };
+    const onSingleError = (error: unknown) => {
+      single!.release();
+      throw error;
+    };
+    const run = (invocation: Invocation, compartment: Compartment, key: string): Promise<unknown> => {
+      if (compartment === single) return next(invocation).then(onSingleValue, onSingleError);
       return next(invocation).then(
         (value) => {
-          release();
+          release(compartment, key);
           return value;
         },
         (error: unknown) => {
-          release();
+          release(compartment, key);
           throw error;
         },
       );
     };
     return (invocation) => {
       const key = bulkhead.keyOf(invocation);
-      const compartment = bulkhead.compartment(key);
+      const compartment = single ?? bulkhead.compartment(key);
       if (compartment.active < maxConcurrent) {
         compartment.active++;
         return run(invocation, compartment, key);

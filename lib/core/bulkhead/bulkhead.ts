@@ -38,6 +38,11 @@ export class Bulkhead {
     return key === undefined ? SINGLE : String((key as (...args: unknown[]) => unknown)(...invocation.args));
   }
 
+  /** The one compartment of a bulkhead without a key function (never dropped), or undefined when partitioned. */
+  singleCompartment(): Compartment | undefined {
+    return this.options.key === undefined ? this.compartment(SINGLE) : undefined;
+  }
+
   compartment(key: string): Compartment {
     let compartment = this.compartments.get(key);
     if (compartment === undefined) {
