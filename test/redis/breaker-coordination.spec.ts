@@ -1,5 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -192,6 +193,21 @@ describe('breaker coordination configured through ResilienceModule', () => {
   });
   afterAll(() => server.stop());
 
+  it('a closed coordinated breaker sends nothing to Redis on its calls', async () => {
+    const app = await replicaApp(server.url);
+    const admin = new Redis(server.url);
+    try {
+      await app.get(Gateway).charge();
+      await sleep(50);
+      const before = await commandsRun(admin);
+      for (let i = 0; i < 20; i++) await app.get(Gateway).charge();
+      expect(await commandsRun(admin)).toBe(before);
+    } finally {
+      admin.disconnect();
+      await app.close();
+    }
+  });
+
   it('a breaker opened by one app opens in the other app, whose method is then not called', async () => {
     const [a, b] = [await replicaApp(server.url), await replicaApp(server.url)];
     try {
@@ -210,3 +226,11 @@ describe('breaker coordination configured through ResilienceModule', () => {
     }
   });
 });
+
+/** Commands Redis has run, other than the INFO that asks. */
+async function commandsRun(admin: Redis): Promise<number> {
+  const stats = await admin.info('commandstats');
+  let total = 0;
+  for (const [, name, calls] of stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) if (name !== 'info') total += Number(calls);
+  return total;
+}
