@@ -75,10 +75,10 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     );
   }
 
-  async close(): Promise<void> {
+  /** Closes the subscriber connection (the store closes the main one, when it owns it). */
+  close(): void {
     this.subscriber?.disconnect();
     this.subscriber = undefined;
-    await Promise.resolve();
   }
 
   private subscribe(): void {

@@ -79,9 +79,10 @@ export class RedisStore implements RateLimitStore {
     return this.ask(key, rule, cost, maxWaitMs);
   }
 
-  async close(): Promise<void> {
-    await this.coordinator.close();
+  close(): Promise<void> {
+    this.coordinator.close();
     if (this.ownsClient) this.client.disconnect();
+    return Promise.resolve();
   }
 
   private async ask(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
