@@ -1,4 +1,4 @@
-import { catchError, throwError } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import { liftToObservable, liftToPromise } from '../pipeline/lift.js';
@@ -30,14 +30,33 @@ export class FallbackPolicy implements ResiliencePolicy {
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
+    // Hand-written rather than RxJS's `catchError`: the same switch to the fallback, for less per call.
     return (invocation) =>
-      next(invocation).pipe(
-        catchError((error: unknown) =>
-          this.handles(error, invocation)
-            ? liftToObservable(this.handler(error, invocation))
-            : throwError(() => error),
-        ),
-      );
+      new Observable<unknown>((subscriber) => {
+        let replacement: Subscription | undefined;
+        const original = next(invocation).subscribe({
+          next: (value) => subscriber.next(value),
+          error: (error: unknown) => {
+            let fallback: Observable<unknown>;
+            try {
+              if (!this.handles(error, invocation)) {
+                subscriber.error(error);
+                return;
+              }
+              fallback = liftToObservable(this.handler(error, invocation));
+            } catch (failure) {
+              subscriber.error(failure); // the fallback's own failure is the caller's error
+              return;
+            }
+            replacement = fallback.subscribe(subscriber);
+          },
+          complete: () => subscriber.complete(),
+        });
+        return () => {
+          original.unsubscribe();
+          replacement?.unsubscribe();
+        };
+      });
   }
 
   /** True when the fallback applies to `error`; reports the fallback when it does. */
