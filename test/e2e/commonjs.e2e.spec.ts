@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('the built package', () => {
-  it('can be required from a CommonJS application', async () => {
+  it('can be required from a CommonJS application, subpath exports included', async () => {
     expect(existsSync(`${root}/dist/lib/index.js`), 'run `npm run build` first (npm test does)').toBe(true);
     const { stdout } = await promisify(execFile)(process.execPath, ['test/fixtures/cjs-consumer.cjs'], { cwd: root });
-    expect(JSON.parse(stdout)).toEqual({ retried: 'ok after 3 calls', timedOut: true });
+    expect(JSON.parse(stdout)).toEqual({ retried: 'ok after 3 calls', timedOut: true, subpaths: ['function', 'function'] });
   });
 });
