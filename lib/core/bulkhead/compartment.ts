@@ -1,9 +1,8 @@
+import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
+
 /** A caller waiting for a slot; `grant` runs the call once a slot is handed over. */
-export interface Waiter {
+export interface Waiter extends ListNode<Waiter> {
   grant(): void;
-  /** Set while the waiter is queued, so that cancelling it is O(1). */
-  prev?: Waiter;
-  next?: Waiter;
 }
 
 /**
@@ -12,43 +11,35 @@ export interface Waiter {
  */
 export class Compartment {
   active = 0;
-  queued = 0;
-  private head: Waiter | undefined;
-  private tail: Waiter | undefined;
+  private readonly queue = new IntrusiveList<Waiter>();
 
-  enqueue(waiter: Waiter): void {
-    waiter.prev = this.tail;
-    waiter.next = undefined;
-    if (this.tail) this.tail.next = waiter;
-    else this.head = waiter;
-    this.tail = waiter;
-    this.queued++;
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.queue.size;
   }
 
-  /** Removes a waiter that gave up (cancelled or waited too long). */
+  enqueue(waiter: Waiter): void {
+    this.queue.append(waiter);
+  }
+
+  /** Removes a waiter that gave up (cancelled or waited too long); no effect once it was granted or removed. */
   remove(waiter: Waiter): void {
-    if (waiter.prev) waiter.prev.next = waiter.next;
-    else if (this.head === waiter) this.head = waiter.next;
-    else return; // not queued (already granted or removed)
-    if (waiter.next) waiter.next.prev = waiter.prev;
-    else this.tail = waiter.prev;
-    waiter.prev = waiter.next = undefined;
-    this.queued--;
+    this.queue.remove(waiter);
   }
 
   /** Frees a slot: hands it to the first waiter, if any. */
   release(): void {
-    const waiter = this.head;
+    const waiter = this.queue.first;
     if (waiter === undefined) {
       this.active--;
       return;
     }
-    this.remove(waiter);
+    this.queue.remove(waiter);
     // The slot passes straight to the waiter: `active` stays the same.
     waiter.grant();
   }
 
   get idle(): boolean {
-    return this.active === 0 && this.queued === 0;
+    return this.active === 0 && this.queue.size === 0;
   }
 }

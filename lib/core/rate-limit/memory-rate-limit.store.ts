@@ -1,5 +1,6 @@
 import type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit-store.interface.js';
 import { spendTokens, type BucketState } from './token-bucket.js';
+import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryRateLimitStoreOptions {
@@ -15,10 +16,8 @@ export interface MemoryRateLimitStoreOptions {
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly buckets = new Map<string, LinkedBucket>();
-  /** Least recently used bucket; `newest` is the most recently used. Never found by iterating the Map, whose deleted
-   * entries would have to be skipped one by one. */
-  private oldest: LinkedBucket | undefined;
-  private newest: LinkedBucket | undefined;
+  /** Least recently used first. Never found by iterating the Map, whose deleted entries V8 skips one by one. */
+  private readonly recency = new IntrusiveList<LinkedBucket>();
   private readonly maxKeys: number;
 
   constructor(
@@ -40,13 +39,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      if (this.buckets.size >= this.maxKeys) this.remove(this.oldest!);
-      bucket = { key, tokens: rule.capacity, updatedAt: now, fullAt: now, older: undefined, newer: undefined };
+      if (this.buckets.size >= this.maxKeys) this.remove(this.recency.first!);
+      bucket = { key, tokens: rule.capacity, updatedAt: now, fullAt: now };
       this.buckets.set(key, bucket);
-      this.append(bucket);
-    } else if (bucket !== this.newest) {
-      this.unlink(bucket);
-      this.append(bucket);
+      this.recency.append(bucket);
+    } else if (bucket !== this.recency.last) {
+      this.recency.remove(bucket);
+      this.recency.append(bucket);
     }
     this.dropOldestIfFull(now);
     return spendTokens(bucket, rule, cost, maxWaitMs, now);
@@ -54,34 +53,17 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** One step of lazy clean-up per call: idle buckets disappear without a sweep timer. */
   private dropOldestIfFull(now: number): void {
-    const oldest = this.oldest!;
-    if (oldest !== this.newest && oldest.fullAt <= now) this.remove(oldest);
+    const oldest = this.recency.first!;
+    if (oldest !== this.recency.last && oldest.fullAt <= now) this.remove(oldest);
   }
 
   private remove(bucket: LinkedBucket): void {
-    this.unlink(bucket);
+    this.recency.remove(bucket);
     this.buckets.delete(bucket.key);
-  }
-
-  private append(bucket: LinkedBucket): void {
-    bucket.older = this.newest;
-    bucket.newer = undefined;
-    if (this.newest) this.newest.newer = bucket;
-    else this.oldest = bucket;
-    this.newest = bucket;
-  }
-
-  private unlink(bucket: LinkedBucket): void {
-    if (bucket.older) bucket.older.newer = bucket.newer;
-    else this.oldest = bucket.newer;
-    if (bucket.newer) bucket.newer.older = bucket.older;
-    else this.newest = bucket.older;
   }
 }
 
 /** A bucket in the recency list. */
-interface LinkedBucket extends BucketState {
+interface LinkedBucket extends BucketState, ListNode<LinkedBucket> {
   readonly key: string;
-  older: LinkedBucket | undefined;
-  newer: LinkedBucket | undefined;
 }
