@@ -1,8 +1,16 @@
 export * from './core/index.js';
 export { Bulkhead } from './decorators/bulkhead.decorator.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
-export { RateLimit, SkipRateLimit } from './decorators/rate-limit.decorator.js';
-export { RateLimitGuard } from './nest/rate-limit.guard.js';
+export {
+  RateLimit,
+  SkipRateLimit,
+  type HandlerRateLimitOptions,
+  type ProviderRateLimitOptions,
+} from './decorators/rate-limit.decorator.js';
+export { ClassRateLimitGuard, RateLimitGuard } from './nest/rate-limit.guard.js';
+export type { HandlerRateLimitKey } from './nest/handler-rate-limits.js';
+export { ResilienceInterceptor } from './nest/resilience.interceptor.js';
+export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/transport-errors.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';

@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { policyDecorator } from './policy-decorator.js';
 import type { BulkheadOptions } from '../core/bulkhead/bulkhead-options.js';
 import { BULKHEAD_METADATA } from '../nest/resilience.constants.js';
 import { policySpec } from './policy-spec.factory.js';
@@ -14,5 +14,5 @@ import { policySpec } from './policy-spec.factory.js';
 export function Bulkhead(options?: Partial<BulkheadOptions>): MethodDecorator;
 export function Bulkhead(name: string, options?: Partial<BulkheadOptions>): MethodDecorator;
 export function Bulkhead(nameOrOptions?: string | Partial<BulkheadOptions>, options?: Partial<BulkheadOptions>): MethodDecorator {
-  return SetMetadata(BULKHEAD_METADATA, policySpec(nameOrOptions, options));
+  return policyDecorator(BULKHEAD_METADATA, policySpec(nameOrOptions, options));
 }

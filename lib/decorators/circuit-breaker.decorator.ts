@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { policyDecorator } from './policy-decorator.js';
 import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
 import { CIRCUIT_BREAKER_METADATA } from '../nest/resilience.constants.js';
 import { policySpec } from './policy-spec.factory.js';
@@ -19,5 +19,5 @@ export function CircuitBreaker(
   nameOrOptions?: string | Partial<CircuitBreakerOptions>,
   options?: Partial<CircuitBreakerOptions>,
 ): MethodDecorator {
-  return SetMetadata(CIRCUIT_BREAKER_METADATA, policySpec(nameOrOptions, options));
+  return policyDecorator(CIRCUIT_BREAKER_METADATA, policySpec(nameOrOptions, options));
 }

@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { policyDecorator } from './policy-decorator.js';
 import type { FallbackFunction, FallbackOptions } from '../core/fallback/fallback-options.js';
 import { FALLBACK_METADATA } from '../nest/resilience.constants.js';
 
@@ -35,5 +35,5 @@ export function Fallback(
   if (typeof handler === 'string') spec = { handler: { method: handler }, when: options.when };
   else if (typeof handler === 'function') spec = { handler: { fn: handler }, when: options.when };
   else spec = { handler: { value: handler.value }, when: handler.when };
-  return SetMetadata(FALLBACK_METADATA, spec);
+  return policyDecorator(FALLBACK_METADATA, spec);
 }

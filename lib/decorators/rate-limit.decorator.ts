@@ -1,29 +1,67 @@
-import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { SetMetadata, UseGuards } from '@nestjs/common';
 import type { RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
-import { RateLimitGuard } from '../nest/rate-limit.guard.js';
+import type { HandlerRateLimitKey } from '../nest/handler-rate-limits.js';
+import { ClassRateLimitGuard, RateLimitGuard } from '../nest/rate-limit.guard.js';
 import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from '../nest/resilience.constants.js';
+import type { PolicySpec } from '../nest/policy-spec.interface.js';
 import { policySpec } from './policy-spec.factory.js';
+
+/** `@RateLimit` options on a handler (HTTP route, resolver, gateway or message handler) or a controller class. */
+export interface HandlerRateLimitOptions extends Partial<Omit<RateLimitOptions, 'key'>> {
+  /**
+   * Whose bucket a request spends from: `'ip'` (default: the client's address on HTTP, GraphQL and WebSocket;
+   * microservice messages share one bucket), `'global'`, or a function of the `ExecutionContext`.
+   */
+  key?: HandlerRateLimitKey;
+}
+
+/** `@RateLimit` options on a provider method: an outbound quota. */
+export interface ProviderRateLimitOptions<TArgs extends unknown[] = never[]> extends Partial<Omit<RateLimitOptions, 'key'>> {
+  /** Whose bucket a call spends from: `'global'` (default, one bucket) or a function of the method's arguments. */
+  key?: 'global' | ((...args: TArgs) => string);
+}
 
 /**
  * A token-bucket rate limit: `limit` tokens per `interval` ms, bursts up to `burst`.
- * On controller handlers (or a whole controller class) it runs as a guard before everything else, per client IP by
- * default, and answers 429 with `Retry-After`. On provider methods it is an outbound quota (one bucket by default):
- * a call waits up to `maxWait` for a token or fails with `RateLimitExceededError`.
+ * On handlers (HTTP, GraphQL, WebSocket, microservices) and controller classes it runs as a guard before everything
+ * else, per client address by default, and answers 429 with `Retry-After` over HTTP (the error's `code` elsewhere).
+ * On provider methods it is an outbound quota (one bucket by default): a call waits up to `maxWait` for a token or
+ * fails with `RateLimitExceededError`. Several `@RateLimit`s on one method ("3 per second and 100 per minute") each
+ * take one token per request; a request is refused when any of them has none.
  *
  * @example `@RateLimit({ limit: 10, interval: 1000 })`, `@RateLimit('public-api')`,
  *          `@RateLimit({ limit: 100, interval: 60_000, key: (ctx) => ctx.switchToHttp().getRequest().user.id })`.
  */
-export function RateLimit(options?: Partial<RateLimitOptions>): MethodDecorator & ClassDecorator;
-export function RateLimit(name: string, options?: Partial<RateLimitOptions>): MethodDecorator & ClassDecorator;
+export function RateLimit(options?: HandlerRateLimitOptions): MethodDecorator & ClassDecorator;
+export function RateLimit(options: ProviderRateLimitOptions): MethodDecorator;
 export function RateLimit(
-  nameOrOptions?: string | Partial<RateLimitOptions>,
-  options?: Partial<RateLimitOptions>,
+  name: string,
+  options?: HandlerRateLimitOptions | ProviderRateLimitOptions,
+): MethodDecorator & ClassDecorator;
+export function RateLimit(
+  nameOrOptions?: string | HandlerRateLimitOptions | ProviderRateLimitOptions,
+  options?: HandlerRateLimitOptions | ProviderRateLimitOptions,
 ): MethodDecorator & ClassDecorator {
-  // The guard is attached only where a limit is declared: routes without one pay nothing for it.
-  return applyDecorators(SetMetadata(RATE_LIMIT_METADATA, policySpec(nameOrOptions, options)), UseGuards(RateLimitGuard));
+  const spec = policySpec<RateLimitOptions>(
+    nameOrOptions,
+    options,
+  );
+  return (target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const host = (descriptor?.value as object | undefined) ?? target;
+    const specs = (Reflect.getOwnMetadata(RATE_LIMIT_METADATA, host) ?? []) as PolicySpec<RateLimitOptions>[];
+    // Decorators apply bottom-up: prepend, so the list reads in source order.
+    Reflect.defineMetadata(RATE_LIMIT_METADATA, [spec, ...specs], host);
+    // The guard is attached once, and only where a limit is declared: other routes pay nothing for it.
+    if (specs.length > 0) return;
+    if (descriptor) UseGuards(RateLimitGuard)(target, propertyKey!, descriptor);
+    else UseGuards(ClassRateLimitGuard)(target as new (...args: never[]) => unknown);
+  };
 }
 
-/** Exempts a controller handler (or a whole controller) from `@RateLimit` set on its class. */
+/**
+ * Exempts a handler (or a whole controller) from a `@RateLimit` set on its class. A handler's own `@RateLimit`
+ * still applies under a class-level `@SkipRateLimit()`.
+ */
 export function SkipRateLimit(): MethodDecorator & ClassDecorator {
   return SetMetadata(SKIP_RATE_LIMIT_METADATA, true);
 }

@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { policyDecorator } from './policy-decorator.js';
 import type { RetryOptions } from '../core/retry/retry-options.js';
 import { RETRY_METADATA } from '../nest/resilience.constants.js';
 import { policySpec } from './policy-spec.factory.js';
@@ -15,5 +15,5 @@ import { policySpec } from './policy-spec.factory.js';
 export function Retry(options?: Partial<RetryOptions>): MethodDecorator;
 export function Retry(name: string, options?: Partial<RetryOptions>): MethodDecorator;
 export function Retry(nameOrOptions?: string | Partial<RetryOptions>, options?: Partial<RetryOptions>): MethodDecorator {
-  return SetMetadata(RETRY_METADATA, policySpec(nameOrOptions, options));
+  return policyDecorator(RETRY_METADATA, policySpec(nameOrOptions, options));
 }

@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { policyDecorator } from './policy-decorator.js';
 import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
 import { TIMEOUT_METADATA } from '../nest/resilience.constants.js';
 import { policySpec } from './policy-spec.factory.js';
@@ -20,5 +20,5 @@ export function Timeout(
 ): MethodDecorator {
   const spec =
     typeof nameOrOptions === 'number' ? { options: { duration: nameOrOptions } } : policySpec(nameOrOptions, options);
-  return SetMetadata(TIMEOUT_METADATA, spec);
+  return policyDecorator(TIMEOUT_METADATA, spec);
 }

@@ -43,7 +43,8 @@ export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | und
   };
 }
 
-function retryAfterSeconds(error: ResilienceError, now: number): number | undefined {
+/** Seconds until a retry may succeed: known for rate limits and open circuits. */
+export function retryAfterSeconds(error: ResilienceError, now: number): number | undefined {
   if (error instanceof RateLimitExceededError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof BrokenCircuitError && error.retryAt !== undefined) {
     return Math.max(1, Math.ceil((error.retryAt - now) / 1000));

@@ -13,7 +13,6 @@ import type { ResiliencePolicy } from '../core/pipeline/policy.interface.js';
 import type { Invocation } from '../core/pipeline/invocation.js';
 import type { RateLimitKey, RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
 import { RateLimitPolicy } from '../core/rate-limit/rate-limit.policy.js';
-import type { RateLimiter } from '../core/rate-limit/rate-limiter.js';
 import type { RetryOptions } from '../core/retry/retry-options.js';
 import { RetryPolicy } from '../core/retry/retry.policy.js';
 import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
@@ -44,20 +43,21 @@ import {
 import { RESILIENCE_MODULE_OPTIONS } from './resilience.module-definition.js';
 import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
 import { withoutUndefined } from '../core/validation/without-undefined.js';
-
-/** The rate limit a controller handler's guard applies. */
-export interface ResolvedRateLimit {
-  readonly limiter: RateLimiter;
-  readonly key: RateLimitKey;
-}
+import type { HandlerRateLimit, HandlerRateLimitKey } from './handler-rate-limits.js';
 
 /** The policies of one decorated method, in the canonical order (outermost first). */
 export interface ResolvedPolicies {
   /** Every policy the method's decorators ask for. */
   readonly all: readonly ResiliencePolicy[];
-  /** The same without retry, for non-idempotent HTTP requests; `undefined` when they may be retried too. */
+  /** The same without retry, for requests that must not be repeated; `undefined` when they may be retried too. */
   readonly withoutRetry: readonly ResiliencePolicy[] | undefined;
 }
+
+/** Where a decorated method runs: a provider method wrapped by the explorer, or a handler under the interceptor. */
+export type PolicySite = 'provider' | 'handler';
+
+/** The receiver of `@Fallback('method')` for a call: the instance, or a Promise of it (request-scoped handlers). */
+export type ReceiverOf = (invocation: Invocation) => unknown;
 
 /**
  * Turns the metadata of the policy decorators into policy instances, applying the precedence of options and
@@ -74,17 +74,24 @@ export class PolicyResolver {
   }
 
   /**
-   * The policies for `method`, or `undefined` when it carries no policy decorator. On controllers `@RateLimit` is
-   * left out: the guard applies it before everything else.
+   * The policies for `method`, or `undefined` when it carries no policy decorator. On handlers `@RateLimit` is left
+   * out (the rate-limit guard applies it before everything else) and `receiverOf` gives `@Fallback('method')` its
+   * receiver; provider methods use the instance they are called on.
    */
-  resolve(method: object, prototype: object, target: PolicyTarget, on: 'provider' | 'controller'): ResolvedPolicies | undefined {
+  resolve(
+    method: object,
+    prototype: object,
+    target: PolicyTarget,
+    site: PolicySite,
+    receiverOf: ReceiverOf = (invocation) => invocation.thisArg,
+  ): ResolvedPolicies | undefined {
     const timeoutSpec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
     const retrySpec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
     const breakerSpec = readSpec<PolicySpec<CircuitBreakerOptions>>(CIRCUIT_BREAKER_METADATA, method);
-    const rateLimitSpec = on === 'provider' ? readSpec<PolicySpec<RateLimitOptions>>(RATE_LIMIT_METADATA, method) : undefined;
+    const rateLimitSpecs = site === 'provider' ? readRateLimitSpecs(method) : undefined;
     const bulkheadSpec = readSpec<PolicySpec<BulkheadOptions>>(BULKHEAD_METADATA, method);
     const fallbackSpec = readSpec<FallbackSpec>(FALLBACK_METADATA, method);
-    if (!timeoutSpec && !retrySpec && !breakerSpec && !rateLimitSpec && !bulkheadSpec && !fallbackSpec) return undefined;
+    if (!timeoutSpec && !retrySpec && !breakerSpec && !rateLimitSpecs && !bulkheadSpec && !fallbackSpec) return undefined;
 
     const declaredAt = `${target.className}.${target.methodName}`;
     // Canonical order: Fallback > total Timeout > Retry > CircuitBreaker > RateLimit > Timeout > Bulkhead.
@@ -93,7 +100,7 @@ export class PolicyResolver {
     let retry: RetryPolicy | undefined;
     let retryNonIdempotent = false;
 
-    if (fallbackSpec) outer.push(this.fallbackPolicy(fallbackSpec, prototype, declaredAt));
+    if (fallbackSpec) outer.push(this.fallbackPolicy(fallbackSpec, prototype, declaredAt, receiverOf));
     let attemptTimeout: TimeoutPolicy | undefined;
     if (timeoutSpec) {
       const { name, options } = this.resolveOptions(TIMEOUT_KIND, timeoutSpec, declaredAt);
@@ -118,10 +125,11 @@ export class PolicyResolver {
       }
       inner.push(new CircuitBreakerPolicy(this.registry.circuitFor(name, options)));
     }
-    if (rateLimitSpec) {
+    // Several limits ("3 per second and 100 per minute"): each call spends from every one.
+    for (const rateLimitSpec of rateLimitSpecs ?? []) {
       const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, rateLimitSpec, declaredAt);
       if (options.key === 'ip') {
-        new OptionsValidator('rate limit', name, declaredAt).fail('key', 'ip', 'applies to controller handlers only');
+        new OptionsValidator('rate limit', name, declaredAt).fail('key', 'ip', 'applies to handlers only (HTTP, GraphQL, WebSocket)');
       }
       inner.push(new RateLimitPolicy(this.registry.rateLimiterFor(name, options), invocationKey(options.key)));
     }
@@ -136,19 +144,27 @@ export class PolicyResolver {
   }
 
   /**
-   * The rate limit of a controller handler (its own `@RateLimit`, else its class's), or `undefined` when it has
-   * none or is marked `@SkipRateLimit()`.
+   * The limits of a handler: its own `@RateLimit`s (which a class-level `@SkipRateLimit()` does not remove), else
+   * its class's unless either is marked `@SkipRateLimit()`. `undefined` when it has none.
    */
-  resolveRateLimit(handler: object, controller: object, target: PolicyTarget): ResolvedRateLimit | undefined {
-    if (Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, handler) || Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, controller)) {
-      return undefined;
+  resolveRateLimits(
+    handler: object,
+    classRef: object,
+    target: PolicyTarget,
+  ): { limits: HandlerRateLimit[]; declaredOnHandler: boolean } | undefined {
+    const own = readRateLimitSpecs(handler);
+    const skipped = Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, handler) === true;
+    let specs = own;
+    if (specs === undefined && !skipped && Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, classRef) !== true) {
+      specs = readRateLimitSpecs(classRef);
     }
-    const spec =
-      readSpec<PolicySpec<RateLimitOptions>>(RATE_LIMIT_METADATA, handler) ??
-      readSpec<PolicySpec<RateLimitOptions>>(RATE_LIMIT_METADATA, controller);
-    if (spec === undefined) return undefined;
-    const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, `${target.className}.${target.methodName}`);
-    return { limiter: this.registry.rateLimiterFor(name, options), key: options.key ?? 'ip' };
+    if (specs === undefined) return undefined;
+    const declaredAt = `${target.className}.${target.methodName}`;
+    const limits = specs.map((spec) => {
+      const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, declaredAt);
+      return { limiter: this.registry.rateLimiterFor(name, options), key: (options.key ?? 'ip') as HandlerRateLimitKey };
+    });
+    return { limits, declaredOnHandler: own !== undefined };
   }
 
   /** Merges library defaults < module defaults < inline options < named configuration, then validates. */
@@ -181,13 +197,19 @@ export class PolicyResolver {
     return { name, options };
   }
 
-  private fallbackPolicy(spec: FallbackSpec, prototype: object, declaredAt: string): FallbackPolicy {
+  private fallbackPolicy(spec: FallbackSpec, prototype: object, declaredAt: string, receiverOf: ReceiverOf): FallbackPolicy {
     const validator = new OptionsValidator('fallback', declaredAt, declaredAt);
     validator.optionalFunction('when', spec.when);
-    return new FallbackPolicy(declaredAt, this.fallbackHandler(spec, prototype, validator), spec.when, this.events);
+    const handler = this.fallbackHandler(spec, prototype, validator, receiverOf);
+    return new FallbackPolicy(declaredAt, handler, spec.when, this.events);
   }
 
-  private fallbackHandler(spec: FallbackSpec, prototype: object, validator: OptionsValidator): FallbackHandler {
+  private fallbackHandler(
+    spec: FallbackSpec,
+    prototype: object,
+    validator: OptionsValidator,
+    receiverOf: ReceiverOf,
+  ): FallbackHandler {
     const { handler } = spec;
     if ('value' in handler) {
       const { value } = handler;
@@ -202,8 +224,14 @@ export class PolicyResolver {
       validator.fail('method', methodName, 'must name a method of the same class');
     }
     // Looked up on the receiver at call time, so request-scoped instances and subclasses use their own method.
-    return (error, invocation) =>
-      (invocation.thisArg as Record<string, (...args: unknown[]) => unknown>)[methodName](error, ...invocation.args);
+    type Receiver = Record<string, (...args: unknown[]) => unknown>;
+    return (error, invocation) => {
+      const receiver = receiverOf(invocation);
+      if (receiver instanceof Promise) {
+        return receiver.then((resolved: Receiver) => resolved[methodName](error, ...invocation.args));
+      }
+      return (receiver as Receiver)[methodName](error, ...invocation.args);
+    };
   }
 
   /** Named configurations are checked even when no decorator uses them yet: a typo should not wait for a deploy. */
@@ -219,6 +247,12 @@ export class PolicyResolver {
       }
     }
   }
+}
+
+/** The `@RateLimit` specs recorded on a method or class (one per decorator), or `undefined` when there are none. */
+function readRateLimitSpecs(target: object): readonly PolicySpec<RateLimitOptions>[] | undefined {
+  const specs = Reflect.getMetadata(RATE_LIMIT_METADATA, target) as readonly PolicySpec<RateLimitOptions>[] | undefined;
+  return specs !== undefined && specs.length > 0 ? specs : undefined;
 }
 
 function readSpec<T>(key: string, method: object): T | undefined {

@@ -1,65 +1,39 @@
-import { HttpException, HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.interface.js';
-import { clientAddressKey } from './client-address.js';
-import { ControllerRateLimits } from './controller-rate-limits.js';
-import type { ResolvedRateLimit } from './policy-resolver.js';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { findHandlers } from './resilience.interceptor.js';
+import type { ResilientHandlers } from './resilient-handlers.js';
 
 /**
- * Applies `@RateLimit` to controller handlers, before interceptors, pipes and the handler (attached by the
- * decorator, so only limited routes run it). Every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a
- * refused request gets 429 with `Retry-After` and a JSON body naming the limit.
+ * Applies a handler's `@RateLimit`s before interceptors, pipes and the handler, on every transport (attached by
+ * the decorator, so only limited handlers run it). HTTP answers carry `RateLimit-Limit`, `RateLimit-Remaining` and
+ * `RateLimit-Reset`; a refused request gets 429 with `Retry-After` and a JSON body naming the limit; RPC, WebSocket
+ * and GraphQL clients get the error's `code` (`RATE_LIMIT_EXCEEDED`), `policy` and `retryAfter`.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  constructor(
-    private readonly rateLimits: ControllerRateLimits,
-    private readonly adapterHost: HttpAdapterHost,
-  ) {}
+  private handlers: ResilientHandlers | undefined;
+
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const rateLimit = this.rateLimits.get(context.getHandler());
-    if (rateLimit === undefined) return true;
-    const decision = rateLimit.limiter.consume(this.keyOf(rateLimit, context), 0);
-    if (decision instanceof Promise) return decision.then((settled) => this.answer(rateLimit, settled, context));
-    return this.answer(rateLimit, decision, context);
+    const plan = (this.handlers ??= findHandlers(this.moduleRef)).rateLimits(context);
+    if (plan === undefined || !this.applies(plan.declaredOnHandler)) return true;
+    return plan.check(context);
   }
 
-  private keyOf({ key }: ResolvedRateLimit, context: ExecutionContext): string {
-    if (key === 'global') return 'global';
-    if (key === 'ip') return clientAddressKey(context.switchToHttp().getRequest<{ ip?: string }>().ip);
-    return String((key as (context: ExecutionContext) => unknown)(context));
+  /** Whether this guard applies the limits: the handler-level guard applies the handler's own. */
+  protected applies(declaredOnHandler: boolean): boolean {
+    return declaredOnHandler;
   }
+}
 
-  private answer({ limiter }: ResolvedRateLimit, decision: RateLimitDecision, context: ExecutionContext): boolean {
-    if (context.getType() === 'http') {
-      const response: unknown = context.switchToHttp().getResponse();
-      const { httpAdapter } = this.adapterHost;
-      const limit = limiter.capacityHeader;
-      const remaining = String(decision.remaining);
-      const reset = String(Math.ceil(decision.resetMs / 1000));
-      httpAdapter.setHeader(response, 'RateLimit-Limit', limit);
-      httpAdapter.setHeader(response, 'RateLimit-Remaining', remaining);
-      httpAdapter.setHeader(response, 'RateLimit-Reset', reset);
-      if (limiter.options.legacyHeaders) {
-        httpAdapter.setHeader(response, 'X-RateLimit-Limit', limit);
-        httpAdapter.setHeader(response, 'X-RateLimit-Remaining', remaining);
-        httpAdapter.setHeader(response, 'X-RateLimit-Reset', reset);
-      }
-      if (!decision.allowed) {
-        httpAdapter.setHeader(response, 'Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
-      }
-    }
-    if (decision.allowed) return true;
-    throw new HttpException(
-      {
-        statusCode: HttpStatus.TOO_MANY_REQUESTS,
-        error: 'Too Many Requests',
-        message: `Rate limit "${limiter.name}" exceeded: retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
-        code: 'RATE_LIMIT_EXCEEDED',
-        policy: limiter.name,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+/**
+ * The guard a class-level `@RateLimit` attaches: it applies the class's limits, and stands aside for handlers that
+ * declare their own (their handler-level guard applies those), so no request is charged twice.
+ */
+@Injectable()
+export class ClassRateLimitGuard extends RateLimitGuard {
+  protected override applies(declaredOnHandler: boolean): boolean {
+    return !declaredOnHandler;
   }
 }

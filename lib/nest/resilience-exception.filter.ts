@@ -3,19 +3,37 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
 import { ResilienceError } from '../core/errors/resilience.error.js';
 import { toHttpAnswer } from './http-error.mapper.js';
+import { errorPayload, GraphQLResilienceError } from './transport-errors.js';
 
 /**
- * Answers resilience errors over HTTP (registered globally by `ResilienceModule`): 504 for a timeout, 503 for an
+ * Answers resilience errors that reach Nest's exception layer unmapped: those thrown by a decorated service inside
+ * an undecorated handler (decorated handlers map their errors in the `ResilienceInterceptor`, so your own filters
+ * see Nest's standard exceptions). Registered globally by `ResilienceModule`. HTTP: 504 for a timeout, 503 for an
  * open circuit or a full bulkhead, 429 for a rate limit, with `Retry-After` when known and a JSON body naming the
- * policy. Whoever threw it, a decorated handler or a decorated service called by any handler. A filter costs
- * nothing on requests that succeed. Other transports get the error unchanged.
+ * policy. RPC: the client receives `{ status, message, code, policy, retryAfter? }`; WebSocket: an `exception` event
+ * with the same payload; GraphQL: an error with `extensions.code`. Costs nothing on requests that succeed.
  */
 @Catch(ResilienceError)
 export class ResilienceExceptionFilter extends BaseExceptionFilter {
-  override catch(error: ResilienceError, host: ArgumentsHost): void | Observable<never> {
-    const type = host.getType<string>();
-    if (type === 'rpc') return throwError(() => error);
-    if (type !== 'http') throw error;
+  override catch(error: ResilienceError, host: ArgumentsHost): unknown {
+    switch (host.getType<string>()) {
+      case 'http':
+        return this.answerHttp(error, host);
+      case 'rpc':
+        return throwError(() => errorPayload(error));
+      case 'ws': {
+        const client = host.switchToWs().getClient<{ emit?: (event: string, payload: unknown) => unknown }>();
+        client.emit?.('exception', errorPayload(error));
+        return undefined;
+      }
+      case 'graphql':
+        return new GraphQLResilienceError(error);
+      default:
+        throw error;
+    }
+  }
+
+  private answerHttp(error: ResilienceError, host: ArgumentsHost): void | Observable<never> {
     const answer = toHttpAnswer(error);
     if (answer === undefined) return super.catch(error, host);
     const adapter = this.httpAdapterHost?.httpAdapter;

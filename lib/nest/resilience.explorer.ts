@@ -1,125 +1,137 @@
-import { Injectable, RequestMethod, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
+import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { getTimeoutSignal } from '../core/pipeline/invocation.js';
+import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import { createResilientMethod } from '../core/pipeline/resilient-method.js';
-import { ControllerRateLimits } from './controller-rate-limits.js';
+import { isTransportHandler } from './handler-kind.js';
 import { PolicyResolver } from './policy-resolver.js';
-import { RateLimitGuard } from './rate-limit.guard.js';
-import { RESILIENT_WRAPPER, TIMEOUT_SIGNAL_PARAMETER } from './resilience.constants.js';
-import { resultShapeOf } from './result-shape.js';
+import {
+  BULKHEAD_METADATA,
+  CIRCUIT_BREAKER_METADATA,
+  FALLBACK_METADATA,
+  RATE_LIMIT_METADATA,
+  RESILIENT_WRAPPER,
+  RETRY_METADATA,
+  TIMEOUT_METADATA,
+} from './resilience.constants.js';
+import { ResilientHandlers } from './resilient-handlers.js';
+import { isObservableType, resultShapeOf } from './result-shape.js';
+import { loadTransportExceptions } from './transport-errors.js';
 
 type MethodHost = Record<string, unknown>;
 type AnyMethod = (...args: never[]) => unknown;
 
-/** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
-const IDEMPOTENT_METHODS = new Set([
-  RequestMethod.GET,
-  RequestMethod.HEAD,
-  RequestMethod.OPTIONS,
-  RequestMethod.PUT,
-  RequestMethod.DELETE,
-  RequestMethod.SEARCH,
-]);
+const POLICY_KEYS = [
+  TIMEOUT_METADATA,
+  RETRY_METADATA,
+  CIRCUIT_BREAKER_METADATA,
+  BULKHEAD_METADATA,
+  FALLBACK_METADATA,
+  RATE_LIMIT_METADATA,
+];
 
 /**
- * Finds decorated methods at bootstrap and wraps each once, in place, keeping `this`, the name and the metadata.
- * Controller handlers are wrapped before Nest registers the routes (`ResilienceModule.configure`), so a request calls
- * the wrapper directly: no interceptor, no per-request lookup. Providers are wrapped in `onModuleInit`.
+ * Finds decorated methods at bootstrap, in every module of this application:
+ * - handlers (HTTP routes, message patterns, gateway messages, GraphQL resolvers): their policies are compiled and
+ *   validated now, and applied per request by the `ResilienceInterceptor` and the rate-limit guards;
+ * - every other method (services, helpers): wrapped for this application only. Singletons and transient instances
+ *   get the wrapper as their own property; request-scoped classes get a subclass of this application that Nest
+ *   instantiates per request. No prototype is changed, so several apps in one process stay independent.
  */
 @Injectable()
-export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
-  /** Prototype methods replaced for request-scoped and transient classes, restored on shutdown. */
-  private readonly patchedPrototypes: { prototype: MethodHost; name: string; original: unknown }[] = [];
-  private controllersWrapped = false;
-
+export class ResilienceExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly resolver: PolicyResolver,
-    private readonly controllerRateLimits: ControllerRateLimits,
+    private readonly handlers: ResilientHandlers,
   ) {}
 
-  onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) this.wrapMethods(wrapper, 'provider');
-    // An application context (no HTTP server) never runs `configure`: its controllers are checked here.
-    this.wrapControllers();
+  async onModuleInit(): Promise<void> {
+    await loadTransportExceptions();
+    for (const wrapper of this.discovery.getControllers()) this.explore(wrapper, true);
+    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper, false);
   }
 
-  /** Wraps decorated controller handlers; must run before the routes are registered. Runs once. */
-  wrapControllers(): void {
-    if (this.controllersWrapped) return;
-    this.controllersWrapped = true;
-    for (const wrapper of this.discovery.getControllers()) this.wrapMethods(wrapper, 'controller');
-  }
-
-  onModuleDestroy(): void {
-    for (const { prototype, name, original } of this.patchedPrototypes.splice(0)) prototype[name] = original;
-  }
-
-  private wrapMethods(wrapper: InstanceWrapper, kind: 'provider' | 'controller'): void {
-    const instance: unknown = wrapper.instance;
-    if (instance === null || typeof instance !== 'object') return;
-    const prototype = Object.getPrototypeOf(instance) as MethodHost | null;
-    if (prototype === null || prototype === Object.prototype) return;
-    // Singletons are wrapped on the instance, leaving the class untouched (two apps in one process stay apart).
-    // Request-scoped and transient classes get new instances later, so their prototype is wrapped instead.
+  private explore(wrapper: InstanceWrapper, isController: boolean): void {
+    // Only classes: factory and value providers have no decorated methods of their own.
+    const classRef = wrapper.metatype as Type | null | undefined;
+    if (typeof classRef !== 'function' || wrapper.inject || classRef.prototype === undefined) return;
+    const prototype = classRef.prototype as MethodHost;
     const isStatic = wrapper.isDependencyTreeStatic();
-    const host = isStatic ? (instance as MethodHost) : prototype;
-    const classRef = (instance).constructor;
+    const classLimited = Reflect.getMetadata(RATE_LIMIT_METADATA, classRef) !== undefined;
+    const resilientMethods = new Map<string, AnyMethod>();
+    let handlerCount = 0;
     for (const name of this.scanner.getAllMethodNames(prototype)) {
-      const method = host[name];
-      if (typeof method !== 'function' || RESILIENT_WRAPPER in method) continue;
-      const target = { className: classRef.name, methodName: name };
-      const rateLimit = kind === 'controller' ? this.resolver.resolveRateLimit(method, classRef, target) : undefined;
-      if (rateLimit) this.controllerRateLimits.set(method, rateLimit);
-      if (kind === 'controller') guardOnce(method, classRef);
-      const policies = this.resolver.resolve(method, prototype, target, kind);
-      if (policies === undefined) continue;
-      // A handler serving a non-idempotent HTTP method (POST, PATCH) is not retried unless its options say so.
-      const chosen = kind === 'controller' && !isIdempotentRoute(method) ? (policies.withoutRetry ?? policies.all) : policies.all;
-      const resilient = createResilientMethod(
-        withTimeoutSignal(method as AnyMethod, prototype, name),
-        target,
-        chosen,
-        resultShapeOf(prototype, name),
-      );
-      preserveIdentity(resilient, method);
-      if (rateLimit) this.controllerRateLimits.set(resilient, rateLimit);
-      if (!isStatic) {
-        this.patchedPrototypes.push({ prototype, name, original: Object.getOwnPropertyDescriptor(prototype, name)?.value });
+      const method = prototype[name];
+      if (typeof method !== 'function') continue;
+      if (isTransportHandler(method, classRef, isController)) {
+        handlerCount++;
+        if (classLimited || POLICY_KEYS.some((key) => Reflect.hasMetadata(key, method))) {
+          this.handlers.compile(method, classRef, name, isStatic ? wrapper.instance : undefined);
+        }
+        continue;
       }
-      Object.defineProperty(host, name, { value: resilient, writable: true, configurable: true, enumerable: false });
+      const target = { className: classRef.name, methodName: name };
+      const policies = this.resolver.resolve(method, prototype, target, 'provider');
+      if (policies === undefined) continue;
+      const shape = resultShapeOf(prototype, name);
+      if (shape === 'promise' && !declaresPromise(method, prototype, name)) throw synchronousMethod(target);
+      const resilient = createResilientMethod(method as AnyMethod, target, policies.all, shape);
+      preserveIdentity(resilient, method);
+      resilientMethods.set(name, resilient);
+    }
+    if (classLimited && handlerCount === 0) throw classRateLimitOnProvider(classRef);
+    if (resilientMethods.size > 0) this.install(wrapper, classRef, resilientMethods, isStatic);
+  }
+
+  /** Puts the wrappers where this application's instances (and only them) find them. */
+  private install(wrapper: InstanceWrapper, classRef: Type, methods: Map<string, AnyMethod>, isStatic: boolean): void {
+    const instances: unknown[] = isStatic ? [wrapper.instance] : [];
+    if (wrapper.isTransient) {
+      for (const each of wrapper.getStaticTransientInstances()) instances.push(each?.instance as unknown);
+    }
+    for (const instance of instances) {
+      if (instance === null || typeof instance !== 'object') continue;
+      for (const [name, method] of methods) defineMethod(instance, name, method);
+    }
+    if (!isStatic || wrapper.isTransient) {
+      // Instances made later (per request, per consumer) come from this subclass, private to this application.
+      const resilientClass = class extends (classRef as new (...args: never[]) => object) {};
+      Object.defineProperty(resilientClass, 'name', { value: classRef.name });
+      for (const [name, method] of methods) defineMethod(resilientClass.prototype, name, method);
+      (wrapper as { metatype: unknown }).metatype = resilientClass;
     }
   }
 }
 
-/**
- * `@RateLimit` on a class and on one of its handlers attaches the guard at both levels; Nest would run it twice and
- * spend two tokens. The handler's copy goes (before Nest reads the guards, when it registers the route).
- */
-function guardOnce(handler: object, classRef: object): void {
-  const classGuards = Reflect.getMetadata(GUARDS_METADATA, classRef) as unknown[] | undefined;
-  const handlerGuards = Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined;
-  if (!classGuards?.includes(RateLimitGuard) || !handlerGuards?.includes(RateLimitGuard)) return;
-  Reflect.defineMetadata(GUARDS_METADATA, handlerGuards.filter((guard) => guard !== RateLimitGuard), handler);
+function defineMethod(host: object, name: string, method: AnyMethod): void {
+  Object.defineProperty(host, name, { value: method, writable: true, configurable: true, enumerable: false });
 }
 
-/** Routes without an HTTP method (message handlers) count as idempotent: only HTTP says otherwise. */
-function isIdempotentRoute(handler: object): boolean {
-  const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-  return method === undefined || IDEMPOTENT_METHODS.has(method);
+/** True when the method returns a Promise (async, or declared `Promise<T>`): wrapping keeps its type honest. */
+function declaresPromise(method: object, prototype: object, name: string): boolean {
+  const kind = (method as { constructor?: { name?: string } }).constructor?.name;
+  if (kind === 'AsyncFunction') return true;
+  const returnType: unknown = Reflect.getMetadata('design:returntype', prototype, name);
+  return returnType === Promise || isObservableType(returnType);
 }
 
-/** For a handler with a `@TimeoutSignal()` parameter: fills it with the running attempt's signal on every call. */
-function withTimeoutSignal(method: AnyMethod, prototype: object, name: string): AnyMethod {
-  const index = Reflect.getMetadata(TIMEOUT_SIGNAL_PARAMETER, prototype, name) as number | undefined;
-  if (index === undefined) return method;
-  return function withSignal(this: unknown, ...args: unknown[]) {
-    args[index] = getTimeoutSignal();
-    return (method as (...args: unknown[]) => unknown).apply(this, args);
-  };
+function synchronousMethod(target: { className: string; methodName: string }): ResilienceConfigError {
+  const at = `${target.className}.${target.methodName}`;
+  return new ResilienceConfigError(
+    `${at} has resilience decorators but is not declared asynchronous: its callers would receive a Promise while ` +
+      `its type says otherwise. Declare it "async" (or its return type Promise<T> or Observable<T>)`,
+    at,
+  );
+}
+
+function classRateLimitOnProvider(classRef: Type): ResilienceConfigError {
+  return new ResilienceConfigError(
+    `@RateLimit on the class ${classRef.name}, which has no handler (route, message pattern, gateway message or ` +
+      `resolver): put @RateLimit on the provider's methods instead`,
+    classRef.name,
+  );
 }
 
 /** Keeps what other libraries read from the method: its name and every Reflect metadata entry. */

@@ -1,14 +1,13 @@
-import { Module, type DynamicModule, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
-import { ControllerRateLimits } from './controller-rate-limits.js';
-import { RateLimitGuard } from './rate-limit.guard.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import { ResilienceExceptionFilter } from './resilience-exception.filter.js';
+import { ResilientHandlers } from './resilient-handlers.js';
 import {
   RESILIENCE_MODULE_OPTIONS,
   RESILIENCE_OPTIONS_TYPE,
@@ -17,9 +16,10 @@ import {
 
 /**
  * Import once, in the root module: `ResilienceModule.forRoot({ ... })` or `forRootAsync({ imports, inject,
- * useFactory })`. Global by default (`isGlobal: false` to opt out). Wraps decorated provider methods at bootstrap
- * and decorated controller handlers (before the routes are registered), and installs a global exception filter
- * that answers resilience errors over HTTP; inject `ResilienceEvents` to observe and
+ * useFactory })`. Global by default (`isGlobal: false` to opt out). At bootstrap it validates every decorator,
+ * compiles the policies of handlers (applied per request by the `ResilienceInterceptor` and the rate-limit guards
+ * the decorators attach) and wraps decorated provider methods. A global exception filter answers resilience errors
+ * that reach an undecorated handler from a decorated service. Inject `ResilienceEvents` to observe and
  * `ResilienceRegistry` to read and control circuit breakers.
  */
 @Module({
@@ -33,24 +33,15 @@ import {
       inject: [ResilienceEvents, RESILIENCE_MODULE_OPTIONS],
     },
     PolicyResolver,
-    ControllerRateLimits,
+    ResilientHandlers,
     ResilienceExplorer,
-    RateLimitGuard,
     { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
   ],
-  exports: [ResilienceEvents, ResilienceRegistry, ControllerRateLimits, RateLimitGuard, RESILIENCE_MODULE_OPTIONS],
+  exports: [ResilienceEvents, ResilienceRegistry, RESILIENCE_MODULE_OPTIONS],
 })
-export class ResilienceModule extends ResilienceConfigurableModule implements NestModule, OnApplicationShutdown {
-  constructor(
-    private readonly registry: ResilienceRegistry,
-    private readonly explorer: ResilienceExplorer,
-  ) {
+export class ResilienceModule extends ResilienceConfigurableModule implements OnApplicationShutdown {
+  constructor(private readonly registry: ResilienceRegistry) {
     super();
-  }
-
-  /** Runs before Nest registers the routes: the last moment to put the resilient handlers in place. */
-  configure(): void {
-    this.explorer.wrapControllers();
   }
 
   /** Closes the connections the rate-limit store opened itself (a Redis client given by the user stays open). */

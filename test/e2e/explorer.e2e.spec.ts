@@ -32,23 +32,11 @@ class InventoryClient extends BaseClient {
   }
 
   @Retry(fastRetry)
-  sync(value: number): number {
-    this.calls++;
-    if (this.calls < 2) throw new Error('flaky');
-    return value * 2;
-  }
-
-  @Retry(fastRetry)
   stream(): Observable<string> {
     return defer(() => {
       this.calls++;
       return this.calls < 2 ? Promise.reject(new Error('flaky')) : Promise.resolve('streamed');
     });
-  }
-
-  @Retry(fastRetry)
-  undeclared() {
-    return of('value');
   }
 }
 
@@ -93,21 +81,32 @@ describe('provider methods', () => {
   });
 
   it('are wrapped on request-scoped providers', async () => {
+    const original = RequestScopedClient.prototype.get;
     const moduleRef = await boot();
     const client = await moduleRef.resolve(RequestScopedClient, ContextIdFactory.create());
     await expect(client.get()).resolves.toBe(3);
-    await moduleRef.close();
-    // Closing the app restores the class, so a later app in the same process wraps it with its own options.
-    expect(RequestScopedClient.prototype.get.name).toBe('get');
+    expect(client).toBeInstanceOf(RequestScopedClient);
+    // The class itself is never changed: an instance made outside the app has no policies, before or after close.
+    expect(RequestScopedClient.prototype.get).toBe(original);
     await expect(new RequestScopedClient().get()).rejects.toThrow('flaky');
+    await moduleRef.close();
+    expect(RequestScopedClient.prototype.get).toBe(original);
   });
 
-  it('turn a synchronous method into a Promise-returning one', async () => {
-    const moduleRef = await boot();
-    const result: unknown = moduleRef.get(InventoryClient).sync(21);
-    expect(result).toBeInstanceOf(Promise);
-    await expect(result).resolves.toBe(42);
-    await moduleRef.close();
+  it('refuse at bootstrap a synchronous method, whose callers would silently get a Promise', async () => {
+    @Injectable()
+    class Calculator {
+      @Retry(fastRetry)
+      add(a: number, b: number): number {
+        return a + b;
+      }
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], providers: [Calculator] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await expect(moduleRef.init()).rejects.toThrow(
+      'Calculator.add has resilience decorators but is not declared asynchronous',
+    );
   });
 
   it('keep an Observable method lazy, with each subscription a new call', async () => {
@@ -123,12 +122,18 @@ describe('provider methods', () => {
     await moduleRef.close();
   });
 
-  it('explain how to fix an Observable method whose return type is not declared', async () => {
-    const moduleRef = await boot();
-    await expect(moduleRef.get(InventoryClient).undeclared()).rejects.toThrow(
-      'InventoryClient.undeclared returned an Observable, but its return type is not declared as one',
-    );
-    await moduleRef.close();
+  it('explain at bootstrap how to fix an Observable method whose return type is not declared', async () => {
+    @Injectable()
+    class Feed {
+      @Retry(fastRetry)
+      undeclared() {
+        return of('value');
+      }
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], providers: [Feed] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await expect(moduleRef.init()).rejects.toThrow('(or its return type Promise<T> or Observable<T>)');
   });
 
   it('follow the options of their own app when two apps share a process', async () => {

@@ -1,0 +1,104 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import { Observable, type Subscriber } from 'rxjs';
+import type { PolicyTarget } from '../core/events/resilience-event.interface.js';
+import { composeObservable } from '../core/pipeline/compose.js';
+import { Invocation } from '../core/pipeline/invocation.js';
+import type { ObservableStep, ResiliencePolicy } from '../core/pipeline/policy.interface.js';
+import { toTransportError } from './transport-errors.js';
+
+/** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
+const IDEMPOTENT_HTTP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'SEARCH', 'TRACE']);
+
+/** One call of a handler: its arguments are `[context]`, and the rest of the pipeline is Nest's `next.handle()`. */
+class HandlerInvocation extends Invocation {
+  source!: Observable<unknown>;
+}
+
+/** The handler's own call: Nest's `next.handle()`, which re-runs pipes and the handler on every subscription. */
+const callHandler: ObservableStep = (invocation) => (invocation as HandlerInvocation).source;
+
+/** The invocation of the handler call running now, for `@TimeoutSignal()` (only for handlers that declare one). */
+export const handlerInvocations = new AsyncLocalStorage<Invocation>();
+
+/** How the pipeline of one handler is built: its policies in the canonical order, outermost first. */
+export interface HandlerPipelineParts {
+  readonly target: PolicyTarget;
+  /** Every policy of the handler. */
+  readonly policies: readonly ResiliencePolicy[];
+  /** The same without retry, for requests that must not be repeated; `undefined` when every request may be. */
+  readonly policiesWithoutRetry: readonly ResiliencePolicy[] | undefined;
+  /** The receiver of `@Fallback('method')`: the controller, resolver or gateway instance when it is a singleton. */
+  readonly instance: unknown;
+  /** True when a parameter is `@TimeoutSignal()`. */
+  readonly usesTimeoutSignal: boolean;
+}
+
+/**
+ * The policies of one handler, compiled once at bootstrap, applied by the `ResilienceInterceptor` to
+ * `next.handle()`. A resilience error leaves as the answer its transport understands (see `toTransportError`).
+ */
+export class HandlerPipeline {
+  private readonly all: ObservableStep;
+  private readonly withoutRetry: ObservableStep | undefined;
+
+  constructor(
+    private readonly parts: HandlerPipelineParts,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
+    this.all = composeObservable(parts.policies, callHandler);
+    this.withoutRetry = parts.policiesWithoutRetry && composeObservable(parts.policiesWithoutRetry, callHandler);
+  }
+
+  /** Runs `next.handle()` through the policies for this request. */
+  run(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const invocation = new HandlerInvocation(this.parts.target, this.parts.instance, [context]);
+    invocation.source = this.parts.usesTimeoutSignal
+      ? handlerInvocations.run(invocation, () => next.handle())
+      : next.handle();
+    const step = this.withoutRetry !== undefined && !mayRepeat(context) ? this.withoutRetry : this.all;
+    const policies = step(invocation);
+    return new Observable<unknown>((subscriber) =>
+      policies.subscribe(new TransportErrorObserver(subscriber, context, this.adapterHost)),
+    );
+  }
+}
+
+/** Passes values on and turns a resilience error into its transport's answer. One object per request. */
+class TransportErrorObserver {
+  constructor(
+    private readonly subscriber: Subscriber<unknown>,
+    private readonly context: ExecutionContext,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  next(value: unknown): void {
+    this.subscriber.next(value);
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(toTransportError(error, this.context, this.adapterHost));
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+}
+
+/**
+ * Whether this request may be repeated by `@Retry`: HTTP requests by their method (GET, PUT, DELETE ... yes; POST,
+ * PATCH no), GraphQL operations unless they are mutations; messages and events yes.
+ */
+function mayRepeat(context: ExecutionContext): boolean {
+  const type = context.getType<string>();
+  if (type === 'http') {
+    const { method } = context.switchToHttp().getRequest<{ method?: string }>();
+    return method === undefined || IDEMPOTENT_HTTP_METHODS.has(method);
+  }
+  if (type === 'graphql') {
+    const info = context.getArgByIndex<{ operation?: { operation?: string } } | undefined>(3);
+    return info?.operation?.operation !== 'mutation';
+  }
+  return true;
+}

@@ -1,0 +1,124 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import { RateLimitExceededError } from '../core/errors/rate-limit-exceeded.error.js';
+import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.interface.js';
+import type { RateLimiter } from '../core/rate-limit/rate-limiter.js';
+import { clientAddressKey } from './client-address.js';
+import { toTransportError } from './transport-errors.js';
+
+/**
+ * Whose tokens a handler's request spends: `'ip'` (the client's address: HTTP and GraphQL requests, WebSocket
+ * clients; microservice messages have none and share one bucket), `'global'` (one bucket), or a function of the
+ * request's `ExecutionContext` (e.g. the authenticated user's id).
+ */
+export type HandlerRateLimitKey = 'ip' | 'global' | ((context: ExecutionContext) => string);
+
+/** One limit of a handler: the shared limiter and how a request picks its bucket. */
+export interface HandlerRateLimit {
+  readonly limiter: RateLimiter;
+  readonly key: HandlerRateLimitKey;
+}
+
+/**
+ * The limits of one handler, compiled at bootstrap and applied by the rate-limit guards. A request spends one token
+ * (the limit's `cost`) of each limit; it is refused when any limit has none left, and the refusal names that limit.
+ * HTTP answers describe the limit closest to exhaustion in `RateLimit-*` headers.
+ */
+export class HandlerRateLimitPlan {
+  constructor(
+    readonly limits: readonly HandlerRateLimit[],
+    /** True when the limits come from the handler's own `@RateLimit` (a class-level guard then stands aside). */
+    readonly declaredOnHandler: boolean,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** Spends the request's tokens; true when allowed, else throws the transport's refusal. */
+  check(context: ExecutionContext): boolean | Promise<boolean> {
+    const { limits } = this;
+    if (limits.length === 1) {
+      // The common case, one limit: no arrays per request.
+      const [only] = limits as [HandlerRateLimit];
+      const decision = only.limiter.consume(keyOf(only.key, context), 0);
+      if (decision instanceof Promise) return decision.then((settled) => this.answer(context, only, settled));
+      return this.answer(context, only, decision);
+    }
+    const decisions: (RateLimitDecision | Promise<RateLimitDecision>)[] = limits.map((limit) =>
+      limit.limiter.consume(keyOf(limit.key, context), 0),
+    );
+    if (decisions.some((decision) => decision instanceof Promise)) {
+      return Promise.all(decisions.map((decision) => Promise.resolve(decision))).then((settled) =>
+        this.answerMany(context, settled),
+      );
+    }
+    return this.answerMany(context, decisions as RateLimitDecision[]);
+  }
+
+  private answerMany(context: ExecutionContext, decisions: readonly RateLimitDecision[]): boolean {
+    // A refusing limit if there is one (the one that frees up last), else the one with the fewest tokens left.
+    let chosen = 0;
+    for (let index = 1; index < decisions.length; index++) {
+      if (isCloserToExhaustion(decisions[index], decisions[chosen])) chosen = index;
+    }
+    return this.answer(context, this.limits[chosen], decisions[chosen]);
+  }
+
+  private answer(context: ExecutionContext, { limiter }: HandlerRateLimit, decision: RateLimitDecision): boolean {
+    if (context.getType() === 'http') this.setHeaders(context, limiter, decision);
+    if (decision.allowed) return true;
+    throw toTransportError(new RateLimitExceededError(limiter.name, decision.retryAfterMs), context, this.adapterHost);
+  }
+
+  private setHeaders(context: ExecutionContext, limiter: RateLimiter, decision: RateLimitDecision): void {
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    if (adapter === undefined) return;
+    const response: unknown = context.switchToHttp().getResponse();
+    const limit = limiter.capacityHeader;
+    const remaining = String(decision.remaining);
+    const reset = String(Math.ceil(decision.resetMs / 1000));
+    adapter.setHeader(response, 'RateLimit-Limit', limit);
+    adapter.setHeader(response, 'RateLimit-Remaining', remaining);
+    adapter.setHeader(response, 'RateLimit-Reset', reset);
+    if (limiter.options.legacyHeaders) {
+      adapter.setHeader(response, 'X-RateLimit-Limit', limit);
+      adapter.setHeader(response, 'X-RateLimit-Remaining', remaining);
+      adapter.setHeader(response, 'X-RateLimit-Reset', reset);
+    }
+  }
+}
+
+function isCloserToExhaustion(candidate: RateLimitDecision, current: RateLimitDecision): boolean {
+  if (candidate.allowed !== current.allowed) return !candidate.allowed;
+  if (!candidate.allowed) return candidate.retryAfterMs > current.retryAfterMs;
+  return candidate.remaining < current.remaining;
+}
+
+/** The bucket key of a request. */
+function keyOf(key: HandlerRateLimitKey, context: ExecutionContext): string {
+  if (key === 'global') return 'global';
+  if (key === 'ip') return clientAddressKey(clientAddress(context));
+  return String(key(context));
+}
+
+/** The client's address on each transport; `'global'` for microservice messages, which have none. */
+function clientAddress(context: ExecutionContext): string | undefined {
+  switch (context.getType<string>()) {
+    case 'http':
+      return context.switchToHttp().getRequest<{ ip?: string }>().ip;
+    case 'graphql':
+      return context.getArgByIndex<{ req?: { ip?: string } } | undefined>(2)?.req?.ip;
+    case 'ws':
+      return socketAddress(context.switchToWs().getClient<WebSocketClient>());
+    default:
+      return 'global';
+  }
+}
+
+/** What Socket.IO and `ws` clients expose of the peer's address. */
+interface WebSocketClient {
+  handshake?: { address?: string };
+  _socket?: { remoteAddress?: string };
+}
+
+function socketAddress(client: WebSocketClient): string | undefined {
+  return client.handshake?.address ?? client._socket?.remoteAddress;
+}

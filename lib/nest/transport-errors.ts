@@ -1,0 +1,92 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import { ResilienceError } from '../core/errors/resilience.error.js';
+import { retryAfterSeconds, toHttpAnswer } from './http-error.mapper.js';
+
+/** What an RPC client or a WebSocket client receives for a resilience error (and GraphQL's `extensions`). */
+export interface ResilienceErrorPayload {
+  readonly status: 'error';
+  readonly message: string;
+  /** The error's stable code, e.g. `TIMEOUT`. */
+  readonly code: string;
+  /** The policy that gave up, e.g. `payments` or `Class.method`. */
+  readonly policy: string;
+  /** Seconds after which a retry may succeed, when known (open circuit, rate limit). */
+  readonly retryAfter?: number;
+}
+
+type ExceptionClass = new (payload: object) => Error;
+
+/**
+ * Nest's own exception classes of the optional transports, loaded once at bootstrap when their packages are
+ * installed: the RPC and WebSocket exception filters answer with a client-readable payload only for their own
+ * classes, and a static import would make HTTP-only apps install microservices and websockets.
+ */
+const transportExceptions: { rpc?: ExceptionClass; ws?: ExceptionClass } = {};
+let loading: Promise<void> | undefined;
+
+/** Loads `RpcException` and `WsException` where their packages are installed; resolves either way. */
+export function loadTransportExceptions(): Promise<void> {
+  loading ??= Promise.all([
+    import('@nestjs/microservices').then(
+      (module) => (transportExceptions.rpc = module.RpcException),
+      () => undefined,
+    ),
+    import('@nestjs/websockets').then(
+      (module) => (transportExceptions.ws = module.WsException),
+      () => undefined,
+    ),
+  ]).then(() => undefined);
+  return loading;
+}
+
+/** The payload of `error` for RPC, WebSocket and GraphQL clients. */
+export function errorPayload(error: ResilienceError): ResilienceErrorPayload {
+  const retryAfter = retryAfterSeconds(error, Date.now());
+  const payload = { status: 'error' as const, message: error.message, code: error.code, policy: error.policy };
+  return retryAfter === undefined ? payload : { ...payload, retryAfter };
+}
+
+/**
+ * An Error that GraphQL servers report with `extensions` (graphql-js copies an original error's `extensions`),
+ * so clients read `errors[0].extensions.code`.
+ */
+export class GraphQLResilienceError extends Error {
+  readonly extensions: { code: string; policy: string; retryAfter?: number };
+
+  constructor(error: ResilienceError) {
+    super(error.message, { cause: error });
+    this.name = 'GraphQLResilienceError';
+    const { code, policy, retryAfter } = errorPayload(error);
+    this.extensions = retryAfter === undefined ? { code, policy } : { code, policy, retryAfter };
+  }
+}
+
+/**
+ * Turns a resilience error into the answer the handler's transport understands; other errors pass unchanged.
+ * HTTP: an `HttpException` (504, 503, 429) with `Retry-After` set on the response and the error as its `cause`.
+ * RPC: an `RpcException` whose payload carries `code` and `policy`. WebSocket: a `WsException` with the same payload
+ * (the client gets it as an `exception` event). GraphQL: an error with `extensions.code`.
+ */
+export function toTransportError(error: unknown, context: ExecutionContext, adapterHost: HttpAdapterHost): unknown {
+  if (!(error instanceof ResilienceError)) return error;
+  switch (context.getType<string>()) {
+    case 'http': {
+      const answer = toHttpAnswer(error);
+      if (answer === undefined) return error;
+      const adapter = adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+      if (answer.retryAfterSeconds !== undefined && adapter !== undefined) {
+        adapter.setHeader(context.switchToHttp().getResponse(), 'Retry-After', String(answer.retryAfterSeconds));
+      }
+      return answer.exception;
+    }
+    case 'rpc':
+      return transportExceptions.rpc ? new transportExceptions.rpc(errorPayload(error)) : error;
+    case 'ws':
+      return transportExceptions.ws ? new transportExceptions.ws(errorPayload(error)) : error;
+    case 'graphql':
+      return new GraphQLResilienceError(error);
+    default:
+      return error;
+  }
+}
