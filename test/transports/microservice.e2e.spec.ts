@@ -63,7 +63,7 @@ class AppModule {}
 
 /** What an RPC client receives for a failed message. */
 async function sendError(client: ClientProxy, pattern: string): Promise<unknown> {
-  return firstValueFrom(client.send(pattern, {})).then(
+  return firstValueFrom(client.send<unknown>(pattern, {})).then(
     (value) => ({ unexpectedValue: value }),
     (error: unknown) => error,
   );
