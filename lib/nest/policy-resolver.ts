@@ -126,8 +126,9 @@ export class PolicyResolver {
       inner.push(new CircuitBreakerPolicy(this.registry.circuitFor(name, options)));
     }
     // Several limits ("3 per second and 100 per minute"): each call spends from every one.
-    for (const rateLimitSpec of rateLimitSpecs ?? []) {
-      const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, rateLimitSpec, declaredAt);
+    for (const [index, rateLimitSpec] of (rateLimitSpecs ?? []).entries()) {
+      const inlineName = inlineRateLimitName(declaredAt, index, rateLimitSpecs!.length);
+      const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, rateLimitSpec, declaredAt, inlineName);
       if (options.key === 'ip') {
         new OptionsValidator('rate limit', name, declaredAt).fail('key', 'ip', 'applies to handlers only (HTTP, GraphQL, WebSocket)');
       }
@@ -160,8 +161,9 @@ export class PolicyResolver {
     }
     if (specs === undefined) return undefined;
     const declaredAt = `${target.className}.${target.methodName}`;
-    const limits = specs.map((spec) => {
-      const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, declaredAt);
+    const limits = specs.map((spec, index) => {
+      const inlineName = inlineRateLimitName(declaredAt, index, specs.length);
+      const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, declaredAt, inlineName);
       return { limiter: this.registry.rateLimiterFor(name, options), key: (options.key ?? 'ip') as HandlerRateLimitKey };
     });
     return { limits, declaredOnHandler: own !== undefined };
@@ -172,8 +174,9 @@ export class PolicyResolver {
     kind: PolicyKind<TOptions>,
     spec: PolicySpec<TOptions>,
     declaredAt: string,
+    inlineName = declaredAt,
   ): { name: string; options: TOptions } {
-    const name = spec.name ?? declaredAt;
+    const name = spec.name ?? inlineName;
     let named: Partial<TOptions> = {};
     if (spec.name !== undefined) {
       const configurations = namedConfigurations(this.options, kind);
@@ -247,6 +250,14 @@ export class PolicyResolver {
       }
     }
   }
+}
+
+/**
+ * The name of an inline `@RateLimit`: `Class.method`, or `Class.method#1`, `#2` ... in source order when the method
+ * has several (each is its own limit with its own buckets).
+ */
+function inlineRateLimitName(declaredAt: string, index: number, count: number): string {
+  return count === 1 ? declaredAt : `${declaredAt}#${index + 1}`;
 }
 
 /** The `@RateLimit` specs recorded on a method or class (one per decorator), or `undefined` when there are none. */

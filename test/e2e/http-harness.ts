@@ -24,10 +24,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(platform: Platform, rootModule: Type): Promise<TestApp> {
+/** `configure` runs before `init()`, e.g. for `useGlobalFilters` / `useGlobalInterceptors`. */
+export async function createTestApp(
+  platform: Platform,
+  rootModule: Type,
+  configure?: (app: INestApplication) => void,
+): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({ imports: [rootModule] }).compile();
   if (platform === 'express') {
     const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+    configure?.(app);
     await app.init();
     return {
       app,
@@ -46,6 +52,7 @@ export async function createTestApp(platform: Platform, rootModule: Type): Promi
     };
   }
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  configure?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const inject = async (method: Method, url: string, headers: Record<string, string>, remoteAddress?: string, body?: object) => {
