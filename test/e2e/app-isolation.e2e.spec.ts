@@ -60,7 +60,7 @@ async function attemptsPerKind(app: INestApplicationContext): Promise<number[]> 
   const requestScoped = await app.resolve(RequestScopedClient, ContextIdFactory.create());
   const before = [singleton.calls, transient.calls, requestScoped.calls];
   await Promise.allSettled([singleton.inherited(), transient.own(), requestScoped.inherited()]);
-  return [singleton.calls, transient.calls, requestScoped.calls].map((calls, index) => calls - before[index]!);
+  return [singleton.calls, transient.calls, requestScoped.calls].map((calls, index) => calls - before[index]);
 }
 
 describe('two apps in one process', () => {
