@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ResilienceEvents, type ResilienceEvent, ResilienceModule } from '../lib/index.js';
 import { CircuitBreakerHealthIndicator } from '../lib/health/index.js';
 import { HealthController } from './health/health.controller.js';
+import { OrdersController } from './orders/orders.controller.js';
 import { PaymentGateway } from './payments/payment-gateway.js';
 import { PaymentsController } from './payments/payments.controller.js';
 import { PaymentsService } from './payments/payments.service.js';
@@ -20,7 +21,7 @@ import { PaymentsService } from './payments/payments.service.js';
     }),
     TerminusModule,
   ],
-  controllers: [PaymentsController, HealthController],
+  controllers: [PaymentsController, OrdersController, HealthController],
   providers: [PaymentGateway, PaymentsService, CircuitBreakerHealthIndicator],
 })
 export class AppModule implements OnModuleInit {

@@ -1,13 +1,20 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module.js';
 
 const app = await NestFactory.create(AppModule);
 app.enableShutdownHooks();
 const port = Number(process.env.PORT ?? 3000);
+const rpcPort = Number(process.env.RPC_PORT ?? 3001);
+// A hybrid app, in the order the Nest docs show: the same decorators apply to its message handlers.
+app.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port: rpcPort } });
+await app.startAllMicroservices();
 await app.listen(port, '127.0.0.1');
 console.log(`nest-resilience sample on http://127.0.0.1:${port}
   curl -X POST http://127.0.0.1:${port}/payments -H 'content-type: application/json' -d '{"amount":42}'
   curl http://127.0.0.1:${port}/rates/EUR
   curl http://127.0.0.1:${port}/slow/1500      # 504 from @Timeout(1000)
-  curl -X PUT http://127.0.0.1:${port}/gateway -H 'content-type: application/json' -d '{"failureRate":0.9}'`);
+  curl -X PUT http://127.0.0.1:${port}/gateway -H 'content-type: application/json' -d '{"failureRate":0.9}'
+TCP microservice on 127.0.0.1:${rpcPort}
+  node dist/sample/rpc-client.js 8              # 5 charges a second, then RATE_LIMIT_EXCEEDED`);

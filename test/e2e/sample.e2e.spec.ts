@@ -1,7 +1,12 @@
+import { NestFactory } from '@nestjs/core';
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ResilienceRegistry } from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
 import { PaymentGateway } from '../../sample/payments/payment-gateway.js';
+import { freePort } from '../transports/free-port.js';
 import { createTestApp, type TestApp } from './http-harness.js';
 
 describe('the sample app', () => {
@@ -68,5 +73,25 @@ describe('the sample app', () => {
     // Earlier tests of this file spent some of the 20 tokens already; the limit holds whatever they spent.
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(20);
     expect(statuses.at(-1)).toBe(429);
+  });
+});
+
+describe('the sample app as a hybrid HTTP + TCP microservice', () => {
+  it('charges over TCP and refuses the sixth message in a second with RATE_LIMIT_EXCEEDED', async () => {
+    const port = await freePort();
+    const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+    app.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    await app.startAllMicroservices();
+    await app.listen(0, '127.0.0.1');
+    Object.assign(app.get(PaymentGateway).behaviour, { latencyMs: 1, failureRate: 0 });
+    const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    const answers: unknown[] = [];
+    for (let index = 1; index <= 6; index++) {
+      answers.push(await firstValueFrom(client.send<unknown>('orders.pay', { amount: index })).catch((error: unknown) => error));
+    }
+    expect(answers.slice(0, 5)).toEqual([1, 2, 3, 4, 5].map((amount) => expect.objectContaining({ amount }) as unknown));
+    expect(answers[5]).toMatchObject({ status: 'error', code: 'RATE_LIMIT_EXCEEDED', policy: 'OrdersController.pay' });
+    await client.close();
+    await app.close();
   });
 });
