@@ -2,7 +2,8 @@
  * One Nest 12 HTTP app for the HTTP benchmark, started in its own process by `bench/http.ts`:
  *   node dist/bench/http-server.js <express|fastify> <variant> <port>
  * Variants: bare, ratelimit (ours), throttler (@nestjs/throttler), resilience (all our decorators), cockatiel (the
- * same policies via cockatiel in a hand-written interceptor). Limits are high enough that nothing is refused: the
+ * same policies via cockatiel in a hand-written interceptor), module-only (our module, route undecorated), and Nest's
+ * own enhancer cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is refused: the
  * figures compare the cost of the checks, not of the refusals.
  */
 import 'reflect-metadata';
@@ -140,10 +141,22 @@ class NoopInterceptorController {
   }
 }
 
+/** Nest's own cost of the enhancers the six decorators use: one interceptor and one guard, both doing nothing. */
+@Controller()
+@UseGuards(NoopGuard)
+@UseInterceptors(NoopInterceptor)
+class NoopBothController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
 const variants: Record<string, { controller: Type; imports: DynamicModule[]; guards?: Type[] }> = {
   bare: { controller: BareController, imports: [] },
   'noop-interceptor': { controller: NoopInterceptorController, imports: [] },
   'noop-guard': { controller: NoopGuardController, imports: [] },
+  'noop-both': { controller: NoopBothController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   ratelimit: { controller: RateLimitController, imports: [ResilienceModule.forRoot()] },
   throttler: { controller: ThrottlerController, imports: [ThrottlerModule.forRoot([{ limit: 1e9, ttl: 1000 }])], guards: [ThrottlerGuard] },

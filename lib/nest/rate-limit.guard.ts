@@ -1,4 +1,4 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { findHandlers } from './resilience.interceptor.js';
 import type { ResilientHandlers } from './resilient-handlers.js';
@@ -10,10 +10,15 @@ import type { ResilientHandlers } from './resilient-handlers.js';
  * and GraphQL clients get the error's `code` (`RATE_LIMIT_EXCEEDED`), `policy` and `retryAfter`.
  */
 @Injectable()
-export class RateLimitGuard implements CanActivate {
+export class RateLimitGuard implements CanActivate, OnModuleInit {
   private handlers: ResilientHandlers | undefined;
 
   constructor(private readonly moduleRef: ModuleRef) {}
+
+  /** Without ResilienceModule, bootstrap fails here rather than letting requests through unlimited. */
+  onModuleInit(): void {
+    this.handlers = findHandlers(this.moduleRef);
+  }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const plan = (this.handlers ??= findHandlers(this.moduleRef)).rateLimits(context);

@@ -101,3 +101,17 @@ describe('many create/close cycles', () => {
     expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(handlesBefore);
   });
 });
+
+describe('decorators without ResilienceModule', () => {
+  it('fail at bootstrap, naming the missing import, instead of silently doing nothing', async () => {
+    @Injectable()
+    class Forgotten {
+      @Retry({ maxAttempts: 3 })
+      async call(): Promise<void> {}
+    }
+    @Module({ providers: [Forgotten] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await expect(moduleRef.init()).rejects.toThrow('ResilienceModule is not imported');
+  });
+});
