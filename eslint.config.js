@@ -20,6 +20,42 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: the policy core knows nothing of Nest, the decorators, the adapter or the integrations.
+    files: ['lib/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'lib/core is framework-free: no @nestjs import.' },
+            {
+              regex: '^(\\.\\./)+(decorators|nest|health|redis)/',
+              message: 'lib/core imports nothing from the decorators, the Nest adapter or the integrations.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The decorators write the metadata contract beside them; from the adapter they take only the enhancers they attach.
+    files: ['lib/decorators/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./nest/(?!handlers/(resilience\\.interceptor|rate-limit\\.guard)\\.js$)',
+              message: 'lib/decorators may import from lib/nest only the interceptor and the guards they attach.',
+            },
+            { regex: '^\\.\\./(health|redis)/', message: 'lib/decorators imports no integration.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Test fixtures imitate services: async methods without await are the point.
     files: ['test/**/*.ts', 'sample/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off', '@typescript-eslint/unbound-method': 'off' },

@@ -7,20 +7,20 @@ export {
   type HandlerRateLimitOptions,
   type ProviderRateLimitOptions,
 } from './decorators/rate-limit.decorator.js';
-export { ClassRateLimitGuard, RateLimitGuard } from './nest/rate-limit.guard.js';
-export type { HandlerRateLimitKey } from './nest/handler-rate-limits.js';
-export { ResilienceInterceptor } from './nest/resilience.interceptor.js';
-export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/transport-errors.js';
+export { ClassRateLimitGuard, RateLimitGuard } from './nest/handlers/rate-limit.guard.js';
+export type { HandlerRateLimitKey } from './decorators/resilience.metadata.js';
+export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js';
+export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';
 export { TimeoutSignal } from './decorators/timeout-signal.decorator.js';
-export { ResilienceExceptionFilter } from './nest/resilience-exception.filter.js';
-export { toHttpAnswer, type HttpAnswer } from './nest/http-error.mapper.js';
-export { ResilienceModule } from './nest/resilience.module.js';
-export { RESILIENCE_MODULE_OPTIONS } from './nest/resilience.module-definition.js';
-export type { ResilienceModuleExtras } from './nest/resilience.module-definition.js';
+export { ResilienceExceptionFilter } from './nest/errors/resilience-exception.filter.js';
+export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.js';
+export { ResilienceModule } from './nest/module/resilience.module.js';
+export { RESILIENCE_MODULE_OPTIONS } from './nest/module/resilience.module-definition.js';
+export type { ResilienceModuleExtras } from './nest/module/resilience.module-definition.js';
 export type {
   ResilienceModuleOptions,
   ResiliencePolicyDefaults,
-} from './nest/resilience-module-options.interface.js';
+} from './nest/module/resilience-module.options.js';

@@ -1,7 +1,6 @@
-import { policyDecorator } from './policy-decorator.js';
 import type { BulkheadOptions } from '../core/bulkhead/bulkhead-options.js';
-import { BULKHEAD_METADATA } from '../nest/resilience.constants.js';
-import { policySpec } from './policy-spec.factory.js';
+import { BULKHEAD_METADATA } from './resilience.metadata.js';
+import { policyDecorator, policySpec } from './policy-decorator.js';
 
 /**
  * Isolates a downstream: at most `maxConcurrent` calls run at once, up to `maxQueue` wait (at most `maxWait` ms),

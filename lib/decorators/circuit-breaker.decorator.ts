@@ -1,7 +1,6 @@
-import { policyDecorator } from './policy-decorator.js';
 import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
-import { CIRCUIT_BREAKER_METADATA } from '../nest/resilience.constants.js';
-import { policySpec } from './policy-spec.factory.js';
+import { CIRCUIT_BREAKER_METADATA } from './resilience.metadata.js';
+import { policyDecorator, policySpec } from './policy-decorator.js';
 
 /**
  * Stops calling a downstream that keeps failing: once the failure rate (or slow-call rate) of the recent calls

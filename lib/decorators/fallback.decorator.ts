@@ -1,6 +1,6 @@
 import { policyDecorator } from './policy-decorator.js';
 import type { FallbackFunction, FallbackOptions } from '../core/fallback/fallback-options.js';
-import { FALLBACK_METADATA } from '../nest/resilience.constants.js';
+import { FALLBACK_METADATA } from './resilience.metadata.js';
 
 /** What `@Fallback` records. */
 export interface FallbackSpec extends FallbackOptions {

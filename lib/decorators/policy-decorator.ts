@@ -1,5 +1,6 @@
 import { UseInterceptors } from '@nestjs/common';
-import { ResilienceInterceptor } from '../nest/resilience.interceptor.js';
+import { ResilienceInterceptor } from '../nest/handlers/resilience.interceptor.js';
+import type { PolicySpec } from './resilience.metadata.js';
 
 /** Methods that already carry the interceptor: however many policy decorators a handler has, it runs once. */
 const withInterceptor = new WeakSet<object>();
@@ -22,4 +23,13 @@ export function policyDecorator(key: string, value: unknown): MethodDecorator {
     }
     return descriptor;
   };
+}
+
+/** Builds the recorded spec from a decorator's `(name?, options?)` or `(options)` arguments. */
+export function policySpec<TOptions>(
+  nameOrOptions: string | Partial<TOptions> | undefined,
+  options: Partial<TOptions> | undefined,
+): PolicySpec<TOptions> {
+  if (typeof nameOrOptions === 'string') return { name: nameOrOptions, options };
+  return { options: nameOrOptions };
 }

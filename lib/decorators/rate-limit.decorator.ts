@@ -1,10 +1,8 @@
 import { SetMetadata, UseGuards } from '@nestjs/common';
 import type { RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
-import type { HandlerRateLimitKey } from '../nest/handler-rate-limits.js';
-import { ClassRateLimitGuard, RateLimitGuard } from '../nest/rate-limit.guard.js';
-import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from '../nest/resilience.constants.js';
-import type { PolicySpec } from '../nest/policy-spec.interface.js';
-import { policySpec } from './policy-spec.factory.js';
+import { ClassRateLimitGuard, RateLimitGuard } from '../nest/handlers/rate-limit.guard.js';
+import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA, type HandlerRateLimitKey, type PolicySpec } from './resilience.metadata.js';
+import { policySpec } from './policy-decorator.js';
 
 /** `@RateLimit` options on a handler (HTTP route, resolver, gateway or message handler) or a controller class. */
 export interface HandlerRateLimitOptions extends Partial<Omit<RateLimitOptions, 'key'>> {

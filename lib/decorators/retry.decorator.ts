@@ -1,7 +1,6 @@
-import { policyDecorator } from './policy-decorator.js';
 import type { RetryOptions } from '../core/retry/retry-options.js';
-import { RETRY_METADATA } from '../nest/resilience.constants.js';
-import { policySpec } from './policy-spec.factory.js';
+import { RETRY_METADATA } from './resilience.metadata.js';
+import { policyDecorator, policySpec } from './policy-decorator.js';
 
 /**
  * Calls the method again after a transient failure, with exponential backoff and jitter by default.

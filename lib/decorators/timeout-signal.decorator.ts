@@ -1,6 +1,6 @@
 import { createParamDecorator } from '@nestjs/common';
-import { handlerInvocations } from '../nest/handler-pipeline.js';
-import { TIMEOUT_SIGNAL_PARAMETER } from '../nest/resilience.constants.js';
+import { handlerInvocations } from '../core/pipeline/handler-invocations.js';
+import { TIMEOUT_SIGNAL_PARAMETER } from './resilience.metadata.js';
 
 /** Reads the signal of the attempt running now (pipes and parameters are resolved again on every attempt). */
 const attemptSignal = createParamDecorator(() => handlerInvocations.getStore()?.signal());

@@ -1,7 +1,6 @@
-import { policyDecorator } from './policy-decorator.js';
 import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
-import { TIMEOUT_METADATA } from '../nest/resilience.constants.js';
-import { policySpec } from './policy-spec.factory.js';
+import { TIMEOUT_METADATA } from './resilience.metadata.js';
+import { policyDecorator, policySpec } from './policy-decorator.js';
 
 /**
  * Abandons a call that takes too long: services get a `TimeoutError`, controllers answer HTTP 504. Observables are

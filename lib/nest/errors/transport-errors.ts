@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
-import { ResilienceError } from '../core/errors/resilience.error.js';
+import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { retryAfterSeconds, toHttpAnswer } from './http-error.mapper.js';
 
 /** What an RPC client or a WebSocket client receives for a resilience error (and GraphQL's `extensions`). */

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
+import type { ResilienceModuleOptions } from './resilience-module.options.js';
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module itself rather than the policies. */
 export interface ResilienceModuleExtras {

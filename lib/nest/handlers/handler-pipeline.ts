@@ -1,12 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { Observable, type Subscriber } from 'rxjs';
-import type { PolicyTarget } from '../core/events/resilience-event.interface.js';
-import { composeObservable } from '../core/pipeline/compose.js';
-import { Invocation } from '../core/pipeline/invocation.js';
-import type { ObservableStep, ResiliencePolicy } from '../core/pipeline/policy.interface.js';
-import { toTransportError } from './transport-errors.js';
+import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
+import { composeObservable } from '../../core/pipeline/compose.js';
+import { handlerInvocations } from '../../core/pipeline/handler-invocations.js';
+import { Invocation } from '../../core/pipeline/invocation.js';
+import type { ObservableStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
+import { toTransportError } from '../errors/transport-errors.js';
 
 /** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
 const IDEMPOTENT_HTTP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'SEARCH', 'TRACE']);
@@ -18,9 +18,6 @@ class HandlerInvocation extends Invocation {
 
 /** The handler's own call: Nest's `next.handle()`, which re-runs pipes and the handler on every subscription. */
 const callHandler: ObservableStep = (invocation) => (invocation as HandlerInvocation).source;
-
-/** The invocation of the handler call running now, for `@TimeoutSignal()` (only for handlers that declare one). */
-export const handlerInvocations = new AsyncLocalStorage<Invocation>();
 
 /** How the pipeline of one handler is built: its policies in the canonical order, outermost first. */
 export interface HandlerPipelineParts {

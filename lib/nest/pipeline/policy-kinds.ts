@@ -2,25 +2,25 @@ import {
   DEFAULT_BULKHEAD_OPTIONS,
   validateBulkheadOptions,
   type BulkheadOptions,
-} from '../core/bulkhead/bulkhead-options.js';
+} from '../../core/bulkhead/bulkhead-options.js';
 import {
   DEFAULT_RATE_LIMIT_OPTIONS,
   validateRateLimitOptions,
   type RateLimitOptions,
-} from '../core/rate-limit/rate-limit-options.js';
+} from '../../core/rate-limit/rate-limit-options.js';
 import {
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   validateCircuitBreakerOptions,
   type CircuitBreakerOptions,
-} from '../core/circuit-breaker/circuit-breaker-options.js';
-import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../core/retry/retry-options.js';
+} from '../../core/circuit-breaker/circuit-breaker-options.js';
+import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry-options.js';
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
   type TimeoutOptions,
-} from '../core/timeout/timeout-options.js';
-import type { OptionsValidator } from '../core/validation/options-validator.js';
-import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
+} from '../../core/timeout/timeout-options.js';
+import type { OptionsValidator } from '../../core/validation/options-validator.js';
+import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
 
 /** Everything the resolver needs to know about one configurable policy kind. */
 export interface PolicyKind<TOptions> {

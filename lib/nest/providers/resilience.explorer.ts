@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
-import { createResilientMethod } from '../core/pipeline/resilient-method.js';
-import { isTransportHandler } from './handler-kind.js';
-import { PolicyResolver } from './policy-resolver.js';
+import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
+import { createResilientMethod } from '../../core/pipeline/resilient-method.js';
+import { isTransportHandler } from '../handlers/handler-kind.js';
+import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
@@ -13,10 +13,10 @@ import {
   RESILIENT_WRAPPER,
   RETRY_METADATA,
   TIMEOUT_METADATA,
-} from './resilience.constants.js';
-import { ResilientHandlers } from './resilient-handlers.js';
+} from '../../decorators/resilience.metadata.js';
+import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { isObservableType, resultShapeOf } from './result-shape.js';
-import { loadTransportExceptions } from './transport-errors.js';
+import { loadTransportExceptions } from '../errors/transport-errors.js';
 
 type MethodHost = Record<string, unknown>;
 type AnyMethod = (...args: never[]) => unknown;
@@ -43,7 +43,7 @@ export class ResilienceExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly resolver: PolicyResolver,
+    private readonly pipelines: PipelineFactory,
     private readonly handlers: ResilientHandlers,
   ) {}
 
@@ -73,7 +73,7 @@ export class ResilienceExplorer implements OnModuleInit {
         continue;
       }
       const target = { className: classRef.name, methodName: name };
-      const policies = this.resolver.resolve(method, prototype, target, 'provider');
+      const policies = this.pipelines.create(method, prototype, target, 'provider');
       if (policies === undefined) continue;
       const shape = resultShapeOf(prototype, name);
       if (shape === 'promise' && !declaresPromise(method, prototype, name)) throw synchronousMethod(target);

@@ -1,7 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Observable } from 'rxjs';
-import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
+import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { ResilientHandlers } from './resilient-handlers.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Catch, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
-import { ResilienceError } from '../core/errors/resilience.error.js';
+import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { toHttpAnswer } from './http-error.mapper.js';
 import { errorPayload, GraphQLResilienceError } from './transport-errors.js';
 

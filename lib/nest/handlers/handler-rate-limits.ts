@@ -1,17 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
-import { RateLimitExceededError } from '../core/errors/rate-limit-exceeded.error.js';
-import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.interface.js';
-import type { RateLimiter } from '../core/rate-limit/rate-limiter.js';
+import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
+import type { RateLimitDecision } from '../../core/rate-limit/rate-limit-store.interface.js';
+import type { RateLimiter } from '../../core/rate-limit/rate-limiter.js';
+import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
 import { clientAddressKey } from './client-address.js';
-import { toTransportError } from './transport-errors.js';
-
-/**
- * Whose tokens a handler's request spends: `'ip'` (the client's address: HTTP and GraphQL requests, WebSocket
- * clients; microservice messages have none and share one bucket), `'global'` (one bucket), or a function of the
- * request's `ExecutionContext` (e.g. the authenticated user's id).
- */
-export type HandlerRateLimitKey = 'ip' | 'global' | ((context: ExecutionContext) => string);
+import { toTransportError } from '../errors/transport-errors.js';
 
 /** One limit of a handler: the shared limiter and how a request picks its bucket. */
 export interface HandlerRateLimit {

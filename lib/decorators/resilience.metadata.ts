@@ -1,3 +1,10 @@
+import type { ExecutionContext } from '@nestjs/common';
+
+/**
+ * The metadata contract between the decorators (which write it) and the Nest adapter (which reads it at bootstrap).
+ * The adapter depends on this file; nothing here depends on the adapter.
+ */
+
 /** Metadata key of `@Timeout`. */
 export const TIMEOUT_METADATA = 'nest-resilience:timeout';
 /** Metadata key of `@Retry`. */
@@ -18,3 +25,18 @@ export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-paramete
 
 /** Marks a function that nest-resilience produced, so a method is never wrapped twice. */
 export const RESILIENT_WRAPPER = Symbol('nest-resilience:wrapper');
+
+/** What a policy decorator records: a configuration name, inline options, or both. */
+export interface PolicySpec<TOptions> {
+  /** Name of a configuration in the module options (for example `retries.payments`). */
+  readonly name?: string;
+  /** Inline options; a named configuration overrides them field by field. */
+  readonly options?: Partial<TOptions>;
+}
+
+/**
+ * Whose tokens a handler's request spends: `'ip'` (the client's address: HTTP and GraphQL requests, WebSocket
+ * clients; microservice messages have none and share one bucket), `'global'` (one bucket), or a function of the
+ * request's `ExecutionContext` (e.g. the authenticated user's id).
+ */
+export type HandlerRateLimitKey = 'ip' | 'global' | ((context: ExecutionContext) => string);

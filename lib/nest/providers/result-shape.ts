@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { ResultShape } from '../core/pipeline/resilient-method.js';
+import type { ResultShape } from '../../core/pipeline/resilient-method.js';
 
 /** True for `Observable` (or a subclass, or another copy of RxJS's class) used as a declared type. */
 export function isObservableType(type: unknown): boolean {

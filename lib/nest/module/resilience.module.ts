@@ -1,13 +1,13 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
-import { ResilienceEvents } from '../core/events/resilience-events.js';
-import { MemoryRateLimitStore } from '../core/rate-limit/memory-rate-limit.store.js';
-import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
-import type { ResilienceModuleOptions } from './resilience-module-options.interface.js';
-import { PolicyResolver } from './policy-resolver.js';
-import { ResilienceExplorer } from './resilience.explorer.js';
-import { ResilienceExceptionFilter } from './resilience-exception.filter.js';
-import { ResilientHandlers } from './resilient-handlers.js';
+import { ResilienceEvents } from '../../core/events/resilience-events.js';
+import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
+import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
+import type { ResilienceModuleOptions } from './resilience-module.options.js';
+import { PipelineFactory } from '../pipeline/pipeline.factory.js';
+import { ResilienceExplorer } from '../providers/resilience.explorer.js';
+import { ResilienceExceptionFilter } from '../errors/resilience-exception.filter.js';
+import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import {
   RESILIENCE_MODULE_OPTIONS,
   RESILIENCE_OPTIONS_TYPE,
@@ -32,7 +32,7 @@ import {
         new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore()),
       inject: [ResilienceEvents, RESILIENCE_MODULE_OPTIONS],
     },
-    PolicyResolver,
+    PipelineFactory,
     ResilientHandlers,
     ResilienceExplorer,
     { provide: APP_FILTER, useClass: ResilienceExceptionFilter },

@@ -1,12 +1,12 @@
 import { Injectable, type ExecutionContext, type Type } from '@nestjs/common';
 import { ContextIdFactory, HttpAdapterHost, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
-import type { Invocation } from '../core/pipeline/invocation.js';
+import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
+import type { Invocation } from '../../core/pipeline/invocation.js';
 import { HandlerPipeline } from './handler-pipeline.js';
 import { HandlerRateLimitPlan } from './handler-rate-limits.js';
 import { isGraphQLFieldResolver } from './handler-kind.js';
-import { PolicyResolver } from './policy-resolver.js';
-import { TIMEOUT_SIGNAL_PARAMETER } from './resilience.constants.js';
+import { PipelineFactory } from '../pipeline/pipeline.factory.js';
+import { TIMEOUT_SIGNAL_PARAMETER } from '../../decorators/resilience.metadata.js';
 
 /** `GRAPHQL_MODULE_OPTIONS` of @nestjs/graphql, read by name so that the package stays optional. */
 const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
@@ -31,7 +31,7 @@ export class ResilientHandlers {
   private readonly byClass = new Map<object, Map<object, Compiled>>();
 
   constructor(
-    private readonly resolver: PolicyResolver,
+    private readonly pipelines: PipelineFactory,
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -54,8 +54,8 @@ export class ResilientHandlers {
     const target = { className: classRef.name, methodName };
     const prototype = classRef.prototype as object;
     const receiverOf = instance === undefined ? this.requestScopedReceiver(classRef) : undefined;
-    const policies = this.resolver.resolve(handler, prototype, target, 'handler', receiverOf);
-    const limits = this.resolver.resolveRateLimits(handler, classRef, target);
+    const policies = this.pipelines.create(handler, prototype, target, 'handler', receiverOf);
+    const limits = this.pipelines.rateLimits(handler, classRef, target);
     if (isGraphQLFieldResolver(handler)) this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
     const compiled: Compiled = {
       classRef,

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { BrokenCircuitError } from '../core/errors/broken-circuit.error.js';
-import { RateLimitExceededError } from '../core/errors/rate-limit-exceeded.error.js';
-import { ResilienceError } from '../core/errors/resilience.error.js';
+import { BrokenCircuitError } from '../../core/errors/broken-circuit.error.js';
+import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
+import { ResilienceError } from '../../core/errors/resilience.error.js';
 
 /** The HTTP answer for a resilience error: the exception to throw and an optional `Retry-After` in seconds. */
 export interface HttpAnswer {
