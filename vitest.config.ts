@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  // The samples import the package by name: in tests that is the source, the same module instances as the tests use.
+  resolve: {
+    alias: [
+      { find: /^nest-resilience$/, replacement: source('./lib/index.ts') },
+      { find: /^nest-resilience\/health$/, replacement: source('./lib/health/index.ts') },
+      { find: /^nest-resilience\/redis$/, replacement: source('./lib/redis/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.spec.ts'],
     environment: 'node',

@@ -5,7 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ResilienceRegistry } from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
-import { PaymentGateway } from '../../sample/payments/payment-gateway.js';
+import { PaymentGateway } from '../../sample/shared/payment-gateway.js';
 import { freePort } from '../transports/free-port.js';
 import { createTestApp, type TestApp } from './http-harness.js';
 

@@ -23,14 +23,14 @@ export class PaymentGateway {
   calls = 0;
 
   charge(amount: number, signal?: AbortSignal): Promise<{ id: string; amount: number }> {
-    this.calls++;
+    const id = `pay_${++this.calls}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         if (Math.random() < this.behaviour.failureRate) {
           reject(new ServiceUnavailableException('payment gateway is unavailable'));
         } else {
-          resolve({ id: `pay_${this.calls}`, amount });
+          resolve({ id, amount });
         }
       }, this.behaviour.latencyMs);
       const onAbort = () => {

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
-import { RateLimit, Timeout } from '../../lib/index.js';
-import { PaymentGateway, type GatewayBehaviour } from './payment-gateway.js';
-import { PaymentsService } from './payments.service.js';
+import { Body, Controller, Get, Param, ParseIntPipe, Post, Put } from '@nestjs/common';
+import { RateLimit, Timeout } from 'nest-resilience';
+import { PaymentGateway, type GatewayBehaviour } from '../shared/payment-gateway.js';
+import { PaymentsService } from '../shared/payments.service.js';
 
 @Controller()
 export class PaymentsController {
@@ -26,9 +26,9 @@ export class PaymentsController {
   /** A controller handler with its own timeout: slower than 1 s answers 504. */
   @Get('slow/:ms')
   @Timeout(1000)
-  async slow(@Param('ms') ms: string) {
-    await new Promise((resolve) => setTimeout(resolve, Number(ms)));
-    return { waited: Number(ms) };
+  async slow(@Param('ms', ParseIntPipe) ms: number) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return { waited: ms };
   }
 
   @Get('gateway')

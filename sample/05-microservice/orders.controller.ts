@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RateLimit, Retry, Timeout } from '../../lib/index.js';
-import { PaymentsService } from '../payments/payments.service.js';
+import { RateLimit, Retry, Timeout } from 'nest-resilience';
+import { PaymentsService } from '../shared/payments.service.js';
 
 /**
  * The same payments over a TCP microservice (a hybrid app: HTTP and TCP in one process). The decorators work on

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 // A value import (not `import type`): TypeScript then records the Observable return type that nest-resilience reads.
 import { from, Observable } from 'rxjs';
-import { Bulkhead, CircuitBreaker, Fallback, getTimeoutSignal, Retry, Timeout } from '../../lib/index.js';
+import { Bulkhead, CircuitBreaker, Fallback, getTimeoutSignal, Retry, Timeout } from 'nest-resilience';
 import { PaymentGateway } from './payment-gateway.js';
 
 /** Calls the flaky gateway through nest-resilience policies. */

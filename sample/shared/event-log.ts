@@ -1,0 +1,22 @@
+import { Logger } from '@nestjs/common';
+import type { ResilienceEvent, ResilienceEvents } from 'nest-resilience';
+
+/** Logs what the policies do, the way an application would feed its metrics. */
+export function logResilienceEvents(events: ResilienceEvents, logger = new Logger('Resilience')): () => void {
+  return events.subscribe((event) => logger.log(describe(event)));
+}
+
+function describe(event: ResilienceEvent): string {
+  switch (event.type) {
+    case 'circuit-state':
+      return `circuit ${event.policy}: ${event.from} -> ${event.to} (${event.reason})`;
+    case 'rate-limit-store-error':
+      return `rate-limit store unavailable for ${event.key}: decided "${event.decision}"`;
+    case 'rate-limit-store-recovered':
+      return `rate-limit store back after ${event.downtimeMs} ms`;
+    case 'coordination-error':
+      return `breaker coordination (${event.operation}) failed for ${event.policy}`;
+    default:
+      return `${event.type} ${event.policy} on ${event.target.methodName}`;
+  }
+}
