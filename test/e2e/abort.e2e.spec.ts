@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getTimeoutSignal, ResilienceModule, Timeout, TimeoutError, TimeoutSignal } from '../../lib/index.js';
 import { createTestApp, PLATFORMS } from './http-harness.js';
 
@@ -33,10 +33,6 @@ describe('a timeout really stops the work', () => {
     await new Promise((resolve) => downstream.server.close(resolve));
   });
 
-  const until = async (condition: () => boolean) => {
-    for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  };
-
   it('aborts the fetch of a service method through getTimeoutSignal()', async () => {
     @Injectable()
     class Catalogue {
@@ -54,7 +50,7 @@ describe('a timeout really stops the work', () => {
     const started = Date.now();
     await expect(moduleRef.get(Catalogue).load()).rejects.toBeInstanceOf(TimeoutError);
     expect(Date.now() - started).toBeLessThan(1000);
-    await until(() => downstream.requests.some((request) => request.url === '/service' && request.closedByClient));
+    await vi.waitFor(() => expect(downstream.requests.some((request) => request.url === '/service' && request.closedByClient)).toBe(true));
     expect(downstream.requests.find((request) => request.url === '/service')).toEqual({
       url: '/service',
       closedByClient: true,
@@ -76,7 +72,7 @@ describe('a timeout really stops the work', () => {
     class AppModule {}
     const testApp = await createTestApp(platform, AppModule);
     expect((await testApp.send('GET', '/proxy')).status).toBe(504);
-    await until(() => downstream.requests.some((request) => request.url === `/${platform}` && request.closedByClient));
+    await vi.waitFor(() => expect(downstream.requests.some((request) => request.url === `/${platform}` && request.closedByClient)).toBe(true));
     expect(downstream.requests.find((request) => request.url === `/${platform}`)?.closedByClient).toBe(true);
     await testApp.close();
   });

@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Module, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Bulkhead, RateLimit, ResilienceModule, ResilienceRegistry, SkipRateLimit } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
@@ -65,10 +65,6 @@ class ApiController {
 })
 class ApiModule {}
 
-const waitFor = async (condition: () => boolean) => {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-};
-
 describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform) => {
   let testApp: TestApp;
   afterEach(async () => {
@@ -120,13 +116,13 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
     const running = testApp.send('GET', '/report');
     const queued = testApp.send('GET', '/report');
     const reports = () => testApp.app.get(ResilienceRegistry).bulkheads().find((bulkhead) => bulkhead.name === 'reports');
-    await waitFor(() => reports()?.queued === 1);
+    await vi.waitFor(() => expect(reports()?.queued === 1).toBe(true));
     expect(reports()).toEqual({ name: 'reports', active: 1, queued: 1, maxConcurrent: 1, maxQueue: 1, partitions: 1 });
     const rejected = await testApp.send('GET', '/report');
     expect(rejected.status).toBe(503);
     expect(rejected.body).toMatchObject({ code: 'BULKHEAD_REJECTED', policy: 'reports' });
     release.shift()!();
-    await waitFor(() => release.length === 1);
+    await vi.waitFor(() => expect(release.length === 1).toBe(true));
     release.shift()!();
     expect((await running).status).toBe(200);
     expect((await queued).status).toBe(200);
@@ -135,7 +131,7 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
   it('answers 503 when a controller bulkhead is full', async () => {
     testApp = await createTestApp(platform, ApiModule);
     const running = testApp.send('GET', '/export');
-    await waitFor(() => release.length === 1);
+    await vi.waitFor(() => expect(release.length === 1).toBe(true));
     const rejected = await testApp.send('GET', '/export');
     expect(rejected.status).toBe(503);
     expect(rejected.body).toMatchObject({ code: 'BULKHEAD_REJECTED', policy: 'ApiController.export' });
