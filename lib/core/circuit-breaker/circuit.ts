@@ -1,7 +1,7 @@
 import { brokenCircuit, type BrokenCircuitError } from '../errors/broken-circuit.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import { httpStatusOf } from '../retry/http-status.js';
-import { windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
+import { percentOf, windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
 import type {
   CircuitBreakerSnapshot,
   CircuitState,
@@ -258,8 +258,8 @@ export class Circuit implements CoordinatedCircuit {
     }
     const counts = this.window.counts(now);
     if (counts.calls < minimumCalls) return;
-    if ((counts.failures / counts.calls) * 100 >= failureRateThreshold) this.open('failure-rate');
-    else if (this.tracksSlowCalls && (counts.slowCalls / counts.calls) * 100 >= slowCallRateThreshold) {
+    if ((counts.failures / counts.calls) * 100 >= percentOf(failureRateThreshold)) this.open('failure-rate');
+    else if (this.tracksSlowCalls && (counts.slowCalls / counts.calls) * 100 >= percentOf(slowCallRateThreshold)) {
       this.open('slow-call-rate');
     }
   }
