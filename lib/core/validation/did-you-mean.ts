@@ -24,13 +24,13 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to `name`, when it is close enough to be a typo: same letters in another case, or at most
- * one edit per four characters (at least one). `undefined` when nothing is that close.
+ * one edit per four characters (at least two, one for names of three letters or fewer). `undefined` when nothing is that close.
  */
 export function closestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const sameButCase = known.find((candidate) => candidate.toLowerCase() === lower);
   if (sameButCase !== undefined) return sameButCase;
-  const allowed = Math.max(1, Math.floor(name.length / 4));
+  const allowed = name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 4));
   let best: string | undefined;
   let bestDistance = allowed + 1;
   for (const candidate of known) {
