@@ -24,32 +24,51 @@ interface OpenMessage {
 export class RedisCircuitCoordinator implements CircuitCoordinator {
   /** Identifies this replica in messages and leases. */
   readonly replicaId = randomUUID();
-  private readonly circuits = new Map<string, CoordinatedCircuit>();
+  /** By name; a set because several applications sharing the store may each have a breaker of that name. */
+  private readonly circuits = new Map<string, Set<CoordinatedCircuit>>();
   private readonly channel: string;
   private subscriber: Redis | Cluster | undefined;
-  private events: ResilienceEvents | undefined;
+  /** The event streams of the applications using the store (see `RedisStore.attach`). */
+  private readonly attached: ResilienceEvents[] = [];
+  /** Reads the openings missed while disconnected, each time a connection becomes ready. */
+  private readonly catchUp = () => {
+    for (const circuits of this.circuits.values()) for (const circuit of circuits) this.readOpening(circuit);
+  };
+
+  /** The store's client now (the store makes a new one when reused after every app released it). */
+  private readonly clientOf: () => ScriptedClient;
+  /** The client whose 'ready' events trigger {@link catchUp}. */
+  private listenedClient: ScriptedClient | undefined;
 
   constructor(
-    private readonly client: ScriptedClient,
+    client: ScriptedClient | (() => ScriptedClient),
     private readonly options: ResolvedRedisStoreOptions,
   ) {
+    this.clientOf = typeof client === 'function' ? client : () => client;
     this.channel = `${options.prefix}circuit-open`;
   }
 
+  private get client(): ScriptedClient {
+    return this.clientOf();
+  }
+
   attach(events: ResilienceEvents): void {
-    this.events = events;
+    this.attached.push(events);
+  }
+
+  /** The application whose event stream is `events` stopped using the store. */
+  detach(events: ResilienceEvents | undefined): void {
+    const index = events === undefined ? -1 : this.attached.indexOf(events);
+    if (index >= 0) this.attached.splice(index, 1);
   }
 
   join(circuit: CoordinatedCircuit): void {
-    this.circuits.set(circuit.name, circuit);
+    let named = this.circuits.get(circuit.name);
+    if (named === undefined) this.circuits.set(circuit.name, (named = new Set()));
+    named.add(circuit);
     this.subscribe();
     // A breaker opened by a peer before this replica started is still open here.
-    this.call(circuit.name, 'publish', () => this.client.get(this.openKey(circuit.name))).then(
-      (value) => {
-        if (value) circuit.openedByPeer(Number(value));
-      },
-      () => undefined,
-    );
+    this.readOpening(circuit);
   }
 
   publishOpen(name: string, retryAt: number): void {
@@ -75,20 +94,43 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     );
   }
 
-  /** Closes the subscriber connection (the store closes the main one, when it owns it). */
+  /**
+   * Closes the subscriber connection and forgets the breakers (the store closes the main connection, when it owns
+   * it): called when no application uses the store any more. A later {@link join} subscribes again.
+   */
   close(): void {
+    this.listenedClient?.off('ready', this.catchUp);
+    this.listenedClient = undefined;
     this.subscriber?.disconnect();
     this.subscriber = undefined;
+    this.circuits.clear();
+  }
+
+  /** Opens `circuit` here if a peer's opening of it is still current in Redis. */
+  private readOpening(circuit: CoordinatedCircuit): void {
+    this.call(circuit.name, 'publish', () => this.client.get(this.openKey(circuit.name))).then(
+      (value) => {
+        if (value) circuit.openedByPeer(Number(value));
+      },
+      () => undefined,
+    );
   }
 
   private subscribe(): void {
     if (this.subscriber) return;
     // A connection of its own (a subscribed connection can run nothing else), which queues the SUBSCRIBE until it
-    // is connected and subscribes again after every reconnect.
-    const overrides = { enableOfflineQueue: true, autoResubscribe: true };
-    const subscriber =
-      this.client instanceof Cluster ? this.client.duplicate(undefined, overrides) : this.client.duplicate(overrides);
+    // is connected and subscribes again after every reconnect. `maxRetriesPerRequest: null`: the store's client has
+    // 0 (a request never waits for Redis), and copied here it dropped the queued SUBSCRIBE at the first failed
+    // connection attempt, so a replica started during an outage never subscribed, even after Redis came back.
+    const overrides = { enableOfflineQueue: true, autoResubscribe: true, maxRetriesPerRequest: null };
+    const client = this.client;
+    const subscriber = client instanceof Cluster ? client.duplicate(undefined, overrides) : client.duplicate(overrides);
     subscriber.on('error', () => undefined);
+    // Openings published while this replica could not hear them are still in Redis as keys until they expire: read
+    // them whenever a connection comes back (either one may be the last to reconnect).
+    subscriber.on('ready', this.catchUp);
+    client.on('ready', this.catchUp);
+    this.listenedClient = client;
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
     });
@@ -104,7 +146,8 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
       return;
     }
     if (message.from === this.replicaId) return;
-    this.circuits.get(message.name)?.openedByPeer(message.retryAt);
+    const circuits = this.circuits.get(message.name);
+    if (circuits) for (const circuit of circuits) circuit.openedByPeer(message.retryAt);
   }
 
   /** Runs one Redis command within the command timeout; a failure is reported and rethrown for the caller's fallback. */
@@ -116,7 +159,9 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     try {
       return await sendWhenReady(this.client, command, this.options.commandTimeout);
     } catch (error) {
-      if (this.events?.observed) this.events.emit({ type: 'coordination-error', policy, operation, error });
+      for (const events of this.attached) {
+        if (events.observed) events.emit({ type: 'coordination-error', policy, operation, error });
+      }
       throw error;
     }
   }

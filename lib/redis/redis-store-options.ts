@@ -9,14 +9,15 @@ export interface RedisStoreOptions {
   client?: Redis | Cluster;
   /**
    * A Redis URL (`redis://host:6379/0`): the store creates its own client, with no offline queue, the command
-   * timeout below and auto-pipelining, and closes it at application shutdown.
+   * timeout below and auto-pipelining. It is closed when the last application using the store shuts down, and
+   * opened again when another application built from the same module starts.
    */
   url?: string;
   /** Extra ioredis options for the client created from `url`. */
   redisOptions?: RedisOptions;
   /** Prefix of every key the store writes. Default `'nest-resilience:'`. */
   prefix?: string;
-  /** Milliseconds to wait for Redis before deciding without it. Default `200`. */
+  /** Milliseconds to wait for Redis before deciding without it, at most 2^31 - 1. Default `200`. */
   commandTimeout?: number;
   /**
    * What a rate limit does while Redis cannot answer: `allow` (fail open), `deny` (fail closed, 429), or `local`
@@ -24,7 +25,10 @@ export interface RedisStoreOptions {
    * Default `'local'`.
    */
   onStoreError?: StoreErrorMode;
-  /** Replicas sharing the limit: the `local` fallback admits `1 / replicas` of it in each. Default `1`. */
+  /**
+   * Replicas sharing the limit: the `local` fallback admits `1 / replicas` of it in each, but at least one call's
+   * tokens per bucket (so with `limit < replicas` the cluster may admit one call per replica in a burst). Default `1`.
+   */
   replicas?: number;
   /**
    * After a Redis error, milliseconds during which calls are decided without asking Redis; then one call tries it
@@ -42,11 +46,11 @@ export interface ResolvedRedisStoreOptions {
   readonly retryInterval: number;
 }
 
-/** Library defaults of {@link RedisStoreOptions}. */
-export const DEFAULT_REDIS_STORE_OPTIONS: ResolvedRedisStoreOptions = {
+/** Library defaults of {@link RedisStoreOptions} (frozen). */
+export const DEFAULT_REDIS_STORE_OPTIONS: ResolvedRedisStoreOptions = Object.freeze({
   prefix: 'nest-resilience:',
   commandTimeout: 200,
   onStoreError: 'local',
   replicas: 1,
   retryInterval: 1000,
-};
+});

@@ -6,7 +6,7 @@ import type {
   RateLimitStore,
   TokenBucketRule,
 } from '../core/rate-limit/rate-limit-store.interface.js';
-import { OptionsValidator } from '../core/validation/options-validator.js';
+import { OptionsValidator, typeOf } from '../core/validation/options-validator.js';
 import { withoutUndefined } from '../core/validation/without-undefined.js';
 import { RedisCircuitCoordinator } from './redis-circuit-coordinator.js';
 import {
@@ -27,36 +27,48 @@ import { sendWhenReady } from './send-when-ready.js';
  */
 export class RedisStore implements RateLimitStore {
   readonly coordinator: RedisCircuitCoordinator;
-  private readonly client: ScriptedClient;
+  /** Replaced by a new connection when an app attaches after the last one released the store (see {@link close}). */
+  private client: ScriptedClient;
+  /** Makes the store's own client from `url`; undefined when the application gave `client`. */
+  private readonly connect: (() => ScriptedClient) | undefined;
   private readonly ownsClient: boolean;
   private readonly options: ResolvedRedisStoreOptions;
   private readonly local: MemoryRateLimitStore;
-  private events: ResilienceEvents | undefined;
+  /**
+   * The event streams of the applications using the store now, one entry per `attach` (the same app may appear
+   * twice if attached twice). A store error concerns every app sharing the store, so each is told.
+   */
+  private readonly attached: ResilienceEvents[] = [];
   /** Epoch ms of the first error of the current outage; undefined while Redis answers. */
   private downSince: number | undefined;
   /** While down: when one call may try Redis again. */
   private retryAt = 0;
+  /** True after the last app released the store's own connection (see {@link close}); the next use reconnects. */
+  private released = false;
   /** While down: the last error Redis gave, reported with the decisions made without asking it. */
   private lastError: unknown;
 
   constructor(options: RedisStoreOptions) {
     this.options = validate(options);
     this.ownsClient = options.client === undefined;
-    const client: Redis | Cluster =
-      options.client ??
-      new Redis(options.url!, {
-        // A request must never wait for a reconnect: commands fail at once while disconnected.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: this.options.commandTimeout,
-        enableAutoPipelining: true,
-        ...options.redisOptions,
-      });
-    // Connection errors surface as command errors (handled per call); without a listener ioredis logs each one.
-    if (this.ownsClient) client.on('error', () => undefined);
-    this.client = defineScripts(client);
+    this.connect = this.ownsClient
+      ? () => {
+          const own = new Redis(options.url!, {
+            // A request must never wait for a reconnect: commands fail at once while disconnected.
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            commandTimeout: this.options.commandTimeout,
+            enableAutoPipelining: true,
+            ...options.redisOptions,
+          });
+          // Connection errors surface as command errors (handled per call); without a listener ioredis logs each one.
+          own.on('error', () => undefined);
+          return defineScripts(own);
+        }
+      : undefined;
+    this.client = this.connect ? this.connect() : defineScripts(options.client!);
     this.local = new MemoryRateLimitStore();
-    this.coordinator = new RedisCircuitCoordinator(this.client, this.options);
+    this.coordinator = new RedisCircuitCoordinator(() => this.client, this.options);
   }
 
   /** The ioredis client the store uses. */
@@ -64,12 +76,54 @@ export class RedisStore implements RateLimitStore {
     return this.client;
   }
 
+  /**
+   * Called by `ResilienceModule` when an application starts using the store. A store whose connections were released
+   * (every app that used it has shut down) connects again: the module object, and so this store, is often reused to
+   * build many applications (e2e suites, hybrid apps).
+   */
   attach(events: ResilienceEvents): void {
-    this.events = events;
+    this.attached.push(events);
     this.coordinator.attach(events);
+    this.reconnectIfReleased();
+  }
+
+  /**
+   * Called by `ResilienceModule` when an application shuts down: that application stops using the store. When no
+   * application uses it any more, the connections the store opened itself (the client made from `url`, the breaker
+   * subscriber) are closed, so nothing keeps the process alive; a client given as `client` is never closed. The
+   * store stays usable: the next {@link attach} or call connects again.
+   */
+  close(): Promise<void> {
+    return this.detach(this.attached[0]);
+  }
+
+  /** {@link close} for the application whose event stream is `events` (exact when several apps share the store). */
+  detach(events: ResilienceEvents | undefined): Promise<void> {
+    const index = events === undefined ? -1 : this.attached.indexOf(events);
+    if (index >= 0) this.attached.splice(index, 1);
+    this.coordinator.detach(events);
+    if (this.attached.length > 0) return Promise.resolve();
+    this.coordinator.close();
+    if (this.ownsClient) {
+      this.client.disconnect();
+      this.released = true;
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Connects again after the last app released the store: a new client, because the released one is still
+   * 'ready' for a while after `disconnect()` and refuses commands until it has ended. Not awaited: a command waits
+   * for the connection within its command timeout (sendWhenReady).
+   */
+  private reconnectIfReleased(): void {
+    if (!this.released || this.connect === undefined) return;
+    this.released = false;
+    this.client = this.connect();
   }
 
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
+    if (this.released) this.reconnectIfReleased();
     if (this.downSince !== undefined) {
       const now = Date.now();
       if (now < this.retryAt) return Promise.resolve(this.decideWithout(key, rule, cost, maxWaitMs, this.lastError));
@@ -77,12 +131,6 @@ export class RedisStore implements RateLimitStore {
       this.retryAt = now + this.options.retryInterval;
     }
     return this.ask(key, rule, cost, maxWaitMs);
-  }
-
-  close(): Promise<void> {
-    this.coordinator.close();
-    if (this.ownsClient) this.client.disconnect();
-    return Promise.resolve();
   }
 
   private async ask(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
@@ -105,7 +153,7 @@ export class RedisStore implements RateLimitStore {
       const downtimeMs = Date.now() - this.downSince;
       this.downSince = undefined;
       this.lastError = undefined;
-      this.events?.emit({ type: 'rate-limit-store-recovered', downtimeMs });
+      for (const events of this.attached) events.emit({ type: 'rate-limit-store-recovered', downtimeMs });
     }
     return decisionOf(reply[0] === 1, Number(reply[1]), rule, cost);
   }
@@ -119,12 +167,17 @@ export class RedisStore implements RateLimitStore {
     error: unknown,
   ): RateLimitDecision {
     const mode = this.options.onStoreError;
-    if (this.events?.observed) {
-      this.events.emit({ type: 'rate-limit-store-error', key, decision: mode, error });
+    for (const events of this.attached) {
+      if (events.observed) events.emit({ type: 'rate-limit-store-error', key, decision: mode, error });
     }
     if (mode === 'local') {
       const { replicas } = this.options;
-      const share = { capacity: rule.capacity / replicas, refillPerMs: rule.refillPerMs / replicas };
+      // Each replica's share of the bucket, but room for one call at least: with limit < replicas a share below one
+      // call would refuse everything. The cluster may then admit up to one call per replica in a burst.
+      const share = {
+        capacity: Math.max(cost, rule.capacity / replicas),
+        refillPerMs: rule.refillPerMs / replicas,
+      };
       return this.local.consume(key, share, cost, maxWaitMs);
     }
     if (mode === 'allow') {
@@ -150,17 +203,37 @@ function decisionOf(allowed: boolean, tokens: number, rule: TokenBucketRule, cos
   };
 }
 
+/** Every option name of {@link RedisStoreOptions}, for refusing unknown ones; the mapped type keeps it complete. */
+const REDIS_STORE_OPTION_NAMES = Object.keys({
+  client: true,
+  url: true,
+  redisOptions: true,
+  prefix: true,
+  commandTimeout: true,
+  onStoreError: true,
+  replicas: true,
+  retryInterval: true,
+} satisfies Record<keyof RedisStoreOptions, true>);
+
 function validate(options: RedisStoreOptions): ResolvedRedisStoreOptions {
   const validator = new OptionsValidator('store', 'RedisStore', 'new RedisStore(...)');
+  if (typeof options !== 'object' || options === null) {
+    validator.fail('options', options, `must be an object such as { url: 'redis://localhost:6379' }, got ${typeOf(options)}`);
+  }
+  validator.knownOptions(options, REDIS_STORE_OPTION_NAMES);
   if ((options.client === undefined) === (options.url === undefined)) {
     validator.fail('client', options.client, 'give exactly one of "client" (an ioredis client) or "url"');
   }
-  if (options.url !== undefined && typeof options.url !== 'string') validator.fail('url', options.url, 'must be a string');
-  const resolved = { ...DEFAULT_REDIS_STORE_OPTIONS, ...withoutUndefined(options) };
-  if (typeof resolved.prefix !== 'string') validator.fail('prefix', resolved.prefix, 'must be a string');
-  validator.positiveDuration('commandTimeout', resolved.commandTimeout);
-  validator.oneOf('onStoreError', resolved.onStoreError, ['allow', 'deny', 'local']);
-  validator.integerAtLeast('replicas', resolved.replicas, 1);
-  validator.nonNegativeDuration('retryInterval', resolved.retryInterval);
-  return resolved;
+  if (options.url !== undefined && typeof options.url !== 'string') {
+    validator.fail('url', options.url, `must be a string, got ${typeOf(options.url)}`);
+  }
+  const merged = { ...DEFAULT_REDIS_STORE_OPTIONS, ...withoutUndefined(options) };
+  if (typeof merged.prefix !== 'string') validator.fail('prefix', merged.prefix, `must be a string, got ${typeOf(merged.prefix)}`);
+  return {
+    prefix: merged.prefix,
+    commandTimeout: validator.positiveDuration('commandTimeout', merged.commandTimeout),
+    onStoreError: validator.oneOf('onStoreError', merged.onStoreError, ['allow', 'deny', 'local']),
+    replicas: validator.integerAtLeast('replicas', merged.replicas, 1),
+    retryInterval: validator.nonNegativeDuration('retryInterval', merged.retryInterval),
+  };
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, NotFoundException, Param, ParseEnumPipe, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, ParseEnumPipe, Post } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { ResilienceRegistry } from 'nest-resilience';
 import { CircuitBreakerHealthIndicator } from 'nest-resilience/health';
@@ -29,10 +29,7 @@ export class HealthController {
   @Post('breakers/:name/:action')
   @HttpCode(204)
   control(@Param('name') name: string, @Param('action', new ParseEnumPipe(BreakerAction)) action: BreakerAction) {
-    // An unknown action is a 400 (the pipe), an unknown breaker a 404.
-    if (!this.registry.circuitBreakers().some((breaker) => breaker.name === name)) {
-      throw new NotFoundException(`No circuit breaker named "${name}"`);
-    }
+    // An unknown action is a 400 (the pipe); an unknown breaker throws UnknownPolicyError, answered 404.
     const actions = {
       [BreakerAction.Reset]: () => this.registry.reset(name),
       [BreakerAction.ForceOpen]: () => this.registry.forceOpen(name),

@@ -77,7 +77,7 @@ describe('invalid configuration stops the application at bootstrap', () => {
     }
     const error = await bootstrapError(Gateway, { retries: { payments: {} } });
     expect((error as Error).message).toBe(
-      `@Retry('paymnets') on Gateway.call names a retry configuration that does not exist: ` +
+      `@Retry('paymnets') on Gateway.call names a retry configuration that does not exist (did you mean 'payments'?): ` +
         `ResilienceModule options "retries" has "payments"`,
     );
   });

@@ -50,8 +50,8 @@ class ReferenceBreaker {
     this.outcomes.push(fails);
     if (this.outcomes.length > this.params.windowSize) this.outcomes.shift();
     const failures = this.outcomes.filter(Boolean).length;
+    // Judged after every recorded call, success or failure.
     if (
-      fails &&
       this.outcomes.length >= this.params.minimumCalls &&
       (failures / this.outcomes.length) * 100 >= this.params.failureRateThreshold
     ) {

@@ -38,11 +38,49 @@ describe('Circuit', () => {
     fail(breaker);
     fail(breaker);
     expect(breaker.state).toBe('closed'); // 3 calls < minimumCalls
-    succeed(breaker);
-    expect(breaker.state).toBe('closed'); // success never opens
-    fail(breaker); // 4 failures of 5 = 80%
+    fail(breaker); // 4 failures of 4
     expect(breaker.state).toBe('open');
     expect(transitions).toEqual(['closed->open:failure-rate']);
+  });
+
+  it('judges the window on the success that completes minimumCalls (F, F, F, S, S opens, as in Resilience4j)', () => {
+    const { breaker, transitions } = circuit({ windowSize: 5, minimumCalls: 5, failureRateThreshold: 50 });
+    fail(breaker);
+    fail(breaker);
+    fail(breaker);
+    succeed(breaker);
+    expect(breaker.state).toBe('closed'); // 4 calls < minimumCalls
+    succeed(breaker); // 3 failures of 5 = 60%
+    expect(breaker.state).toBe('open');
+    expect(transitions).toEqual(['closed->open:failure-rate']);
+    expect(() => breaker.acquire()).toThrow(BrokenCircuitError); // the next call does not reach the downstream
+  });
+
+  it('judges a time window on a success after old successes left it', () => {
+    const { breaker } = circuit({ window: 'time', windowSize: 2, minimumCalls: 3, failureRateThreshold: 60 });
+    succeed(breaker);
+    succeed(breaker);
+    vi.advanceTimersByTime(1000);
+    fail(breaker);
+    fail(breaker); // 2 failures of 4 = 50%
+    expect(breaker.state).toBe('closed');
+    vi.advanceTimersByTime(1000); // the two successes leave the window
+    succeed(breaker); // 2 failures of 3 = 67%
+    expect(breaker.state).toBe('open');
+  });
+
+  it('emits no transition event for a transition to the same state', () => {
+    const { breaker, transitions } = circuit();
+    breaker.forceOpen();
+    const openedAt = breaker.snapshot().openedAt;
+    vi.advanceTimersByTime(1000);
+    breaker.forceOpen();
+    breaker.disable();
+    breaker.disable();
+    breaker.reset();
+    breaker.reset();
+    expect(transitions).toEqual(['closed->forced_open:force-open', 'forced_open->disabled:disable', 'disabled->closed:reset']);
+    expect(openedAt).toBeDefined();
   });
 
   it('stays closed below the threshold', () => {

@@ -4,6 +4,7 @@ import {
   DEFAULT_RATE_LIMIT_OPTIONS,
   MemoryRateLimitStore,
   RateLimitExceededError,
+  ResilienceConfigError,
   type RateLimitOptions,
 } from '../../lib/index.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
@@ -98,7 +99,11 @@ describe('MemoryRateLimitStore (token bucket)', () => {
   });
 
   it('rejects an invalid maxKeys', () => {
-    expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow('"maxKeys" = 0 must be an integer >= 1');
+    expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow(ResilienceConfigError);
+    expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow('"maxKeys" = 0 for policy "MemoryRateLimitStore"');
+    expect(() => new MemoryRateLimitStore({ maxkeys: 10 } as never)).toThrow(
+      'Unknown store option "maxkeys" for policy "MemoryRateLimitStore" (declared on new MemoryRateLimitStore(...)). Did you mean "maxKeys"?',
+    );
   });
 });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, ResilienceEvents, ResilienceRegistry } from '../../lib/index.js';
+import {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  ResilienceError,
+  ResilienceEvents,
+  ResilienceRegistry,
+  UnknownPolicyError,
+} from '../../lib/index.js';
 
 describe('ResilienceRegistry', () => {
   const options = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1 };
@@ -19,7 +25,15 @@ describe('ResilienceRegistry', () => {
     expect(registry.circuitBreakers()[0]).toMatchObject({ state: 'disabled' });
     registry.close('payments');
     expect(registry.circuitBreakers()[0]).toMatchObject({ state: 'closed' });
-    expect(() => registry.reset('paymnets')).toThrow('No circuit breaker named "paymnets" (known: "payments")');
+    expect(() => registry.reset('paymnets')).toThrow(
+      expect.objectContaining({
+        code: 'UNKNOWN_POLICY',
+        policy: 'paymnets',
+        message: 'No circuit breaker named "paymnets". Did you mean "payments"? Known: "payments"',
+      }) as Error,
+    );
+    expect(() => registry.forceOpen('paymnets')).toThrow(UnknownPolicyError);
+    expect(() => registry.forceOpen('paymnets')).toThrow(ResilienceError);
   });
 
   it('restores saved states into a new registry and reports names it does not know', () => {

@@ -1,7 +1,7 @@
 import { brokenCircuit, type BrokenCircuitError } from '../errors/broken-circuit.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import { httpStatusOf } from '../retry/http-status.js';
-import { windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
+import { percentOf, windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
 import type {
   CircuitBreakerSnapshot,
   CircuitState,
@@ -33,6 +33,9 @@ export class Circuit implements CoordinatedCircuit {
   private current: CircuitState = 'closed';
   private readonly window: OutcomeWindow;
   private readonly recordIf: (error: unknown) => boolean;
+  /** The thresholds as numbers of percent; the slow-call one is Infinity when slow calls are not tracked. */
+  private readonly failurePercent: number;
+  private readonly slowPercent: number;
   private openedAt: number | undefined;
   private retryAt = 0;
   private openDuration: number;
@@ -54,6 +57,8 @@ export class Circuit implements CoordinatedCircuit {
     this.recordIf = options.recordIf ?? isServerSideFailure;
     this.tracksSlowCalls = options.slowCallDuration !== undefined;
     this.openDuration = options.openDuration;
+    this.failurePercent = percentOf(options.failureRateThreshold);
+    this.slowPercent = this.tracksSlowCalls ? percentOf(options.slowCallRateThreshold) : Infinity;
   }
 
   /** Joins the other replicas through `coordinator` (see `coordination: 'redis'`). */
@@ -146,7 +151,9 @@ export class Circuit implements CoordinatedCircuit {
     this.consecutiveFailures = 0;
     const now = this.now();
     this.window.record(false, slow, now);
-    if (slow) this.evaluate(now);
+    // Judged on a success too: the success that completes minimumCalls (F, F, F, S, S with minimumCalls 5 and 50%)
+    // must open the breaker, and a time window may have dropped old successes since the last judgement.
+    this.evaluate(now);
   }
 
   /** A call admitted with `permit` failed with `error` after `elapsedMs`. */
@@ -190,12 +197,14 @@ export class Circuit implements CoordinatedCircuit {
 
   /** Rejects every call until {@link reset} or {@link forceClose}. */
   forceOpen(): void {
+    if (this.current === 'forced_open') return; // already: keep the first openedAt, emit nothing
     this.openedAt = this.now();
     this.transition('forced_open', 'force-open');
   }
 
   /** Lets every call through without recording, until {@link reset} or {@link forceClose}. */
   disable(): void {
+    if (this.current === 'disabled') return;
     this.openedAt = undefined;
     this.transition('disabled', 'disable');
   }
@@ -250,18 +259,18 @@ export class Circuit implements CoordinatedCircuit {
     return this.current === 'half_open' && permit === this.halfOpenPeriod;
   }
 
+  /**
+   * Judges the window after each recorded outcome while closed: opens when it holds at least `minimumCalls` calls
+   * and the failure rate (or, when tracked, the slow-call rate) is at or above its threshold.
+   */
   private evaluate(now: number): void {
-    const { consecutiveFailures, minimumCalls, failureRateThreshold, slowCallRateThreshold } = this.options;
+    const { consecutiveFailures, minimumCalls } = this.options;
     if (consecutiveFailures !== undefined) {
       if (this.consecutiveFailures >= consecutiveFailures) this.open('consecutive-failures');
       return;
     }
-    const counts = this.window.counts(now);
-    if (counts.calls < minimumCalls) return;
-    if ((counts.failures / counts.calls) * 100 >= failureRateThreshold) this.open('failure-rate');
-    else if (this.tracksSlowCalls && (counts.slowCalls / counts.calls) * 100 >= slowCallRateThreshold) {
-      this.open('slow-call-rate');
-    }
+    const verdict = this.window.judge(now, minimumCalls, this.failurePercent, this.slowPercent);
+    if (verdict !== undefined) this.open(verdict);
   }
 
   private open(reason: CircuitTransitionReason): void {
@@ -293,6 +302,8 @@ export class Circuit implements CoordinatedCircuit {
 
   private transition(to: CircuitState, reason: CircuitTransitionReason): void {
     const from = this.current;
+    // Not a transition: no event (an operator forcing open twice, a reset of a closed breaker).
+    if (from === to) return;
     this.current = to;
     if (to === 'half_open') {
       this.halfOpenPeriod++;

@@ -16,6 +16,28 @@ export interface OutcomeWindow {
   counts(now: number): WindowCounts;
   /** Forgets everything. */
   clear(): void;
+  /**
+   * At `now`: `failure-rate` or `slow-call-rate` when the window holds at least `minimumCalls` calls and that rate,
+   * in percent, is at or above its threshold; `undefined` otherwise. No allocation: it runs after every call.
+   */
+  judge(now: number, minimumCalls: number, failurePercent: number, slowPercent: number): WindowVerdict | undefined;
+}
+
+/** Why a window asks its breaker to open. */
+export type WindowVerdict = 'failure-rate' | 'slow-call-rate';
+
+function verdictOf(
+  calls: number,
+  failures: number,
+  slowCalls: number,
+  minimumCalls: number,
+  failurePercent: number,
+  slowPercent: number,
+): WindowVerdict | undefined {
+  if (calls === 0 || calls < minimumCalls) return undefined;
+  if ((failures / calls) * 100 >= failurePercent) return 'failure-rate';
+  if ((slowCalls / calls) * 100 >= slowPercent) return 'slow-call-rate';
+  return undefined;
 }
 
 const FAILED = 1;
@@ -54,6 +76,10 @@ export class CountWindow implements OutcomeWindow {
 
   clear(): void {
     this.next = this.calls = this.failures = this.slowCalls = 0;
+  }
+
+  judge(_now: number, minimumCalls: number, failurePercent: number, slowPercent: number): WindowVerdict | undefined {
+    return verdictOf(this.calls, this.failures, this.slowCalls, minimumCalls, failurePercent, slowPercent);
   }
 }
 
@@ -100,6 +126,11 @@ export class TimeWindow implements OutcomeWindow {
     this.failures.fill(0);
     this.slowCalls.fill(0);
     this.totalCalls = this.totalFailures = this.totalSlowCalls = 0;
+  }
+
+  judge(now: number, minimumCalls: number, failurePercent: number, slowPercent: number): WindowVerdict | undefined {
+    this.rotate(now);
+    return verdictOf(this.totalCalls, this.totalFailures, this.totalSlowCalls, minimumCalls, failurePercent, slowPercent);
   }
 
   /** Empties the buckets of the seconds that passed since the last call; returns the bucket of `now`. */

@@ -4,3 +4,4 @@ export { BrokenCircuitError, isBrokenCircuitError } from './broken-circuit.error
 export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejected.error.js';
 export { RateLimitExceededError, isRateLimitExceededError } from './rate-limit-exceeded.error.js';
 export { ResilienceConfigError } from './resilience-config.error.js';
+export { UnknownPolicyError, isUnknownPolicyError } from './unknown-policy.error.js';

@@ -4,7 +4,9 @@ export type ResilienceErrorCode =
   | 'BROKEN_CIRCUIT'
   | 'BULKHEAD_REJECTED'
   | 'RATE_LIMIT_EXCEEDED'
-  | 'INVALID_CONFIGURATION';
+  | 'INVALID_CONFIGURATION'
+  /** The registry was asked for a policy that does not exist (an admin endpoint should answer 404). */
+  | 'UNKNOWN_POLICY';
 
 /**
  * Base class of every error thrown by nest-resilience.

@@ -1,4 +1,5 @@
-import type { OptionsValidator } from '../validation/options-validator.js';
+import { deepFreeze } from '../validation/deep-freeze.js';
+import { typeOf, type OptionsValidator } from '../validation/options-validator.js';
 
 /**
  * Whose tokens a call spends: `'global'` (one bucket), `'ip'` (per client address, controllers only; IPv6 grouped
@@ -11,7 +12,7 @@ export type RateLimitKey = 'global' | 'ip' | ((...args: never[]) => string);
 export interface RateLimitOptions {
   /** Tokens added per `interval`: the sustained rate. Default `100`. */
   limit: number;
-  /** Milliseconds over which `limit` tokens are added. Default `60_000`. */
+  /** Milliseconds over which `limit` tokens are added, at most 2^31 - 1. Default `60_000`. */
   interval: number;
   /** Bucket capacity: how many calls may come at once after a quiet spell. Default: `limit`. */
   burst?: number;
@@ -20,35 +21,57 @@ export interface RateLimitOptions {
   /** Whose bucket a call uses. Default `'ip'` on controllers, `'global'` on providers. */
   key?: RateLimitKey;
   /**
-   * Providers only: milliseconds a call may wait for its tokens before failing with `RateLimitExceededError`.
-   * Default `0`: fail at once. (Controllers always answer 429 at once.)
+   * Providers only: milliseconds a call may wait for its tokens before failing with `RateLimitExceededError`, at
+   * most 2^31 - 1 (Node's timer limit). Default `0`: fail at once. (Controllers always answer 429 at once.)
    */
   maxWait: number;
   /** Controllers only: also send `X-RateLimit-Limit/Remaining/Reset`. Default `false`. */
   legacyHeaders: boolean;
 }
 
-/** Library defaults of `@RateLimit`. */
-export const DEFAULT_RATE_LIMIT_OPTIONS: RateLimitOptions = {
+/** Library defaults of `@RateLimit` (frozen). */
+export const DEFAULT_RATE_LIMIT_OPTIONS: Readonly<RateLimitOptions> = deepFreeze({
   limit: 100,
   interval: 60_000,
   cost: 1,
   maxWait: 0,
   legacyHeaders: false,
-};
+});
 
-/** Throws a clear configuration error when an option is invalid. */
-export function validateRateLimitOptions(options: RateLimitOptions, validator: OptionsValidator): void {
-  validator.numberAtLeast('limit', options.limit, Number.MIN_VALUE);
-  validator.positiveDuration('interval', options.interval);
-  if (options.burst !== undefined) validator.numberAtLeast('burst', options.burst, 1);
-  validator.numberAtLeast('cost', options.cost, Number.MIN_VALUE);
-  const capacity = options.burst ?? options.limit;
-  if (options.cost > capacity) validator.fail('cost', options.cost, `must not exceed the burst capacity (${capacity})`);
-  validator.nonNegativeDuration('maxWait', options.maxWait);
+/** Every option name of `@RateLimit`, for refusing unknown ones; the mapped type keeps it complete. */
+const RATE_LIMIT_OPTION_NAMES = Object.keys({
+  limit: true,
+  interval: true,
+  burst: true,
+  cost: true,
+  key: true,
+  maxWait: true,
+  legacyHeaders: true,
+} satisfies Record<keyof RateLimitOptions, true>);
+
+/**
+ * Throws a clear configuration error when an option is invalid or unknown; returns the options with numeric strings
+ * (as `ConfigService` gives them) converted to numbers and `'true'`/`'false'` to booleans.
+ */
+export function validateRateLimitOptions(options: RateLimitOptions, validator: OptionsValidator): RateLimitOptions {
+  validator.knownOptions(options, RATE_LIMIT_OPTION_NAMES);
+  const normalized: RateLimitOptions = {
+    ...options,
+    limit: validator.numberAtLeast('limit', options.limit, Number.MIN_VALUE),
+    interval: validator.positiveDuration('interval', options.interval),
+    cost: validator.numberAtLeast('cost', options.cost, Number.MIN_VALUE),
+    maxWait: validator.nonNegativeDuration('maxWait', options.maxWait),
+    legacyHeaders: validator.boolean('legacyHeaders', options.legacyHeaders),
+  };
+  if (options.burst !== undefined) normalized.burst = validator.numberAtLeast('burst', options.burst, 1);
+  const capacity = normalized.burst ?? normalized.limit;
+  if (normalized.cost > capacity) {
+    validator.fail('cost', options.cost, `must not exceed the burst capacity (${capacity})`);
+  }
   const { key } = options;
   if (key !== undefined && key !== 'global' && key !== 'ip' && typeof key !== 'function') {
-    validator.fail('key', key, 'must be "global", "ip" or a function');
+    validator.fail('key', key, `must be "global", "ip" or a function, got ${typeOf(key)}`);
   }
-  if (typeof options.legacyHeaders !== 'boolean') validator.fail('legacyHeaders', options.legacyHeaders, 'must be a boolean');
+  return normalized;
 }
+

@@ -8,6 +8,7 @@ import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store.js';
 import type { RateLimitOptions } from '../rate-limit/rate-limit-options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { UnknownPolicyError } from '../errors/unknown-policy.error.js';
 
 /**
  * Owns the shared, stateful policy instances of one application (circuit breakers, bulkheads) by name, and lets an operator
@@ -66,13 +67,10 @@ export class ResilienceRegistry {
     return [...this.bulkheadsByName.values()].map((bulkhead) => bulkhead.snapshot());
   }
 
-  /** The circuit called `name`; throws when there is none. */
+  /** The circuit called `name`; throws an {@link UnknownPolicyError} (code `UNKNOWN_POLICY`) when there is none. */
   circuit(name: string): Circuit {
     const circuit = this.circuits.get(name);
-    if (circuit === undefined) {
-      const known = [...this.circuits.keys()].map((key) => `"${key}"`).join(', ') || 'none';
-      throw new Error(`No circuit breaker named "${name}" (known: ${known})`);
-    }
+    if (circuit === undefined) throw new UnknownPolicyError('circuit breaker', name, [...this.circuits.keys()]);
     return circuit;
   }
 

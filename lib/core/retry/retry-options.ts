@@ -1,3 +1,4 @@
+import { deepFreeze } from '../validation/deep-freeze.js';
 import { OptionsValidator } from '../validation/options-validator.js';
 
 /** How the wait between attempts grows. */
@@ -18,9 +19,12 @@ export interface RetryOptions {
   maxAttempts: number;
   /** Growth of the wait between attempts. Default `'exponential'`. */
   backoff: BackoffKind;
-  /** Wait before the first retry, in milliseconds. Default `100`. */
+  /** Wait before the first retry, in milliseconds, at most 2^31 - 1 (Node's timer limit). Default `100`. */
   initialDelay: number;
-  /** Upper bound of any wait, `Retry-After` included, in milliseconds. Default `10_000`. */
+  /**
+   * Upper bound of any wait, `Retry-After` included, in milliseconds, at most 2^31 - 1 (Node's timer limit).
+   * Default `10_000`.
+   */
   maxDelay: number;
   /** Growth factor of `exponential` backoff. Default `2`. */
   multiplier: number;
@@ -43,28 +47,53 @@ export interface RetryOptions {
   retryNonIdempotent?: boolean;
 }
 
-/** Library defaults of `@Retry`. */
-export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
+/** Library defaults of `@Retry` (frozen). */
+export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = deepFreeze({
   maxAttempts: 3,
   backoff: 'exponential',
   initialDelay: 100,
   maxDelay: 10_000,
   multiplier: 2,
   jitter: 'full',
-};
+});
 
-/** Throws a clear configuration error when an option is invalid. */
-export function validateRetryOptions(options: RetryOptions, validator: OptionsValidator): void {
-  validator.integerAtLeast('maxAttempts', options.maxAttempts, 1);
-  validator.oneOf('backoff', options.backoff, ['constant', 'linear', 'exponential']);
-  validator.oneOf('jitter', options.jitter, ['none', 'full', 'equal', 'decorrelated']);
-  validator.nonNegativeDuration('initialDelay', options.initialDelay);
-  validator.nonNegativeDuration('maxDelay', options.maxDelay);
-  validator.numberAtLeast('multiplier', options.multiplier, 1);
-  if (options.maxDelay < options.initialDelay) {
-    validator.fail('maxDelay', options.maxDelay, `must be >= initialDelay (${options.initialDelay})`);
+/** Every option name of `@Retry`, for refusing unknown ones; the mapped type keeps it complete. */
+const RETRY_OPTION_NAMES = Object.keys({
+  maxAttempts: true,
+  backoff: true,
+  initialDelay: true,
+  maxDelay: true,
+  multiplier: true,
+  jitter: true,
+  retryIf: true,
+  retryErrors: true,
+  ignoreErrors: true,
+  retryNonIdempotent: true,
+} satisfies Record<keyof RetryOptions, true>);
+
+/**
+ * Throws a clear configuration error when an option is invalid or unknown; returns the options with numeric strings
+ * (as `ConfigService` gives them) converted to numbers and `'true'`/`'false'` to booleans.
+ */
+export function validateRetryOptions(options: RetryOptions, validator: OptionsValidator): RetryOptions {
+  validator.knownOptions(options, RETRY_OPTION_NAMES);
+  const normalized: RetryOptions = {
+    ...options,
+    maxAttempts: validator.integerAtLeast('maxAttempts', options.maxAttempts, 1),
+    backoff: validator.oneOf('backoff', options.backoff, ['constant', 'linear', 'exponential']),
+    jitter: validator.oneOf('jitter', options.jitter, ['none', 'full', 'equal', 'decorrelated']),
+    initialDelay: validator.nonNegativeDuration('initialDelay', options.initialDelay),
+    maxDelay: validator.nonNegativeDuration('maxDelay', options.maxDelay),
+    multiplier: validator.numberAtLeast('multiplier', options.multiplier, 1),
+  };
+  if (normalized.maxDelay < normalized.initialDelay) {
+    validator.fail('maxDelay', options.maxDelay, `must be >= initialDelay (${normalized.initialDelay})`);
   }
   validator.optionalFunction('retryIf', options.retryIf);
   validator.optionalErrorClasses('retryErrors', options.retryErrors);
   validator.optionalErrorClasses('ignoreErrors', options.ignoreErrors);
+  if (options.retryNonIdempotent !== undefined) {
+    normalized.retryNonIdempotent = validator.boolean('retryNonIdempotent', options.retryNonIdempotent);
+  }
+  return normalized;
 }

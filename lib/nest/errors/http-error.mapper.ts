@@ -14,12 +14,15 @@ const STATUS_BY_CODE: Partial<Record<ResilienceError['code'], HttpStatus>> = {
   BROKEN_CIRCUIT: HttpStatus.SERVICE_UNAVAILABLE,
   BULKHEAD_REJECTED: HttpStatus.SERVICE_UNAVAILABLE,
   RATE_LIMIT_EXCEEDED: HttpStatus.TOO_MANY_REQUESTS,
+  // An admin endpoint asking the registry for a breaker that does not exist.
+  UNKNOWN_POLICY: HttpStatus.NOT_FOUND,
 };
 
 const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.GATEWAY_TIMEOUT]: 'Gateway Timeout',
   [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
   [HttpStatus.TOO_MANY_REQUESTS]: 'Too Many Requests',
+  [HttpStatus.NOT_FOUND]: 'Not Found',
 };
 
 /**

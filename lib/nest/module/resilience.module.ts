@@ -4,6 +4,7 @@ import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { ResilienceModuleOptions } from './resilience-module.options.js';
+import { validateModuleOptions } from './module-options.validator.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { ResilienceExplorer } from '../providers/resilience.explorer.js';
 import { ResilienceExceptionFilter } from '../errors/resilience-exception.filter.js';
@@ -28,8 +29,11 @@ import {
     { provide: ResilienceEvents, useFactory: () => new ResilienceEvents() },
     {
       provide: ResilienceRegistry,
-      useFactory: (events: ResilienceEvents, options: ResilienceModuleOptions) =>
-        new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore()),
+      // The first provider to read the options: a factory returning nothing, or a store that is not one, stops here.
+      useFactory: (events: ResilienceEvents, options: ResilienceModuleOptions) => {
+        validateModuleOptions(options);
+        return new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore());
+      },
       inject: [ResilienceEvents, RESILIENCE_MODULE_OPTIONS],
     },
     PipelineFactory,

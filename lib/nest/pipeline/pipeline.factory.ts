@@ -1,9 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { BulkheadOptions } from '../../core/bulkhead/bulkhead-options.js';
+import {
+  DEFAULT_BULKHEAD_OPTIONS,
+  validateBulkheadOptions,
+  type BulkheadOptions,
+} from '../../core/bulkhead/bulkhead-options.js';
+import {
+  DEFAULT_RATE_LIMIT_OPTIONS,
+  validateRateLimitOptions,
+  type RateLimitOptions,
+} from '../../core/rate-limit/rate-limit-options.js';
+import {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  validateCircuitBreakerOptions,
+  type CircuitBreakerOptions,
+} from '../../core/circuit-breaker/circuit-breaker-options.js';
+import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry-options.js';
+import {
+  DEFAULT_TIMEOUT_OPTIONS,
+  validateTimeoutOptions,
+  type TimeoutOptions,
+} from '../../core/timeout/timeout-options.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
-import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker-options.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
+import { closestName } from '../../core/validation/did-you-mean.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
@@ -11,25 +31,12 @@ import type { FallbackHandler } from '../../core/fallback/fallback.policy.js';
 import { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { Invocation } from '../../core/pipeline/invocation.js';
-import type { RateLimitKey, RateLimitOptions } from '../../core/rate-limit/rate-limit-options.js';
+import type { RateLimitKey } from '../../core/rate-limit/rate-limit-options.js';
 import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
-import type { RetryOptions } from '../../core/retry/retry-options.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
-import type { TimeoutOptions } from '../../core/timeout/timeout-options.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
 import { OptionsValidator } from '../../core/validation/options-validator.js';
 import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
-import {
-  BULKHEAD_KIND,
-  CIRCUIT_BREAKER_KIND,
-  CONFIGURABLE_KINDS,
-  RATE_LIMIT_KIND,
-  moduleDefaults,
-  namedConfigurations,
-  RETRY_KIND,
-  TIMEOUT_KIND,
-  type PolicyKind,
-} from './policy-kinds.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
@@ -45,6 +52,92 @@ import { RESILIENCE_MODULE_OPTIONS } from '../module/resilience.module-definitio
 import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { HandlerRateLimit } from '../handlers/handler-rate-limits.js';
+
+/** Everything the factory needs to know about one configurable policy kind. */
+export interface PolicyKind<TOptions> {
+  /** Word used in messages, e.g. `retry`. */
+  readonly label: string;
+  /** The decorator, e.g. `@Retry`. */
+  readonly decorator: string;
+  /** Key of the named configurations in the module options, e.g. `retries`. */
+  readonly configKey: 'timeouts' | 'retries' | 'circuitBreakers' | 'bulkheads' | 'rateLimits';
+  /** Key of the module-wide defaults, e.g. `retry`. */
+  readonly defaultsKey: 'timeout' | 'retry' | 'circuitBreaker' | 'bulkhead' | 'rateLimit';
+  /** Library defaults. */
+  readonly libraryDefaults: TOptions;
+  /** The options normalized (numeric strings as numbers); throws a configuration error naming a bad option. */
+  readonly validate: (options: TOptions, validator: OptionsValidator) => TOptions;
+}
+
+const TIMEOUT_KIND: PolicyKind<TimeoutOptions> = {
+  label: 'timeout',
+  decorator: '@Timeout',
+  configKey: 'timeouts',
+  defaultsKey: 'timeout',
+  libraryDefaults: DEFAULT_TIMEOUT_OPTIONS,
+  validate: validateTimeoutOptions,
+};
+
+const RETRY_KIND: PolicyKind<RetryOptions> = {
+  label: 'retry',
+  decorator: '@Retry',
+  configKey: 'retries',
+  defaultsKey: 'retry',
+  libraryDefaults: DEFAULT_RETRY_OPTIONS,
+  validate: validateRetryOptions,
+};
+
+const CIRCUIT_BREAKER_KIND: PolicyKind<CircuitBreakerOptions> = {
+  label: 'circuit breaker',
+  decorator: '@CircuitBreaker',
+  configKey: 'circuitBreakers',
+  defaultsKey: 'circuitBreaker',
+  libraryDefaults: DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  validate: validateCircuitBreakerOptions,
+};
+
+const BULKHEAD_KIND: PolicyKind<BulkheadOptions> = {
+  label: 'bulkhead',
+  decorator: '@Bulkhead',
+  configKey: 'bulkheads',
+  defaultsKey: 'bulkhead',
+  libraryDefaults: DEFAULT_BULKHEAD_OPTIONS,
+  validate: validateBulkheadOptions,
+};
+
+const RATE_LIMIT_KIND: PolicyKind<RateLimitOptions> = {
+  label: 'rate limit',
+  decorator: '@RateLimit',
+  configKey: 'rateLimits',
+  defaultsKey: 'rateLimit',
+  libraryDefaults: DEFAULT_RATE_LIMIT_OPTIONS,
+  validate: validateRateLimitOptions,
+};
+
+/** Every configurable kind, for validating all named configurations at startup. */
+const CONFIGURABLE_KINDS = [
+  TIMEOUT_KIND,
+  RETRY_KIND,
+  CIRCUIT_BREAKER_KIND,
+  BULKHEAD_KIND,
+  RATE_LIMIT_KIND,
+] as PolicyKind<object>[];
+
+/** The named configurations of `kind` in the module options. */
+function namedConfigurations<TOptions>(
+  options: ResilienceModuleOptions,
+  kind: PolicyKind<TOptions>,
+): Record<string, Partial<TOptions>> {
+  return (options[kind.configKey] ?? {}) as Record<string, Partial<TOptions>>;
+}
+
+/** The module-wide defaults of `kind`. */
+function moduleDefaults<TOptions>(
+  options: ResilienceModuleOptions,
+  kind: PolicyKind<TOptions>,
+): Partial<TOptions> {
+  return (options.defaults?.[kind.defaultsKey] ?? {}) as Partial<TOptions>;
+}
 
 /** The policies of one decorated method, in the canonical order (outermost first). */
 export interface ResolvedPolicies {
@@ -249,9 +342,11 @@ export class PipelineFactory {
       const configurations = namedConfigurations(this.options, kind);
       if (!Object.hasOwn(configurations, spec.name)) {
         const known = Object.keys(configurations);
+        const closest = closestName(spec.name, known);
         throw new ResilienceConfigError(
-          `${kind.decorator}('${spec.name}') on ${declaredAt} names a ${kind.label} configuration that does not exist: ` +
-            `ResilienceModule options "${kind.configKey}" has ${known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'}`,
+          `${kind.decorator}('${spec.name}') on ${declaredAt} names a ${kind.label} configuration that does not exist` +
+            (closest === undefined ? '' : ` (did you mean '${closest}'?)`) +
+            `: ResilienceModule options "${kind.configKey}" has ${known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'}`,
           spec.name,
         );
       }
@@ -263,8 +358,7 @@ export class PipelineFactory {
       ...withoutUndefined(spec.options),
       ...withoutUndefined(named),
     };
-    kind.validate(options, new OptionsValidator(kind.label, name, declaredAt));
-    return { name, options };
+    return { name, options: kind.validate(options, new OptionsValidator(kind.label, name, declaredAt)) };
   }
 
   private fallbackPolicy(spec: FallbackSpec, prototype: object, declaredAt: string, receiverOf: ReceiverOf): FallbackPolicy {

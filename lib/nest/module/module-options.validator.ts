@@ -1,0 +1,154 @@
+import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
+import { didYouMean } from '../../core/validation/did-you-mean.js';
+import { describe, typeOf } from '../../core/validation/options-validator.js';
+
+/** Where the errors of this file say the mistake is. */
+const POLICY = 'ResilienceModule';
+
+/** Top-level keys of `ResilienceModuleOptions` (and `isGlobal`, in case an extra reaches the options). */
+const TOP_LEVEL_KEYS = ['defaults', 'timeouts', 'retries', 'circuitBreakers', 'bulkheads', 'rateLimits', 'store', 'isGlobal'];
+
+/** Named-configuration keys, with the kind of options each holds and an example of one, for the messages. */
+const NAMED: Record<string, { kind: string; example: string }> = {
+  timeouts: { kind: 'timeout', example: '{ duration: 800 }' },
+  retries: { kind: 'retry', example: '{ maxAttempts: 3 }' },
+  circuitBreakers: { kind: 'circuit breaker', example: '{ failureRateThreshold: 50 }' },
+  bulkheads: { kind: 'bulkhead', example: '{ maxConcurrent: 10 }' },
+  rateLimits: { kind: 'rate limit', example: '{ limit: 100, interval: 60_000 }' },
+};
+
+/** Keys of `defaults`, with the kind of options each holds. */
+const DEFAULT_KEYS: Record<string, string> = {
+  timeout: 'timeout',
+  retry: 'retry',
+  circuitBreaker: 'circuit breaker',
+  bulkhead: 'bulkhead',
+  rateLimit: 'rate limit',
+};
+
+/** The named-configuration key of each kind, mapped to its key under `defaults`. */
+const SINGULAR: Record<string, string> = {
+  timeouts: 'timeout',
+  retries: 'retry',
+  circuitBreakers: 'circuitBreaker',
+  bulkheads: 'bulkhead',
+  rateLimits: 'rateLimit',
+};
+
+/** The methods a `CircuitBreaker` coordinator has, when a store offers one. */
+const COORDINATOR_METHODS = ['join', 'publishOpen', 'acquireProbeLease', 'releaseProbeLease'];
+
+/**
+ * Checks the shape of the `ResilienceModule` options (what `forRoot` receives or a `forRootAsync` factory returns)
+ * and throws a {@link ResilienceConfigError} naming the option: options that are not an object, unknown top-level
+ * keys (with "did you mean"), named configurations or `defaults` entries that are not options objects
+ * (`timeouts: { gateway: 800 }`), and a `store` that is not a rate-limit store (a URL string). The options of each
+ * policy are checked by the `validate*Options` functions of the core.
+ */
+export function validateModuleOptions(options: unknown): void {
+  if (!isPlainObject(options)) {
+    const hint =
+      options === undefined || options === null
+        ? ': does the forRootAsync useFactory return the options (a missing `return`, or an unawaited value)?'
+        : ', e.g. { circuitBreakers: { payments: { failureRateThreshold: 50 } } }';
+    fail(`ResilienceModule options must be an object, got ${typeOf(options)}${hint}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) {
+      fail(
+        `Unknown ResilienceModule option "${key}".${didYouMean(key, TOP_LEVEL_KEYS)} ` +
+          `Known options: ${TOP_LEVEL_KEYS.filter((name) => name !== 'isGlobal').join(', ')}`,
+      );
+    }
+  }
+  for (const [key, { kind, example }] of Object.entries(NAMED)) {
+    const named = options[key];
+    if (named === undefined) continue;
+    if (!isPlainObject(named)) {
+      fail(
+        `ResilienceModule option "${key}" = ${describe(named)} must map names to ${kind} options, ` +
+          `e.g. { gateway: ${example} }, got ${typeOf(named)}`,
+      );
+    }
+    for (const [name, entry] of Object.entries(named)) {
+      if (!isPlainObject(entry)) {
+        fail(
+          `ResilienceModule option "${key}.${name}" = ${describe(entry)} must be a ${kind} options object, ` +
+            `e.g. ${example}, got ${typeOf(entry)}`,
+        );
+      }
+    }
+  }
+  validateDefaults(options.defaults);
+  validateStore(options.store);
+}
+
+function validateDefaults(defaults: unknown): void {
+  if (defaults === undefined) return;
+  const known = Object.keys(DEFAULT_KEYS);
+  if (!isPlainObject(defaults)) {
+    fail(
+      `ResilienceModule option "defaults" = ${describe(defaults)} must be an object with any of ${known.join(', ')}, ` +
+        `got ${typeOf(defaults)}`,
+    );
+  }
+  for (const [key, entry] of Object.entries(defaults)) {
+    if (!(key in DEFAULT_KEYS)) {
+      // The likely slip: the plural name of the named configurations (`retries`) where defaults use the singular.
+      const singular = SINGULAR[key];
+      const hint = singular ? ` Did you mean "${singular}"? (defaults use the singular)` : didYouMean(key, known);
+      fail(`Unknown ResilienceModule option "defaults.${key}".${hint} Known: ${known.join(', ')}`);
+    }
+    if (entry !== undefined && !isPlainObject(entry)) {
+      fail(
+        `ResilienceModule option "defaults.${key}" = ${describe(entry)} must be ${DEFAULT_KEYS[key]} options ` +
+          `(an object), got ${typeOf(entry)}`,
+      );
+    }
+  }
+}
+
+/** Duck-types `RateLimitStore`: a `consume` method, and `attach`, `close`, `coordinator` of the right shape if given. */
+function validateStore(store: unknown): void {
+  if (store === undefined) return;
+  if (typeof store === 'string') {
+    fail(
+      `ResilienceModule option "store" = ${describe(store)} must be a rate-limit store, got a string: ` +
+        `for Redis write store: new RedisStore({ url: ${JSON.stringify(store)} }) (import { RedisStore } from 'nest-resilience/redis')`,
+    );
+  }
+  if (typeof store !== 'object' || store === null) {
+    fail(`ResilienceModule option "store" must be a rate-limit store (an object with a consume method), got ${typeOf(store)}`);
+  }
+  const candidate = store as Record<string, unknown>;
+  const wrong = (member: string, what: string) =>
+    fail(
+      `ResilienceModule option "store" is not a rate-limit store: its "${member}" must be ${what}, ` +
+        `got ${typeOf(candidate[member])} (use MemoryRateLimitStore, RedisStore, or implement RateLimitStore)`,
+    );
+  if (typeof candidate.consume !== 'function') wrong('consume', 'a method');
+  for (const optional of ['attach', 'close']) {
+    if (candidate[optional] !== undefined && typeof candidate[optional] !== 'function') wrong(optional, 'a method when given');
+  }
+  const { coordinator } = candidate;
+  if (coordinator === undefined) return;
+  if (typeof coordinator !== 'object' || coordinator === null) wrong('coordinator', 'a CircuitCoordinator when given');
+  const missing = COORDINATOR_METHODS.filter(
+    (method) => typeof (coordinator as Record<string, unknown>)[method] !== 'function',
+  );
+  if (missing.length) {
+    fail(
+      `ResilienceModule option "store" is not a rate-limit store: its "coordinator" lacks the method(s) ` +
+        `${missing.join(', ')} of CircuitCoordinator`,
+    );
+  }
+}
+
+/** An options object: any non-null object but an array (instances of a config class are fine). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fail(message: string): never {
+  throw new ResilienceConfigError(message, POLICY);
+}

@@ -1,0 +1,77 @@
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
+import { RedisStore } from '../../lib/redis/index.js';
+import { createTestApp, type Platform } from '../e2e/http-harness.js';
+import { RedisServer } from '../support/redis-server.js';
+import { activeResources, heapAfterGc, MB } from './measure.js';
+
+const CYCLES = 40;
+
+describe('many app create/close cycles from one module (the README setup, as e2e suites use it)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it('every app reaches Redis, and connections, handles and heap come back to where they were', async () => {
+    await admin.ping();
+    const baselineResources = activeResources(); // before the module (and its store) exist
+    @Injectable()
+    class Gateway {
+      @CircuitBreaker('gateway')
+      async charge(): Promise<string> {
+        return 'paid';
+      }
+    }
+    @Controller()
+    class PayController {
+      constructor(private readonly gateway: Gateway) {}
+
+      @Get('pay')
+      @RateLimit({ limit: 1, interval: 60_000 }) // per client address, kept in Redis across apps
+      pay() {
+        return this.gateway.charge();
+      }
+    }
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({
+          store: new RedisStore({ url: server.url, prefix: 'cycles:' }),
+          circuitBreakers: { gateway: { coordination: 'redis' } },
+        }),
+      ],
+      controllers: [PayController],
+      providers: [Gateway],
+    })
+    class AppModule {}
+
+    const clients = async () => Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))![1]);
+    let heapAtWarm = 0;
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const platform: Platform = cycle % 2 ? 'fastify' : 'express';
+      const app = await createTestApp(platform, AppModule);
+      // One request per distinct client address on Fastify (remoteAddress), the shared loopback on Express.
+      const answer = await app.sendWith('GET', '/pay', {}, `10.0.0.${cycle}`);
+      if (platform === 'fastify' || cycle === 0) expect(answer.status, `cycle ${cycle}`).toBe(200);
+      else expect(answer.status, `cycle ${cycle}: the loopback's token was spent in cycle 0`).toBe(429);
+      await app.close();
+      if (cycle === 9) heapAtWarm = heapAfterGc();
+    }
+    const grown = heapAfterGc() - heapAtWarm;
+    await sleep(200);
+    expect(await clients()).toBe(1); // only this test's admin connection: every app's store connection was closed
+    const resources = activeResources();
+    for (const type of ['TCPSocketWrap', 'TCPServerWrap']) expect(resources[type] ?? 0, type).toBe(baselineResources[type] ?? 0);
+    // 30 more apps after warm-up: module graphs, routes and Redis clients all collected.
+    expect(grown).toBeLessThan(8 * MB);
+  });
+});
