@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import { didYouMean } from '../core/validation/did-you-mean.js';
 import {
   defaultBreakerHealth,
   type BreakerHealthStatus,
@@ -20,11 +22,40 @@ const SEVERITY: Record<BreakerHealthStatus, number> = { up: 0, degraded: 1, down
  * ```
  */
 @Injectable()
-export class CircuitBreakerHealthIndicator {
+export class CircuitBreakerHealthIndicator implements OnApplicationBootstrap {
+  /** The `include` lists of checks declared with {@link define}, checked once every breaker exists. */
+  private readonly declaredIncludes: { key: string; include: readonly string[] }[] = [];
+
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly registry: ResilienceRegistry,
   ) {}
+
+  /**
+   * Declares a check up front (in a constructor or a field initialiser) and returns it for `health.check([...])`.
+   * Its `include` names are checked at bootstrap, once every breaker exists: a misspelt name stops the app.
+   *
+   * @example `private readonly gatewayHealth = this.breakers.define('gateway', { include: ['gateway'] });`
+   */
+  define<const Key extends string>(key: Key, options: CircuitBreakerHealthOptions = {}): () => HealthIndicatorResult<Key> {
+    if (options.include) this.declaredIncludes.push({ key, include: options.include });
+    return () => this.check(key, options);
+  }
+
+  /** Every breaker exists once the modules are initialised: a declared `include` naming none of them is a mistake. */
+  onApplicationBootstrap(): void {
+    const known = this.registry.circuitBreakers().map((breaker) => breaker.name);
+    for (const { key, include } of this.declaredIncludes) {
+      for (const name of include) {
+        if (known.includes(name)) continue;
+        throw new ResilienceConfigError(
+          `The health check "${key}" includes "${name}", which is not a circuit breaker of this application.` +
+            `${didYouMean(name, known)} Known: ${known.map((each) => `"${each}"`).join(', ') || 'none'}`,
+          name,
+        );
+      }
+    }
+  }
 
   /** The health of the breakers under `key`, with `breakers: { [name]: { state, status, rates, ... } }`. */
   check<const Key extends string>(key: Key, options: CircuitBreakerHealthOptions = {}): HealthIndicatorResult<Key> {

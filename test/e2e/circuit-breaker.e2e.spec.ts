@@ -153,3 +153,49 @@ describe.each(PLATFORMS)('circuit breakers over HTTP on %s', (platform) => {
     ]);
   });
 });
+
+describe('health checks declared with define()', () => {
+  function healthModule(include: string[]) {
+    @Controller()
+    class HealthController {
+      private readonly inventoryHealth;
+
+      constructor(
+        private readonly health: HealthCheckService,
+        breakers: CircuitBreakerHealthIndicator,
+      ) {
+        this.inventoryHealth = breakers.define('inventory', { include });
+      }
+
+      @Get('health/inventory')
+      @HealthCheck()
+      check() {
+        return this.health.check([this.inventoryHealth]);
+      }
+    }
+    @Module({
+      imports: [ResilienceModule.forRoot({ circuitBreakers: { inventory: {} } }), TerminusModule],
+      controllers: [ShopController, HealthController],
+      providers: [InventoryClient, CircuitBreakerHealthIndicator],
+    })
+    class HealthModule {}
+    return HealthModule;
+  }
+
+  it('report only the included breakers', async () => {
+    const testApp = await createTestApp('express', healthModule(['inventory']));
+    const answer = await testApp.send('GET', '/health/inventory');
+    expect(answer.status).toBe(200);
+    expect(Object.keys((answer.body as { info: { inventory: { breakers: object } } }).info.inventory.breakers)).toEqual([
+      'inventory',
+    ]);
+    await testApp.close();
+  });
+
+  it('stop the app at bootstrap when include names a breaker that does not exist', async () => {
+    await expect(createTestApp('express', healthModule(['inventroy']))).rejects.toThrow(
+      'The health check "inventory" includes "inventroy", which is not a circuit breaker of this application. ' +
+        'Did you mean "inventory"?',
+    );
+  });
+});
