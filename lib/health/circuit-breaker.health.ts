@@ -32,10 +32,10 @@ export class CircuitBreakerHealthIndicator implements OnApplicationBootstrap {
   ) {}
 
   /**
-   * Declares a check up front (in a constructor or a field initialiser) and returns it for `health.check([...])`.
+   * Declares a check up front (in the health controller's constructor) and returns it for `health.check([...])`.
    * Its `include` names are checked at bootstrap, once every breaker exists: a misspelt name stops the app.
    *
-   * @example `private readonly gatewayHealth = this.breakers.define('gateway', { include: ['gateway'] });`
+   * @example `this.gatewayHealth = breakers.define('gateway', { include: ['gateway'] });`
    */
   define<const Key extends string>(key: Key, options: CircuitBreakerHealthOptions = {}): () => HealthIndicatorResult<Key> {
     if (options.include) this.declaredIncludes.push({ key, include: options.include });
