@@ -205,6 +205,6 @@ export const CASES: OverheadCase[] = [
 /** Boots the Nest application context the cases call into, with the `open` breaker forced open. */
 export async function bootTarget(): Promise<{ target: Target; close: () => Promise<void> }> {
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
-  app.get(ResilienceRegistry).forceOpen('open');
+  app.get(ResilienceRegistry).circuitBreakers.forceOpen('open');
   return { target: app.get(Target), close: () => app.close() };
 }

@@ -29,7 +29,7 @@ function heldBytes(): number {
 async function breakers(): Promise<object> {
   const registry = new ResilienceRegistry(new ResilienceEvents());
   const before = heldBytes();
-  const circuits = Array.from({ length: count }, (_, i) => registry.circuitFor(`breaker-${i}`, DEFAULT_CIRCUIT_BREAKER_OPTIONS));
+  const circuits = Array.from({ length: count }, (_, i) => registry.circuitBreakerFor(`breaker-${i}`, DEFAULT_CIRCUIT_BREAKER_OPTIONS));
   const bytesPerBreaker = (heldBytes() - before) / count;
   const target = { className: 'Bench', methodName: 'call' };
   const resolved = async () => 1;

@@ -44,7 +44,7 @@ export class CircuitBreakerHealthIndicator implements OnApplicationBootstrap {
 
   /** Every breaker exists once the modules are initialised: a declared `include` naming none of them is a mistake. */
   onApplicationBootstrap(): void {
-    const known = this.registry.circuitBreakers().map((breaker) => breaker.name);
+    const known = this.registry.circuitBreakers.list().map((breaker) => breaker.name);
     for (const { key, include } of this.declaredIncludes) {
       for (const name of include) {
         if (known.includes(name)) continue;
@@ -63,7 +63,7 @@ export class CircuitBreakerHealthIndicator implements OnApplicationBootstrap {
     const include = options.include ? new Set(options.include) : undefined;
     let worst: BreakerHealthStatus = 'up';
     const breakers: Record<string, object> = {};
-    for (const breaker of this.registry.circuitBreakers()) {
+    for (const breaker of this.registry.circuitBreakers.list()) {
       if (include && !include.has(breaker.name)) continue;
       const status = statusOf(breaker);
       if (SEVERITY[status] > SEVERITY[worst]) worst = status;

@@ -31,10 +31,10 @@ export class HealthController {
   control(@Param('name') name: string, @Param('action', new ParseEnumPipe(BreakerAction)) action: BreakerAction) {
     // An unknown action is a 400 (the pipe); an unknown breaker throws UnknownPolicyError, answered 404.
     const actions = {
-      [BreakerAction.Reset]: () => this.registry.reset(name),
-      [BreakerAction.ForceOpen]: () => this.registry.forceOpen(name),
-      [BreakerAction.Disable]: () => this.registry.disable(name),
-      [BreakerAction.Close]: () => this.registry.close(name),
+      [BreakerAction.Reset]: () => this.registry.circuitBreakers.reset(name),
+      [BreakerAction.ForceOpen]: () => this.registry.circuitBreakers.forceOpen(name),
+      [BreakerAction.Disable]: () => this.registry.circuitBreakers.disable(name),
+      [BreakerAction.Close]: () => this.registry.circuitBreakers.forceClose(name),
     };
     actions[action]();
   }

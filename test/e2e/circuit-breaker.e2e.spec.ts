@@ -129,14 +129,14 @@ describe.each(PLATFORMS)('circuit breakers over HTTP on %s', (platform) => {
 
   it('reports an open critical breaker as down: /health answers 503', async () => {
     testApp = await createTestApp(platform, appModule(true));
-    testApp.app.get(ResilienceRegistry).forceOpen('inventory');
+    testApp.app.get(ResilienceRegistry).circuitBreakers.forceOpen('inventory');
     const answer = await testApp.send('GET', '/health');
     expect(answer.status).toBe(503);
     expect(answer.body).toMatchObject({
       status: 'error',
       error: { circuitBreakers: { status: 'down', breakers: { inventory: { state: 'forced_open', status: 'down' } } } },
     });
-    testApp.app.get(ResilienceRegistry).reset('inventory');
+    testApp.app.get(ResilienceRegistry).circuitBreakers.reset('inventory');
     expect((await testApp.send('GET', '/health')).status).toBe(200);
   });
 
@@ -147,7 +147,7 @@ describe.each(PLATFORMS)('circuit breakers over HTTP on %s', (platform) => {
     expect(rejected.status).toBe(503);
     expect(rejected.headers['retry-after']).toBe('5');
     expect(rejected.body).toMatchObject({ policy: 'ShopController.recommendations' });
-    expect(testApp.app.get(ResilienceRegistry).circuitBreakers().map((breaker) => breaker.name).sort()).toEqual([
+    expect(testApp.app.get(ResilienceRegistry).circuitBreakers.list().map((breaker) => breaker.name).sort()).toEqual([
       'ShopController.recommendations',
       'inventory',
     ]);

@@ -115,7 +115,7 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
     testApp = await createTestApp(platform, ApiModule);
     const running = testApp.send('GET', '/report');
     const queued = testApp.send('GET', '/report');
-    const reports = () => testApp.app.get(ResilienceRegistry).bulkheads().find((bulkhead) => bulkhead.name === 'reports');
+    const reports = () => testApp.app.get(ResilienceRegistry).bulkheads.list().find((bulkhead) => bulkhead.name === 'reports');
     await vi.waitFor(() => expect(reports()?.queued === 1).toBe(true));
     expect(reports()).toEqual({ name: 'reports', active: 1, queued: 1, maxConcurrent: 1, maxQueue: 1, partitions: 1 });
     const rejected = await testApp.send('GET', '/report');

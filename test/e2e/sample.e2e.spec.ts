@@ -16,7 +16,7 @@ describe('the sample app', () => {
   });
   afterAll(() => testApp.close());
   // Each case starts from a closed breaker, whatever the previous one did to the gateway.
-  beforeEach(() => testApp.app.get(ResilienceRegistry).reset('gateway'));
+  beforeEach(() => testApp.app.get(ResilienceRegistry).circuitBreakers.reset('gateway'));
 
   it('charges through the gateway when it is healthy', async () => {
     await testApp.send('PUT', '/gateway', { latencyMs: 5, failureRate: 0 });

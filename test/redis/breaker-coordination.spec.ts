@@ -32,7 +32,7 @@ function replica(url: string) {
   const seen: ResilienceEvent[] = [];
   events.subscribe((event) => seen.push(event));
   const registry = new ResilienceRegistry(events, store);
-  const circuit = registry.circuitFor('payments', options);
+  const circuit = registry.circuitBreakerFor('payments', options);
   let outcome: () => Promise<string> = () => Promise.resolve('paid');
   const downstream = vi.fn(() => outcome());
   const charge = createResilientMethod(
@@ -215,7 +215,7 @@ describe('breaker coordination configured through ResilienceModule', () => {
       await sleep(50); // subscribed
       a.get(Gateway).failing = true;
       await expect(a.get(Gateway).charge()).rejects.toThrow('gateway down');
-      const stateOnB = () => b.get(ResilienceRegistry).circuitBreakers().find((breaker) => breaker.name === 'gateway')?.state;
+      const stateOnB = () => b.get(ResilienceRegistry).circuitBreakers.list().find((breaker) => breaker.name === 'gateway')?.state;
       await waitFor(() => stateOnB() === 'open', 500);
       const callsBefore = b.get(Gateway).calls;
       await expect(b.get(Gateway).charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT', policy: 'gateway' });

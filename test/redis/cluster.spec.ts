@@ -45,7 +45,7 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
     const options = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1, openDuration: 5_000, coordination: 'redis' as const };
     const replicas = [0, 1].map(() => {
       const registry = new ResilienceRegistry(new ResilienceEvents(), new RedisStore({ client: client(), prefix: 'cluster-cb:' }));
-      return registry.circuitFor('payments', options);
+      return registry.circuitBreakerFor('payments', options);
     });
     await sleep(300); // subscribed
     replicas[0].onFailure(replicas[0].acquire(), new Error('down'), 0);

@@ -25,7 +25,7 @@ function replica(url: string, prefix: string) {
   const seen: ResilienceEvent[] = [];
   events.subscribe((event) => seen.push(event));
   const registry = new ResilienceRegistry(events, store);
-  const circuit = registry.circuitFor('payments', options);
+  const circuit = registry.circuitBreakerFor('payments', options);
   const openLocally = () => circuit.onFailure(circuit.acquire(), new Error('gateway down'), 0);
   return { store, circuit, seen, openLocally };
 }

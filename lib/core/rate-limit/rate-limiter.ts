@@ -1,6 +1,16 @@
 import type { RateLimitOptions } from './rate-limit-options.js';
 import type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit-store.interface.js';
 
+/** A rate limit as the registry lists it. */
+export interface RateLimitSnapshot {
+  readonly name: string;
+  /** Tokens added per `interval` ms. */
+  readonly limit: number;
+  readonly interval: number;
+  /** Bucket capacity. */
+  readonly capacity: number;
+}
+
 /** One named limit, shared by every method naming it: its bucket rule and the store holding the buckets. */
 export class RateLimiter {
   readonly rule: TokenBucketRule;
@@ -30,5 +40,10 @@ export class RateLimiter {
       this.lastStoreKey = `${this.name}:${key}`;
     }
     return this.store.consume(this.lastStoreKey, this.rule, this.options.cost, maxWaitMs);
+  }
+
+  /** The limit's rule; the buckets themselves live in the store. */
+  snapshot(): RateLimitSnapshot {
+    return { name: this.name, limit: this.options.limit, interval: this.options.interval, capacity: this.capacity };
   }
 }

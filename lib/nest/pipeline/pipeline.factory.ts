@@ -272,7 +272,7 @@ export class PipelineFactory {
         'needs a store that coordinates replicas: store: new RedisStore(...) in the ResilienceModule options',
       );
     }
-    return [new CircuitBreakerPolicy(this.registry.circuitFor(name, options))];
+    return [new CircuitBreakerPolicy(this.registry.circuitBreakerFor(name, options))];
   }
 
   /** @internal Provider methods only: on handlers the rate-limit guard applies the limits. */
@@ -285,7 +285,7 @@ export class PipelineFactory {
       if (options.key === 'ip') {
         new OptionsValidator('rate limit', name, declaredAt).fail('key', 'ip', 'applies to handlers only (HTTP, GraphQL, WebSocket)');
       }
-      return new RateLimitPolicy(this.registry.rateLimiterFor(name, options), invocationKey(options.key));
+      return new RateLimitPolicy(this.registry.rateLimitFor(name, options), invocationKey(options.key));
     });
   }
 
@@ -324,7 +324,7 @@ export class PipelineFactory {
     const limits = specs.map((spec, index) => {
       const inlineName = inlineRateLimitName(declaredAt, index, specs.length);
       const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, declaredAt, inlineName);
-      return { limiter: this.registry.rateLimiterFor(name, options), key: (options.key ?? 'ip') as HandlerRateLimitKey };
+      return { limiter: this.registry.rateLimitFor(name, options), key: (options.key ?? 'ip') as HandlerRateLimitKey };
     });
     return { limits, declaredOnHandler: own !== undefined };
   }
