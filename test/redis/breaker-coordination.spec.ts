@@ -31,7 +31,7 @@ function replica(url: string) {
   const events = new ResilienceEvents();
   const seen: ResilienceEvent[] = [];
   events.subscribe((event) => seen.push(event));
-  const registry = new ResilienceRegistry(events, store);
+  const registry = new ResilienceRegistry(events, store, store);
   const circuit = registry.circuitBreakerFor('payments', options);
   let outcome: () => Promise<string> = () => Promise.resolve('paid');
   const downstream = vi.fn(() => outcome());
@@ -171,11 +171,14 @@ describe('breaker coordination configured through ResilienceModule', () => {
     }
   }
 
-  async function replicaApp(url: string) {
+  async function replicaApp(url: string, wiring: 'store' | 'coordination' = 'store') {
     @Module({
       imports: [
         ResilienceModule.forRoot({
-          store: new RedisStore({ url, prefix: 'nest-coordination:' }),
+          // Either Redis serves both seams, or the rate limits stay in memory and only breakers coordinate.
+          ...(wiring === 'store'
+            ? { store: new RedisStore({ url, prefix: `nest-coordination-${wiring}:` }) }
+            : { coordination: new RedisStore({ url, prefix: `nest-coordination-${wiring}:` }) }),
           circuitBreakers: { gateway: { consecutiveFailures: 1, openDuration: 5_000, coordination: 'redis' } },
         }),
       ],
@@ -208,8 +211,10 @@ describe('breaker coordination configured through ResilienceModule', () => {
     }
   });
 
-  it('a breaker opened by one app opens in the other app, whose method is then not called', async () => {
-    const [a, b] = [await replicaApp(server.url), await replicaApp(server.url)];
+  it.each(['store', 'coordination'] as const)(
+    'a breaker opened by one app opens in the other app, whose method is then not called (Redis as %s)',
+    async (wiring) => {
+    const [a, b] = [await replicaApp(server.url, wiring), await replicaApp(server.url, wiring)];
     try {
       await expect(b.get(Gateway).charge()).resolves.toBe('paid'); // connected
       await sleep(50); // subscribed
@@ -224,7 +229,8 @@ describe('breaker coordination configured through ResilienceModule', () => {
       await a.close();
       await b.close();
     }
-  });
+  },
+  );
 });
 
 /** Commands Redis has run, other than the INFO that asks. */

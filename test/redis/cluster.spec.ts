@@ -44,7 +44,8 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
   it('coordinates breakers across two replicas through the cluster (pub/sub reaches every node)', async () => {
     const options = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1, openDuration: 5_000, coordination: 'redis' as const };
     const replicas = [0, 1].map(() => {
-      const registry = new ResilienceRegistry(new ResilienceEvents(), new RedisStore({ client: client(), prefix: 'cluster-cb:' }));
+      const store = new RedisStore({ client: client(), prefix: 'cluster-cb:' });
+      const registry = new ResilienceRegistry(new ResilienceEvents(), store, store);
       return registry.circuitBreakerFor('payments', options);
     });
     await sleep(300); // subscribed

@@ -24,7 +24,7 @@ function replica(url: string, prefix: string) {
   const events = new ResilienceEvents();
   const seen: ResilienceEvent[] = [];
   events.subscribe((event) => seen.push(event));
-  const registry = new ResilienceRegistry(events, store);
+  const registry = new ResilienceRegistry(events, store, store);
   const circuit = registry.circuitBreakerFor('payments', options);
   const openLocally = () => circuit.onFailure(circuit.acquire(), new Error('gateway down'), 0);
   return { store, circuit, seen, openLocally };

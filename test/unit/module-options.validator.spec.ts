@@ -41,7 +41,7 @@ describe('validateModuleOptions', () => {
   it('refuses unknown top-level keys with did-you-mean', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
-        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store',
+        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination',
     );
     expect(errorOf({ retrys: {} })).toMatch(/Did you mean "retries"\?/);
     expect(errorOf({ logging: true })).toMatch(/^Unknown ResilienceModule option "logging"\. Known options:/);
@@ -77,7 +77,28 @@ describe('validateModuleOptions', () => {
     expect(errorOf({ store: 42 })).toMatch(/got the number 42$/);
     expect(errorOf({ store: { consume: () => ({}), close: true } })).toMatch(/its "close" must be a method when given, got the boolean true/);
     expect(errorOf({ store: { consume: () => ({}), coordinator: { join: () => undefined } } })).toMatch(
-      /"coordinator" lacks the method\(s\) publishOpen, acquireProbeLease, releaseProbeLease/,
+      /the "coordinator" of option "store" is not a CircuitCoordinator: it lacks the method\(s\) publishOpen, acquireProbeLease, releaseProbeLease/,
+    );
+  });
+});
+
+describe('validateModuleOptions: coordination', () => {
+  const coordinator = { join() {}, publishOpen() {}, acquireProbeLease: () => Promise.resolve(true), releaseProbeLease() {} };
+
+  it('accepts a coordination that brings a coordinator (a RedisStore, or your own)', () => {
+    expect(() => validateModuleOptions({ coordination: { coordinator } })).not.toThrow();
+  });
+
+  it('refuses a coordination that is not one, naming what is missing', () => {
+    expect(errorOf({ coordination: 'redis' })).toBe(
+      'ResilienceModule option "coordination" must be a RedisStore or a BreakerCoordination, got the string "redis"',
+    );
+    expect(errorOf({ coordination: {} })).toBe(
+      'ResilienceModule option "coordination" has no "coordinator": give a RedisStore or a BreakerCoordination',
+    );
+    expect(errorOf({ coordination: { coordinator: { join() {} } } })).toBe(
+      'ResilienceModule option "coordination": its "coordinator" is not a CircuitCoordinator: it lacks the method(s) ' +
+        'publishOpen, acquireProbeLease, releaseProbeLease',
     );
   });
 });

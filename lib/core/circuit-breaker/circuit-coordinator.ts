@@ -1,3 +1,5 @@
+import type { ResilienceEvents } from '../events/resilience-events.js';
+
 /** What a coordinator needs of a breaker: its name, and a way to open it when a peer did. */
 export interface CoordinatedCircuit {
   readonly name: string;
@@ -22,4 +24,18 @@ export interface CircuitCoordinator {
   acquireProbeLease(name: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease back once the probe has finished. Fire and forget. */
   releaseProbeLease(name: string): void;
+}
+
+/**
+ * Where breakers coordinate across replicas, with the lifecycle of its connections: a `RedisStore` is one (it may
+ * serve as the rate-limit store too), or implement your own. The module attaches it when an application starts and
+ * closes it when that application shuts down.
+ */
+export interface BreakerCoordination {
+  /** The coordinator breakers with `coordination: 'redis'` use. */
+  readonly coordinator: CircuitCoordinator;
+  /** Called once per application with its event stream. */
+  attach?(events: ResilienceEvents): void;
+  /** Called when that application shuts down: release what `attach` opened. */
+  close?(): Promise<void>;
 }

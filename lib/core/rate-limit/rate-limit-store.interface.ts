@@ -1,4 +1,3 @@
-import type { CircuitCoordinator } from '../circuit-breaker/circuit-coordinator.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 
 /** The bucket a limit uses: its capacity and how fast it refills. */
@@ -44,7 +43,4 @@ export interface RateLimitStore {
 
   /** Called when the application shuts down: release connections the store opened itself. */
   close?(): Promise<void>;
-
-  /** Coordinates circuit breakers between replicas (`coordination: 'redis'`), for stores that can. */
-  readonly coordinator?: CircuitCoordinator;
 }

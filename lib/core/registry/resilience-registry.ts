@@ -2,6 +2,7 @@ import type { BulkheadOptions } from '../bulkhead/bulkhead-options.js';
 import { Bulkhead, type BulkheadSnapshot } from '../bulkhead/bulkhead.js';
 import type { CircuitBreakerOptions } from '../circuit-breaker/circuit-breaker-options.js';
 import { Circuit } from '../circuit-breaker/circuit.js';
+import type { BreakerCoordination, CircuitCoordinator } from '../circuit-breaker/circuit-coordinator.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store.js';
 import type { RateLimitOptions } from '../rate-limit/rate-limit-options.js';
@@ -27,15 +28,29 @@ export class ResilienceRegistry {
     readonly events: ResilienceEvents,
     /** Where rate-limit buckets live. */
     readonly store: RateLimitStore = new MemoryRateLimitStore(),
+    /** Shares breaker openings between replicas, for breakers with `coordination: 'redis'` (often the store itself). */
+    private readonly coordination?: BreakerCoordination,
   ) {
     store.attach?.(events);
+    if (coordination !== undefined && coordination !== (store as unknown)) coordination.attach?.(events);
+  }
+
+  /** The coordinator of replicas, when the application has one. */
+  get coordinator(): CircuitCoordinator | undefined {
+    return this.coordination?.coordinator;
+  }
+
+  /** Releases what the store and the coordination opened for this application (called when it shuts down). */
+  async close(): Promise<void> {
+    await this.store.close?.();
+    if (this.coordination !== undefined && this.coordination !== (this.store as unknown)) await this.coordination.close?.();
   }
 
   /** @internal The circuit breaker called `name`, created with `options` on first use (the first options win). */
   circuitBreakerFor(name: string, options: CircuitBreakerOptions): Circuit {
     return this.circuitBreakers.obtain(name, () => {
       const circuit = new Circuit(name, options, this.events);
-      if (options.coordination === 'redis' && this.store.coordinator) circuit.coordinate(this.store.coordinator);
+      if (options.coordination === 'redis' && this.coordinator) circuit.coordinate(this.coordinator);
       return circuit;
     });
   }

@@ -6,7 +6,17 @@ import { describe, typeOf } from '../../core/validation/options-validator.js';
 const POLICY = 'ResilienceModule';
 
 /** Top-level keys of `ResilienceModuleOptions` (and `isGlobal`, in case an extra reaches the options). */
-const TOP_LEVEL_KEYS = ['defaults', 'timeouts', 'retries', 'circuitBreakers', 'bulkheads', 'rateLimits', 'store', 'isGlobal'];
+const TOP_LEVEL_KEYS = [
+  'defaults',
+  'timeouts',
+  'retries',
+  'circuitBreakers',
+  'bulkheads',
+  'rateLimits',
+  'store',
+  'coordination',
+  'isGlobal',
+];
 
 /** Named-configuration keys, with the kind of options each holds and an example of one, for the messages. */
 const NAMED: Record<string, { kind: string; example: string }> = {
@@ -81,6 +91,16 @@ export function validateModuleOptions(options: unknown): void {
   }
   validateDefaults(options.defaults);
   validateStore(options.store);
+  if (options.coordination !== undefined) {
+    if (!isPlainObject(options.coordination)) {
+      fail(`ResilienceModule option "coordination" must be a RedisStore or a BreakerCoordination, got ${typeOf(options.coordination)}`);
+    }
+    const { coordinator } = options.coordination;
+    if (coordinator === undefined) {
+      fail('ResilienceModule option "coordination" has no "coordinator": give a RedisStore or a BreakerCoordination');
+    }
+    validateCoordinator(coordinator, 'option "coordination": its "coordinator"');
+  }
 }
 
 function validateDefaults(defaults: unknown): void {
@@ -130,17 +150,18 @@ function validateStore(store: unknown): void {
   for (const optional of ['attach', 'close']) {
     if (candidate[optional] !== undefined && typeof candidate[optional] !== 'function') wrong(optional, 'a method when given');
   }
-  const { coordinator } = candidate;
+  if (candidate.coordinator !== undefined) validateCoordinator(candidate.coordinator, 'the "coordinator" of option "store"');
+}
+
+/** Duck-types `CircuitCoordinator`, given as the `coordinator` option or brought by the store. */
+function validateCoordinator(coordinator: unknown, where: string): void {
   if (coordinator === undefined) return;
-  if (typeof coordinator !== 'object' || coordinator === null) wrong('coordinator', 'a CircuitCoordinator when given');
-  const missing = COORDINATOR_METHODS.filter(
-    (method) => typeof (coordinator as Record<string, unknown>)[method] !== 'function',
-  );
+  if (typeof coordinator !== 'object' || coordinator === null) {
+    fail(`ResilienceModule ${where} must be a CircuitCoordinator (e.g. redisStore.coordinator), got ${typeOf(coordinator)}`);
+  }
+  const missing = COORDINATOR_METHODS.filter((method) => typeof (coordinator as Record<string, unknown>)[method] !== 'function');
   if (missing.length) {
-    fail(
-      `ResilienceModule option "store" is not a rate-limit store: its "coordinator" lacks the method(s) ` +
-        `${missing.join(', ')} of CircuitCoordinator`,
-    );
+    fail(`ResilienceModule ${where} is not a CircuitCoordinator: it lacks the method(s) ${missing.join(', ')}`);
   }
 }
 

@@ -2,6 +2,7 @@ import type { BulkheadOptions } from '../../core/bulkhead/bulkhead-options.js';
 import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker-options.js';
 import type { RateLimitOptions } from '../../core/rate-limit/rate-limit-options.js';
 import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.interface.js';
+import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.js';
 import type { RetryOptions } from '../../core/retry/retry-options.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout-options.js';
 
@@ -41,4 +42,10 @@ export interface ResilienceModuleOptions {
   rateLimits?: Record<string, Partial<RateLimitOptions>>;
   /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */
   store?: RateLimitStore;
+  /**
+   * Where circuit breakers with `coordination: 'redis'` share openings and elect one prober across replicas: a
+   * `RedisStore` (`coordination: redis`, whether or not it is also the `store`), or your own `BreakerCoordination`.
+   * Default: the `store` when it can coordinate (a `RedisStore` can), else none.
+   */
+  coordination?: BreakerCoordination;
 }

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
@@ -32,7 +33,7 @@ import {
       // The first provider to read the options: a factory returning nothing, or a store that is not one, stops here.
       useFactory: (events: ResilienceEvents, options: ResilienceModuleOptions) => {
         validateModuleOptions(options);
-        return new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore());
+        return new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore(), coordinationOf(options));
       },
       inject: [ResilienceEvents, RESILIENCE_MODULE_OPTIONS],
     },
@@ -48,13 +49,20 @@ export class ResilienceModule extends ResilienceConfigurableModule implements On
     super();
   }
 
-  /** Closes the connections the rate-limit store opened itself (a Redis client given by the user stays open). */
+  /** Releases what the store and the coordination opened for this app (a Redis client given by the user stays open). */
   async onApplicationShutdown(): Promise<void> {
-    await this.registry.store.close?.();
+    await this.registry.close();
   }
 
   /** Registers the module with `options` (all optional: `forRoot()` uses the library defaults). */
   static override forRoot(options: typeof RESILIENCE_OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);
   }
+}
+
+/** The `coordination` option, else the store when it can coordinate (one Redis object may serve both). */
+function coordinationOf(options: ResilienceModuleOptions): BreakerCoordination | undefined {
+  if (options.coordination !== undefined) return options.coordination;
+  const store = options.store as Partial<BreakerCoordination> | undefined;
+  return store?.coordinator === undefined ? undefined : (store as BreakerCoordination);
 }

@@ -265,11 +265,11 @@ export class PipelineFactory {
     const spec = readSpec<PolicySpec<CircuitBreakerOptions>>(CIRCUIT_BREAKER_METADATA, method);
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, spec, declaredAt);
-    if (options.coordination === 'redis' && this.registry.store.coordinator === undefined) {
+    if (options.coordination === 'redis' && this.registry.coordinator === undefined) {
       new OptionsValidator('circuit breaker', name, declaredAt).fail(
         'coordination',
         'redis',
-        'needs a store that coordinates replicas: store: new RedisStore(...) in the ResilienceModule options',
+        'needs a coordination of replicas: store: new RedisStore(...) or coordination: redisStore in the ResilienceModule options',
       );
     }
     return [new CircuitBreakerPolicy(this.registry.circuitBreakerFor(name, options))];
