@@ -1,12 +1,23 @@
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
 import { brokenCircuit } from '../errors/broken-circuit.error.js';
+import { ResilienceError } from '../errors/resilience.error.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import { ORDINARY_CALL, type Circuit } from './circuit.js';
 
+/** Rejections by our own policies inside the breaker: they say nothing about the downstream's health. */
+const NOT_RECORDED = new Set<string>(['BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'BROKEN_CIRCUIT']);
+
+/** True when `error` is a bulkhead, rate-limit or nested-breaker rejection: the downstream was never called. */
+function isOwnRejection(error: unknown): boolean {
+  return error instanceof ResilienceError && NOT_RECORDED.has(error.code);
+}
+
 /**
  * Runs calls through a shared {@link Circuit}: rejects at once while it is open, and reports every outcome.
- * A call given up by its caller (unsubscribed, or ended by a total timeout) counts as neither success nor failure.
+ * A call given up by its caller (unsubscribed, or ended by a total timeout) counts as neither success nor failure, and
+ * so does a call rejected by a policy inside the breaker (bulkhead full, rate limited, a nested breaker open): the
+ * downstream was never asked. A timeout inside the breaker does count: the downstream was slow.
  * With coordination on, a half-open probe first takes the cross-replica lease; a replica without it fails fast.
  */
 export class CircuitBreakerPolicy implements ResiliencePolicy {
@@ -18,9 +29,9 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const breaker = this.breaker;
-    /** Reports a failed call, or a cancelled one (given up by its caller: neither success nor failure). */
+    /** Reports a failed call, or one that never reached the downstream (given up by its caller, or our rejection). */
     const onRejected = (invocation: Invocation, permit: number, error: unknown, elapsedMs: number): never => {
-      if (invocation.cancelled !== undefined) breaker.onCancel(permit);
+      if (invocation.cancelled !== undefined || isOwnRejection(error)) breaker.onCancel(permit);
       else breaker.onFailure(permit, error, elapsedMs);
       throw error;
     };
@@ -122,7 +133,8 @@ function observe(
     error: (error: unknown) => {
       if (!settled) {
         settled = true;
-        breaker.onFailure(permit, error, elapsed());
+        if (isOwnRejection(error)) breaker.onCancel(permit);
+        else breaker.onFailure(permit, error, elapsed());
       }
       subscriber.error(error);
     },
