@@ -47,8 +47,17 @@ export class BulkheadPolicy implements ResiliencePolicy {
       );
     };
     return (invocation) => {
-      const key = bulkhead.keyOf(invocation);
-      const compartment = single ?? bulkhead.compartment(key);
+      let key = '';
+      let compartment = single;
+      if (compartment === undefined) {
+        try {
+          key = bulkhead.keyOf(invocation);
+        } catch (error) {
+          // A throwing key function fails the call like any error, through the outer policies.
+          return Promise.reject(error);
+        }
+        compartment = bulkhead.compartment(key);
+      }
       if (compartment.active < maxConcurrent) {
         compartment.active++;
         return run(invocation, compartment, key);

@@ -43,7 +43,12 @@ export function createResilientMethod(
     return liftToPromise(result);
   });
   return function resilientMethod(this: unknown, ...args: unknown[]): Promise<unknown> {
-    return step(new Invocation(target, this, args));
+    // Callers of an async method expect a rejection, never a synchronous throw that escapes their `.catch`.
+    try {
+      return step(new Invocation(target, this, args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 

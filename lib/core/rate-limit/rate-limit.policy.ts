@@ -27,7 +27,14 @@ export class RateLimitPolicy implements ResiliencePolicy {
       return next(invocation);
     };
     return (invocation) => {
-      const decision = this.limiter.consume(this.keyOf(invocation), this.limiter.options.maxWait);
+      let key: string;
+      try {
+        key = this.keyOf(invocation);
+      } catch (error) {
+        // A throwing key function fails the call like any error, through the outer policies.
+        return Promise.reject(error);
+      }
+      const decision = this.limiter.consume(key, this.limiter.options.maxWait);
       if (decision instanceof Promise) return decision.then((settled) => proceed(invocation, settled));
       // The common case, allowed at once by a synchronous store, stays a plain call.
       if (decision.allowed && decision.waitMs === 0) return next(invocation);

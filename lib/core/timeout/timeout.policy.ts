@@ -27,7 +27,16 @@ export class TimeoutPolicy implements ResiliencePolicy {
     return (invocation) =>
       new Promise<unknown>((resolve, reject) => {
         const deadline = deadlines.add(() => reject(this.expire(invocation)));
-        next(invocation).then(
+        let running: Promise<unknown>;
+        try {
+          running = next(invocation);
+        } catch (error) {
+          // A step that throws instead of rejecting must not leave its deadline to report a false timeout later.
+          deadlines.clear(deadline);
+          reject(error);
+          return;
+        }
+        running.then(
           (value) => {
             deadlines.clear(deadline);
             resolve(value);
@@ -44,12 +53,22 @@ export class TimeoutPolicy implements ResiliencePolicy {
     return (invocation) =>
       new Observable<unknown>((subscriber) => {
         // The deadline is for the first value (or completion): a stream that has started answering keeps flowing.
+        let subscription: Subscription | undefined = undefined;
         const deadline = this.deadlines.add(() => {
-          subscription.unsubscribe();
+          subscription?.unsubscribe();
           subscriber.error(this.expire(invocation));
         });
         const stop = () => this.deadlines.clear(deadline);
-        const subscription: Subscription = next(invocation).subscribe({
+        let source: Observable<unknown>;
+        try {
+          source = next(invocation);
+        } catch (error) {
+          // A step that throws instead of erroring must not leave its deadline to report a false timeout later.
+          stop();
+          subscriber.error(error);
+          return;
+        }
+        subscription = source.subscribe({
           next: (value) => {
             stop();
             subscriber.next(value);
@@ -65,7 +84,7 @@ export class TimeoutPolicy implements ResiliencePolicy {
         });
         return () => {
           stop();
-          subscription.unsubscribe();
+          subscription?.unsubscribe();
         };
       });
   }
