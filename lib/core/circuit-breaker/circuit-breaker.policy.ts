@@ -1,7 +1,8 @@
-import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import { brokenCircuit } from '../errors/broken-circuit.error.js';
 import { ResilienceError } from '../errors/resilience.error.js';
 import type { Invocation } from '../pipeline/invocation.js';
+import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import { ORDINARY_CALL, type Circuit } from './circuit.js';
 
@@ -75,82 +76,134 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
+    return observableStepOf(this.wrapSink(sinkStepOf(next)));
+  }
+
+  /** @internal */
+  wrapSink(next: SinkStep): SinkStep {
     const breaker = this.breaker;
-    return (invocation) =>
-      new Observable<unknown>((subscriber) => {
-        const permit = breaker.admit();
-        if (typeof permit !== 'number') {
-          subscriber.error(permit);
-          return;
-        }
-        if (permit === ORDINARY_CALL || !breaker.coordinated) return observe(breaker, next, invocation, permit, subscriber);
-        let teardown: TeardownLogic;
-        let unsubscribed = false;
-        breaker.acquireProbeLease().then(
-          (granted) => {
-            if (unsubscribed) {
-              breaker.onCancel(permit);
-              if (granted) breaker.releaseProbeLease();
-            } else if (!granted) {
-              breaker.onCancel(permit);
-              subscriber.error(brokenCircuit(breaker.name, Date.now()));
-            } else {
-              subscriber.add(() => breaker.releaseProbeLease());
-              teardown = observe(breaker, next, invocation, permit, subscriber);
-            }
-          },
-          // acquireProbeLease never rejects (coordinator errors resolve to a local decision); kept for safety.
-          (error: unknown) => subscriber.error(error),
-        );
-        return () => {
-          unsubscribed = true;
-          if (typeof teardown === 'function') teardown();
-        };
-      });
+    return (invocation, sink) => {
+      const permit = breaker.admit();
+      if (typeof permit !== 'number') {
+        sink.error(permit);
+        return undefined;
+      }
+      const call = new BreakerCall(breaker, permit, sink);
+      if (permit === ORDINARY_CALL || !breaker.coordinated) return call.start(next, invocation);
+      return probeWithLease(call, breaker, next, invocation, permit, sink);
+    };
   }
 }
 
-/** Subscribes to the next step with `permit`, reporting the first value, error or completion to the breaker. */
-function observe(
+/** A half-open probe of a coordinated breaker: takes the cross-replica lease first, or fails fast without it. */
+function probeWithLease(
+  call: BreakerCall,
   breaker: Circuit,
-  next: ObservableStep,
+  next: SinkStep,
   invocation: Invocation,
   permit: number,
-  subscriber: Subscriber<unknown>,
-): () => void {
-  const started = breaker.tracksSlowCalls ? performance.now() : 0;
-  const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
-  let settled = false;
-  const subscription = next(invocation).subscribe({
-    next: (value) => {
-      // The first value proves the downstream answered; a long-lived stream is not held open as "in flight".
-      if (!settled) {
-        settled = true;
-        breaker.onSuccess(permit, elapsed());
+  sink: Sink,
+): Unsubscribable {
+  let unsubscribed = false;
+  let running: Unsubscribable | undefined;
+  breaker.acquireProbeLease().then(
+    (granted) => {
+      if (unsubscribed) {
+        breaker.onCancel(permit);
+        if (granted) breaker.releaseProbeLease();
+      } else if (!granted) {
+        breaker.onCancel(permit);
+        sink.error(brokenCircuit(breaker.name, Date.now()));
+      } else {
+        call.onEnd = () => breaker.releaseProbeLease();
+        running = call.start(next, invocation);
       }
-      subscriber.next(value);
     },
-    error: (error: unknown) => {
-      if (!settled) {
-        settled = true;
-        if (isOwnRejection(error)) breaker.onCancel(permit);
-        else breaker.onFailure(permit, error, elapsed());
-      }
-      subscriber.error(error);
+    // acquireProbeLease never rejects (coordinator errors resolve to a local decision); kept for safety.
+    (error: unknown) => sink.error(error),
+  );
+  return {
+    unsubscribe: () => {
+      unsubscribed = true;
+      running?.unsubscribe();
     },
-    complete: () => {
-      if (!settled) {
-        settled = true;
-        breaker.onSuccess(permit, elapsed());
-      }
-      subscriber.complete();
-    },
-  });
-  return () => {
-    if (!settled) {
-      settled = true;
-      breaker.onCancel(permit);
-    }
-    subscription.unsubscribe();
   };
+}
+
+/**
+ * One Observable call admitted with `permit`: reports its first value, error or completion to the breaker; a call
+ * its caller unsubscribed before any of them counts as neither success nor failure.
+ */
+class BreakerCall implements Sink, Unsubscribable {
+  /** Runs once when the call ends, however it ends (the coordinated probe gives its lease back). */
+  onEnd: (() => void) | undefined = undefined;
+  private settled = false;
+  private ended = false;
+  private started = 0;
+  private inner: Unsubscribable | undefined = undefined;
+
+  constructor(
+    private readonly breaker: Circuit,
+    private readonly permit: number,
+    private readonly downstream: Sink,
+  ) {}
+
+  start(next: SinkStep, invocation: Invocation): Unsubscribable {
+    if (this.breaker.tracksSlowCalls) this.started = performance.now();
+    const inner = next(invocation, this);
+    if (this.ended) inner?.unsubscribe();
+    else this.inner = inner;
+    return this;
+  }
+
+  private elapsed(): number {
+    return this.breaker.tracksSlowCalls ? performance.now() - this.started : 0;
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.inner = undefined;
+    if (this.onEnd !== undefined) this.onEnd();
+  }
+
+  next(value: unknown): void {
+    // The first value proves the downstream answered; a long-lived stream is not held open as "in flight".
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.onSuccess(this.permit, this.elapsed());
+    }
+    this.downstream.next(value);
+  }
+
+  error(error: unknown): void {
+    if (this.ended) return;
+    if (!this.settled) {
+      this.settled = true;
+      if (isOwnRejection(error)) this.breaker.onCancel(this.permit);
+      else this.breaker.onFailure(this.permit, error, this.elapsed());
+    }
+    this.end();
+    this.downstream.error(error);
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.onSuccess(this.permit, this.elapsed());
+    }
+    this.end();
+    this.downstream.complete();
+  }
+
+  unsubscribe(): void {
+    if (this.ended) return;
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.onCancel(this.permit);
+    }
+    const { inner } = this;
+    this.end();
+    inner?.unsubscribe();
+  }
 }

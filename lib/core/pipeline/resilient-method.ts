@@ -1,7 +1,8 @@
-import { defer, isObservable, type Observable } from 'rxjs';
+import { isObservable, Observable, Subscriber } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
-import { composeObservable, composePromise } from './compose.js';
+import { composePromise } from './compose.js';
 import { invokeAsActive, Invocation } from './invocation.js';
+import { composeSinks, type SinkStep } from './sink.js';
 import { liftToObservable, liftToPromise } from './lift.js';
 import type { ResiliencePolicy } from './policy.interface.js';
 
@@ -25,11 +26,21 @@ export function createResilientMethod(
   shape: ResultShape,
 ): (this: unknown, ...args: unknown[]) => unknown {
   if (shape === 'observable') {
-    const step = composeObservable(policies, (invocation) =>
-      defer(() => liftToObservable(invokeAsActive(invocation, method))),
-    );
+    // The caller's Subscriber goes straight into the fused policies, and the method's Observable is subscribed
+    // straight to the innermost one: no `defer` around either end.
+    const callMethod: SinkStep = (invocation, sink) => {
+      let result: Observable<unknown>;
+      try {
+        result = liftToObservable(invokeAsActive(invocation, method));
+      } catch (error) {
+        sink.error(error);
+        return undefined;
+      }
+      return result.subscribe(new Subscriber(sink));
+    };
+    const step = composeSinks(policies, callMethod);
     return function resilientObservableMethod(this: unknown, ...args: unknown[]): Observable<unknown> {
-      return defer(() => step(new Invocation(target, this, args)));
+      return new Observable<unknown>((subscriber) => step(new Invocation(target, this, args), subscriber));
     };
   }
   const step = composePromise(policies, (invocation) => {
