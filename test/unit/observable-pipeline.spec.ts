@@ -18,6 +18,8 @@ import { Bulkhead } from '../../lib/core/bulkhead/bulkhead.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { FallbackPolicy } from '../../lib/core/fallback/fallback.policy.js';
+import { composeObservable } from '../../lib/core/pipeline/compose.js';
+import { Invocation } from '../../lib/core/pipeline/invocation.js';
 import type { ResiliencePolicy } from '../../lib/core/pipeline/policy.interface.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
 import { RateLimiter } from '../../lib/core/rate-limit/rate-limiter.js';
@@ -229,6 +231,30 @@ describe('Observable pipeline', () => {
       expect(values).toEqual(['first']);
       expect(errors).toEqual([new Error('then broke')]);
       expect(breaker.snapshot()).toMatchObject({ state: 'closed', calls: 1, failures: 0 });
+      expect(bulkhead.snapshot().active).toBe(0);
+    });
+
+    it("on a handler's cold Observable (made once per request), re-runs the handler on every retry and cancels it at the deadline", async () => {
+      const events = new ResilienceEvents();
+      const reported: string[] = [];
+      events.subscribe((event) => reported.push(event.type));
+      const bulkhead = pool({ maxConcurrent: 1 });
+      const step = composeObservable(
+        [retry(events), new TimeoutPolicy('t', 100, 'attempt', events), new BulkheadPolicy(bulkhead)],
+        () => handle$,
+      );
+      let runs = 0;
+      const cancelled = vi.fn();
+      // What Nest's next.handle() gives an interceptor: a cold Observable that runs the handler when subscribed.
+      const handle$ = defer(() =>
+        ++runs < 3 ? new Observable<string>(() => cancelled) : of(`answered on run ${runs}`),
+      );
+      const result = firstValueFrom(step(new Invocation({ className: 'Cats', methodName: 'find' }, undefined, [])));
+      await vi.advanceTimersByTimeAsync(100 + 10 + 100 + 20);
+      await expect(result).resolves.toBe('answered on run 3');
+      expect(runs).toBe(3);
+      expect(cancelled).toHaveBeenCalledTimes(2); // each timed-out run was unsubscribed
+      expect(reported).toEqual(['timeout', 'retry', 'timeout', 'retry']);
       expect(bulkhead.snapshot().active).toBe(0);
     });
 

@@ -80,7 +80,9 @@ export function observableStepOf(step: SinkStep): ObservableStep {
 }
 
 /** The rest of a pipeline, in whichever form the policy outside it takes: converted only where the forms meet. */
-type Step = { readonly sink: SinkStep; readonly observable?: undefined } | { readonly observable: ObservableStep; readonly sink?: undefined };
+type Step =
+  | { readonly sink: SinkStep; readonly observable?: undefined }
+  | { readonly observable: ObservableStep; readonly sink?: undefined };
 
 function chain(policies: readonly ResiliencePolicy[], terminal: Step): Step {
   let step = terminal;
