@@ -1,4 +1,4 @@
-import { firstValueFrom, NEVER, Observable } from 'rxjs';
+import { firstValueFrom, NEVER, Observable, of } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BrokenCircuitError,
@@ -150,5 +150,80 @@ describe('CircuitBreakerPolicy and the rejections of the policies inside it', ()
       await assertion;
     }
     expect(breaker.snapshot()).toMatchObject({ state: 'open', calls: 2, failures: 2 });
+  });
+});
+
+describe('CircuitBreakerPolicy on Observables with a coordinated half-open probe', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A coordinator whose lease answers are given by the test. */
+  function coordinated() {
+    const breaker = circuit({ consecutiveFailures: 1, openDuration: 1000 });
+    const answers: ((granted: boolean) => void)[] = [];
+    const released = vi.fn();
+    breaker.coordinate({
+      join: () => undefined,
+      publishOpen: () => undefined,
+      acquireProbeLease: () => new Promise<boolean>((resolve) => answers.push(resolve)),
+      releaseProbeLease: released,
+    });
+    breaker.forceOpen();
+    breaker.reset();
+    breaker.onFailure(breaker.acquire(), new Error('down'), 0); // open
+    vi.advanceTimersByTime(1000); // the next call is a probe
+    return { breaker, answers, released };
+  }
+
+  it('runs the probe once the lease is granted, and gives the lease back when it ends', async () => {
+    const { breaker, answers, released } = coordinated();
+    const method = vi.fn(() => of('paid'));
+    const { call } = resilient(method, () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const result = firstValueFrom(call());
+    expect(method).not.toHaveBeenCalled();
+    answers[0](true);
+    await expect(result).resolves.toBe('paid');
+    expect(released).toHaveBeenCalledTimes(1);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('fails fast without the lease, and frees the probe slot for the next caller', async () => {
+    const { breaker, answers } = coordinated();
+    const method = vi.fn(() => of('paid'));
+    const { call } = resilient(method, () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const denied = firstValueFrom(call());
+    answers[0](false);
+    await expect(denied).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(method).not.toHaveBeenCalled();
+    const next = firstValueFrom(call()); // admitted as the probe again, asking for the lease
+    expect(answers).toHaveLength(2);
+    answers[1](true);
+    await expect(next).resolves.toBe('paid');
+  });
+
+  it('a caller that left while the lease was asked for runs nothing and gives the granted lease back', async () => {
+    const { breaker, answers, released } = coordinated();
+    const method = vi.fn(() => of('paid'));
+    const { call } = resilient(method, () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    call().subscribe().unsubscribe();
+    answers[0](true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(method).not.toHaveBeenCalled();
+    expect(released).toHaveBeenCalledTimes(1);
+    expect(breaker.state).toBe('half_open'); // the probe slot is free again
+    const next = firstValueFrom(call());
+    answers[1](true);
+    await expect(next).resolves.toBe('paid');
+  });
+
+  it('an unsubscribed probe gives its lease back and counts as nothing', async () => {
+    const { breaker, answers, released } = coordinated();
+    const { call } = resilient(() => NEVER, () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const subscription = call().subscribe();
+    answers[0](true);
+    await vi.advanceTimersByTimeAsync(0);
+    subscription.unsubscribe();
+    expect(released).toHaveBeenCalledTimes(1);
+    expect(breaker.state).toBe('half_open');
   });
 });
