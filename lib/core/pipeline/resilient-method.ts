@@ -1,4 +1,4 @@
-import { isObservable, Observable, Subscriber } from 'rxjs';
+import { isObservable, Observable, Subscriber, type TeardownLogic } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
 import { composePromise } from './compose.js';
 import { invokeAsActive, Invocation } from './invocation.js';
@@ -40,7 +40,7 @@ export function createResilientMethod(
     };
     const step = composeSinks(policies, callMethod);
     return function resilientObservableMethod(this: unknown, ...args: unknown[]): Observable<unknown> {
-      return new Observable<unknown>((subscriber) => step(new Invocation(target, this, args), subscriber));
+      return new MethodCallObservable(step, target, this, args);
     };
   }
   const step = composePromise(policies, (invocation) => {
@@ -61,6 +61,27 @@ export function createResilientMethod(
       return Promise.reject(error);
     }
   };
+}
+
+/**
+ * What an Observable method returns: every subscription is a new call (a new {@link Invocation}) through the
+ * policies, with the caller's Subscriber as their sink. A class rather than `new Observable(fn)`: no closure per call.
+ */
+class MethodCallObservable extends Observable<unknown> {
+  constructor(
+    readonly step: SinkStep,
+    readonly target: PolicyTarget,
+    readonly thisArg: unknown,
+    readonly args: unknown[],
+  ) {
+    super(subscribeToMethodCall);
+  }
+}
+
+/** RxJS calls the subscribe function with the Observable as `this`. */
+function subscribeToMethodCall(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
+  const { step, target, thisArg, args } = this as MethodCallObservable;
+  return step(new Invocation(target, thisArg, args), subscriber);
 }
 
 function undeclaredObservable(target: PolicyTarget): TypeError {
