@@ -1,7 +1,7 @@
-import { Subscriber, type Observable, type Unsubscribable } from 'rxjs';
+import type { Observable, Unsubscribable } from 'rxjs';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
-import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
+import { observableStepOf, sinkStepOf, subscriberOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import { liftToObservable, liftToPromise } from '../pipeline/lift.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 
@@ -95,7 +95,7 @@ class FallbackCall implements Sink, Unsubscribable {
       return;
     }
     if (replacement === undefined) this.downstream.error(error);
-    else this.replacement = replacement.subscribe(new Subscriber(this.downstream));
+    else this.replacement = replacement.subscribe(subscriberOf(this.downstream));
   }
 
   complete(): void {

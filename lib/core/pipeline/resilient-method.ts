@@ -2,7 +2,7 @@ import { isObservable, Observable, Subscriber, type TeardownLogic } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
 import { composePromise } from './compose.js';
 import { invokeAsActive, Invocation } from './invocation.js';
-import { composeSinks, type SinkStep } from './sink.js';
+import { composeSinks, subscriberOf, type SinkStep } from './sink.js';
 import { liftToObservable, liftToPromise } from './lift.js';
 import type { ResiliencePolicy } from './policy.interface.js';
 
@@ -36,7 +36,7 @@ export function createResilientMethod(
         sink.error(error);
         return undefined;
       }
-      return result.subscribe(new Subscriber(sink));
+      return result.subscribe(subscriberOf(sink));
     };
     const step = composeSinks(policies, callMethod);
     return function resilientObservableMethod(this: unknown, ...args: unknown[]): Observable<unknown> {

@@ -36,14 +36,23 @@ function isSinkPolicy(policy: ResiliencePolicy): policy is SinkPolicy {
 }
 
 /**
- * The rest of an Observable pipeline as a {@link SinkStep}: each run subscribes anew. One plain Subscriber forwards
- * to the sink (what `subscribe(observer)` would wrap in two objects).
+ * What subscribes `sink` to an RxJS Observable: the sink itself when it is the caller's Subscriber (a policy that
+ * passed it on, such as a rate limit allowing at once), else one plain Subscriber forwarding to it (what
+ * `subscribe(observer)` would wrap in two objects).
+ * @internal
+ */
+export function subscriberOf(sink: Sink): Subscriber<unknown> {
+  return sink instanceof Subscriber ? (sink as Subscriber<unknown>) : new Subscriber(sink);
+}
+
+/**
+ * The rest of an Observable pipeline as a {@link SinkStep}: each run subscribes anew.
  * @internal
  */
 export function sinkStepOf(next: ObservableStep): SinkStep {
   return (invocation, sink) => {
     try {
-      return next(invocation).subscribe(new Subscriber(sink));
+      return next(invocation).subscribe(subscriberOf(sink));
     } catch (error) {
       sink.error(error);
       return undefined;
