@@ -291,3 +291,42 @@ describe('Observable pipeline', () => {
     });
   });
 });
+
+describe('user functions that throw on the Observable path', () => {
+  it('a throwing retryIf fails the call with its error, as a Promise call would reject', async () => {
+    const broken = new Error('retryIf is broken');
+    const policy = new RetryPolicy(
+      'r',
+      {
+        ...DEFAULT_RETRY_OPTIONS,
+        retryIf: () => {
+          throw broken;
+        },
+      },
+      new ResilienceEvents(),
+    );
+    const failing = () => defer(() => Promise.reject(new Error('down')));
+    const observable = resilient(failing, () => [policy], 'observable');
+    const promise = resilient(() => Promise.reject(new Error('down')), () => [policy]);
+    await expect(firstValueFrom(observable.call())).rejects.toBe(broken);
+    await expect(promise.call()).rejects.toBe(broken);
+  });
+
+  it("a throwing recordIf fails the call with its error, as a Promise call would reject", async () => {
+    const broken = new Error('recordIf is broken');
+    const breaker = new Circuit(
+      'c',
+      {
+        ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+        recordIf: () => {
+          throw broken;
+        },
+      },
+      new ResilienceEvents(),
+    );
+    const observable = resilient(() => defer(() => Promise.reject(new Error('down'))), () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const promise = resilient(() => Promise.reject(new Error('down')), () => [new CircuitBreakerPolicy(breaker)]);
+    await expect(firstValueFrom(observable.call())).rejects.toBe(broken);
+    await expect(promise.call()).rejects.toBe(broken);
+  });
+});

@@ -179,8 +179,12 @@ class BreakerCall implements Sink, Unsubscribable {
     if (this.ended) return;
     if (!this.settled) {
       this.settled = true;
-      if (isOwnRejection(error)) this.breaker.onCancel(this.permit);
-      else this.breaker.onFailure(this.permit, error, this.elapsed());
+      try {
+        if (isOwnRejection(error)) this.breaker.onCancel(this.permit);
+        else this.breaker.onFailure(this.permit, error, this.elapsed());
+      } catch (failure) {
+        error = failure; // a throwing recordIf or ignoreIf fails the call with its error, as on the Promise path
+      }
     }
     this.end();
     this.downstream.error(error);

@@ -124,7 +124,13 @@ class RetryCall implements Sink, Unsubscribable {
     if (this.attemptEnded || this.stopped) return;
     this.attemptEnded = true;
     this.inner = undefined;
-    const delay = this.policy.delayBeforeRetry(error, this.invocation, this.previousDelay);
+    let delay: number;
+    try {
+      delay = this.policy.delayBeforeRetry(error, this.invocation, this.previousDelay);
+    } catch (failure) {
+      error = failure; // a throwing retryIf fails the call with its error, as on the Promise path
+      delay = NO_RETRY;
+    }
     if (delay === NO_RETRY) {
       this.stopped = true;
       this.downstream.error(error);
