@@ -1,5 +1,6 @@
-import { Observable, type Subscription } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { Invocation } from '../pipeline/invocation.js';
+import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { Bulkhead } from './bulkhead.js';
 import type { Compartment, Waiter } from './compartment.js';
@@ -47,8 +48,17 @@ export class BulkheadPolicy implements ResiliencePolicy {
       );
     };
     return (invocation) => {
-      const key = bulkhead.keyOf(invocation);
-      const compartment = single ?? bulkhead.compartment(key);
+      let key = '';
+      let compartment = single;
+      if (compartment === undefined) {
+        try {
+          key = bulkhead.keyOf(invocation);
+        } catch (error) {
+          // A throwing key function fails the call like any error, through the outer policies.
+          return Promise.reject(error);
+        }
+        compartment = bulkhead.compartment(key);
+      }
       if (compartment.active < maxConcurrent) {
         compartment.active++;
         return run(invocation, compartment, key);
@@ -79,73 +89,139 @@ export class BulkheadPolicy implements ResiliencePolicy {
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
+    return observableStepOf(this.wrapSink(sinkStepOf(next)));
+  }
+
+  /** @internal */
+  wrapSink(next: SinkStep): SinkStep {
     const bulkhead = this.bulkhead;
     const { maxConcurrent, maxQueue, maxWait } = bulkhead.options;
-    return (invocation) =>
-      new Observable<unknown>((subscriber) => {
-        const key = bulkhead.keyOf(invocation);
-        const compartment = bulkhead.compartment(key);
-        let running: Subscription | undefined;
-        let holdsSlot = false;
-        let waiter: Waiter | undefined;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const free = () => {
-          if (!holdsSlot) return;
-          holdsSlot = false;
-          compartment.release();
-          bulkhead.dropIfIdle(key, compartment);
-        };
-        // The source is torn down before its slot is handed on, so the next call never overlaps the end of this one.
-        const finishRunning = () => {
-          running?.unsubscribe();
-          free();
-        };
-        const start = () => {
-          holdsSlot = true;
-          running = next(invocation).subscribe({
-            next: (value) => subscriber.next(value),
-            error: (error: unknown) => {
-              finishRunning();
-              subscriber.error(error);
-            },
-            complete: () => {
-              finishRunning();
-              subscriber.complete();
-            },
-          });
-        };
-        const stopWaiting = () => {
-          if (timer !== undefined) clearTimeout(timer);
-          if (waiter !== undefined) compartment.remove(waiter);
-          waiter = undefined;
-          bulkhead.dropIfIdle(key, compartment);
-        };
-
-        if (compartment.active < maxConcurrent) {
-          compartment.active++;
-          start();
-        } else if (compartment.queued >= maxQueue) {
-          subscriber.error(bulkhead.reject('full', invocation));
-        } else {
-          waiter = {
-            grant: () => {
-              if (timer !== undefined) clearTimeout(timer);
-              waiter = undefined;
-              start();
-            },
-          };
-          compartment.enqueue(waiter);
-          if (maxWait !== undefined) {
-            timer = setTimeout(() => {
-              stopWaiting();
-              subscriber.error(bulkhead.reject('wait', invocation));
-            }, maxWait);
-          }
+    const single = bulkhead.singleCompartment();
+    return (invocation, sink) => {
+      let key = '';
+      let compartment = single;
+      if (compartment === undefined) {
+        try {
+          key = bulkhead.keyOf(invocation);
+        } catch (error) {
+          sink.error(error); // a throwing key function fails the call, holding nothing
+          return undefined;
         }
-        return () => {
-          if (waiter !== undefined) stopWaiting();
-          finishRunning();
-        };
-      });
+        compartment = bulkhead.compartment(key);
+      }
+      if (compartment.active < maxConcurrent) {
+        compartment.active++;
+        return new BulkheadCall(bulkhead, compartment, key, next, invocation, sink).start();
+      }
+      if (compartment.queued >= maxQueue) {
+        sink.error(bulkhead.reject('full', invocation));
+        return undefined;
+      }
+      return new BulkheadCall(bulkhead, compartment, key, next, invocation, sink).wait(maxWait);
+    };
+  }
+}
+
+/**
+ * One Observable call in a bulkhead: holds its slot from the start until the rest is torn down (finished, failed or
+ * unsubscribed), or waits in the queue, as the queue's own node, until a slot is handed to it.
+ */
+class BulkheadCall implements Sink, Unsubscribable, Waiter {
+  older?: Waiter = undefined;
+  newer?: Waiter = undefined;
+  private holdsSlot = false;
+  private waiting = false;
+  private ended = false;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private inner: Unsubscribable | undefined = undefined;
+
+  constructor(
+    private readonly bulkhead: Bulkhead,
+    private readonly compartment: Compartment,
+    private readonly key: string,
+    private readonly step: SinkStep,
+    private readonly invocation: Invocation,
+    private readonly downstream: Sink,
+  ) {}
+
+  /** Runs the call in the slot taken for it. */
+  start(): Unsubscribable {
+    this.holdsSlot = true;
+    const inner = this.step(this.invocation, this);
+    if (this.ended) inner?.unsubscribe();
+    else this.inner = inner;
+    return this;
+  }
+
+  /** Queues the call until a slot is handed over, for at most `maxWait` milliseconds. */
+  wait(maxWait: number | undefined): Unsubscribable {
+    this.waiting = true;
+    this.compartment.enqueue(this);
+    if (maxWait !== undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.ended = true;
+        this.free();
+        this.downstream.error(this.bulkhead.reject('wait', this.invocation));
+      }, maxWait);
+    }
+    return this;
+  }
+
+  /** A slot was handed over (the queue already let go of this waiter). */
+  grant(): void {
+    this.waiting = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.start();
+  }
+
+  /** Tears the rest down, then gives the slot (or the place in the queue) back. */
+  private finish(): void {
+    const { inner } = this;
+    this.inner = undefined;
+    inner?.unsubscribe();
+    this.free();
+  }
+
+  private free(): void {
+    const { compartment } = this;
+    if (this.holdsSlot) {
+      this.holdsSlot = false;
+      compartment.release();
+    } else if (this.waiting) {
+      this.waiting = false;
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      compartment.remove(this);
+    } else {
+      return;
+    }
+    this.bulkhead.dropIfIdle(this.key, compartment);
+  }
+
+  next(value: unknown): void {
+    this.downstream.next(value);
+  }
+
+  // The slot is handed on before the caller hears: the next call never overlaps the end of this one.
+  error(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finish();
+    this.downstream.error(error);
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finish();
+    this.downstream.complete();
+  }
+
+  unsubscribe(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finish();
   }
 }

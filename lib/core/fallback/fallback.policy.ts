@@ -1,6 +1,7 @@
-import { Observable, type Subscription } from 'rxjs';
+import type { Observable, Unsubscribable } from 'rxjs';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
+import { observableStepOf, sinkStepOf, subscriberOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import { liftToObservable, liftToPromise } from '../pipeline/lift.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 
@@ -30,33 +31,23 @@ export class FallbackPolicy implements ResiliencePolicy {
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
-    // Hand-written rather than RxJS's `catchError`: the same switch to the fallback, for less per call.
-    return (invocation) =>
-      new Observable<unknown>((subscriber) => {
-        let replacement: Subscription | undefined;
-        const original = next(invocation).subscribe({
-          next: (value) => subscriber.next(value),
-          error: (error: unknown) => {
-            let fallback: Observable<unknown>;
-            try {
-              if (!this.handles(error, invocation)) {
-                subscriber.error(error);
-                return;
-              }
-              fallback = liftToObservable(this.handler(error, invocation));
-            } catch (failure) {
-              subscriber.error(failure); // the fallback's own failure is the caller's error
-              return;
-            }
-            replacement = fallback.subscribe(subscriber);
-          },
-          complete: () => subscriber.complete(),
-        });
-        return () => {
-          original.unsubscribe();
-          replacement?.unsubscribe();
-        };
-      });
+    return observableStepOf(this.wrapSink(sinkStepOf(next)));
+  }
+
+  /**
+   * Hand-written rather than RxJS's `catchError`: the same switch to the fallback, with one object per call.
+   * @internal
+   */
+  wrapSink(next: SinkStep): SinkStep {
+    return (invocation, sink) => new FallbackCall(this, invocation, sink).start(next);
+  }
+
+  /**
+   * The replacement for `error`, or undefined when the fallback does not apply to it.
+   * @internal
+   */
+  replacementFor(error: unknown, invocation: Invocation): Observable<unknown> | undefined {
+    return this.handles(error, invocation) ? liftToObservable(this.handler(error, invocation)) : undefined;
   }
 
   /** True when the fallback applies to `error`; reports the fallback when it does. */
@@ -66,5 +57,59 @@ export class FallbackPolicy implements ResiliencePolicy {
       this.events.emit({ type: 'fallback', policy: this.name, target: invocation.target, error });
     }
     return true;
+  }
+}
+
+/** An Observable call with a fallback: passes its values on; on an error the fallback applies to, switches over. */
+class FallbackCall implements Sink, Unsubscribable {
+  private ended = false;
+  private inner: Unsubscribable | undefined = undefined;
+  private replacement: Unsubscribable | undefined = undefined;
+
+  constructor(
+    private readonly policy: FallbackPolicy,
+    private readonly invocation: Invocation,
+    private readonly downstream: Sink,
+  ) {}
+
+  start(next: SinkStep): Unsubscribable {
+    const inner = next(this.invocation, this);
+    if (this.ended) inner?.unsubscribe();
+    else this.inner = inner;
+    return this;
+  }
+
+  next(value: unknown): void {
+    this.downstream.next(value);
+  }
+
+  error(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.inner = undefined;
+    let replacement: Observable<unknown> | undefined;
+    try {
+      replacement = this.policy.replacementFor(error, this.invocation);
+    } catch (failure) {
+      this.downstream.error(failure); // the fallback's own failure is the caller's error
+      return;
+    }
+    if (replacement === undefined) this.downstream.error(error);
+    else this.replacement = replacement.subscribe(subscriberOf(this.downstream));
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.inner = undefined;
+    this.downstream.complete();
+  }
+
+  unsubscribe(): void {
+    const { inner, replacement } = this;
+    this.ended = true;
+    this.inner = this.replacement = undefined;
+    inner?.unsubscribe();
+    replacement?.unsubscribe();
   }
 }

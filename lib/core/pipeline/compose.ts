@@ -1,4 +1,5 @@
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from './policy.interface.js';
+import { composeObservableSteps } from './sink.js';
 
 /**
  * Chains `policies` (outermost first) around `terminal` into one Promise step. Runs once per method at bootstrap,
@@ -8,7 +9,10 @@ export function composePromise(policies: readonly ResiliencePolicy[], terminal: 
   return policies.reduceRight<PromiseStep>((next, policy) => policy.wrapPromise(next), terminal);
 }
 
-/** Chains `policies` (outermost first) around `terminal` into one Observable step. */
+/**
+ * Chains `policies` (outermost first) around `terminal` into one Observable step. The library's own policies run
+ * fused inside it (one object per policy and call, see `SinkPolicy`); any other policy gets `wrapObservable`.
+ */
 export function composeObservable(policies: readonly ResiliencePolicy[], terminal: ObservableStep): ObservableStep {
-  return policies.reduceRight<ObservableStep>((next, policy) => policy.wrapObservable(next), terminal);
+  return composeObservableSteps(policies, terminal);
 }

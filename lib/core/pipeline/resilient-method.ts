@@ -1,7 +1,8 @@
-import { defer, isObservable, type Observable } from 'rxjs';
+import { isObservable, Observable, Subscriber, type TeardownLogic } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
-import { composeObservable, composePromise } from './compose.js';
+import { composePromise } from './compose.js';
 import { invokeAsActive, Invocation } from './invocation.js';
+import { composeSinks, subscriberOf, type SinkStep } from './sink.js';
 import { liftToObservable, liftToPromise } from './lift.js';
 import type { ResiliencePolicy } from './policy.interface.js';
 
@@ -25,11 +26,21 @@ export function createResilientMethod(
   shape: ResultShape,
 ): (this: unknown, ...args: unknown[]) => unknown {
   if (shape === 'observable') {
-    const step = composeObservable(policies, (invocation) =>
-      defer(() => liftToObservable(invokeAsActive(invocation, method))),
-    );
+    // The caller's Subscriber goes straight into the fused policies, and the method's Observable is subscribed
+    // straight to the innermost one: no `defer` around either end.
+    const callMethod: SinkStep = (invocation, sink) => {
+      let result: Observable<unknown>;
+      try {
+        result = liftToObservable(invokeAsActive(invocation, method));
+      } catch (error) {
+        sink.error(error);
+        return undefined;
+      }
+      return result.subscribe(subscriberOf(sink));
+    };
+    const step = composeSinks(policies, callMethod);
     return function resilientObservableMethod(this: unknown, ...args: unknown[]): Observable<unknown> {
-      return defer(() => step(new Invocation(target, this, args)));
+      return new MethodCallObservable(step, target, this, args);
     };
   }
   const step = composePromise(policies, (invocation) => {
@@ -43,8 +54,34 @@ export function createResilientMethod(
     return liftToPromise(result);
   });
   return function resilientMethod(this: unknown, ...args: unknown[]): Promise<unknown> {
-    return step(new Invocation(target, this, args));
+    // Callers of an async method expect a rejection, never a synchronous throw that escapes their `.catch`.
+    try {
+      return step(new Invocation(target, this, args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
+}
+
+/**
+ * What an Observable method returns: every subscription is a new call (a new {@link Invocation}) through the
+ * policies, with the caller's Subscriber as their sink. A class rather than `new Observable(fn)`: no closure per call.
+ */
+class MethodCallObservable extends Observable<unknown> {
+  constructor(
+    readonly step: SinkStep,
+    readonly target: PolicyTarget,
+    readonly thisArg: unknown,
+    readonly args: unknown[],
+  ) {
+    super(subscribeToMethodCall);
+  }
+}
+
+/** RxJS calls the subscribe function with the Observable as `this`. */
+function subscribeToMethodCall(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
+  const { step, target, thisArg, args } = this as MethodCallObservable;
+  return step(new Invocation(target, thisArg, args), subscriber);
 }
 
 function undeclaredObservable(target: PolicyTarget): TypeError {

@@ -1,15 +1,20 @@
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
-/** A pending deadline in a {@link DeadlineQueue}; hand it back to `clear`. */
-export class Deadline implements ListNode<Deadline> {
-  older?: Deadline;
-  newer?: Deadline;
+/** What a {@link DeadlineQueue} holds: anything that can expire, so a caller can be its own node. */
+export interface DeadlineNode extends ListNode<DeadlineNode> {
+  /** `performance.now()` at which it expires; set by the queue. */
+  at: number;
+  /** Called once the deadline has passed (the node is already out of the queue). */
+  expire(): void;
+}
 
-  constructor(
-    /** `performance.now()` at which it expires. */
-    readonly at: number,
-    readonly expire: () => void,
-  ) {}
+/** A pending deadline in a {@link DeadlineQueue}; hand it back to `clear`. */
+export class Deadline implements DeadlineNode {
+  older?: DeadlineNode;
+  newer?: DeadlineNode;
+  at = 0;
+
+  constructor(readonly expire: () => void) {}
 }
 
 /**
@@ -19,24 +24,30 @@ export class Deadline implements ListNode<Deadline> {
  * The timer keeps the process alive only while a deadline is pending (it is unref'd when the list empties).
  */
 export class DeadlineQueue {
-  private readonly pending = new IntrusiveList<Deadline>();
+  private readonly pending = new IntrusiveList<DeadlineNode>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly duration: number) {}
 
   /** Calls `expire` once `duration` milliseconds have passed, unless the deadline is cleared first. */
   add(expire: () => void): Deadline {
-    const deadline = new Deadline(performance.now() + this.duration, expire);
-    const wasEmpty = this.pending.size === 0;
-    this.pending.append(deadline);
-    // An armed timer fires no later than this deadline (it was set for an older one), and re-arms for the rest.
-    if (this.timer === undefined) this.timer = setTimeout(this.fire, this.duration);
-    else if (wasEmpty) this.timer.ref();
+    const deadline = new Deadline(expire);
+    this.schedule(deadline);
     return deadline;
   }
 
+  /** Calls `node.expire()` once `duration` milliseconds have passed, unless `node` is cleared first. */
+  schedule(node: DeadlineNode): void {
+    node.at = performance.now() + this.duration;
+    const wasEmpty = this.pending.size === 0;
+    this.pending.append(node);
+    // An armed timer fires no later than this deadline (it was set for an older one), and re-arms for the rest.
+    if (this.timer === undefined) this.timer = setTimeout(this.fire, this.duration);
+    else if (wasEmpty) this.timer.ref();
+  }
+
   /** Removes a pending deadline; no effect once it has expired or been cleared. */
-  clear(deadline: Deadline): void {
+  clear(deadline: DeadlineNode): void {
     if (this.pending.remove(deadline) && this.pending.size === 0) this.timer?.unref();
   }
 

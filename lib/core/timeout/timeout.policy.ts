@@ -1,8 +1,9 @@
-import { Observable, type Subscription } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import { TimeoutError } from '../errors/timeout.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineQueue, type DeadlineNode } from './deadline-queue.js';
 import type { Invocation } from '../pipeline/invocation.js';
+import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 
 /**
@@ -27,7 +28,16 @@ export class TimeoutPolicy implements ResiliencePolicy {
     return (invocation) =>
       new Promise<unknown>((resolve, reject) => {
         const deadline = deadlines.add(() => reject(this.expire(invocation)));
-        next(invocation).then(
+        let running: Promise<unknown>;
+        try {
+          running = next(invocation);
+        } catch (error) {
+          // A step that throws instead of rejecting must not leave its deadline to report a false timeout later.
+          deadlines.clear(deadline);
+          reject(error);
+          return;
+        }
+        running.then(
           (value) => {
             deadlines.clear(deadline);
             resolve(value);
@@ -41,37 +51,19 @@ export class TimeoutPolicy implements ResiliencePolicy {
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
-    return (invocation) =>
-      new Observable<unknown>((subscriber) => {
-        // The deadline is for the first value (or completion): a stream that has started answering keeps flowing.
-        const deadline = this.deadlines.add(() => {
-          subscription.unsubscribe();
-          subscriber.error(this.expire(invocation));
-        });
-        const stop = () => this.deadlines.clear(deadline);
-        const subscription: Subscription = next(invocation).subscribe({
-          next: (value) => {
-            stop();
-            subscriber.next(value);
-          },
-          error: (error: unknown) => {
-            stop();
-            subscriber.error(error);
-          },
-          complete: () => {
-            stop();
-            subscriber.complete();
-          },
-        });
-        return () => {
-          stop();
-          subscription.unsubscribe();
-        };
-      });
+    return observableStepOf(this.wrapSink(sinkStepOf(next)));
   }
 
-  /** Builds the error, stops the work that is still running and reports the event. */
-  private expire(invocation: Invocation): TimeoutError {
+  /** @internal */
+  wrapSink(next: SinkStep): SinkStep {
+    return (invocation, sink) => new TimeoutCall(this, this.deadlines, invocation, sink).start(next);
+  }
+
+  /**
+   * Builds the error, stops the work that is still running and reports the event.
+   * @internal
+   */
+  expire(invocation: Invocation): TimeoutError {
     const error = new TimeoutError(this.name, this.duration, this.scope);
     if (this.scope === 'total') invocation.cancel(error);
     else invocation.abortAttempt(error);
@@ -86,5 +78,88 @@ export class TimeoutPolicy implements ResiliencePolicy {
       });
     }
     return error;
+  }
+}
+
+/**
+ * One Observable call under a timeout, and its own deadline node. The deadline is for the first value (or the end):
+ * a stream that has started answering keeps flowing. At the deadline the rest is unsubscribed and the caller gets
+ * the error.
+ */
+class TimeoutCall implements Sink, Unsubscribable, DeadlineNode {
+  older?: DeadlineNode = undefined;
+  newer?: DeadlineNode = undefined;
+  at = 0;
+  private armed = true;
+  private ended = false;
+  private inner: Unsubscribable | undefined = undefined;
+
+  constructor(
+    private readonly policy: TimeoutPolicy,
+    private readonly deadlines: DeadlineQueue,
+    private readonly invocation: Invocation,
+    private readonly downstream: Sink,
+  ) {}
+
+  start(next: SinkStep): Unsubscribable {
+    this.deadlines.schedule(this);
+    let inner: Unsubscribable | undefined;
+    try {
+      inner = next(this.invocation, this);
+    } catch (error) {
+      // A step that throws instead of erroring must not leave its deadline to report a false timeout later.
+      if (!this.ended) this.error(error);
+      return this;
+    }
+    if (this.ended) inner?.unsubscribe();
+    else this.inner = inner;
+    return this;
+  }
+
+  private disarm(): void {
+    if (this.armed) {
+      this.armed = false;
+      this.deadlines.clear(this);
+    }
+  }
+
+  /** The deadline passed (the queue already let go of this node). */
+  expire(): void {
+    this.armed = false;
+    this.ended = true;
+    const { inner } = this;
+    this.inner = undefined;
+    inner?.unsubscribe();
+    this.downstream.error(this.policy.expire(this.invocation));
+  }
+
+  next(value: unknown): void {
+    if (this.armed) this.disarm();
+    this.downstream.next(value);
+  }
+
+  error(error: unknown): void {
+    if (this.ended) return;
+    this.disarm();
+    this.ended = true;
+    this.inner = undefined;
+    this.downstream.error(error);
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.disarm();
+    this.ended = true;
+    this.inner = undefined;
+    this.downstream.complete();
+  }
+
+  unsubscribe(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.disarm();
+    const { inner } = this;
+    this.inner = undefined;
+    inner?.unsubscribe();
   }
 }
