@@ -122,7 +122,7 @@ describe('invalid configuration stops the application at bootstrap', () => {
     [{ windowSize: 2.5 }, /"windowSize" = 2.5 .*integer >= 1/],
     [{ recordIf: true as never }, /"recordIf" = true .*must be a function/],
     [{ coordination: 'zookeeper' as never }, /"coordination" = "zookeeper" .*must be one of "local", "redis"/],
-    [{ coordination: 'redis' as const }, /"coordination" = "redis" .*needs a store that coordinates replicas: store: new RedisStore/],
+    [{ coordination: 'redis' as const }, /"coordination" = "redis" .*needs a coordination of replicas: store: new RedisStore\(...\) or coordination: redisStore/],
   ])('rejects circuit breaker options %o', async (options, message) => {
     @Injectable()
     class Gateway {
