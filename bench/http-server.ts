@@ -159,7 +159,11 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'noop-both': { controller: NoopBothController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   ratelimit: { controller: RateLimitController, imports: [ResilienceModule.forRoot()] },
-  throttler: { controller: ThrottlerController, imports: [ThrottlerModule.forRoot([{ limit: 1e9, ttl: 1000 }])], guards: [ThrottlerGuard] },
+  throttler: {
+    controller: ThrottlerController,
+    imports: [ThrottlerModule.forRoot([{ limit: 1e9, ttl: 1000 }])],
+    guards: [ThrottlerGuard],
+  },
   resilience: { controller: ResilienceController, imports: [ResilienceModule.forRoot()] },
   cockatiel: { controller: CockatielController, imports: [] },
 };

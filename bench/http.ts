@@ -38,11 +38,17 @@ const labels: Record<string, string> = {
 /** The peer each of our rows is compared with. */
 const peerOf: Record<string, string> = { resilience: 'cockatiel', ratelimit: 'throttler' };
 /** Nest's own cost of the enhancers a row uses: the six decorators use one interceptor and one guard. */
-const enhancersOf: Record<string, string> = { resilience: 'noop-both', ratelimit: 'noop-guard', cockatiel: 'noop-interceptor' };
+const enhancersOf: Record<string, string> = {
+  resilience: 'noop-both',
+  ratelimit: 'noop-guard',
+  cockatiel: 'noop-interceptor',
+};
 
 function start(platform: string, variant: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [server, platform, variant, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [server, platform, variant, String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolve(child);
     });
@@ -69,7 +75,9 @@ for (const platform of platforms) {
     servers.set(variant, { child: await start(platform, variant, port), url: `http://127.0.0.1:${port}/hello` });
   }
   for (const { url } of servers.values()) await autocannon({ url, connections, duration: 1 }); // warm-up
-  const samples = new Map<string, { requests: number; p99: number; non2xx: number }[]>(variants.map((variant) => [variant, []]));
+  const samples = new Map<string, { requests: number; p99: number; non2xx: number }[]>(
+    variants.map((variant) => [variant, []]),
+  );
   for (let round = 0; round < rounds; round++) {
     for (const [variant, { url }] of servers) {
       const result = await autocannon({ url, connections, duration: seconds });

@@ -15,7 +15,10 @@ const run = make(target);
 const probeStart = process.hrtime.bigint();
 for (let i = 0; i < 2_000; i++) await run();
 const probeNs = Number(process.hrtime.bigint() - probeStart) / 2_000;
-const iterations = Math.max(5_000, Math.min(Number(process.env.BENCH_ITERATIONS ?? 100_000), Math.round(2e8 / probeNs)));
+const iterations = Math.max(
+  5_000,
+  Math.min(Number(process.env.BENCH_ITERATIONS ?? 100_000), Math.round(2e8 / probeNs)),
+);
 const results = await measure([{ name, run }], { iterations, rounds: 5, warmupRounds: 2 });
 await close();
 process.stdout.write(JSON.stringify({ nsPerCall: results.get(name) }));

@@ -172,7 +172,9 @@ const ours = (name: string, method: keyof Target, extra: Partial<OverheadCase> =
   const rejects = extra.baseline === 'bare, rejecting';
   const call = (key: keyof Target) => (target: Target) => {
     const method = (target[key] as () => Promise<number> | Observable<number>).bind(target);
-    const once = key.endsWith('$') ? () => lastValueFrom(method() as Observable<number>) : (method as () => Promise<number>);
+    const once = key.endsWith('$')
+      ? () => lastValueFrom(method() as Observable<number>)
+      : (method as () => Promise<number>);
     return rejects ? () => once().catch(rejected) : once;
   };
   return { name, baseline: 'bare', promise: call(method), observable: call(`${method}$` as keyof Target), ...extra };

@@ -76,10 +76,16 @@ lines.push(
   '| --- | ---: | ---: |',
 );
 for (const count of [1, 100, 10_000]) {
-  const result = fresh<{ nsPerCall: number; bytesPerBreaker: number }>(scalingScript, ['breakers', String(count)], ['--expose-gc']);
+  const result = fresh<{ nsPerCall: number; bytesPerBreaker: number }>(
+    scalingScript,
+    ['breakers', String(count)],
+    ['--expose-gc'],
+  );
   // With one breaker the figure is mostly noise of the measurement itself.
   const memory = count >= 100 ? `${fmt(result.bytesPerBreaker)} bytes per idle breaker` : '-';
-  lines.push(`| ${count.toLocaleString('en')} named breaker${count > 1 ? 's' : ''} | ${fmt(result.nsPerCall)} | ${memory} |`);
+  lines.push(
+    `| ${count.toLocaleString('en')} named breaker${count > 1 ? 's' : ''} | ${fmt(result.nsPerCall)} | ${memory} |`,
+  );
 }
 for (const [count, maxKeys] of [
   [1, undefined],
@@ -87,9 +93,13 @@ for (const [count, maxKeys] of [
   [1_000_000, 1_000_000],
 ] as const) {
   const args = ['keys', String(count), ...(maxKeys ? [String(maxKeys)] : [])];
-  const result = fresh<{ nsPerCall: number; bytesHeld: number; keysHeld: number }>(scalingScript, args, ['--expose-gc']);
+  const result = fresh<{ nsPerCall: number; bytesHeld: number; keysHeld: number }>(scalingScript, args, [
+    '--expose-gc',
+  ]);
   const label = `${count.toLocaleString('en')} rate-limit key${count > 1 ? 's' : ''} (maxKeys ${(maxKeys ?? 100_000).toLocaleString('en')})`;
-  lines.push(`| ${label} | ${fmt(result.nsPerCall)} | ${(result.bytesHeld / 2 ** 20).toFixed(1)} MiB for ${result.keysHeld.toLocaleString('en')} keys |`);
+  lines.push(
+    `| ${label} | ${fmt(result.nsPerCall)} | ${(result.bytesHeld / 2 ** 20).toFixed(1)} MiB for ${result.keysHeld.toLocaleString('en')} keys |`,
+  );
 }
 
 const report = lines.join('\n');

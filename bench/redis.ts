@@ -45,7 +45,11 @@ async function round(contender: Contender, concurrency: number): Promise<Figures
   await Promise.all(Array.from({ length: concurrency }, (_, id) => caller(id)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort();
-  return { perSecond: checks / seconds, p50: latencies[Math.floor(checks * 0.5)], p99: latencies[Math.floor(checks * 0.99)] };
+  return {
+    perSecond: checks / seconds,
+    p50: latencies[Math.floor(checks * 0.5)],
+    p99: latencies[Math.floor(checks * 0.99)],
+  };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -55,11 +59,19 @@ const store = new RedisStore({ url: server.url, prefix: 'bench:' });
 const bucket = { capacity: 1e12, refillPerMs: 1e9 };
 const flexibleClient = new Redis(server.url, { enableAutoPipelining: true, enableOfflineQueue: false });
 await once(flexibleClient, 'ready');
-const flexible = new RateLimiterRedis({ storeClient: flexibleClient, keyPrefix: 'bench-rlf', points: 1e9, duration: 60 });
+const flexible = new RateLimiterRedis({
+  storeClient: flexibleClient,
+  keyPrefix: 'bench-rlf',
+  points: 1e9,
+  duration: 60,
+});
 
 const contenders: Contender[] = [
   { name: `nest-resilience RedisStore`, check: (key) => store.consume(`limit:${key}`, bucket, 1, 0) },
-  { name: `rate-limiter-flexible ${version('rate-limiter-flexible')} RateLimiterRedis`, check: (key) => flexible.consume(key) },
+  {
+    name: `rate-limiter-flexible ${version('rate-limiter-flexible')} RateLimiterRedis`,
+    check: (key) => flexible.consume(key),
+  },
 ];
 
 const lines = [

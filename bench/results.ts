@@ -15,7 +15,11 @@ const benchDir = new URL('../../bench/', import.meta.url);
  */
 export function writeResults(file: string, report: string): void {
   writeFileSync(new URL(file, benchDir), `${report}\n`);
-  const parts = ['# Benchmark results', '', 'Written by the bench scripts; see the README, section "Performance", to reproduce.'];
+  const parts = [
+    '# Benchmark results',
+    '',
+    'Written by the bench scripts; see the README, section "Performance", to reproduce.',
+  ];
   for (const section of SECTIONS) {
     const path = new URL(section.file, benchDir);
     if (existsSync(path)) parts.push('', `## ${section.title}`, '', readFileSync(path, 'utf8').trimEnd());

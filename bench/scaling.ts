@@ -29,11 +29,15 @@ function heldBytes(): number {
 async function breakers(): Promise<object> {
   const registry = new ResilienceRegistry(new ResilienceEvents());
   const before = heldBytes();
-  const circuits = Array.from({ length: count }, (_, i) => registry.circuitBreakerFor(`breaker-${i}`, DEFAULT_CIRCUIT_BREAKER_OPTIONS));
+  const circuits = Array.from({ length: count }, (_, i) =>
+    registry.circuitBreakerFor(`breaker-${i}`, DEFAULT_CIRCUIT_BREAKER_OPTIONS),
+  );
   const bytesPerBreaker = (heldBytes() - before) / count;
   const target = { className: 'Bench', methodName: 'call' };
   const resolved = async () => 1;
-  const calls = circuits.map((circuit) => createResilientMethod(resolved, target, [new CircuitBreakerPolicy(circuit)], 'promise'));
+  const calls = circuits.map((circuit) =>
+    createResilientMethod(resolved, target, [new CircuitBreakerPolicy(circuit)], 'promise'),
+  );
   const iterations = 300_000;
   const run = async () => {
     const started = process.hrtime.bigint();

@@ -20,7 +20,4 @@ export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.j
 export { ResilienceModule } from './nest/module/resilience.module.js';
 export { RESILIENCE_MODULE_OPTIONS } from './nest/module/resilience.module-definition.js';
 export type { ResilienceModuleExtras } from './nest/module/resilience.module-definition.js';
-export type {
-  ResilienceModuleOptions,
-  ResiliencePolicyDefaults,
-} from './nest/module/resilience-module.options.js';
+export type { ResilienceModuleOptions, ResiliencePolicyDefaults } from './nest/module/resilience-module.options.js';

@@ -1,10 +1,7 @@
 export type { BulkheadOptions, PartitionKey } from './bulkhead/bulkhead-options.js';
 export { DEFAULT_BULKHEAD_OPTIONS } from './bulkhead/bulkhead-options.js';
 export type { BulkheadSnapshot } from './bulkhead/bulkhead.js';
-export type {
-  CircuitBreakerOptions,
-  SlidingWindowKind,
-} from './circuit-breaker/circuit-breaker-options.js';
+export type { CircuitBreakerOptions, SlidingWindowKind } from './circuit-breaker/circuit-breaker-options.js';
 export { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker/circuit-breaker-options.js';
 export type {
   CircuitBreakerSnapshot,
@@ -29,17 +26,10 @@ export type {
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
 export type { CircuitCoordinator, CoordinatedCircuit } from './circuit-breaker/circuit-coordinator.js';
-export {
-  MemoryRateLimitStore,
-  type MemoryRateLimitStoreOptions,
-} from './rate-limit/memory-rate-limit.store.js';
+export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './rate-limit/memory-rate-limit.store.js';
 export type { RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit-options.js';
 export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit-options.js';
-export type {
-  RateLimitDecision,
-  RateLimitStore,
-  TokenBucketRule,
-} from './rate-limit/rate-limit-store.interface.js';
+export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit/rate-limit-store.interface.js';
 export { spendTokens, type BucketState } from './rate-limit/token-bucket.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback-options.js';

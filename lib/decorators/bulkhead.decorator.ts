@@ -12,6 +12,9 @@ import { policyDecorator, policySpec } from './policy-decorator.js';
  */
 export function Bulkhead(options?: Partial<BulkheadOptions>): MethodDecorator;
 export function Bulkhead(name: string, options?: Partial<BulkheadOptions>): MethodDecorator;
-export function Bulkhead(nameOrOptions?: string | Partial<BulkheadOptions>, options?: Partial<BulkheadOptions>): MethodDecorator {
+export function Bulkhead(
+  nameOrOptions?: string | Partial<BulkheadOptions>,
+  options?: Partial<BulkheadOptions>,
+): MethodDecorator {
   return policyDecorator(BULKHEAD_METADATA, policySpec(nameOrOptions, options));
 }

@@ -1,7 +1,12 @@
 import { SetMetadata, UseGuards } from '@nestjs/common';
 import type { RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
 import { ClassRateLimitGuard, RateLimitGuard } from '../nest/handlers/rate-limit.guard.js';
-import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA, type HandlerRateLimitKey, type PolicySpec } from './resilience.metadata.js';
+import {
+  RATE_LIMIT_METADATA,
+  SKIP_RATE_LIMIT_METADATA,
+  type HandlerRateLimitKey,
+  type PolicySpec,
+} from './resilience.metadata.js';
 import { policySpec } from './policy-decorator.js';
 
 /** `@RateLimit` options on a handler (HTTP route, resolver, gateway or message handler) or a controller class. */
@@ -14,7 +19,9 @@ export interface HandlerRateLimitOptions extends Partial<Omit<RateLimitOptions, 
 }
 
 /** `@RateLimit` options on a provider method: an outbound quota. */
-export interface ProviderRateLimitOptions<TArgs extends unknown[] = never[]> extends Partial<Omit<RateLimitOptions, 'key'>> {
+export interface ProviderRateLimitOptions<TArgs extends unknown[] = never[]> extends Partial<
+  Omit<RateLimitOptions, 'key'>
+> {
   /** Whose bucket a call spends from: `'global'` (default, one bucket) or a function of the method's arguments. */
   key?: 'global' | ((...args: TArgs) => string);
 }
@@ -40,10 +47,7 @@ export function RateLimit(
   nameOrOptions?: string | HandlerRateLimitOptions | ProviderRateLimitOptions,
   options?: HandlerRateLimitOptions | ProviderRateLimitOptions,
 ): MethodDecorator & ClassDecorator {
-  const spec = policySpec<RateLimitOptions>(
-    nameOrOptions,
-    options,
-  );
+  const spec = policySpec<RateLimitOptions>(nameOrOptions, options);
   return (target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
     const host = (descriptor?.value as object | undefined) ?? target;
     const specs = (Reflect.getOwnMetadata(RATE_LIMIT_METADATA, host) ?? []) as PolicySpec<RateLimitOptions>[];

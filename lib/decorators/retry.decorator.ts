@@ -13,6 +13,9 @@ import { policyDecorator, policySpec } from './policy-decorator.js';
  */
 export function Retry(options?: Partial<RetryOptions>): MethodDecorator;
 export function Retry(name: string, options?: Partial<RetryOptions>): MethodDecorator;
-export function Retry(nameOrOptions?: string | Partial<RetryOptions>, options?: Partial<RetryOptions>): MethodDecorator {
+export function Retry(
+  nameOrOptions?: string | Partial<RetryOptions>,
+  options?: Partial<RetryOptions>,
+): MethodDecorator {
   return policyDecorator(RETRY_METADATA, policySpec(nameOrOptions, options));
 }

@@ -37,7 +37,10 @@ export class CircuitBreakerHealthIndicator implements OnApplicationBootstrap {
    *
    * @example `this.gatewayHealth = breakers.define('gateway', { include: ['gateway'] });`
    */
-  define<const Key extends string>(key: Key, options: CircuitBreakerHealthOptions = {}): () => HealthIndicatorResult<Key> {
+  define<const Key extends string>(
+    key: Key,
+    options: CircuitBreakerHealthOptions = {},
+  ): () => HealthIndicatorResult<Key> {
     if (options.include) this.declaredIncludes.push({ key, include: options.include });
     return () => this.check(key, options);
   }

@@ -89,9 +89,9 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
   }
 
   releaseProbeLease(name: string): void {
-    this.call(name, 'probe-lease', () => this.client.nestResilienceReleaseLease(this.leaseKey(name), this.replicaId)).catch(
-      () => undefined,
-    );
+    this.call(name, 'probe-lease', () =>
+      this.client.nestResilienceReleaseLease(this.leaseKey(name), this.replicaId),
+    ).catch(() => undefined);
   }
 
   /**

@@ -139,7 +139,13 @@ export class RedisStore implements RateLimitStore {
       reply = await sendWhenReady(
         this.client,
         () =>
-          this.client.nestResilienceTokenBucket(this.options.prefix + key, rule.capacity, rule.refillPerMs, cost, maxWaitMs),
+          this.client.nestResilienceTokenBucket(
+            this.options.prefix + key,
+            rule.capacity,
+            rule.refillPerMs,
+            cost,
+            maxWaitMs,
+          ),
         this.options.commandTimeout,
       );
     } catch (error) {
@@ -181,7 +187,13 @@ export class RedisStore implements RateLimitStore {
       return this.local.consume(key, share, cost, maxWaitMs);
     }
     if (mode === 'allow') {
-      return { allowed: true, remaining: Math.max(0, Math.floor(rule.capacity - cost)), waitMs: 0, retryAfterMs: 0, resetMs: 0 };
+      return {
+        allowed: true,
+        remaining: Math.max(0, Math.floor(rule.capacity - cost)),
+        waitMs: 0,
+        retryAfterMs: 0,
+        resetMs: 0,
+      };
     }
     const retryAfterMs = Math.max(1, this.retryAt - Date.now());
     return { allowed: false, remaining: 0, waitMs: 0, retryAfterMs, resetMs: retryAfterMs };
@@ -218,7 +230,11 @@ const REDIS_STORE_OPTION_NAMES = Object.keys({
 function validate(options: RedisStoreOptions): ResolvedRedisStoreOptions {
   const validator = new OptionsValidator('store', 'RedisStore', 'new RedisStore(...)');
   if (typeof options !== 'object' || options === null) {
-    validator.fail('options', options, `must be an object such as { url: 'redis://localhost:6379' }, got ${typeOf(options)}`);
+    validator.fail(
+      'options',
+      options,
+      `must be an object such as { url: 'redis://localhost:6379' }, got ${typeOf(options)}`,
+    );
   }
   validator.knownOptions(options, REDIS_STORE_OPTION_NAMES);
   if ((options.client === undefined) === (options.url === undefined)) {
@@ -228,7 +244,8 @@ function validate(options: RedisStoreOptions): ResolvedRedisStoreOptions {
     validator.fail('url', options.url, `must be a string, got ${typeOf(options.url)}`);
   }
   const merged = { ...DEFAULT_REDIS_STORE_OPTIONS, ...withoutUndefined(options) };
-  if (typeof merged.prefix !== 'string') validator.fail('prefix', merged.prefix, `must be a string, got ${typeOf(merged.prefix)}`);
+  if (typeof merged.prefix !== 'string')
+    validator.fail('prefix', merged.prefix, `must be a string, got ${typeOf(merged.prefix)}`);
   return {
     prefix: merged.prefix,
     commandTimeout: validator.positiveDuration('commandTimeout', merged.commandTimeout),

@@ -34,12 +34,23 @@ function freePort(): Promise<number> {
 }
 
 const redisPort = await freePort();
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+const redis = spawn('redis-server', [
+  '--port',
+  String(redisPort),
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+]);
 redis.on('error', (error) => {
   console.error(`could not start redis-server (${error.message}): apt-get install redis-server`);
   process.exit(1);
 });
-await new Promise<void>((resolve) => redis.stdout.on('data', (chunk: Buffer) => chunk.includes('Ready to accept') && resolve()));
+await new Promise<void>((resolve) =>
+  redis.stdout.on('data', (chunk: Buffer) => chunk.includes('Ready to accept') && resolve()),
+);
 
 async function replica(name: string) {
   @Module({

@@ -11,7 +11,9 @@ const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { 
 await client.connect();
 // All at once, so that they fall in the same second of the rate limit.
 const answers = await Promise.allSettled(
-  Array.from({ length: count }, (_, index) => firstValueFrom(client.send<unknown>('orders.pay', { amount: 10 * (index + 1) }))),
+  Array.from({ length: count }, (_, index) =>
+    firstValueFrom(client.send<unknown>('orders.pay', { amount: 10 * (index + 1) })),
+  ),
 );
 answers.forEach((answer, index) =>
   console.log(index + 1, answer.status === 'fulfilled' ? ['answer', answer.value] : ['error', answer.reason]),

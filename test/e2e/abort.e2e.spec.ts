@@ -50,7 +50,9 @@ describe('a timeout really stops the work', () => {
     const started = Date.now();
     await expect(moduleRef.get(Catalogue).load()).rejects.toBeInstanceOf(TimeoutError);
     expect(Date.now() - started).toBeLessThan(1000);
-    await vi.waitFor(() => expect(downstream.requests.some((request) => request.url === '/service' && request.closedByClient)).toBe(true));
+    await vi.waitFor(() =>
+      expect(downstream.requests.some((request) => request.url === '/service' && request.closedByClient)).toBe(true),
+    );
     expect(downstream.requests.find((request) => request.url === '/service')).toEqual({
       url: '/service',
       closedByClient: true,
@@ -72,7 +74,11 @@ describe('a timeout really stops the work', () => {
     class AppModule {}
     const testApp = await createTestApp(platform, AppModule);
     expect((await testApp.send('GET', '/proxy')).status).toBe(504);
-    await vi.waitFor(() => expect(downstream.requests.some((request) => request.url === `/${platform}` && request.closedByClient)).toBe(true));
+    await vi.waitFor(() =>
+      expect(downstream.requests.some((request) => request.url === `/${platform}` && request.closedByClient)).toBe(
+        true,
+      ),
+    );
     expect(downstream.requests.find((request) => request.url === `/${platform}`)?.closedByClient).toBe(true);
     await testApp.close();
   });

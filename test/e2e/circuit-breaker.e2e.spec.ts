@@ -147,10 +147,13 @@ describe.each(PLATFORMS)('circuit breakers over HTTP on %s', (platform) => {
     expect(rejected.status).toBe(503);
     expect(rejected.headers['retry-after']).toBe('5');
     expect(rejected.body).toMatchObject({ policy: 'ShopController.recommendations' });
-    expect(testApp.app.get(ResilienceRegistry).circuitBreakers.list().map((breaker) => breaker.name).sort()).toEqual([
-      'ShopController.recommendations',
-      'inventory',
-    ]);
+    expect(
+      testApp.app
+        .get(ResilienceRegistry)
+        .circuitBreakers.list()
+        .map((breaker) => breaker.name)
+        .sort(),
+    ).toEqual(['ShopController.recommendations', 'inventory']);
   });
 });
 
@@ -186,9 +189,9 @@ describe('health checks declared with define()', () => {
     const testApp = await createTestApp('express', healthModule(['inventory']));
     const answer = await testApp.send('GET', '/health/inventory');
     expect(answer.status).toBe(200);
-    expect(Object.keys((answer.body as { info: { inventory: { breakers: object } } }).info.inventory.breakers)).toEqual([
-      'inventory',
-    ]);
+    expect(Object.keys((answer.body as { info: { inventory: { breakers: object } } }).info.inventory.breakers)).toEqual(
+      ['inventory'],
+    );
     await testApp.close();
   });
 

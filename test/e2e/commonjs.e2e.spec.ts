@@ -10,7 +10,11 @@ describe('the built package', () => {
   it('can be required from a CommonJS application, subpath exports included', async () => {
     expect(existsSync(`${root}/dist/lib/index.js`), 'run `npm run build` first (npm test does)').toBe(true);
     const { stdout } = await promisify(execFile)(process.execPath, ['test/fixtures/cjs-consumer.cjs'], { cwd: root });
-    expect(JSON.parse(stdout)).toEqual({ retried: 'ok after 3 calls', timedOut: true, subpaths: ['function', 'function'] });
+    expect(JSON.parse(stdout)).toEqual({
+      retried: 'ok after 3 calls',
+      timedOut: true,
+      subpaths: ['function', 'function'],
+    });
   });
 
   it('ships source maps that carry their TypeScript sources (lib/*.ts is not published)', () => {

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Fallback, ResilienceModule, Retry, Timeout, TimeoutSignal } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
-const counters = { flaky: 0, post: 0, postAllowed: 0, fallback: 0, streamSubscriptions: 0, streamTeardowns: 0, scoped: 0 };
+const counters = {
+  flaky: 0,
+  post: 0,
+  postAllowed: 0,
+  fallback: 0,
+  streamSubscriptions: 0,
+  streamTeardowns: 0,
+  scoped: 0,
+};
 const aborted: boolean[] = [];
 
 @Injectable()
@@ -72,9 +80,11 @@ class ResilientController {
   @Retry({ maxAttempts: 2, initialDelay: 1 })
   withFallback(): Observable<unknown> {
     counters.fallback++;
-    return defer(() => timer(1).pipe(() => {
-      throw new Error('no data');
-    }));
+    return defer(() =>
+      timer(1).pipe(() => {
+        throw new Error('no data');
+      }),
+    );
   }
 
   cached(error: Error) {

@@ -18,15 +18,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { tap, type Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Bulkhead,
-  RateLimit,
-  ResilienceModule,
-  Retry,
-  SkipRateLimit,
-  Timeout,
-  TimeoutError,
-} from '../../lib/index.js';
+import { Bulkhead, RateLimit, ResilienceModule, Retry, SkipRateLimit, Timeout, TimeoutError } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type Platform, type TestApp } from './http-harness.js';
 
 const seen: string[] = [];
@@ -57,7 +49,9 @@ class CatchAllFilter implements ExceptionFilter {
     const status = error instanceof HttpException ? error.getStatus() : 'none';
     const cause = error instanceof HttpException ? (error.cause as Error | undefined)?.name : undefined;
     const answer = { received: (error as Error).constructor.name, status, cause };
-    const reply = response as { status?: (code: number) => { json?: (body: object) => void; send?: (body: object) => void } };
+    const reply = response as {
+      status?: (code: number) => { json?: (body: object) => void; send?: (body: object) => void };
+    };
     const chained = reply.status!(599);
     if (chained.json) chained.json(answer);
     else chained.send!(answer);
@@ -117,7 +111,11 @@ class ShopController {
 
   @Post('tenants/:tenant/reports')
   @SkipRateLimit()
-  @Bulkhead({ maxConcurrent: 1, key: (context: ExecutionContext) => context.switchToHttp().getRequest<{ params: { tenant: string } }>().params.tenant })
+  @Bulkhead({
+    maxConcurrent: 1,
+    key: (context: ExecutionContext) =>
+      context.switchToHttp().getRequest<{ params: { tenant: string } }>().params.tenant,
+  })
   async report(@Param('tenant') tenant: string): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 50));
     return tenant;
@@ -143,7 +141,10 @@ afterEach(async () => {
   attempts = 0;
 });
 
-async function boot(platform: Platform, filters: 'none' | 'APP_FILTER' | 'useGlobalFilters' = 'none'): Promise<TestApp> {
+async function boot(
+  platform: Platform,
+  filters: 'none' | 'APP_FILTER' | 'useGlobalFilters' = 'none',
+): Promise<TestApp> {
   @Module({
     imports: [ResilienceModule.forRoot()],
     controllers: [ShopController, SkippedController],
@@ -175,7 +176,10 @@ describe.each(PLATFORMS)('with users’ own interceptors, filters and limits on 
     async (filters) => {
       testApp = await boot(platform, filters);
       const answer = await testApp.send('GET', '/decorated-timeout');
-      expect(answer).toMatchObject({ status: 599, body: { received: 'HttpException', status: 504, cause: 'TimeoutError' } });
+      expect(answer).toMatchObject({
+        status: 599,
+        body: { received: 'HttpException', status: 504, cause: 'TimeoutError' },
+      });
     },
   );
 
@@ -254,6 +258,6 @@ describe('@RateLimit on a provider class', () => {
     @Module({ imports: [ResilienceModule.forRoot()], providers: [Gateway] })
     class AppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    await expect(moduleRef.init()).rejects.toThrow("@RateLimit on the class Gateway, which has no handler");
+    await expect(moduleRef.init()).rejects.toThrow('@RateLimit on the class Gateway, which has no handler');
   });
 });

@@ -147,7 +147,10 @@ describe('provider methods', () => {
       }
     }
     const bootWith = async (maxAttempts: number) => {
-      @Module({ imports: [ResilienceModule.forRoot({ retries: { shared: { maxAttempts, initialDelay: 0 } } })], providers: [Counter] })
+      @Module({
+        imports: [ResilienceModule.forRoot({ retries: { shared: { maxAttempts, initialDelay: 0 } } })],
+        providers: [Counter],
+      })
       class AppModule {}
       const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
       return moduleRef.init();

@@ -57,7 +57,12 @@ describe('a forged X-Forwarded-For cannot bypass a per-IP @RateLimit', () => {
       statuses.push((await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress: PROXY })).statusCode);
     }
     expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
-    const other = await fastify.inject({ method: 'GET', url: '/login', headers: { 'x-forwarded-for': '198.51.100.1' }, remoteAddress: PROXY });
+    const other = await fastify.inject({
+      method: 'GET',
+      url: '/login',
+      headers: { 'x-forwarded-for': '198.51.100.1' },
+      remoteAddress: PROXY,
+    });
     expect(other.statusCode).toBe(200);
   });
 
@@ -70,7 +75,9 @@ describe('a forged X-Forwarded-For cannot bypass a per-IP @RateLimit', () => {
     await fastify.getHttpAdapter().getInstance().ready();
     const statuses: number[] = [];
     for (const headers of forgedHeaders) {
-      statuses.push((await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress: '192.0.2.50' })).statusCode);
+      statuses.push(
+        (await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress: '192.0.2.50' })).statusCode,
+      );
     }
     expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
   });

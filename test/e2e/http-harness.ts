@@ -55,7 +55,13 @@ export async function createTestApp(
   configure?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  const inject = async (method: Method, url: string, headers: Record<string, string>, remoteAddress?: string, body?: object) => {
+  const inject = async (
+    method: Method,
+    url: string,
+    headers: Record<string, string>,
+    remoteAddress?: string,
+    body?: object,
+  ) => {
     const response = await app.inject({ method, url, payload: body, headers, remoteAddress });
     const text = response.body;
     let parsed: unknown = text;

@@ -103,7 +103,10 @@ describe('ResilienceModule options', () => {
     class AppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     await moduleRef.init();
-    await moduleRef.get(Downstream).inline().catch(() => undefined);
+    await moduleRef
+      .get(Downstream)
+      .inline()
+      .catch(() => undefined);
     expect(moduleRef.get(Auditor).seen).toEqual([
       expect.objectContaining({
         type: 'retry',

@@ -30,7 +30,8 @@ class ApiController {
   @RateLimit({
     limit: 1,
     interval: 60_000,
-    key: (context: ExecutionContext) => String(context.switchToHttp().getRequest<{ query: { user?: string } }>().query.user),
+    key: (context: ExecutionContext) =>
+      String(context.switchToHttp().getRequest<{ query: { user?: string } }>().query.user),
     legacyHeaders: true,
   })
   perUser() {
@@ -80,7 +81,11 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
     testApp = await createTestApp(platform, ApiModule);
     const first = await testApp.send('GET', '/limited');
     expect(first.status).toBe(200);
-    expect(first.headers).toMatchObject({ 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '30' });
+    expect(first.headers).toMatchObject({
+      'ratelimit-limit': '2',
+      'ratelimit-remaining': '1',
+      'ratelimit-reset': '30',
+    });
     expect((await testApp.send('GET', '/limited')).headers['ratelimit-remaining']).toBe('0');
     const refused = await testApp.send('GET', '/limited');
     expect(refused.status).toBe(429);
@@ -115,7 +120,11 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
     testApp = await createTestApp(platform, ApiModule);
     const running = testApp.send('GET', '/report');
     const queued = testApp.send('GET', '/report');
-    const reports = () => testApp.app.get(ResilienceRegistry).bulkheads.list().find((bulkhead) => bulkhead.name === 'reports');
+    const reports = () =>
+      testApp.app
+        .get(ResilienceRegistry)
+        .bulkheads.list()
+        .find((bulkhead) => bulkhead.name === 'reports');
     await vi.waitFor(() => expect(reports()?.queued === 1).toBe(true));
     expect(reports()).toEqual({ name: 'reports', active: 1, queued: 1, maxConcurrent: 1, maxQueue: 1, partitions: 1 });
     const rejected = await testApp.send('GET', '/report');

@@ -87,9 +87,13 @@ describe('the sample app as a hybrid HTTP + TCP microservice', () => {
     const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
     const answers: unknown[] = [];
     for (let index = 1; index <= 6; index++) {
-      answers.push(await firstValueFrom(client.send<unknown>('orders.pay', { amount: index })).catch((error: unknown) => error));
+      answers.push(
+        await firstValueFrom(client.send<unknown>('orders.pay', { amount: index })).catch((error: unknown) => error),
+      );
     }
-    expect(answers.slice(0, 5)).toEqual([1, 2, 3, 4, 5].map((amount) => expect.objectContaining({ amount }) as unknown));
+    expect(answers.slice(0, 5)).toEqual(
+      [1, 2, 3, 4, 5].map((amount) => expect.objectContaining({ amount }) as unknown),
+    );
     expect(answers[5]).toMatchObject({ status: 'error', code: 'RATE_LIMIT_EXCEEDED', policy: 'OrdersController.pay' });
     await client.close();
     await app.close();

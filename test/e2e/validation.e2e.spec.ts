@@ -122,7 +122,10 @@ describe('invalid configuration stops the application at bootstrap', () => {
     [{ windowSize: 2.5 }, /"windowSize" = 2.5 .*integer >= 1/],
     [{ recordIf: true as never }, /"recordIf" = true .*must be a function/],
     [{ coordination: 'zookeeper' as never }, /"coordination" = "zookeeper" .*must be one of "local", "redis"/],
-    [{ coordination: 'redis' as const }, /"coordination" = "redis" .*needs a coordination of replicas: store: new RedisStore\(...\) or coordination: redisStore/],
+    [
+      { coordination: 'redis' as const },
+      /"coordination" = "redis" .*needs a coordination of replicas: store: new RedisStore\(...\) or coordination: redisStore/,
+    ],
   ])('rejects circuit breaker options %o', async (options, message) => {
     @Injectable()
     class Gateway {
@@ -131,7 +134,9 @@ describe('invalid configuration stops the application at bootstrap', () => {
     }
     const error = await bootstrapError(Gateway, { circuitBreakers: { payments: {} } });
     expect(error).toBeInstanceOf(ResilienceConfigError);
-    expect((error as Error).message).toMatch(/^Invalid circuit breaker option .* for policy "payments" \(declared on Gateway\.call\)/);
+    expect((error as Error).message).toMatch(
+      /^Invalid circuit breaker option .* for policy "payments" \(declared on Gateway\.call\)/,
+    );
     expect((error as Error).message).toMatch(message);
   });
 });

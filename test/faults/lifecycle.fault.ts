@@ -70,7 +70,8 @@ describe('many app create/close cycles from one module (the README setup, as e2e
     await sleep(200);
     expect(await clients()).toBe(1); // only this test's admin connection: every app's store connection was closed
     const resources = activeResources();
-    for (const type of ['TCPSocketWrap', 'TCPServerWrap']) expect(resources[type] ?? 0, type).toBe(baselineResources[type] ?? 0);
+    for (const type of ['TCPSocketWrap', 'TCPServerWrap'])
+      expect(resources[type] ?? 0, type).toBe(baselineResources[type] ?? 0);
     // 30 more apps after warm-up: module graphs, routes and Redis clients all collected.
     expect(grown).toBeLessThan(8 * MB);
   });

@@ -37,7 +37,12 @@ describe('Redis killed, paused and restarted under concurrent load', () => {
         ResilienceModule.forRoot({
           // 'deny' while Redis cannot answer: then no decision is made outside the shared bucket, so the count of
           // admitted requests can be checked against the limit exactly.
-          store: new RedisStore({ url: server.url, commandTimeout: COMMAND_TIMEOUT, retryInterval: 200, onStoreError: 'deny' }),
+          store: new RedisStore({
+            url: server.url,
+            commandTimeout: COMMAND_TIMEOUT,
+            retryInterval: 200,
+            onStoreError: 'deny',
+          }),
         }),
       ],
       controllers: [ChaosController],

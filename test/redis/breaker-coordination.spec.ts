@@ -92,7 +92,9 @@ describe('circuit breakers coordinated through Redis', () => {
     expect(a.circuit.state).toBe('open');
     const delay = await waitFor(() => b.circuit.state === 'open', 500);
     expect(delay).toBeLessThan(500);
-    expect(b.seen).toContainEqual(expect.objectContaining({ type: 'circuit-state', to: 'open', reason: 'peer-opened' }));
+    expect(b.seen).toContainEqual(
+      expect.objectContaining({ type: 'circuit-state', to: 'open', reason: 'peer-opened' }),
+    );
     b.downstream.mockClear();
     await expect(b.charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT' });
     expect(b.downstream).not.toHaveBeenCalled();
@@ -120,7 +122,9 @@ describe('circuit breakers coordinated through Redis', () => {
     b.answerWith(slowProbe);
     a.downstream.mockClear();
     b.downstream.mockClear();
-    const results = await Promise.allSettled([a.charge(), b.charge()].map((call) => Promise.race([call, sleep(200, 'pending')])));
+    const results = await Promise.allSettled(
+      [a.charge(), b.charge()].map((call) => Promise.race([call, sleep(200, 'pending')])),
+    );
     // One replica's probe is running (still pending), the other was turned away at once.
     expect(a.downstream.mock.calls.length + b.downstream.mock.calls.length).toBe(1);
     const rejected = results.filter((result) => result.status === 'rejected');
@@ -214,22 +218,26 @@ describe('breaker coordination configured through ResilienceModule', () => {
   it.each(['store', 'coordination'] as const)(
     'a breaker opened by one app opens in the other app, whose method is then not called (Redis as %s)',
     async (wiring) => {
-    const [a, b] = [await replicaApp(server.url, wiring), await replicaApp(server.url, wiring)];
-    try {
-      await expect(b.get(Gateway).charge()).resolves.toBe('paid'); // connected
-      await sleep(50); // subscribed
-      a.get(Gateway).failing = true;
-      await expect(a.get(Gateway).charge()).rejects.toThrow('gateway down');
-      const stateOnB = () => b.get(ResilienceRegistry).circuitBreakers.list().find((breaker) => breaker.name === 'gateway')?.state;
-      await waitFor(() => stateOnB() === 'open', 500);
-      const callsBefore = b.get(Gateway).calls;
-      await expect(b.get(Gateway).charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT', policy: 'gateway' });
-      expect(b.get(Gateway).calls).toBe(callsBefore);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  },
+      const [a, b] = [await replicaApp(server.url, wiring), await replicaApp(server.url, wiring)];
+      try {
+        await expect(b.get(Gateway).charge()).resolves.toBe('paid'); // connected
+        await sleep(50); // subscribed
+        a.get(Gateway).failing = true;
+        await expect(a.get(Gateway).charge()).rejects.toThrow('gateway down');
+        const stateOnB = () =>
+          b
+            .get(ResilienceRegistry)
+            .circuitBreakers.list()
+            .find((breaker) => breaker.name === 'gateway')?.state;
+        await waitFor(() => stateOnB() === 'open', 500);
+        const callsBefore = b.get(Gateway).calls;
+        await expect(b.get(Gateway).charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT', policy: 'gateway' });
+        expect(b.get(Gateway).calls).toBe(callsBefore);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    },
   );
 });
 
@@ -237,6 +245,7 @@ describe('breaker coordination configured through ResilienceModule', () => {
 async function commandsRun(admin: Redis): Promise<number> {
   const stats = await admin.info('commandstats');
   let total = 0;
-  for (const [, name, calls] of stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) if (name !== 'info') total += Number(calls);
+  for (const [, name, calls] of stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g))
+    if (name !== 'info') total += Number(calls);
   return total;
 }

@@ -35,14 +35,19 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
     }
     // The buckets really live on different nodes (so the scripts ran on each).
     const holders = new Set<string>();
-    for (const node of (clients[0]).nodes('master')) {
+    for (const node of clients[0].nodes('master')) {
       if ((await node.keys('cluster:*')).length > 0) holders.add(node.options.port!.toString());
     }
     expect(holders.size).toBeGreaterThan(1);
   });
 
   it('coordinates breakers across two replicas through the cluster (pub/sub reaches every node)', async () => {
-    const options = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1, openDuration: 5_000, coordination: 'redis' as const };
+    const options = {
+      ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+      consecutiveFailures: 1,
+      openDuration: 5_000,
+      coordination: 'redis' as const,
+    };
     const replicas = [0, 1].map(() => {
       const store = new RedisStore({ client: client(), prefix: 'cluster-cb:' });
       const registry = new ResilienceRegistry(new ResilienceEvents(), store, store);

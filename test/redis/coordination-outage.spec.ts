@@ -64,7 +64,9 @@ describe('breaker coordination after a Redis outage', () => {
     peer.openLocally();
     expect(peer.circuit.state).toBe('open');
     await vi.waitFor(() => expect(late.circuit.state).toBe('open'), { timeout: 1_000, interval: 10 });
-    expect(late.seen).toContainEqual(expect.objectContaining({ type: 'circuit-state', to: 'open', reason: 'peer-opened' }));
+    expect(late.seen).toContainEqual(
+      expect.objectContaining({ type: 'circuit-state', to: 'open', reason: 'peer-opened' }),
+    );
   });
 
   it('a replica that missed an opening during an outage reads it when Redis comes back', async () => {

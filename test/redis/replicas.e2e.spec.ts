@@ -10,7 +10,9 @@ import { RedisServer } from '../support/redis-server.js';
 /** One replica of an app whose endpoint allows 10 requests per minute, with its buckets in the shared Redis. */
 function replicaModule(url: string): Type {
   @Module({
-    imports: [ResilienceModule.forRootAsync({ useFactory: () => ({ store: new RedisStore({ url, prefix: 'replicas:' }) }) })],
+    imports: [
+      ResilienceModule.forRootAsync({ useFactory: () => ({ store: new RedisStore({ url, prefix: 'replicas:' }) }) }),
+    ],
     controllers: [quotaController()],
   })
   class ReplicaModule {}
@@ -24,7 +26,10 @@ describe('two replicas sharing one Redis', () => {
   beforeAll(async () => {
     server = await RedisServer.start();
     // Two Nest apps in one process, one on Express and one on Fastify, as two replicas behind a load balancer.
-    replicas = [await createTestApp('express', replicaModule(server.url)), await createTestApp('fastify', replicaModule(server.url))];
+    replicas = [
+      await createTestApp('express', replicaModule(server.url)),
+      await createTestApp('fastify', replicaModule(server.url)),
+    ];
   });
   afterAll(async () => {
     for (const replica of replicas) await replica.close();

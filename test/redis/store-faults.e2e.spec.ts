@@ -2,12 +2,7 @@ import { Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ResilienceEvents,
-  ResilienceModule,
-  ResilienceRegistry,
-  type ResilienceEvent,
-} from '../../lib/index.js';
+import { ResilienceEvents, ResilienceModule, ResilienceRegistry, type ResilienceEvent } from '../../lib/index.js';
 import { RedisStore, type StoreErrorMode } from '../../lib/redis/index.js';
 import { quotaController } from '../support/quota-controller.js';
 import { createTestApp, type TestApp } from '../e2e/http-harness.js';
@@ -88,24 +83,27 @@ describe('rate limits while Redis is in trouble', () => {
     ['allow', 10, 0],
     ['deny', 0, 10],
     ['local', 5, 5], // limit 10 shared by replicas: 2, so 5 here
-  ] as const)('Redis stopped, onStoreError "%s": %i allowed, %i refused, none waits past the command timeout, then Redis limits again', async (mode, allowed, refused) => {
-    const replica = await start(mode);
-    expect((await burst(replica, 1)).statuses).toEqual([200]); // Redis up: one token spent in Redis
-    await server.stop();
-    const down = await burst(replica, 10);
-    expect(count(down.statuses, 200)).toBe(allowed);
-    expect(count(down.statuses, 429)).toBe(refused);
-    expect(down.slowestMs).toBeLessThan(COMMAND_TIMEOUT + SLACK);
-    const degraded = events.filter((event) => event.type === 'rate-limit-store-error');
-    expect(degraded).toHaveLength(10);
-    expect(degraded.every((event) => event.decision === mode)).toBe(true);
+  ] as const)(
+    'Redis stopped, onStoreError "%s": %i allowed, %i refused, none waits past the command timeout, then Redis limits again',
+    async (mode, allowed, refused) => {
+      const replica = await start(mode);
+      expect((await burst(replica, 1)).statuses).toEqual([200]); // Redis up: one token spent in Redis
+      await server.stop();
+      const down = await burst(replica, 10);
+      expect(count(down.statuses, 200)).toBe(allowed);
+      expect(count(down.statuses, 429)).toBe(refused);
+      expect(down.slowestMs).toBeLessThan(COMMAND_TIMEOUT + SLACK);
+      const degraded = events.filter((event) => event.type === 'rate-limit-store-error');
+      expect(degraded).toHaveLength(10);
+      expect(degraded.every((event) => event.decision === mode)).toBe(true);
 
-    await recover();
-    const up = await burst(replica, 12);
-    expect(up.statuses.slice(0, 10)).toEqual(Array(10).fill(200)); // the restarted Redis starts with a full bucket
-    expect(up.statuses.slice(10)).toEqual([429, 429]);
-    expect(events.filter((event) => event.type === 'rate-limit-store-recovered')).toHaveLength(1);
-  });
+      await recover();
+      const up = await burst(replica, 12);
+      expect(up.statuses.slice(0, 10)).toEqual(Array(10).fill(200)); // the restarted Redis starts with a full bucket
+      expect(up.statuses.slice(10)).toEqual([429, 429]);
+      expect(events.filter((event) => event.type === 'rate-limit-store-recovered')).toHaveLength(1);
+    },
+  );
 
   it('Redis paused (connected but silent): answers within the command timeout, then Redis limits again', async () => {
     const replica = await start('allow');

@@ -2,7 +2,13 @@ import { Controller, Get, Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimit, ResilienceEvents, ResilienceModule, ResilienceRegistry, type ResilienceEvent } from '../../lib/index.js';
+import {
+  RateLimit,
+  ResilienceEvents,
+  ResilienceModule,
+  ResilienceRegistry,
+  type ResilienceEvent,
+} from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createTestApp } from '../e2e/http-harness.js';
 import { RedisServer } from '../support/redis-server.js';

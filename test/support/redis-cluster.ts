@@ -23,7 +23,16 @@ export class RedisCluster {
       // The cluster bus gets a free port of its own (by default it is port + 10000, which may not exist).
       const busPort = String(await freePort());
       const config = join(directory, `node-${i}.conf`);
-      nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', config, '--cluster-port', busPort]));
+      nodes.push(
+        await RedisServer.start([
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          config,
+          '--cluster-port',
+          busPort,
+        ]),
+      );
     }
     await promisify(execFile)('redis-cli', [
       '--cluster',

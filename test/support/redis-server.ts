@@ -61,7 +61,9 @@ export class RedisServer {
       child.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'ENOENT'
-            ? new Error('redis-server is not installed: apt-get update && apt-get install -y redis-server (.ci/run does this)')
+            ? new Error(
+                'redis-server is not installed: apt-get update && apt-get install -y redis-server (.ci/run does this)',
+              )
             : error,
         ),
       );

@@ -59,7 +59,10 @@ class QuotesResolver {
   }
 }
 
-function graphql(platform: 'express' | 'fastify', fieldResolverEnhancers: ('interceptors' | 'guards')[]): DynamicModule {
+function graphql(
+  platform: 'express' | 'fastify',
+  fieldResolverEnhancers: ('interceptors' | 'guards')[],
+): DynamicModule {
   return GraphQLModule.forRoot<ApolloDriverConfig>({
     driver: ApolloDriver,
     autoSchemaFile: true,
@@ -70,7 +73,10 @@ function graphql(platform: 'express' | 'fastify', fieldResolverEnhancers: ('inte
 }
 
 async function boot(platform: 'express' | 'fastify'): Promise<TestApp> {
-  @Module({ imports: [ResilienceModule.forRoot(), graphql(platform, ['interceptors', 'guards'])], providers: [QuotesResolver] })
+  @Module({
+    imports: [ResilienceModule.forRoot(), graphql(platform, ['interceptors', 'guards'])],
+    providers: [QuotesResolver],
+  })
   class AppModule {}
   return createTestApp(platform, AppModule);
 }
@@ -136,7 +142,9 @@ describe.each(PLATFORMS)('GraphQL with the Apollo driver on %s', (platform) => {
   it('@Fallback on a field resolver (fieldResolverEnhancers set): the field gets the fallback value', async () => {
     testApp = await boot(platform);
     downstream.down = true;
-    expect(await ask('{ quote { symbol price } }')).toEqual({ data: { quote: { symbol: 'ACME', price: 'price unavailable' } } });
+    expect(await ask('{ quote { symbol price } }')).toEqual({
+      data: { quote: { symbol: 'ACME', price: 'price unavailable' } },
+    });
   });
 });
 
@@ -147,7 +155,7 @@ describe('GraphQL field resolvers without fieldResolverEnhancers', () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await expect(app.init()).rejects.toThrow(
-      "QuotesResolver.price is a GraphQL field resolver with resilience decorators, but Nest applies interceptors " +
+      'QuotesResolver.price is a GraphQL field resolver with resilience decorators, but Nest applies interceptors ' +
         "to field resolvers only when told to: add fieldResolverEnhancers: ['interceptors', 'guards']",
     );
     await app.close();

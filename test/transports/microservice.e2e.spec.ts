@@ -115,7 +115,10 @@ function behavesResiliently(start: () => Promise<number>): void {
     downstream.down = true;
     await sendError(rpc, 'guarded');
     await sendError(rpc, 'guarded');
-    expect(await sendError(rpc, 'guarded')).toMatchObject({ code: 'BROKEN_CIRCUIT', policy: 'QuotesController.guarded' });
+    expect(await sendError(rpc, 'guarded')).toMatchObject({
+      code: 'BROKEN_CIRCUIT',
+      policy: 'QuotesController.guarded',
+    });
     expect(downstream.calls).toBe(2);
   });
 

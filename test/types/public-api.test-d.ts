@@ -87,7 +87,9 @@ expectTypeOf(getTimeoutSignal()).toEqualTypeOf<AbortSignal | undefined>();
 declare const error: unknown;
 if (isTimeoutError(error)) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
 
-expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined>();
+expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<
+  Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined
+>();
 ResilienceModule.forRoot({ retries: { gateway: { maxAttempts: 3 } } });
 // @ts-expect-error: named configurations are option objects, not numbers
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });

@@ -49,7 +49,9 @@ describe('BulkheadPolicy', () => {
     const { call } = resilient(method, () => [new BulkheadPolicy(pool)]);
     const calls = [call(), call(), call()];
     await expect(call()).rejects.toMatchObject({ code: 'BULKHEAD_REJECTED', reason: 'full', policy: 'pool' });
-    expect(rejections).toEqual([expect.objectContaining({ type: 'bulkhead-rejected', policy: 'pool', reason: 'full' })]);
+    expect(rejections).toEqual([
+      expect.objectContaining({ type: 'bulkhead-rejected', policy: 'pool', reason: 'full' }),
+    ]);
     expect(method).toHaveBeenCalledTimes(2);
     expect(pool.snapshot()).toMatchObject({ active: 2, queued: 1 });
     releaseOne();
@@ -91,7 +93,10 @@ describe('BulkheadPolicy', () => {
   it('takes a call that timed out while queued out of the queue at once', async () => {
     const pool = bulkhead({ maxConcurrent: 1, maxQueue: 5 });
     const { method, releaseOne } = gated();
-    const { call } = resilient(method, (events) => [new TimeoutPolicy('t', 50, 'attempt', events), new BulkheadPolicy(pool)]);
+    const { call } = resilient(method, (events) => [
+      new TimeoutPolicy('t', 50, 'attempt', events),
+      new BulkheadPolicy(pool),
+    ]);
     const running = call().catch((error: unknown) => error);
     const queued = call();
     const assertion = expect(queued).rejects.toBeInstanceOf(TimeoutError);
@@ -106,7 +111,11 @@ describe('BulkheadPolicy', () => {
 
   it('frees the slot of an Observable call its caller unsubscribed, and a cancelled waiter leaves the queue', () => {
     const pool = bulkhead({ maxConcurrent: 1, maxQueue: 1 });
-    const { call } = resilient(() => NEVER, () => [new BulkheadPolicy(pool)], 'observable');
+    const { call } = resilient(
+      () => NEVER,
+      () => [new BulkheadPolicy(pool)],
+      'observable',
+    );
     const running = call().subscribe();
     const waiting = call().subscribe();
     expect(pool.snapshot()).toMatchObject({ active: 1, queued: 1 });
@@ -136,7 +145,7 @@ describe('BulkheadPolicy', () => {
   });
 
   it('keeps separate compartments per partition key and drops idle ones', async () => {
-    const pool = bulkhead({ maxConcurrent: 1, key: ((tenant: string) => tenant) });
+    const pool = bulkhead({ maxConcurrent: 1, key: (tenant: string) => tenant });
     const { method, releaseOne } = gated();
     const { call } = resilient(method as (tenant: string) => Promise<string>, () => [new BulkheadPolicy(pool)]);
     const a = call('a');
@@ -154,7 +163,14 @@ describe('BulkheadPolicy', () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 0, max: 5 }),
-        fc.array(fc.record({ start: fc.integer({ min: 0, max: 50 }), duration: fc.integer({ min: 1, max: 50 }), cancelAt: fc.option(fc.integer({ min: 0, max: 100 })) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            start: fc.integer({ min: 0, max: 50 }),
+            duration: fc.integer({ min: 1, max: 50 }),
+            cancelAt: fc.option(fc.integer({ min: 0, max: 100 })),
+          }),
+          { maxLength: 40 },
+        ),
         async (maxConcurrent, maxQueue, plan) => {
           const pool = bulkhead({ maxConcurrent, maxQueue });
           let running = 0;

@@ -49,10 +49,15 @@ describe('CircuitBreakerPolicy and the rejections of the policies inside it', ()
   it('a burst rejected by a full bulkhead inside the breaker neither opens it nor counts as calls (Promise)', async () => {
     const breaker = circuit({ consecutiveFailures: 3 });
     const downstream = gateway();
-    const { call } = resilient(downstream.promise, () => [new CircuitBreakerPolicy(breaker), new BulkheadPolicy(pool(1))]);
+    const { call } = resilient(downstream.promise, () => [
+      new CircuitBreakerPolicy(breaker),
+      new BulkheadPolicy(pool(1)),
+    ]);
     const running = call();
     const burst = await Promise.allSettled(Array.from({ length: 50 }, () => call()));
-    expect(burst.every((result) => result.status === 'rejected' && result.reason instanceof BulkheadRejectedError)).toBe(true);
+    expect(
+      burst.every((result) => result.status === 'rejected' && result.reason instanceof BulkheadRejectedError),
+    ).toBe(true);
     expect(breaker.snapshot()).toMatchObject({ state: 'closed', calls: 0, failures: 0 });
     downstream.releaseAll();
     await expect(running).resolves.toBe('paid');
@@ -218,7 +223,11 @@ describe('CircuitBreakerPolicy on Observables with a coordinated half-open probe
 
   it('an unsubscribed probe gives its lease back and counts as nothing', async () => {
     const { breaker, answers, released } = coordinated();
-    const { call } = resilient(() => NEVER, () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const { call } = resilient(
+      () => NEVER,
+      () => [new CircuitBreakerPolicy(breaker)],
+      'observable',
+    );
     const subscription = call().subscribe();
     answers[0](true);
     await vi.advanceTimersByTimeAsync(0);

@@ -81,7 +81,10 @@ describe('Circuit against a reference model', () => {
     });
     const step = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('call' as const), fails: fc.boolean() }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 6000 }) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 6000 }) }),
+      },
     );
     fc.assert(
       fc.property(params, fc.array(step, { maxLength: 200 }), (p: Params, steps: Step[]) => {

@@ -79,7 +79,11 @@ describe('Circuit', () => {
     breaker.disable();
     breaker.reset();
     breaker.reset();
-    expect(transitions).toEqual(['closed->forced_open:force-open', 'forced_open->disabled:disable', 'disabled->closed:reset']);
+    expect(transitions).toEqual([
+      'closed->forced_open:force-open',
+      'forced_open->disabled:disable',
+      'disabled->closed:reset',
+    ]);
     expect(openedAt).toBeDefined();
   });
 
@@ -311,18 +315,18 @@ describe('CircuitBreakerPolicy', () => {
     const breaker = makePolicy({ consecutiveFailures: 1, openDuration: 1000 });
     let release!: () => void;
     const method = vi.fn((mode: string) =>
-      mode === 'fail' ? Promise.reject(new Error('down')) : new Promise<string>((resolve) => (release = () => resolve('ok'))),
+      mode === 'fail'
+        ? Promise.reject(new Error('down'))
+        : new Promise<string>((resolve) => (release = () => resolve('ok'))),
     );
     const { call } = resilient(method, () => [new CircuitBreakerPolicy(breaker)]);
     await expect(call('fail')).rejects.toThrow('down');
     await vi.advanceTimersByTimeAsync(1000);
     const probe = call('hang');
     const others = await Promise.allSettled([call('hang'), call('hang'), call('hang')]);
-    expect(others.map((result) => result.status === 'rejected' && result.reason instanceof BrokenCircuitError)).toEqual([
-      true,
-      true,
-      true,
-    ]);
+    expect(others.map((result) => result.status === 'rejected' && result.reason instanceof BrokenCircuitError)).toEqual(
+      [true, true, true],
+    );
     expect(method).toHaveBeenCalledTimes(2); // the failure and the single probe
     release();
     await expect(probe).resolves.toBe('ok');
@@ -333,15 +337,27 @@ describe('CircuitBreakerPolicy', () => {
     const breaker = makePolicy({ consecutiveFailures: 1, openDuration: 1000 });
     breaker.forceOpen();
     breaker.reset();
-    const { call } = resilient(() => NEVER, () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const { call } = resilient(
+      () => NEVER,
+      () => [new CircuitBreakerPolicy(breaker)],
+      'observable',
+    );
     call().subscribe().unsubscribe();
     expect(breaker.snapshot()).toMatchObject({ state: 'closed', calls: 0 });
   });
 
   it('frees the half-open probe slot when the probe is cancelled', async () => {
     const breaker = makePolicy({ consecutiveFailures: 1, openDuration: 1000 });
-    const { call } = resilient(() => NEVER, () => [new CircuitBreakerPolicy(breaker)], 'observable');
-    const failing = resilient(() => throwError(() => new Error('x')), () => [new CircuitBreakerPolicy(breaker)], 'observable');
+    const { call } = resilient(
+      () => NEVER,
+      () => [new CircuitBreakerPolicy(breaker)],
+      'observable',
+    );
+    const failing = resilient(
+      () => throwError(() => new Error('x')),
+      () => [new CircuitBreakerPolicy(breaker)],
+      'observable',
+    );
     await expect(firstValueFrom(failing.call())).rejects.toThrow('x');
     vi.advanceTimersByTime(1000);
     call().subscribe().unsubscribe(); // probe cancelled

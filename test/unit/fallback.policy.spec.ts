@@ -24,14 +24,27 @@ describe('FallbackPolicy', () => {
   });
 
   it('accepts a Promise or an Observable from the fallback', async () => {
-    await expect(resilient(boom, withFallback(async () => 'later')).call(1)).resolves.toBe('later');
-    await expect(resilient(boom, withFallback(() => of('streamed'))).call(1)).resolves.toBe('streamed');
+    await expect(
+      resilient(
+        boom,
+        withFallback(async () => 'later'),
+      ).call(1),
+    ).resolves.toBe('later');
+    await expect(
+      resilient(
+        boom,
+        withFallback(() => of('streamed')),
+      ).call(1),
+    ).resolves.toBe('streamed');
   });
 
   it('lets errors that `when` rejects through untouched', async () => {
     const { call, events } = resilient(
       boom,
-      withFallback(() => 'never', (error) => (error as Error).message === 'other'),
+      withFallback(
+        () => 'never',
+        (error) => (error as Error).message === 'other',
+      ),
     );
     await expect(call(1)).rejects.toThrow('boom');
     expect(events).toHaveLength(0);

@@ -52,9 +52,13 @@ describe('validateModuleOptions', () => {
       'ResilienceModule option "timeouts.gateway" = 800 must be a timeout options object, e.g. { duration: 800 }, ' +
         'got the number 800',
     );
-    expect(errorOf({ retries: { payments: '3' } })).toMatch(/"retries\.payments" = "3" must be a retry options object.*got the string "3"$/);
+    expect(errorOf({ retries: { payments: '3' } })).toMatch(
+      /"retries\.payments" = "3" must be a retry options object.*got the string "3"$/,
+    );
     expect(errorOf({ circuitBreakers: { payments: null } })).toMatch(/"circuitBreakers\.payments" = null .*got null$/);
-    expect(errorOf({ rateLimits: [{ limit: 1 }] })).toMatch(/"rateLimits" = \[.*\] must map names to rate limit options.*got an array$/);
+    expect(errorOf({ rateLimits: [{ limit: 1 }] })).toMatch(
+      /"rateLimits" = \[.*\] must map names to rate limit options.*got an array$/,
+    );
     expect(errorOf({ bulkheads: 'db' })).toMatch(/"bulkheads" = "db" must map names to bulkhead options/);
   });
 
@@ -62,7 +66,9 @@ describe('validateModuleOptions', () => {
     expect(errorOf({ defaults: { retry: 3 } })).toBe(
       'ResilienceModule option "defaults.retry" = 3 must be retry options (an object), got the number 3',
     );
-    expect(errorOf({ defaults: { retries: {} } })).toMatch(/Unknown ResilienceModule option "defaults\.retries"\. Did you mean "retry"\?/);
+    expect(errorOf({ defaults: { retries: {} } })).toMatch(
+      /Unknown ResilienceModule option "defaults\.retries"\. Did you mean "retry"\?/,
+    );
     expect(errorOf({ defaults: [] })).toMatch(/"defaults" = \[\] must be an object .*got an array$/);
   });
 
@@ -75,7 +81,9 @@ describe('validateModuleOptions', () => {
       /"store" is not a rate-limit store: its "consume" must be a method, got undefined/,
     );
     expect(errorOf({ store: 42 })).toMatch(/got the number 42$/);
-    expect(errorOf({ store: { consume: () => ({}), close: true } })).toMatch(/its "close" must be a method when given, got the boolean true/);
+    expect(errorOf({ store: { consume: () => ({}), close: true } })).toMatch(
+      /its "close" must be a method when given, got the boolean true/,
+    );
     expect(errorOf({ store: { consume: () => ({}), coordinator: { join: () => undefined } } })).toMatch(
       /the "coordinator" of option "store" is not a CircuitCoordinator: it lacks the method\(s\) publishOpen, acquireProbeLease, releaseProbeLease/,
     );
@@ -83,7 +91,12 @@ describe('validateModuleOptions', () => {
 });
 
 describe('validateModuleOptions: coordination', () => {
-  const coordinator = { join() {}, publishOpen() {}, acquireProbeLease: () => Promise.resolve(true), releaseProbeLease() {} };
+  const coordinator = {
+    join() {},
+    publishOpen() {},
+    acquireProbeLease: () => Promise.resolve(true),
+    releaseProbeLease() {},
+  };
 
   it('accepts a coordination that brings a coordinator (a RedisStore, or your own)', () => {
     expect(() => validateModuleOptions({ coordination: { coordinator } })).not.toThrow();

@@ -89,7 +89,7 @@ describe('Observable pipeline', () => {
       expect(method).toHaveBeenCalledTimes(1);
     });
 
-    it("with a store that answers asynchronously, runs on its answer, and not at all if the caller left before it", async () => {
+    it('with a store that answers asynchronously, runs on its answer, and not at all if the caller left before it', async () => {
       const answers: ((decision: RateLimitDecision) => void)[] = [];
       const store: RateLimitStore = {
         consume: () => new Promise<RateLimitDecision>((resolve) => answers.push(resolve)),
@@ -192,7 +192,11 @@ describe('Observable pipeline', () => {
 
   describe('the policies together', () => {
     it('retries through breaker, timeout and bulkhead: each attempt runs anew, and nothing is held after', async () => {
-      const breaker = new Circuit('c', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, minimumCalls: 10 }, new ResilienceEvents());
+      const breaker = new Circuit(
+        'c',
+        { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, minimumCalls: 10 },
+        new ResilienceEvents(),
+      );
       const bulkhead = pool({ maxConcurrent: 1 });
       let attempt = 0;
       const method = vi.fn(() =>
@@ -200,7 +204,12 @@ describe('Observable pipeline', () => {
       );
       const { call, events } = resilient(
         method,
-        (bus) => [retry(bus), new CircuitBreakerPolicy(breaker), new TimeoutPolicy('t', 100, 'attempt', bus), new BulkheadPolicy(bulkhead)],
+        (bus) => [
+          retry(bus),
+          new CircuitBreakerPolicy(breaker),
+          new TimeoutPolicy('t', 100, 'attempt', bus),
+          new BulkheadPolicy(bulkhead),
+        ],
         'observable',
       );
       const result = firstValueFrom(call());
@@ -217,14 +226,22 @@ describe('Observable pipeline', () => {
     });
 
     it('counts a value followed by an error as an answered call, and passes both on', async () => {
-      const breaker = new Circuit('c', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1 }, new ResilienceEvents());
+      const breaker = new Circuit(
+        'c',
+        { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1 },
+        new ResilienceEvents(),
+      );
       const bulkhead = pool({ maxConcurrent: 1 });
       const method = () =>
         new Observable<string>((subscriber) => {
           subscriber.next('first');
           subscriber.error(new Error('then broke'));
         });
-      const { call } = resilient(method, () => [new CircuitBreakerPolicy(breaker), new BulkheadPolicy(bulkhead)], 'observable');
+      const { call } = resilient(
+        method,
+        () => [new CircuitBreakerPolicy(breaker), new BulkheadPolicy(bulkhead)],
+        'observable',
+      );
       const values: string[] = [];
       const errors: unknown[] = [];
       call().subscribe({ next: (value) => values.push(value), error: (error) => errors.push(error) });
@@ -307,12 +324,15 @@ describe('user functions that throw on the Observable path', () => {
     );
     const failing = () => defer(() => Promise.reject(new Error('down')));
     const observable = resilient(failing, () => [policy], 'observable');
-    const promise = resilient(() => Promise.reject(new Error('down')), () => [policy]);
+    const promise = resilient(
+      () => Promise.reject(new Error('down')),
+      () => [policy],
+    );
     await expect(firstValueFrom(observable.call())).rejects.toBe(broken);
     await expect(promise.call()).rejects.toBe(broken);
   });
 
-  it("a throwing recordIf fails the call with its error, as a Promise call would reject", async () => {
+  it('a throwing recordIf fails the call with its error, as a Promise call would reject', async () => {
     const broken = new Error('recordIf is broken');
     const breaker = new Circuit(
       'c',
@@ -324,8 +344,15 @@ describe('user functions that throw on the Observable path', () => {
       },
       new ResilienceEvents(),
     );
-    const observable = resilient(() => defer(() => Promise.reject(new Error('down'))), () => [new CircuitBreakerPolicy(breaker)], 'observable');
-    const promise = resilient(() => Promise.reject(new Error('down')), () => [new CircuitBreakerPolicy(breaker)]);
+    const observable = resilient(
+      () => defer(() => Promise.reject(new Error('down'))),
+      () => [new CircuitBreakerPolicy(breaker)],
+      'observable',
+    );
+    const promise = resilient(
+      () => Promise.reject(new Error('down')),
+      () => [new CircuitBreakerPolicy(breaker)],
+    );
     await expect(firstValueFrom(observable.call())).rejects.toBe(broken);
     await expect(promise.call()).rejects.toBe(broken);
   });

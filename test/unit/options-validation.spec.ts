@@ -19,13 +19,9 @@ const validator = (kind: string) => new OptionsValidator(kind, 'payments', 'Gate
 
 const timeout = (options: object) =>
   validateTimeoutOptions({ ...DEFAULT_TIMEOUT_OPTIONS, ...options }, validator('timeout'));
-const retry = (options: object) =>
-  validateRetryOptions({ ...DEFAULT_RETRY_OPTIONS, ...options }, validator('retry'));
+const retry = (options: object) => validateRetryOptions({ ...DEFAULT_RETRY_OPTIONS, ...options }, validator('retry'));
 const breaker = (options: object) =>
-  validateCircuitBreakerOptions(
-    { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options },
-    validator('circuit breaker'),
-  );
+  validateCircuitBreakerOptions({ ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, validator('circuit breaker'));
 const bulkhead = (options: object) =>
   validateBulkheadOptions({ ...DEFAULT_BULKHEAD_OPTIONS, ...options }, validator('bulkhead'));
 const rateLimit = (options: object) =>
@@ -106,7 +102,9 @@ describe('option validation', () => {
         multiplier: 1.5,
       });
       expect(timeout({ duration: '800', total: '2000' })).toEqual({ duration: 800, total: 2000 });
-      expect(breaker({ minimumCalls: '10', windowSize: '10', failureRateThreshold: '25', critical: 'true' })).toMatchObject({
+      expect(
+        breaker({ minimumCalls: '10', windowSize: '10', failureRateThreshold: '25', critical: 'true' }),
+      ).toMatchObject({
         minimumCalls: 10,
         windowSize: 10,
         failureRateThreshold: 25,
@@ -139,11 +137,17 @@ describe('option validation', () => {
       [() => retry({ maxAttempts: true }), /, got the boolean true$/],
       [() => timeout({ duration: '10s' }), /"duration" = "10s" .*greater than 0, got the string "10s"$/],
       [() => retry({ retryIf: 'yes' }), /"retryIf" = "yes" .*must be a function, got the string "yes"$/],
-      [() => retry({ retryErrors: [Error, 'TypeError'] }), /must be an array of error classes, got an array holding the string "TypeError"$/],
+      [
+        () => retry({ retryErrors: [Error, 'TypeError'] }),
+        /must be an array of error classes, got an array holding the string "TypeError"$/,
+      ],
       [() => breaker({ critical: 'yes' }), /"critical" = "yes" .*must be a boolean, got the string "yes"$/],
       [() => rateLimit({ key: 42 }), /"key" = 42 .*must be "global", "ip" or a function, got the number 42$/],
       [() => retry({ backoff: 2 }), /must be one of "constant", "linear", "exponential", got the number 2$/],
-      [() => retry({ backoff: 'exponentail' }), /must be one of "constant", "linear", "exponential"\. Did you mean "exponential"\?$/],
+      [
+        () => retry({ backoff: 'exponentail' }),
+        /must be one of "constant", "linear", "exponential"\. Did you mean "exponential"\?$/,
+      ],
     ])('names the type received (%#)', (run, message) => {
       expect(errorOf(run)).toMatch(message);
     });
@@ -164,7 +168,9 @@ describe('option validation', () => {
 
     it('are refused without a guess when nothing is close', () => {
       const message = errorOf(() => timeout({ colour: 'blue' }));
-      expect(message).toMatch(/^Unknown timeout option "colour" .*\(declared on Gateway\.charge\)\. Known options: duration, total$/);
+      expect(message).toMatch(
+        /^Unknown timeout option "colour" .*\(declared on Gateway\.charge\)\. Known options: duration, total$/,
+      );
     });
 
     it('suggests by edit distance, swaps counting as one edit', () => {
@@ -193,7 +199,9 @@ describe('option validation', () => {
     });
 
     it('keeps the range rule for 0 and above 100, with or without a percent sign', () => {
-      expect(errorOf(() => breaker({ failureRateThreshold: 0 }))).toMatch(/must be a percentage greater than 0 and at most 100$/);
+      expect(errorOf(() => breaker({ failureRateThreshold: 0 }))).toMatch(
+        /must be a percentage greater than 0 and at most 100$/,
+      );
       expect(errorOf(() => breaker({ failureRateThreshold: '150%' }))).toMatch(/at most 100$/);
       expect(errorOf(() => breaker({ failureRateThreshold: 'half' }))).toMatch(/at most 100, got the string "half"$/);
     });

@@ -51,7 +51,9 @@ describe('MemoryRateLimitStore (token bucket)', () => {
         fc.integer({ min: 1, max: 50 }),
         fc.integer({ min: 10, max: 5000 }),
         fc.integer({ min: 1, max: 50 }),
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 200 }), cost: fc.integer({ min: 1, max: 3 }) }), { maxLength: 300 }),
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 200 }), cost: fc.integer({ min: 1, max: 3 }) }), {
+          maxLength: 300,
+        }),
         (limit, interval, burst, calls) => {
           let now = 0;
           const store = new MemoryRateLimitStore({}, () => now);
@@ -116,7 +118,9 @@ describe('RateLimitPolicy on providers', () => {
 
   it('fails at once with RateLimitExceededError carrying the wait', async () => {
     const method = vi.fn(async () => 'sent');
-    const { call } = resilient(method, () => [new RateLimitPolicy(limiter({ limit: 2, interval: 1000 }), () => 'global')]);
+    const { call } = resilient(method, () => [
+      new RateLimitPolicy(limiter({ limit: 2, interval: 1000 }), () => 'global'),
+    ]);
     await call();
     await call();
     const error = await call().catch((rejection: unknown) => rejection);

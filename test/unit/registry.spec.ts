@@ -44,7 +44,9 @@ describe('ResilienceRegistry', () => {
 
     const after = new ResilienceRegistry(new ResilienceEvents());
     after.circuitBreakerFor('payments', options);
-    expect(after.circuitBreakers.restore([...saved, { name: 'gone', state: 'open', openDuration: 1 }])).toEqual(['gone']);
+    expect(after.circuitBreakers.restore([...saved, { name: 'gone', state: 'open', openDuration: 1 }])).toEqual([
+      'gone',
+    ]);
     expect(after.circuitBreakers.list()[0]).toMatchObject({ state: 'open' });
   });
 });

@@ -215,7 +215,11 @@ describe('RetryPolicy', () => {
 
     it('does not retry a client error', async () => {
       const attempts = vi.fn(() => throwError(() => new HttpException('nope', 404)));
-      const { call } = resilient(() => defer(attempts), (bus) => [new RetryPolicy('r', exact(), bus)], 'observable');
+      const { call } = resilient(
+        () => defer(attempts),
+        (bus) => [new RetryPolicy('r', exact(), bus)],
+        'observable',
+      );
       await expect(firstValueFrom(call())).rejects.toBeInstanceOf(HttpException);
       expect(attempts).toHaveBeenCalledTimes(1);
     });

@@ -47,12 +47,18 @@ describe('a key function that throws', () => {
   });
 
   it('rejects the call of a rate limit instead of throwing, and a fallback outside replaces the error', async () => {
-    const plain = resilient(async () => 'ok', (bus) => [keyedLimit(), timeout(bus)]);
+    const plain = resilient(
+      async () => 'ok',
+      (bus) => [keyedLimit(), timeout(bus)],
+    );
     let result: Promise<string> | undefined;
     expect(() => (result = plain.call())).not.toThrow();
     await expect(result).rejects.toBe(keyError);
 
-    const withFallback = resilient(async () => 'ok', (bus) => [fallback(bus), keyedLimit(), timeout(bus), partitionedPool()]);
+    const withFallback = resilient(
+      async () => 'ok',
+      (bus) => [fallback(bus), keyedLimit(), timeout(bus), partitionedPool()],
+    );
     await expect(withFallback.call()).resolves.toBe('default');
     expect(withFallback.events).toEqual([expect.objectContaining({ type: 'fallback', error: keyError })]);
     await vi.advanceTimersByTimeAsync(500);
@@ -60,7 +66,10 @@ describe('a key function that throws', () => {
   });
 
   it('a fallback outside replaces the key error of a bulkhead inside a timeout', async () => {
-    const { call, events } = resilient(async () => 'ok', (bus) => [fallback(bus), timeout(bus), partitionedPool()]);
+    const { call, events } = resilient(
+      async () => 'ok',
+      (bus) => [fallback(bus), timeout(bus), partitionedPool()],
+    );
     await expect(call()).resolves.toBe('default');
     await vi.advanceTimersByTimeAsync(500);
     expect(events.map((event) => event.type)).toEqual(['fallback']);
@@ -109,7 +118,9 @@ describe('TimeoutPolicy around a step that throws synchronously', () => {
     events.subscribe(timeouts);
     const policy = new TimeoutPolicy('t', 100, 'attempt', events);
     const errors: unknown[] = [];
-    policy.wrapObservable(throwing)(invocation()).subscribe({ error: (error) => errors.push(error) });
+    policy
+      .wrapObservable(throwing)(invocation())
+      .subscribe({ error: (error) => errors.push(error) });
     expect(errors).toEqual([keyError]);
     const hanging = policy.wrapObservable(() => new Observable<never>(() => undefined));
     hanging(invocation()).subscribe({ error: (error) => errors.push(error) });
@@ -129,7 +140,10 @@ describe('a resilient Promise method', () => {
       },
       wrapObservable: (next) => next,
     };
-    const { call } = resilient(async () => 'ok', () => [broken]);
+    const { call } = resilient(
+      async () => 'ok',
+      () => [broken],
+    );
     let result: Promise<string> | undefined;
     expect(() => (result = call())).not.toThrow();
     await expect(result).rejects.toBe(keyError);

@@ -29,11 +29,16 @@ describe('TimeoutPolicy', () => {
     await vi.advanceTimersByTimeAsync(1);
     await assertion;
     await expect(result).rejects.toBeInstanceOf(TimeoutError);
-    expect(events).toEqual([expect.objectContaining({ type: 'timeout', policy: 'slow-api', attempt: 1, duration: 100 })]);
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'timeout', policy: 'slow-api', attempt: 1, duration: 100 }),
+    ]);
   });
 
   it('resolves a call that finishes in time, and its deadline never fires', async () => {
-    const { call, events } = resilient(() => sleep(50, 'ok'), (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)]);
+    const { call, events } = resilient(
+      () => sleep(50, 'ok'),
+      (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)],
+    );
     const result = call();
     await vi.advanceTimersByTimeAsync(50);
     await expect(result).resolves.toBe('ok');
@@ -95,7 +100,11 @@ describe('TimeoutPolicy', () => {
   });
 
   it('drops its deadline when the caller unsubscribes first', async () => {
-    const { call, events } = resilient(() => NEVER, (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)], 'observable');
+    const { call, events } = resilient(
+      () => NEVER,
+      (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)],
+      'observable',
+    );
     const errors: unknown[] = [];
     const subscription = call().subscribe({ error: (error) => errors.push(error) });
     subscription.unsubscribe();

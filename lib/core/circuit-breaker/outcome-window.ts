@@ -130,7 +130,14 @@ export class TimeWindow implements OutcomeWindow {
 
   judge(now: number, minimumCalls: number, failurePercent: number, slowPercent: number): WindowVerdict | undefined {
     this.rotate(now);
-    return verdictOf(this.totalCalls, this.totalFailures, this.totalSlowCalls, minimumCalls, failurePercent, slowPercent);
+    return verdictOf(
+      this.totalCalls,
+      this.totalFailures,
+      this.totalSlowCalls,
+      minimumCalls,
+      failurePercent,
+      slowPercent,
+    );
   }
 
   /** Empties the buckets of the seconds that passed since the last call; returns the bucket of `now`. */

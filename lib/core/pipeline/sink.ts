@@ -118,7 +118,10 @@ export function composeSinks(policies: readonly ResiliencePolicy[], terminal: Si
  * {@link composeSinks} for an Observable terminal, as an Observable step.
  * @internal
  */
-export function composeObservableSteps(policies: readonly ResiliencePolicy[], terminal: ObservableStep): ObservableStep {
+export function composeObservableSteps(
+  policies: readonly ResiliencePolicy[],
+  terminal: ObservableStep,
+): ObservableStep {
   const step = chain(policies, { observable: terminal });
   return step.observable ?? observableStepOf(step.sink);
 }

@@ -74,4 +74,3 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
   }
   return normalized;
 }
-

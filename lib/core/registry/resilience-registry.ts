@@ -43,7 +43,8 @@ export class ResilienceRegistry {
   /** Releases what the store and the coordination opened for this application (called when it shuts down). */
   async close(): Promise<void> {
     await this.store.close?.();
-    if (this.coordination !== undefined && this.coordination !== (this.store as unknown)) await this.coordination.close?.();
+    if (this.coordination !== undefined && this.coordination !== (this.store as unknown))
+      await this.coordination.close?.();
   }
 
   /** @internal The circuit breaker called `name`, created with `options` on first use (the first options win). */

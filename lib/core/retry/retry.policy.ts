@@ -71,7 +71,11 @@ export class RetryPolicy implements ResiliencePolicy {
    */
   delayBeforeRetry(error: unknown, invocation: Invocation, previousDelay: number): number {
     const { attempt } = invocation;
-    if (attempt >= this.options.maxAttempts || invocation.cancelled !== undefined || !this.isRetryable(error, attempt)) {
+    if (
+      attempt >= this.options.maxAttempts ||
+      invocation.cancelled !== undefined ||
+      !this.isRetryable(error, attempt)
+    ) {
       return NO_RETRY;
     }
     let delay = backoffDelay(this.options, attempt, previousDelay);

@@ -15,7 +15,8 @@ const GRAPHQL_FIELD = 'graphql:resolve_property'; // @ResolveField()
  * in the `ResilienceInterceptor`; every other decorated method is wrapped by the explorer.
  */
 export function isTransportHandler(method: object, classRef: object, isController: boolean): boolean {
-  if (isController && (Reflect.hasMetadata(HTTP_ROUTE, method) || Reflect.hasMetadata(MESSAGE_PATTERN, method))) return true;
+  if (isController && (Reflect.hasMetadata(HTTP_ROUTE, method) || Reflect.hasMetadata(MESSAGE_PATTERN, method)))
+    return true;
   if (Reflect.hasMetadata(GRAPHQL_RESOLVER, method)) return true;
   return Reflect.hasMetadata(GATEWAY_MESSAGE, method) && Reflect.getMetadata(GATEWAY_CLASS, classRef) === true;
 }

@@ -1,4 +1,10 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type OnModuleInit } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
@@ -27,7 +33,6 @@ export class ResilienceInterceptor implements NestInterceptor, OnModuleInit {
     return pipeline === undefined ? next.handle() : pipeline.run(context, next);
   }
 }
-
 
 /** The application's compiled handlers; a clear error when `ResilienceModule` is not imported. */
 export function findHandlers(moduleRef: ModuleRef): ResilientHandlers {

@@ -56,7 +56,8 @@ export class ResilientHandlers {
     const receiverOf = instance === undefined ? this.requestScopedReceiver(classRef) : undefined;
     const policies = this.pipelines.create(handler, prototype, target, 'handler', receiverOf);
     const limits = this.pipelines.rateLimits(handler, classRef, target);
-    if (isGraphQLFieldResolver(handler)) this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
+    if (isGraphQLFieldResolver(handler))
+      this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
     const compiled: Compiled = {
       classRef,
       pipeline: policies

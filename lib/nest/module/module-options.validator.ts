@@ -93,7 +93,9 @@ export function validateModuleOptions(options: unknown): void {
   validateStore(options.store);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
-      fail(`ResilienceModule option "coordination" must be a RedisStore or a BreakerCoordination, got ${typeOf(options.coordination)}`);
+      fail(
+        `ResilienceModule option "coordination" must be a RedisStore or a BreakerCoordination, got ${typeOf(options.coordination)}`,
+      );
     }
     const { coordinator } = options.coordination;
     if (coordinator === undefined) {
@@ -138,7 +140,9 @@ function validateStore(store: unknown): void {
     );
   }
   if (typeof store !== 'object' || store === null) {
-    fail(`ResilienceModule option "store" must be a rate-limit store (an object with a consume method), got ${typeOf(store)}`);
+    fail(
+      `ResilienceModule option "store" must be a rate-limit store (an object with a consume method), got ${typeOf(store)}`,
+    );
   }
   const candidate = store as Record<string, unknown>;
   const wrong = (member: string, what: string) =>
@@ -148,18 +152,24 @@ function validateStore(store: unknown): void {
     );
   if (typeof candidate.consume !== 'function') wrong('consume', 'a method');
   for (const optional of ['attach', 'close']) {
-    if (candidate[optional] !== undefined && typeof candidate[optional] !== 'function') wrong(optional, 'a method when given');
+    if (candidate[optional] !== undefined && typeof candidate[optional] !== 'function')
+      wrong(optional, 'a method when given');
   }
-  if (candidate.coordinator !== undefined) validateCoordinator(candidate.coordinator, 'the "coordinator" of option "store"');
+  if (candidate.coordinator !== undefined)
+    validateCoordinator(candidate.coordinator, 'the "coordinator" of option "store"');
 }
 
 /** Duck-types `CircuitCoordinator`, given as the `coordinator` option or brought by the store. */
 function validateCoordinator(coordinator: unknown, where: string): void {
   if (coordinator === undefined) return;
   if (typeof coordinator !== 'object' || coordinator === null) {
-    fail(`ResilienceModule ${where} must be a CircuitCoordinator (e.g. redisStore.coordinator), got ${typeOf(coordinator)}`);
+    fail(
+      `ResilienceModule ${where} must be a CircuitCoordinator (e.g. redisStore.coordinator), got ${typeOf(coordinator)}`,
+    );
   }
-  const missing = COORDINATOR_METHODS.filter((method) => typeof (coordinator as Record<string, unknown>)[method] !== 'function');
+  const missing = COORDINATOR_METHODS.filter(
+    (method) => typeof (coordinator as Record<string, unknown>)[method] !== 'function',
+  );
   if (missing.length) {
     fail(`ResilienceModule ${where} is not a CircuitCoordinator: it lacks the method(s) ${missing.join(', ')}`);
   }

@@ -132,10 +132,7 @@ function namedConfigurations<TOptions>(
 }
 
 /** The module-wide defaults of `kind`. */
-function moduleDefaults<TOptions>(
-  options: ResilienceModuleOptions,
-  kind: PolicyKind<TOptions>,
-): Partial<TOptions> {
+function moduleDefaults<TOptions>(options: ResilienceModuleOptions, kind: PolicyKind<TOptions>): Partial<TOptions> {
   return (options.defaults?.[kind.defaultsKey] ?? {}) as Partial<TOptions>;
 }
 
@@ -225,7 +222,13 @@ export class PipelineFactory {
     // On handlers @RateLimit alone is the guard's business: no pipeline for it.
     const keys = site === 'provider' ? POLICY_METADATA : POLICY_METADATA.filter((key) => key !== RATE_LIMIT_METADATA);
     if (!keys.some((key) => Reflect.hasMetadata(key, method))) return undefined;
-    const context: StageContext = { method, prototype, declaredAt: `${target.className}.${target.methodName}`, site, receiverOf };
+    const context: StageContext = {
+      method,
+      prototype,
+      declaredAt: `${target.className}.${target.methodName}`,
+      site,
+      receiverOf,
+    };
     const all: ResiliencePolicy[] = [];
     let withoutRetry: ResiliencePolicy[] | undefined;
     for (const stage of CANONICAL_ORDER) {
@@ -283,7 +286,11 @@ export class PipelineFactory {
       const inlineName = inlineRateLimitName(declaredAt, index, specs!.length);
       const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, declaredAt, inlineName);
       if (options.key === 'ip') {
-        new OptionsValidator('rate limit', name, declaredAt).fail('key', 'ip', 'applies to handlers only (HTTP, GraphQL, WebSocket)');
+        new OptionsValidator('rate limit', name, declaredAt).fail(
+          'key',
+          'ip',
+          'applies to handlers only (HTTP, GraphQL, WebSocket)',
+        );
       }
       return new RateLimitPolicy(this.registry.rateLimitFor(name, options), invocationKey(options.key));
     });
@@ -361,7 +368,12 @@ export class PipelineFactory {
     return { name, options: kind.validate(options, new OptionsValidator(kind.label, name, declaredAt)) };
   }
 
-  private fallbackPolicy(spec: FallbackSpec, prototype: object, declaredAt: string, receiverOf: ReceiverOf): FallbackPolicy {
+  private fallbackPolicy(
+    spec: FallbackSpec,
+    prototype: object,
+    declaredAt: string,
+    receiverOf: ReceiverOf,
+  ): FallbackPolicy {
     const validator = new OptionsValidator('fallback', declaredAt, declaredAt);
     validator.optionalFunction('when', spec.when);
     const handler = this.fallbackHandler(spec, prototype, validator, receiverOf);
