@@ -13,7 +13,13 @@ export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js
 export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
-export { Timeout } from './decorators/timeout.decorator.js';
+export {
+  Timeout,
+  /** `@Timeout` under a name that does not clash with `@Timeout` of `@nestjs/schedule`. */
+  Timeout as ResilienceTimeout,
+} from './decorators/timeout.decorator.js';
+/** `TimeoutError` under a name that does not clash with RxJS's `TimeoutError`. */
+export { TimeoutError as ResilienceTimeoutError } from './core/errors/timeout.error.js';
 export { TimeoutSignal } from './decorators/timeout-signal.decorator.js';
 export { ResilienceExceptionFilter } from './nest/errors/resilience-exception.filter.js';
 export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.js';

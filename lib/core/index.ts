@@ -1,15 +1,19 @@
-export type { BulkheadOptions, PartitionKey } from './bulkhead/bulkhead-options.js';
-export { DEFAULT_BULKHEAD_OPTIONS } from './bulkhead/bulkhead-options.js';
-export type { BulkheadSnapshot } from './bulkhead/bulkhead.js';
-export type { CircuitBreakerOptions, SlidingWindowKind } from './circuit-breaker/circuit-breaker-options.js';
-export { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker/circuit-breaker-options.js';
+export type { BulkheadOptions, PartitionKey } from './bulkhead/bulkhead.options.js';
+export { DEFAULT_BULKHEAD_OPTIONS } from './bulkhead/bulkhead.options.js';
+export type { BulkheadSnapshot } from './bulkhead/bulkhead.state.js';
+export type { CircuitBreakerOptions, SlidingWindowKind } from './circuit-breaker/circuit-breaker.options.js';
+export { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker/circuit-breaker.options.js';
 export type {
   CircuitBreakerSnapshot,
   CircuitState,
   CircuitTransitionReason,
   SavedCircuitState,
-} from './circuit-breaker/circuit-state.js';
-export { Circuit } from './circuit-breaker/circuit.js';
+} from './circuit-breaker/circuit-breaker.snapshot.js';
+export type { CircuitBreakerState } from './circuit-breaker/circuit-breaker.state.js';
+export type { BulkheadState } from './bulkhead/bulkhead.state.js';
+export type { RateLimitSnapshot, RateLimitState } from './rate-limit/rate-limit.state.js';
+export type { NamedPolicies, CircuitBreakers } from './registry/named-policies.js';
+export type { BreakerCoordination } from './circuit-breaker/circuit-coordinator.interface.js';
 export * from './errors/index.js';
 export type {
   BulkheadRejectedEvent,
@@ -25,18 +29,17 @@ export type {
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
-export type { CircuitCoordinator, CoordinatedCircuit } from './circuit-breaker/circuit-coordinator.js';
+export type { CircuitCoordinator, CoordinatedCircuit } from './circuit-breaker/circuit-coordinator.interface.js';
 export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './rate-limit/memory-rate-limit.store.js';
-export type { RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit-options.js';
-export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit-options.js';
+export type { RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit.options.js';
+export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit.options.js';
 export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit/rate-limit-store.interface.js';
-export { spendTokens, type BucketState } from './rate-limit/token-bucket.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
-export type { FallbackFunction, FallbackOptions } from './fallback/fallback-options.js';
+export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
 export { getTimeoutSignal } from './pipeline/invocation.js';
-export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry-options.js';
-export { DEFAULT_RETRY_OPTIONS } from './retry/retry-options.js';
-export { httpStatusOf, isTransientError, retryAfterOf } from './retry/http-status.js';
+export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
+export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';
+export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-classification.js';
 export { backoffDelay } from './retry/backoff.js';
-export type { TimeoutOptions } from './timeout/timeout-options.js';
-export { DEFAULT_TIMEOUT_OPTIONS } from './timeout/timeout-options.js';
+export type { TimeoutOptions } from './timeout/timeout.options.js';
+export { DEFAULT_TIMEOUT_OPTIONS } from './timeout/timeout.options.js';

@@ -1,4 +1,4 @@
-import type { BulkheadOptions } from '../core/bulkhead/bulkhead-options.js';
+import type { BulkheadOptions } from '../core/bulkhead/bulkhead.options.js';
 import { BULKHEAD_METADATA } from './resilience.metadata.js';
 import { policyDecorator, policySpec } from './policy-decorator.js';
 

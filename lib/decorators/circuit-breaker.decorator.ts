@@ -1,4 +1,4 @@
-import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker-options.js';
+import type { CircuitBreakerOptions } from '../core/circuit-breaker/circuit-breaker.options.js';
 import { CIRCUIT_BREAKER_METADATA } from './resilience.metadata.js';
 import { policyDecorator, policySpec } from './policy-decorator.js';
 

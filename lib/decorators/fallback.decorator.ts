@@ -1,5 +1,5 @@
 import { policyDecorator } from './policy-decorator.js';
-import type { FallbackFunction, FallbackOptions } from '../core/fallback/fallback-options.js';
+import type { FallbackFunction, FallbackOptions } from '../core/fallback/fallback.options.js';
 import { FALLBACK_METADATA } from './resilience.metadata.js';
 
 /** What `@Fallback` records. */

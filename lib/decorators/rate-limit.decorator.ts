@@ -1,5 +1,5 @@
 import { SetMetadata, UseGuards } from '@nestjs/common';
-import type { RateLimitOptions } from '../core/rate-limit/rate-limit-options.js';
+import type { RateLimitOptions } from '../core/rate-limit/rate-limit.options.js';
 import { ClassRateLimitGuard, RateLimitGuard } from '../nest/handlers/rate-limit.guard.js';
 import {
   RATE_LIMIT_METADATA,

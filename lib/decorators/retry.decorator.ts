@@ -1,4 +1,4 @@
-import type { RetryOptions } from '../core/retry/retry-options.js';
+import type { RetryOptions } from '../core/retry/retry.options.js';
 import { RETRY_METADATA } from './resilience.metadata.js';
 import { policyDecorator, policySpec } from './policy-decorator.js';
 

@@ -1,4 +1,4 @@
-import type { TimeoutOptions } from '../core/timeout/timeout-options.js';
+import type { TimeoutOptions } from '../core/timeout/timeout.options.js';
 import { TIMEOUT_METADATA } from './resilience.metadata.js';
 import { policyDecorator, policySpec } from './policy-decorator.js';
 

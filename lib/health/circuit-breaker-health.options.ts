@@ -1,4 +1,4 @@
-import type { CircuitBreakerSnapshot } from '../core/circuit-breaker/circuit-state.js';
+import type { CircuitBreakerSnapshot } from '../core/circuit-breaker/circuit-breaker.snapshot.js';
 
 /** What a health check reports for one breaker. */
 export type BreakerHealthStatus = 'up' | 'degraded' | 'down';

@@ -1,9 +1,8 @@
 export { RedisStore } from './redis-store.js';
-export { RedisCircuitCoordinator } from './redis-circuit-coordinator.js';
 export {
   DEFAULT_REDIS_STORE_OPTIONS,
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
   type StoreErrorMode,
-} from './redis-store-options.js';
+} from './redis-store.options.js';
 export { RedisStoreTimeoutError } from './with-timeout.js';

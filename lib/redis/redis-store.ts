@@ -6,14 +6,14 @@ import type {
   RateLimitStore,
   TokenBucketRule,
 } from '../core/rate-limit/rate-limit-store.interface.js';
-import { OptionsValidator, typeOf } from '../core/validation/options-validator.js';
+import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
 import { withoutUndefined } from '../core/validation/without-undefined.js';
-import { RedisCircuitCoordinator } from './redis-circuit-coordinator.js';
+import { RedisCircuitCoordinator } from './redis-circuit.coordinator.js';
 import {
   DEFAULT_REDIS_STORE_OPTIONS,
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
-} from './redis-store-options.js';
+} from './redis-store.options.js';
 import { defineScripts, type ScriptedClient } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
 

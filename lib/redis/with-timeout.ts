@@ -1,8 +1,13 @@
-/** Redis did not answer within the store's `commandTimeout`. */
-export class RedisStoreTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`Redis did not answer within ${timeoutMs} ms`);
-    this.name = 'RedisStoreTimeoutError';
+import { ResilienceError } from '../core/errors/resilience.error.js';
+/** Redis did not answer within the store's `commandTimeout` (code `STORE_TIMEOUT`). */
+export class RedisStoreTimeoutError extends ResilienceError {
+  readonly code = 'STORE_TIMEOUT';
+
+  constructor(
+    /** Milliseconds waited. */
+    readonly timeoutMs: number,
+  ) {
+    super(`Redis did not answer within ${timeoutMs} ms`, 'RedisStore');
   }
 }
 

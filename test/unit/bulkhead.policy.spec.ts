@@ -8,13 +8,13 @@ import {
   TimeoutError,
   type BulkheadOptions,
 } from '../../lib/index.js';
-import { Bulkhead } from '../../lib/core/bulkhead/bulkhead.js';
+import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 
 function bulkhead(options: Partial<BulkheadOptions>, events = new ResilienceEvents()) {
-  return new Bulkhead('pool', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, events);
+  return new BulkheadState('pool', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, events);
 }
 
 /** A method whose calls stay pending until released one by one. */

@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
-  Circuit,
   DEFAULT_BULKHEAD_OPTIONS,
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   DEFAULT_RATE_LIMIT_OPTIONS,
@@ -13,18 +12,19 @@ import {
   TimeoutError,
   type CircuitBreakerOptions,
 } from '../../lib/index.js';
-import { Bulkhead } from '../../lib/core/bulkhead/bulkhead.js';
+import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
+import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
-import { RateLimiter } from '../../lib/core/rate-limit/rate-limiter.js';
+import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 
 const circuit = (options: Partial<CircuitBreakerOptions>) =>
-  new Circuit('gateway', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, new ResilienceEvents());
+  new CircuitBreakerState('gateway', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, new ResilienceEvents());
 const pool = (maxConcurrent: number) =>
-  new Bulkhead('pool', { ...DEFAULT_BULKHEAD_OPTIONS, maxConcurrent, maxQueue: 0 }, new ResilienceEvents());
+  new BulkheadState('pool', { ...DEFAULT_BULKHEAD_OPTIONS, maxConcurrent, maxQueue: 0 }, new ResilienceEvents());
 
 /** A healthy downstream whose calls stay pending until released, as a Promise or an Observable. */
 function gateway() {
@@ -86,7 +86,7 @@ describe('CircuitBreakerPolicy and the rejections of the policies inside it', ()
 
   it('does not record calls refused by a rate limit inside the breaker', async () => {
     const breaker = circuit({ consecutiveFailures: 1 });
-    const limiter = new RateLimiter(
+    const limiter = new RateLimitState(
       'quota',
       { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 1, interval: 60_000 },
       new MemoryRateLimitStore(),

@@ -1,7 +1,6 @@
 import { defer, firstValueFrom, NEVER, Observable, of, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  Circuit,
   DEFAULT_BULKHEAD_OPTIONS,
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   DEFAULT_RATE_LIMIT_OPTIONS,
@@ -14,23 +13,27 @@ import {
   type RateLimitOptions,
   type RateLimitStore,
 } from '../../lib/index.js';
-import { Bulkhead } from '../../lib/core/bulkhead/bulkhead.js';
+import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
+import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { FallbackPolicy } from '../../lib/core/fallback/fallback.policy.js';
-import { composeObservable } from '../../lib/core/pipeline/compose.js';
+import { composeObservable } from '../../lib/core/pipeline/sink.js';
 import { Invocation } from '../../lib/core/pipeline/invocation.js';
 import type { ResiliencePolicy } from '../../lib/core/pipeline/policy.interface.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
-import { RateLimiter } from '../../lib/core/rate-limit/rate-limiter.js';
+import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 
 const limit = (options: Partial<RateLimitOptions>, store: RateLimitStore = new MemoryRateLimitStore()) =>
-  new RateLimitPolicy(new RateLimiter('quota', { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options }, store), () => 'global');
+  new RateLimitPolicy(
+    new RateLimitState('quota', { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options }, store),
+    () => 'global',
+  );
 const pool = (options: Partial<BulkheadOptions>) =>
-  new Bulkhead('pool', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, new ResilienceEvents());
+  new BulkheadState('pool', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, new ResilienceEvents());
 const retry = (events: ResilienceEvents, maxAttempts = 3) =>
   new RetryPolicy('r', { ...DEFAULT_RETRY_OPTIONS, maxAttempts, initialDelay: 10, jitter: 'none' }, events);
 
@@ -154,7 +157,7 @@ describe('Observable pipeline', () => {
 
   describe('FallbackPolicy', () => {
     it('unsubscribes the replacement when the caller unsubscribes, outermost or inside another policy', async () => {
-      const breaker = new Circuit('c', DEFAULT_CIRCUIT_BREAKER_OPTIONS, new ResilienceEvents());
+      const breaker = new CircuitBreakerState('c', DEFAULT_CIRCUIT_BREAKER_OPTIONS, new ResilienceEvents());
       for (const outside of [[], [new CircuitBreakerPolicy(breaker)]]) {
         const { method: replacement, teardown } = delayed(1000, 'cached');
         const { call } = resilient(
@@ -192,7 +195,7 @@ describe('Observable pipeline', () => {
 
   describe('the policies together', () => {
     it('retries through breaker, timeout and bulkhead: each attempt runs anew, and nothing is held after', async () => {
-      const breaker = new Circuit(
+      const breaker = new CircuitBreakerState(
         'c',
         { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, minimumCalls: 10 },
         new ResilienceEvents(),
@@ -226,7 +229,7 @@ describe('Observable pipeline', () => {
     });
 
     it('counts a value followed by an error as an answered call, and passes both on', async () => {
-      const breaker = new Circuit(
+      const breaker = new CircuitBreakerState(
         'c',
         { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1 },
         new ResilienceEvents(),
@@ -334,7 +337,7 @@ describe('user functions that throw on the Observable path', () => {
 
   it('a throwing recordIf fails the call with its error, as a Promise call would reject', async () => {
     const broken = new Error('recordIf is broken');
-    const breaker = new Circuit(
+    const breaker = new CircuitBreakerState(
       'c',
       {
         ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,

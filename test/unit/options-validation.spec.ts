@@ -7,13 +7,13 @@ import {
   DEFAULT_TIMEOUT_OPTIONS,
   ResilienceConfigError,
 } from '../../lib/index.js';
-import { validateBulkheadOptions } from '../../lib/core/bulkhead/bulkhead-options.js';
-import { validateCircuitBreakerOptions } from '../../lib/core/circuit-breaker/circuit-breaker-options.js';
-import { validateRateLimitOptions } from '../../lib/core/rate-limit/rate-limit-options.js';
-import { validateRetryOptions } from '../../lib/core/retry/retry-options.js';
-import { validateTimeoutOptions } from '../../lib/core/timeout/timeout-options.js';
+import { validateBulkheadOptions } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { validateCircuitBreakerOptions } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
+import { validateRateLimitOptions } from '../../lib/core/rate-limit/rate-limit.options.js';
+import { validateRetryOptions } from '../../lib/core/retry/retry.options.js';
+import { validateTimeoutOptions } from '../../lib/core/timeout/timeout.options.js';
 import { closestName, editDistance } from '../../lib/core/validation/did-you-mean.js';
-import { OptionsValidator } from '../../lib/core/validation/options-validator.js';
+import { OptionsValidator } from '../../lib/core/validation/options.validator.js';
 
 const validator = (kind: string) => new OptionsValidator(kind, 'payments', 'Gateway.charge');
 

@@ -8,7 +8,7 @@ import {
   type RateLimitOptions,
 } from '../../lib/index.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
-import { RateLimiter } from '../../lib/core/rate-limit/rate-limiter.js';
+import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { clientAddressKey } from '../../lib/nest/handlers/client-address.js';
 import { resilient } from './policy-harness.js';
 
@@ -114,7 +114,7 @@ describe('RateLimitPolicy on providers', () => {
   afterEach(() => vi.useRealTimers());
 
   const limiter = (options: Partial<RateLimitOptions>) =>
-    new RateLimiter('quota', { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options }, new MemoryRateLimitStore());
+    new RateLimitState('quota', { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options }, new MemoryRateLimitStore());
 
   it('fails at once with RateLimitExceededError carrying the wait', async () => {
     const method = vi.fn(async () => 'sent');

@@ -10,7 +10,7 @@ import {
   type RetryOptions,
 } from '../../lib/index.js';
 import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
-import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry-options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 

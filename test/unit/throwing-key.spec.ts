@@ -6,13 +6,13 @@ import {
   MemoryRateLimitStore,
   ResilienceEvents,
 } from '../../lib/index.js';
-import { Bulkhead } from '../../lib/core/bulkhead/bulkhead.js';
+import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { FallbackPolicy } from '../../lib/core/fallback/fallback.policy.js';
 import { Invocation } from '../../lib/core/pipeline/invocation.js';
 import type { ResiliencePolicy } from '../../lib/core/pipeline/policy.interface.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
-import { RateLimiter } from '../../lib/core/rate-limit/rate-limiter.js';
+import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 
@@ -21,10 +21,16 @@ const throwingKey = (): string => {
   throw keyError;
 };
 const partitionedPool = () =>
-  new BulkheadPolicy(new Bulkhead('pool', { ...DEFAULT_BULKHEAD_OPTIONS, key: throwingKey }, new ResilienceEvents()));
+  new BulkheadPolicy(
+    new BulkheadState('pool', { ...DEFAULT_BULKHEAD_OPTIONS, key: throwingKey }, new ResilienceEvents()),
+  );
 const keyedLimit = () =>
   new RateLimitPolicy(
-    new RateLimiter('quota', { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 10, interval: 1000 }, new MemoryRateLimitStore()),
+    new RateLimitState(
+      'quota',
+      { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 10, interval: 1000 },
+      new MemoryRateLimitStore(),
+    ),
     throwingKey,
   );
 const fallback = (events: ResilienceEvents) => new FallbackPolicy('f', () => 'default', undefined, events);

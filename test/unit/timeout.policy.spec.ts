@@ -2,7 +2,7 @@ import { firstValueFrom, NEVER, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getTimeoutSignal, TimeoutError } from '../../lib/index.js';
 import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
-import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry-options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
 

@@ -2,7 +2,7 @@ import type { Unsubscribable } from 'rxjs';
 import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
-import type { Bulkhead } from './bulkhead.js';
+import type { BulkheadState } from './bulkhead.state.js';
 import type { Compartment, Waiter } from './compartment.js';
 
 /**
@@ -13,7 +13,7 @@ import type { Compartment, Waiter } from './compartment.js';
 export class BulkheadPolicy implements ResiliencePolicy {
   readonly name: string;
 
-  constructor(private readonly bulkhead: Bulkhead) {
+  constructor(private readonly bulkhead: BulkheadState) {
     this.name = bulkhead.name;
   }
 
@@ -136,7 +136,7 @@ class BulkheadCall implements Sink, Unsubscribable, Waiter {
   private inner: Unsubscribable | undefined = undefined;
 
   constructor(
-    private readonly bulkhead: Bulkhead,
+    private readonly bulkhead: BulkheadState,
     private readonly compartment: Compartment,
     private readonly key: string,
     private readonly step: SinkStep,

@@ -4,7 +4,7 @@ import { ResilienceError } from '../errors/resilience.error.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
-import { ORDINARY_CALL, type Circuit } from './circuit.js';
+import { ORDINARY_CALL, type CircuitBreakerState } from './circuit-breaker.state.js';
 
 /** Rejections by our own policies inside the breaker: they say nothing about the downstream's health. */
 const NOT_RECORDED = new Set<string>(['BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'BROKEN_CIRCUIT']);
@@ -15,7 +15,7 @@ function isOwnRejection(error: unknown): boolean {
 }
 
 /**
- * Runs calls through a shared {@link Circuit}: rejects at once while it is open, and reports every outcome.
+ * Runs calls through a shared {@link CircuitBreakerState}: rejects at once while it is open, and reports every outcome.
  * A call given up by its caller (unsubscribed, or ended by a total timeout) counts as neither success nor failure, and
  * so does a call rejected by a policy inside the breaker (bulkhead full, rate limited, a nested breaker open): the
  * downstream was never asked. A timeout inside the breaker does count: the downstream was slow.
@@ -24,7 +24,7 @@ function isOwnRejection(error: unknown): boolean {
 export class CircuitBreakerPolicy implements ResiliencePolicy {
   readonly name: string;
 
-  constructor(private readonly breaker: Circuit) {
+  constructor(private readonly breaker: CircuitBreakerState) {
     this.name = breaker.name;
   }
 
@@ -98,7 +98,7 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
 /** A half-open probe of a coordinated breaker: takes the cross-replica lease first, or fails fast without it. */
 function probeWithLease(
   call: BreakerCall,
-  breaker: Circuit,
+  breaker: CircuitBreakerState,
   next: SinkStep,
   invocation: Invocation,
   permit: number,
@@ -143,7 +143,7 @@ class BreakerCall implements Sink, Unsubscribable {
   private inner: Unsubscribable | undefined = undefined;
 
   constructor(
-    private readonly breaker: Circuit,
+    private readonly breaker: CircuitBreakerState,
     private readonly permit: number,
     private readonly downstream: Sink,
   ) {}

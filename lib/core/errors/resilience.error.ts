@@ -6,7 +6,9 @@ export type ResilienceErrorCode =
   | 'RATE_LIMIT_EXCEEDED'
   | 'INVALID_CONFIGURATION'
   /** The registry was asked for a policy that does not exist (an admin endpoint should answer 404). */
-  | 'UNKNOWN_POLICY';
+  | 'UNKNOWN_POLICY'
+  /** A shared store (Redis) did not answer in time; reported in store events, then decided by `onStoreError`. */
+  | 'STORE_TIMEOUT';
 
 /**
  * Base class of every error thrown by nest-resilience.

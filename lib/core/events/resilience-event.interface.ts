@@ -1,4 +1,4 @@
-import type { CircuitState, CircuitTransitionReason } from '../circuit-breaker/circuit-state.js';
+import type { CircuitState, CircuitTransitionReason } from '../circuit-breaker/circuit-breaker.snapshot.js';
 
 /** The decorated class and method a policy ran for. */
 export interface PolicyTarget {

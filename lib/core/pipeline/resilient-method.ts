@@ -1,10 +1,9 @@
 import { isObservable, Observable, Subscriber, type TeardownLogic } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
-import { composePromise } from './compose.js';
 import { invokeAsActive, Invocation } from './invocation.js';
 import { composeSinks, subscriberOf, type SinkStep } from './sink.js';
 import { liftToObservable, liftToPromise } from './lift.js';
-import type { ResiliencePolicy } from './policy.interface.js';
+import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
 
 /** What a wrapped method returns: `promise` for async and plain methods, `observable` for Observable methods. */
 export type ResultShape = 'promise' | 'observable';
@@ -90,4 +89,12 @@ function undeclaredObservable(target: PolicyTarget): TypeError {
       `Declare it (": Observable<T>", with Observable imported as a value, not with "import type") so ` +
       `nest-resilience keeps the call lazy and returns an Observable.`,
   );
+}
+
+/**
+ * Chains `policies` (outermost first) around `terminal` into one Promise step. Runs once per method at bootstrap,
+ * so the per-call path is a fixed chain of steps with no lookups.
+ */
+export function composePromise(policies: readonly ResiliencePolicy[], terminal: PromiseStep): PromiseStep {
+  return policies.reduceRight<PromiseStep>((next, policy) => policy.wrapPromise(next), terminal);
 }

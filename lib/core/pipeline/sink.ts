@@ -115,13 +115,11 @@ export function composeSinks(policies: readonly ResiliencePolicy[], terminal: Si
 }
 
 /**
- * {@link composeSinks} for an Observable terminal, as an Observable step.
- * @internal
+ * Chains `policies` (outermost first) around `terminal` into one Observable step, once per method or handler at
+ * bootstrap. The library's own policies run fused inside it (one object per policy and call, see `SinkPolicy`); any
+ * other policy gets `wrapObservable`.
  */
-export function composeObservableSteps(
-  policies: readonly ResiliencePolicy[],
-  terminal: ObservableStep,
-): ObservableStep {
+export function composeObservable(policies: readonly ResiliencePolicy[], terminal: ObservableStep): ObservableStep {
   const step = chain(policies, { observable: terminal });
   return step.observable ?? observableStepOf(step.sink);
 }

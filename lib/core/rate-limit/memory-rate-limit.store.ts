@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { OptionsValidator } from '../validation/options-validator.js';
+import { OptionsValidator } from '../validation/options.validator.js';
 import type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit-store.interface.js';
 import { spendTokens, type BucketState } from './token-bucket.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';

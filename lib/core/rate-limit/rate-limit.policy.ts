@@ -4,7 +4,7 @@ import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RateLimitDecision } from './rate-limit-store.interface.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateLimitState } from './rate-limit.state.js';
 
 /**
  * An outbound quota on a provider method: a call spends tokens before it runs. Without tokens it waits for them up
@@ -14,7 +14,7 @@ export class RateLimitPolicy implements ResiliencePolicy {
   readonly name: string;
 
   constructor(
-    private readonly limiter: RateLimiter,
+    private readonly limiter: RateLimitState,
     /** The bucket key of a call. */
     private readonly keyOf: (invocation: Invocation) => string,
   ) {

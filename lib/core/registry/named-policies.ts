@@ -1,5 +1,5 @@
-import type { CircuitBreakerSnapshot, SavedCircuitState } from '../circuit-breaker/circuit-state.js';
-import type { Circuit } from '../circuit-breaker/circuit.js';
+import type { CircuitBreakerSnapshot, SavedCircuitState } from '../circuit-breaker/circuit-breaker.snapshot.js';
+import type { CircuitBreakerState } from '../circuit-breaker/circuit-breaker.state.js';
 import { UnknownPolicyError } from '../errors/unknown-policy.error.js';
 
 /** What the registry keeps per name: the shared state of one named policy. */
@@ -59,7 +59,7 @@ export class NamedPolicies<TState extends NamedState<TSnapshot>, TSnapshot> {
 }
 
 /** The circuit breakers of an application, with the operator's controls. */
-export class CircuitBreakers extends NamedPolicies<Circuit, CircuitBreakerSnapshot> {
+export class CircuitBreakers extends NamedPolicies<CircuitBreakerState, CircuitBreakerSnapshot> {
   constructor() {
     super('circuit breaker');
   }

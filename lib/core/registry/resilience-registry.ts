@@ -1,13 +1,13 @@
-import type { BulkheadOptions } from '../bulkhead/bulkhead-options.js';
-import { Bulkhead, type BulkheadSnapshot } from '../bulkhead/bulkhead.js';
-import type { CircuitBreakerOptions } from '../circuit-breaker/circuit-breaker-options.js';
-import { Circuit } from '../circuit-breaker/circuit.js';
-import type { BreakerCoordination, CircuitCoordinator } from '../circuit-breaker/circuit-coordinator.js';
+import type { BulkheadOptions } from '../bulkhead/bulkhead.options.js';
+import { BulkheadState, type BulkheadSnapshot } from '../bulkhead/bulkhead.state.js';
+import type { CircuitBreakerOptions } from '../circuit-breaker/circuit-breaker.options.js';
+import { CircuitBreakerState } from '../circuit-breaker/circuit-breaker.state.js';
+import type { BreakerCoordination, CircuitCoordinator } from '../circuit-breaker/circuit-coordinator.interface.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store.js';
-import type { RateLimitOptions } from '../rate-limit/rate-limit-options.js';
+import type { RateLimitOptions } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
-import { RateLimiter, type RateLimitSnapshot } from '../rate-limit/rate-limiter.js';
+import { RateLimitState, type RateLimitSnapshot } from '../rate-limit/rate-limit.state.js';
 import { CircuitBreakers, NamedPolicies } from './named-policies.js';
 
 /**
@@ -19,9 +19,9 @@ export class ResilienceRegistry {
   /** Every circuit breaker: `get`, `has`, `names`, `list` (snapshots), `reset`, `forceOpen`, `forceClose`, `disable`, `save`, `restore`. */
   readonly circuitBreakers = new CircuitBreakers();
   /** Every bulkhead: `get`, `has`, `names`, `list` (active and queued calls). */
-  readonly bulkheads = new NamedPolicies<Bulkhead, BulkheadSnapshot>('bulkhead');
+  readonly bulkheads = new NamedPolicies<BulkheadState, BulkheadSnapshot>('bulkhead');
   /** Every rate limit: `get`, `has`, `names`, `list` (the bucket rule). */
-  readonly rateLimits = new NamedPolicies<RateLimiter, RateLimitSnapshot>('rate limit');
+  readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -48,21 +48,21 @@ export class ResilienceRegistry {
   }
 
   /** @internal The circuit breaker called `name`, created with `options` on first use (the first options win). */
-  circuitBreakerFor(name: string, options: CircuitBreakerOptions): Circuit {
+  circuitBreakerFor(name: string, options: CircuitBreakerOptions): CircuitBreakerState {
     return this.circuitBreakers.obtain(name, () => {
-      const circuit = new Circuit(name, options, this.events);
+      const circuit = new CircuitBreakerState(name, options, this.events);
       if (options.coordination === 'redis' && this.coordinator) circuit.coordinate(this.coordinator);
       return circuit;
     });
   }
 
   /** @internal The bulkhead called `name`, created with `options` on first use. */
-  bulkheadFor(name: string, options: BulkheadOptions): Bulkhead {
-    return this.bulkheads.obtain(name, () => new Bulkhead(name, options, this.events));
+  bulkheadFor(name: string, options: BulkheadOptions): BulkheadState {
+    return this.bulkheads.obtain(name, () => new BulkheadState(name, options, this.events));
   }
 
   /** @internal The rate limit called `name`, created with `options` on first use. */
-  rateLimitFor(name: string, options: RateLimitOptions): RateLimiter {
-    return this.rateLimits.obtain(name, () => new RateLimiter(name, options, this.store));
+  rateLimitFor(name: string, options: RateLimitOptions): RateLimitState {
+    return this.rateLimits.obtain(name, () => new RateLimitState(name, options, this.store));
   }
 }

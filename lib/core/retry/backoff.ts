@@ -1,4 +1,4 @@
-import type { RetryOptions } from './retry-options.js';
+import type { RetryOptions } from './retry.options.js';
 
 type BackoffOptions = Pick<RetryOptions, 'backoff' | 'initialDelay' | 'maxDelay' | 'multiplier' | 'jitter'>;
 

@@ -5,8 +5,8 @@ import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import { backoffDelay } from './backoff.js';
-import { isTransientError, retryAfterOf } from './http-status.js';
-import type { RetryOptions } from './retry-options.js';
+import { isTransientError, retryAfterOf } from '../errors/error-classification.js';
+import type { RetryOptions } from './retry.options.js';
 
 /** Rejections by other policies: retrying them only adds load to something that already said no. */
 const NEVER_RETRIED = new Set(['BROKEN_CIRCUIT', 'BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'INVALID_CONFIGURATION']);

@@ -2,7 +2,7 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { Observable, type Subscriber } from 'rxjs';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
-import { composeObservable } from '../../core/pipeline/compose.js';
+import { composeObservable } from '../../core/pipeline/sink.js';
 import { handlerInvocations } from '../../core/pipeline/handler-invocations.js';
 import { Invocation } from '../../core/pipeline/invocation.js';
 import type { ObservableStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';

@@ -2,14 +2,14 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
 import type { RateLimitDecision } from '../../core/rate-limit/rate-limit-store.interface.js';
-import type { RateLimiter } from '../../core/rate-limit/rate-limiter.js';
+import type { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
 import { clientAddressKey } from './client-address.js';
 import { toTransportError } from '../errors/transport-errors.js';
 
 /** One limit of a handler: the shared limiter and how a request picks its bucket. */
 export interface HandlerRateLimit {
-  readonly limiter: RateLimiter;
+  readonly limiter: RateLimitState;
   readonly key: HandlerRateLimitKey;
 }
 
@@ -62,7 +62,7 @@ export class HandlerRateLimitPlan {
     throw toTransportError(new RateLimitExceededError(limiter.name, decision.retryAfterMs), context, this.adapterHost);
   }
 
-  private setHeaders(context: ExecutionContext, limiter: RateLimiter, decision: RateLimitDecision): void {
+  private setHeaders(context: ExecutionContext, limiter: RateLimitState, decision: RateLimitDecision): void {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (adapter === undefined) return;
     const response: unknown = context.switchToHttp().getResponse();

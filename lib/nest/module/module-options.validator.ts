@@ -1,6 +1,6 @@
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { didYouMean } from '../../core/validation/did-you-mean.js';
-import { describe, typeOf } from '../../core/validation/options-validator.js';
+import { describe, typeOf } from '../../core/validation/options.validator.js';
 
 /** Where the errors of this file say the mistake is. */
 const POLICY = 'ResilienceModule';

@@ -1,10 +1,10 @@
-import type { BulkheadOptions } from '../../core/bulkhead/bulkhead-options.js';
-import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker-options.js';
-import type { RateLimitOptions } from '../../core/rate-limit/rate-limit-options.js';
+import type { BulkheadOptions } from '../../core/bulkhead/bulkhead.options.js';
+import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker.options.js';
+import type { RateLimitOptions } from '../../core/rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.interface.js';
-import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.js';
-import type { RetryOptions } from '../../core/retry/retry-options.js';
-import type { TimeoutOptions } from '../../core/timeout/timeout-options.js';
+import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
+import type { RetryOptions } from '../../core/retry/retry.options.js';
+import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
 export interface ResiliencePolicyDefaults {

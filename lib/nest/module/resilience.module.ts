@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
-import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.js';
+import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';

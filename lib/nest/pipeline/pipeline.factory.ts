@@ -3,23 +3,23 @@ import {
   DEFAULT_BULKHEAD_OPTIONS,
   validateBulkheadOptions,
   type BulkheadOptions,
-} from '../../core/bulkhead/bulkhead-options.js';
+} from '../../core/bulkhead/bulkhead.options.js';
 import {
   DEFAULT_RATE_LIMIT_OPTIONS,
   validateRateLimitOptions,
   type RateLimitOptions,
-} from '../../core/rate-limit/rate-limit-options.js';
+} from '../../core/rate-limit/rate-limit.options.js';
 import {
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   validateCircuitBreakerOptions,
   type CircuitBreakerOptions,
-} from '../../core/circuit-breaker/circuit-breaker-options.js';
-import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry-options.js';
+} from '../../core/circuit-breaker/circuit-breaker.options.js';
+import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry.options.js';
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
   type TimeoutOptions,
-} from '../../core/timeout/timeout-options.js';
+} from '../../core/timeout/timeout.options.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
@@ -31,11 +31,11 @@ import type { FallbackHandler } from '../../core/fallback/fallback.policy.js';
 import { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { Invocation } from '../../core/pipeline/invocation.js';
-import type { RateLimitKey } from '../../core/rate-limit/rate-limit-options.js';
+import type { RateLimitKey } from '../../core/rate-limit/rate-limit.options.js';
 import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
-import { OptionsValidator } from '../../core/validation/options-validator.js';
+import { OptionsValidator } from '../../core/validation/options.validator.js';
 import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
 import {
   BULKHEAD_METADATA,

@@ -1,8 +1,9 @@
+import { Observable } from 'rxjs';
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
-import { createResilientMethod } from '../../core/pipeline/resilient-method.js';
+import { createResilientMethod, type ResultShape } from '../../core/pipeline/resilient-method.js';
 import { isTransportHandler } from '../handlers/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import {
@@ -15,7 +16,6 @@ import {
   TIMEOUT_METADATA,
 } from '../../decorators/resilience.metadata.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
-import { isObservableType, resultShapeOf } from './result-shape.js';
 import { loadTransportExceptions } from '../errors/transport-errors.js';
 
 type MethodHost = Record<string, unknown>;
@@ -141,4 +141,18 @@ function preserveIdentity(wrapper: object, original: object): void {
   for (const key of Reflect.getMetadataKeys(original) as unknown[]) {
     Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapper);
   }
+}
+
+/** True for `Observable` (or a subclass, or another copy of RxJS's class) used as a declared type. */
+export function isObservableType(type: unknown): boolean {
+  if (typeof type !== 'function') return false;
+  return type === Observable || (type.prototype as unknown) instanceof Observable || type.name === 'Observable';
+}
+
+/**
+ * Whether a provider method returns an Observable, read from the `design:returntype` metadata TypeScript emits for
+ * decorated methods. Everything else (Promise, undeclared) is treated as Promise-returning.
+ */
+export function resultShapeOf(prototype: object, methodName: string): ResultShape {
+  return isObservableType(Reflect.getMetadata('design:returntype', prototype, methodName)) ? 'observable' : 'promise';
 }

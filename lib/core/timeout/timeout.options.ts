@@ -1,5 +1,5 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
-import { OptionsValidator } from '../validation/options-validator.js';
+import { OptionsValidator } from '../validation/options.validator.js';
 
 /** Options of `@Timeout`. */
 export interface TimeoutOptions {

@@ -1,5 +1,5 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
-import type { OptionsValidator } from '../validation/options-validator.js';
+import type { OptionsValidator } from '../validation/options.validator.js';
 
 /** How the breaker remembers recent outcomes. */
 export type SlidingWindowKind = 'count' | 'time';

@@ -1,4 +1,4 @@
-import type { RateLimitOptions } from './rate-limit-options.js';
+import type { RateLimitOptions } from './rate-limit.options.js';
 import type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit-store.interface.js';
 
 /** A rate limit as the registry lists it. */
@@ -12,7 +12,7 @@ export interface RateLimitSnapshot {
 }
 
 /** One named limit, shared by every method naming it: its bucket rule and the store holding the buckets. */
-export class RateLimiter {
+export class RateLimitState {
   readonly rule: TokenBucketRule;
   /** Bucket capacity, as reported in `RateLimit-Limit`. */
   readonly capacity: number;

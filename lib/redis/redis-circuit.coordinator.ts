@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
-import type { CircuitCoordinator, CoordinatedCircuit } from '../core/circuit-breaker/circuit-coordinator.js';
+import type { CircuitCoordinator, CoordinatedCircuit } from '../core/circuit-breaker/circuit-coordinator.interface.js';
 import type { CoordinationErrorEvent } from '../core/events/resilience-event.interface.js';
 import type { ResilienceEvents } from '../core/events/resilience-events.js';
-import type { ResolvedRedisStoreOptions } from './redis-store-options.js';
+import type { ResolvedRedisStoreOptions } from './redis-store.options.js';
 import type { ScriptedClient } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
 

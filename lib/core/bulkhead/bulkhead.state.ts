@@ -1,7 +1,7 @@
 import { BulkheadRejectedError } from '../errors/bulkhead-rejected.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
-import type { BulkheadOptions } from './bulkhead-options.js';
+import type { BulkheadOptions } from './bulkhead.options.js';
 import { Compartment } from './compartment.js';
 
 /** A bulkhead's figures, as the registry reports them. */
@@ -23,7 +23,7 @@ const SINGLE = '';
  * One named bulkhead, shared by every method naming it: its compartments, created per partition key on demand and
  * dropped as soon as they are idle, so the number kept is bounded by the calls in flight.
  */
-export class Bulkhead {
+export class BulkheadState {
   private readonly compartments = new Map<string, Compartment>();
 
   constructor(

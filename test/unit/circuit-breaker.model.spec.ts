@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokenCircuitError, Circuit, DEFAULT_CIRCUIT_BREAKER_OPTIONS, ResilienceEvents } from '../../lib/index.js';
+import { BrokenCircuitError, DEFAULT_CIRCUIT_BREAKER_OPTIONS, ResilienceEvents } from '../../lib/index.js';
+import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 
 type Step = { kind: 'call'; fails: boolean } | { kind: 'wait'; ms: number };
 
@@ -66,7 +67,7 @@ class ReferenceBreaker {
   }
 }
 
-describe('Circuit against a reference model', () => {
+describe('CircuitBreakerState against a reference model', () => {
   beforeEach(() => vi.useFakeTimers({ now: 0 }));
   afterEach(() => vi.useRealTimers());
 
@@ -90,7 +91,11 @@ describe('Circuit against a reference model', () => {
       fc.property(params, fc.array(step, { maxLength: 200 }), (p: Params, steps: Step[]) => {
         vi.setSystemTime(0);
         const reference = new ReferenceBreaker(p);
-        const circuit = new Circuit('model', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...p }, new ResilienceEvents());
+        const circuit = new CircuitBreakerState(
+          'model',
+          { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...p },
+          new ResilienceEvents(),
+        );
         for (const current of steps) {
           if (current.kind === 'wait') {
             vi.advanceTimersByTime(current.ms);

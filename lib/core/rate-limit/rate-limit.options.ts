@@ -1,5 +1,5 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
-import { typeOf, type OptionsValidator } from '../validation/options-validator.js';
+import { typeOf, type OptionsValidator } from '../validation/options.validator.js';
 
 /**
  * Whose tokens a call spends: `'global'` (one bucket), `'ip'` (per client address, controllers only; IPv6 grouped

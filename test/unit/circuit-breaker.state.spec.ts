@@ -3,14 +3,14 @@ import { firstValueFrom, NEVER, throwError } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BrokenCircuitError,
-  Circuit,
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   ResilienceEvents,
   type CircuitBreakerOptions,
   type CircuitStateEvent,
 } from '../../lib/index.js';
+import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
-import { ORDINARY_CALL } from '../../lib/core/circuit-breaker/circuit.js';
+import { ORDINARY_CALL } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { resilient } from './policy-harness.js';
 
 function circuit(options: Partial<CircuitBreakerOptions> = {}) {
@@ -20,15 +20,15 @@ function circuit(options: Partial<CircuitBreakerOptions> = {}) {
     const { from, to, reason } = event as CircuitStateEvent;
     transitions.push(`${from}->${to}:${reason}`);
   });
-  const breaker = new Circuit('payments', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, events);
+  const breaker = new CircuitBreakerState('payments', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, events);
   return { breaker, transitions };
 }
 
-const fail = (breaker: Circuit, error: unknown = new Error('down'), elapsed = 0) =>
+const fail = (breaker: CircuitBreakerState, error: unknown = new Error('down'), elapsed = 0) =>
   breaker.onFailure(breaker.acquire(), error, elapsed);
-const succeed = (breaker: Circuit, elapsed = 0) => breaker.onSuccess(breaker.acquire(), elapsed);
+const succeed = (breaker: CircuitBreakerState, elapsed = 0) => breaker.onSuccess(breaker.acquire(), elapsed);
 
-describe('Circuit', () => {
+describe('CircuitBreakerState', () => {
   beforeEach(() => vi.useFakeTimers({ now: new Date('2026-11-24T10:00:00Z') }));
   afterEach(() => vi.useRealTimers());
 
@@ -272,7 +272,7 @@ describe('Circuit', () => {
   it('saves and restores its state across a restart', () => {
     const { breaker } = circuit({ consecutiveFailures: 1, openDuration: 5000 });
     fail(breaker);
-    const saved = JSON.parse(JSON.stringify(breaker.save())) as ReturnType<Circuit['save']>;
+    const saved = JSON.parse(JSON.stringify(breaker.save())) as ReturnType<CircuitBreakerState['save']>;
     const { breaker: restarted } = circuit({ consecutiveFailures: 1, openDuration: 5000 });
     restarted.restore(saved);
     expect(restarted.state).toBe('open');
@@ -296,7 +296,7 @@ describe('CircuitBreakerPolicy', () => {
 
   const makePolicy = (options: Partial<CircuitBreakerOptions>) => {
     const events = new ResilienceEvents();
-    return new Circuit('svc', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, events);
+    return new CircuitBreakerState('svc', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, events);
   };
 
   it('fails fast without calling the method while open', async () => {
@@ -367,7 +367,7 @@ describe('CircuitBreakerPolicy', () => {
   });
 });
 
-describe('Circuit opened by a peer replica (coordination)', () => {
+describe('CircuitBreakerState opened by a peer replica (coordination)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 

@@ -1,14 +1,14 @@
 import { brokenCircuit, type BrokenCircuitError } from '../errors/broken-circuit.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
-import { httpStatusOf } from '../retry/http-status.js';
-import { percentOf, windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker-options.js';
+import { httpStatusOf } from '../errors/error-classification.js';
+import { percentOf, windowSizeOf, type CircuitBreakerOptions } from './circuit-breaker.options.js';
 import type {
   CircuitBreakerSnapshot,
   CircuitState,
   CircuitTransitionReason,
   SavedCircuitState,
-} from './circuit-state.js';
-import type { CircuitCoordinator, CoordinatedCircuit } from './circuit-coordinator.js';
+} from './circuit-breaker.snapshot.js';
+import type { CircuitCoordinator, CoordinatedCircuit } from './circuit-coordinator.interface.js';
 import { CountWindow, TimeWindow, type OutcomeWindow } from './outcome-window.js';
 
 /** The permit of an ordinary call (not a half-open probe). */
@@ -25,7 +25,7 @@ function isServerSideFailure(error: unknown): boolean {
  * No timers: an open breaker becomes half-open when a call (or a reader) arrives after the open duration, so an idle
  * breaker costs nothing and keeps no process alive.
  */
-export class Circuit implements CoordinatedCircuit {
+export class CircuitBreakerState implements CoordinatedCircuit {
   /** True when calls must be timed to detect slow calls. */
   readonly tracksSlowCalls: boolean;
   /** Shares openings and the half-open probe with other replicas, when coordination is on. */

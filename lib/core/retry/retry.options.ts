@@ -1,5 +1,5 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
-import { OptionsValidator } from '../validation/options-validator.js';
+import { OptionsValidator } from '../validation/options.validator.js';
 
 /** How the wait between attempts grows. */
 export type BackoffKind = 'constant' | 'linear' | 'exponential';

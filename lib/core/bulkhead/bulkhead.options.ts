@@ -1,5 +1,5 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
-import type { OptionsValidator } from '../validation/options-validator.js';
+import type { OptionsValidator } from '../validation/options.validator.js';
 
 /** Picks the compartment of a call from the method's arguments (a controller handler's: its resolved parameters). */
 export type PartitionKey = (...args: never[]) => string;
