@@ -1,11 +1,11 @@
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
-import { composeObservable } from '../../core/pipeline/sink.js';
+import { composeObservable, type Sink, type SinkPolicy, type SinkStep } from '../../core/pipeline/sink.js';
 import { handlerInvocations } from '../../core/pipeline/handler-invocations.js';
 import { Invocation } from '../../core/pipeline/invocation.js';
-import type { ObservableStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
+import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { toTransportError } from '../errors/transport-errors.js';
 
 /** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
@@ -42,10 +42,13 @@ export class HandlerPipeline {
 
   constructor(
     private readonly parts: HandlerPipelineParts,
-    private readonly adapterHost: HttpAdapterHost,
+    adapterHost: HttpAdapterHost,
   ) {
-    this.all = composeObservable(parts.policies, callHandler);
-    this.withoutRetry = parts.policiesWithoutRetry && composeObservable(parts.policiesWithoutRetry, callHandler);
+    // The error mapping runs as the outermost policy of the fused chain: no Observable of its own per request.
+    const answers = new TransportAnswerPolicy(adapterHost);
+    this.all = composeObservable([answers, ...parts.policies], callHandler);
+    this.withoutRetry =
+      parts.policiesWithoutRetry && composeObservable([answers, ...parts.policiesWithoutRetry], callHandler);
   }
 
   /** Runs `next.handle()` through the policies for this request. */
@@ -55,31 +58,56 @@ export class HandlerPipeline {
       ? handlerInvocations.run(invocation, () => next.handle())
       : next.handle();
     const step = this.withoutRetry !== undefined && !mayRepeat(context) ? this.withoutRetry : this.all;
-    const policies = step(invocation);
-    return new Observable<unknown>((subscriber) =>
-      policies.subscribe(new TransportErrorObserver(subscriber, context, this.adapterHost)),
-    );
+    return step(invocation);
   }
 }
 
-/** Passes values on and turns a resilience error into its transport's answer. One object per request. */
-class TransportErrorObserver {
+/**
+ * Turns a resilience error into its transport's answer (an `HttpException`, `RpcException`, `WsException` or a
+ * GraphQL error), outermost, so that every policy inside sees the library's own errors.
+ */
+class TransportAnswerPolicy implements SinkPolicy {
+  readonly name = 'transport answers';
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  wrapSink(next: SinkStep): SinkStep {
+    return (invocation, sink) => next(invocation, new TransportAnswerSink(sink, invocation, this.adapterHost));
+  }
+
+  wrapObservable(next: ObservableStep): ObservableStep {
+    return (invocation) =>
+      new Observable<unknown>((subscriber) =>
+        next(invocation).subscribe(new TransportAnswerSink(subscriber, invocation, this.adapterHost)),
+      );
+  }
+
+  wrapPromise(next: PromiseStep): PromiseStep {
+    return (invocation) =>
+      next(invocation).then(undefined, (error: unknown) => {
+        throw toTransportError(error, invocation.args[0] as ExecutionContext, this.adapterHost);
+      });
+  }
+}
+
+/** Passes values on and maps the error. One object per request. */
+class TransportAnswerSink implements Sink {
   constructor(
-    private readonly subscriber: Subscriber<unknown>,
-    private readonly context: ExecutionContext,
+    private readonly sink: Sink,
+    private readonly invocation: Invocation,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   next(value: unknown): void {
-    this.subscriber.next(value);
+    this.sink.next(value);
   }
 
   error(error: unknown): void {
-    this.subscriber.error(toTransportError(error, this.context, this.adapterHost));
+    this.sink.error(toTransportError(error, this.invocation.args[0] as ExecutionContext, this.adapterHost));
   }
 
   complete(): void {
-    this.subscriber.complete();
+    this.sink.complete();
   }
 }
 

@@ -1,0 +1,142 @@
+/**
+ * What the library adds per request on a handler, beside Nest's own do-nothing interceptor and guard, measured
+ * in-process (no HTTP, so the figure is ours and not the network's):
+ *   node dist/bench/interceptor.js                  -> ns per request, every case, interleaved rounds
+ *   node dist/bench/interceptor.js <case> <count>   -> runs one case <count> times (for instruction counts:
+ *     valgrind --tool=callgrind --callgrind-out-file=/dev/null node dist/bench/interceptor.js <case> <count>)
+ * Cases: noop-interceptor, resilience-all (Fallback, Retry, CircuitBreaker, Timeout, Bulkhead), resilience-timeout,
+ * noop-guard, ratelimit-guard.
+ */
+import 'reflect-metadata';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  type CallHandler,
+  type CanActivate,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { of, type Observable } from 'rxjs';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  RateLimit,
+  RateLimitGuard,
+  ResilienceInterceptor,
+  ResilienceModule,
+  Retry,
+  Timeout,
+} from '../lib/index.js';
+import { measure, type BenchCase } from './measure.js';
+
+@Controller()
+class BenchController {
+  @Get('all')
+  @Fallback({ value: { hello: 'fallback' } })
+  @Retry()
+  @CircuitBreaker()
+  @Timeout(5000)
+  @Bulkhead({ maxConcurrent: 1000 })
+  all() {
+    return { hello: 'world' };
+  }
+
+  @Get('timeout')
+  @Timeout(5000)
+  timeout() {
+    return { hello: 'world' };
+  }
+
+  @Get('limited')
+  @RateLimit({ limit: 1e12, interval: 1000 })
+  limited() {
+    return { hello: 'world' };
+  }
+}
+
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+@Injectable()
+class NoopGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [BenchController] })
+class BenchModule {}
+
+const moduleRef = await (await Test.createTestingModule({ imports: [BenchModule] }).compile()).init();
+const interceptor = new ResilienceInterceptor(moduleRef.get(ModuleRef));
+interceptor.onModuleInit();
+const guard = new RateLimitGuard(moduleRef.get(ModuleRef));
+guard.onModuleInit();
+const noopInterceptor = new NoopInterceptor();
+const noopGuard = new NoopGuard();
+
+const body = { hello: 'world' };
+const request = { method: 'GET', ip: '127.0.0.1' };
+const response = { setHeader: () => undefined };
+/** A stand-in for Nest's ExecutionContextHost of an HTTP request to `handler`. */
+function contextOf(handler: object): ExecutionContext {
+  const http = { getRequest: () => request, getResponse: () => response, getNext: () => undefined };
+  return {
+    getType: () => 'http',
+    getHandler: () => handler,
+    getClass: () => BenchController,
+    getArgs: () => [request, response],
+    getArgByIndex: (index: number) => [request, response][index],
+    switchToHttp: () => http,
+  } as unknown as ExecutionContext;
+}
+const next: CallHandler = { handle: () => of(body) };
+const proto = BenchController.prototype as unknown as Record<string, object>;
+const contexts = { all: contextOf(proto.all!), timeout: contextOf(proto.timeout!), limited: contextOf(proto.limited!) };
+
+const settle = (observable: Observable<unknown>) =>
+  new Promise<unknown>((resolve, reject) => observable.subscribe({ next: resolve, error: reject }));
+
+const cases: Record<string, BenchCase['run']> = {
+  'noop-interceptor': () => settle(noopInterceptor.intercept(contexts.all, next)),
+  'resilience-all': () => settle(interceptor.intercept(contexts.all, next)),
+  'resilience-timeout': () => settle(interceptor.intercept(contexts.timeout, next)),
+  'noop-guard': () => Promise.resolve(noopGuard.canActivate()),
+  'ratelimit-guard': () => Promise.resolve(guard.canActivate(contexts.limited)),
+};
+
+const [only, count] = process.argv.slice(2);
+if (only !== undefined) {
+  const run = cases[only];
+  if (run === undefined) throw new Error(`unknown case ${only}: ${Object.keys(cases).join(', ')}`);
+  for (let i = 0; i < Number(count ?? 10_000); i++) await run();
+} else {
+  const results = await measure(
+    Object.entries(cases).map(([name, run]) => ({ name, run })),
+    { iterations: 50_000 },
+  );
+  const ns = (name: string) => results.get(name)!;
+  const lines = [
+    `Per request, in-process, Node ${process.version} (median of 7 interleaved rounds of 50,000)`,
+    '',
+    '| case | ns/request | added beside the do-nothing enhancer |',
+    '| --- | ---: | ---: |',
+    ...['noop-interceptor', 'resilience-all', 'resilience-timeout'].map(
+      (name) => `| ${name} | ${ns(name).toFixed(0)} | ${(ns(name) - ns('noop-interceptor')).toFixed(0)} ns |`,
+    ),
+    ...['noop-guard', 'ratelimit-guard'].map(
+      (name) => `| ${name} | ${ns(name).toFixed(0)} | ${(ns(name) - ns('noop-guard')).toFixed(0)} ns |`,
+    ),
+  ];
+  console.log(lines.join('\n'));
+}
+await moduleRef.close();
