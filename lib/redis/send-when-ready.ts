@@ -1,5 +1,3 @@
-// The global `performance` is a lazy getter in Node: reading it on every call costs more than the clock itself.
-import { performance } from 'node:perf_hooks';
 import { Cluster, type Redis } from 'ioredis';
 import { RedisStoreTimeoutError, withTimeout } from './with-timeout.js';
 

@@ -109,6 +109,31 @@ describe('BulkheadPolicy', () => {
     expect(method).toHaveBeenCalledTimes(1); // the timed-out call never ran
   });
 
+  it('keeps the slot of work that ignores its abort signal until it really ends, answering the caller at the deadline', async () => {
+    const pool = bulkhead({ maxConcurrent: 1, maxQueue: 0 });
+    // A downstream call that does not honour the signal: the first runs its full 300 ms whatever happens.
+    let calls = 0;
+    const method = vi.fn(
+      () => new Promise<string>((resolve) => setTimeout(() => resolve(`call ${++calls}`), calls === 0 ? 300 : 10)),
+    );
+    const { call } = resilient(method, (events) => [
+      new TimeoutPolicy('t', 100, 'attempt', events),
+      new BulkheadPolicy(pool),
+    ]);
+    const first = call();
+    const answered = expect(first).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(100);
+    await answered; // the caller has its answer at the deadline
+    expect(pool.snapshot().active).toBe(1); // the downstream is still busy with it
+    await expect(call()).rejects.toBeInstanceOf(BulkheadRejectedError);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(pool.snapshot().active).toBe(0); // the work ended: the slot is free
+    const third = call();
+    await vi.advanceTimersByTimeAsync(10);
+    await expect(third).resolves.toBe('call 2');
+    expect(method).toHaveBeenCalledTimes(2);
+  });
+
   it('frees the slot of an Observable call its caller unsubscribed, and a cancelled waiter leaves the queue', () => {
     const pool = bulkhead({ maxConcurrent: 1, maxQueue: 1 });
     const { call } = resilient(

@@ -1,5 +1,3 @@
-// The global `performance` is a lazy getter in Node: reading it on every call costs more than the clock itself.
-import { performance } from 'node:perf_hooks';
 import type { Unsubscribable } from 'rxjs';
 import { brokenCircuit } from '../errors/broken-circuit.error.js';
 import { ResilienceError } from '../errors/resilience.error.js';

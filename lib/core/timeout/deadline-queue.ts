@@ -1,5 +1,3 @@
-// The global `performance` is a lazy getter in Node: reading it on every call costs more than the clock itself.
-import { performance } from 'node:perf_hooks';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
 /** What a {@link DeadlineQueue} holds: anything that can expire, so a caller can be its own node. */
@@ -40,6 +38,7 @@ export class DeadlineQueue {
 
   /** Calls `node.expire()` once `duration` milliseconds have passed, unless `node` is cleared first. */
   schedule(node: DeadlineNode): void {
+    // The global clock, not node:perf_hooks': test runners' fake timers replace the global (users test with them).
     node.at = performance.now() + this.duration;
     const wasEmpty = this.pending.size === 0;
     this.pending.append(node);
