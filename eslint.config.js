@@ -12,6 +12,8 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
+      // Prettier wraps code at 120 columns; this catches the strings and comments it leaves alone.
+      'max-len': ['error', { code: 120, ignoreUrls: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Policies pass on whatever the wrapped method rejected with; it is not ours to wrap.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
@@ -38,7 +40,8 @@ export default tseslint.config(
     },
   },
   {
-    // The decorators write the metadata contract beside them; from the adapter they take only the enhancers they attach.
+    // The decorators write the metadata contract beside them; from the adapter they take only the enhancers they
+    // attach.
     files: ['lib/decorators/**/*.ts'],
     rules: {
       'no-restricted-imports': [

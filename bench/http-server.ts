@@ -3,7 +3,8 @@
  *   node dist/bench/http-server.js <express|fastify> <variant> <port>
  * Variants: bare, ratelimit (ours), throttler (@nestjs/throttler), resilience (all our decorators), cockatiel (the
  * same policies via cockatiel in a hand-written interceptor), module-only (our module, route undecorated), and Nest's
- * own enhancer cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is refused: the
+ * own enhancer cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is
+ * refused: the
  * figures compare the cost of the checks, not of the refusals.
  */
 import 'reflect-metadata';

@@ -98,17 +98,28 @@ for (const platform of platforms) {
 
 const percent = (value: number, base: number | undefined) => (base ? `${Math.round((value / base) * 100)}%` : '-');
 const lines = [
-  `HTTP on loopback, Node ${process.version}, NestJS ${version('@nestjs/core')}, autocannon ${connections} connections, median of ${rounds} interleaved ${seconds} s runs per row, each server in a fresh process`,
+  `HTTP on loopback, Node ${process.version}, NestJS ${version('@nestjs/core')}, autocannon ${connections} ` +
+    `connections, median of ${rounds} interleaved ${seconds} s runs per row, each server in a fresh process`,
   '',
-  '| platform | endpoint | req/s | vs bare | vs do-nothing interceptor | vs same do-nothing enhancers | vs peer | p99 ms | non-2xx |',
+  '| platform | endpoint | req/s | vs bare | vs do-nothing interceptor | vs same do-nothing enhancers | vs peer | ' +
+    'p99 ms | non-2xx |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const row of rows) {
   const find = (variant: string | undefined) =>
     rows.find((candidate) => candidate.platform === row.platform && candidate.variant === variant)?.requests;
-  lines.push(
-    `| ${row.platform} | ${labels[row.variant] ?? row.variant} | ${Math.round(row.requests)} | ${percent(row.requests, find('bare'))} | ${percent(row.requests, find('noop-interceptor'))} | ${percent(row.requests, find(enhancersOf[row.variant]))} | ${percent(row.requests, find(peerOf[row.variant]))} | ${row.p99} | ${row.non2xx} |`,
-  );
+  const cells = [
+    row.platform,
+    labels[row.variant] ?? row.variant,
+    Math.round(row.requests),
+    percent(row.requests, find('bare')),
+    percent(row.requests, find('noop-interceptor')),
+    percent(row.requests, find(enhancersOf[row.variant])),
+    percent(row.requests, find(peerOf[row.variant])),
+    row.p99,
+    row.non2xx,
+  ];
+  lines.push(`| ${cells.join(' | ')} |`);
 }
 const report = lines.join('\n');
 console.log(report);

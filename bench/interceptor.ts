@@ -101,7 +101,7 @@ function contextOf(handler: object): ExecutionContext {
 }
 const next: CallHandler = { handle: () => of(body) };
 const proto = BenchController.prototype as unknown as Record<string, object>;
-const contexts = { all: contextOf(proto.all!), timeout: contextOf(proto.timeout!), limited: contextOf(proto.limited!) };
+const contexts = { all: contextOf(proto.all), timeout: contextOf(proto.timeout), limited: contextOf(proto.limited) };
 
 const settle = (observable: Observable<unknown>) =>
   new Promise<unknown>((resolve, reject) => observable.subscribe({ next: resolve, error: reject }));

@@ -43,7 +43,9 @@ const nsPerCall = (name: string, shape: Shape) => {
 
 const fmt = (value: number | undefined, digits = 0) => (value === undefined ? '-' : value.toFixed(digits));
 const lines = [
-  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), NestJS ${version('@nestjs/core')}, cockatiel ${version('cockatiel')}, opossum ${version('opossum')}; median of ${runs} fresh processes per case`,
+  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ` +
+    `NestJS ${version('@nestjs/core')}, cockatiel ${version('cockatiel')}, opossum ${version('opossum')}; ` +
+    `median of ${runs} fresh processes per case`,
   '',
   'Overhead = ns/call minus the bare call (for an open breaker: minus a bare call that rejects, since Node charges',
   'any rejected Promise about as much). "x bare" = ns/call / bare ns/call. "vs peer" = our overhead / the peer\'s.',
@@ -96,10 +98,10 @@ for (const [count, maxKeys] of [
   const result = fresh<{ nsPerCall: number; bytesHeld: number; keysHeld: number }>(scalingScript, args, [
     '--expose-gc',
   ]);
-  const label = `${count.toLocaleString('en')} rate-limit key${count > 1 ? 's' : ''} (maxKeys ${(maxKeys ?? 100_000).toLocaleString('en')})`;
-  lines.push(
-    `| ${label} | ${fmt(result.nsPerCall)} | ${(result.bytesHeld / 2 ** 20).toFixed(1)} MiB for ${result.keysHeld.toLocaleString('en')} keys |`,
-  );
+  const keys = `${count.toLocaleString('en')} rate-limit key${count > 1 ? 's' : ''}`;
+  const label = `${keys} (maxKeys ${(maxKeys ?? 100_000).toLocaleString('en')})`;
+  const held = `${(result.bytesHeld / 2 ** 20).toFixed(1)} MiB for ${result.keysHeld.toLocaleString('en')} keys`;
+  lines.push(`| ${label} | ${fmt(result.nsPerCall)} | ${held} |`);
 }
 
 const report = lines.join('\n');

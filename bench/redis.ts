@@ -75,7 +75,9 @@ const contenders: Contender[] = [
 ];
 
 const lines = [
-  `Redis ${(await flexibleClient.info('server')).match(/redis_version:(\S+)/)?.[1]} on loopback, Node ${process.version}, ioredis ${version('ioredis')} with auto-pipelining, ${checks} checks per round, median of ${rounds} interleaved rounds after a warm-up`,
+  `Redis ${(await flexibleClient.info('server')).match(/redis_version:(\S+)/)?.[1]} on loopback, ` +
+    `Node ${process.version}, ioredis ${version('ioredis')} with auto-pipelining, ${checks} checks per round, ` +
+    `median of ${rounds} interleaved rounds after a warm-up`,
   '',
   '| limiter | callers | checks/s | p50 µs | p99 µs |',
   '| --- | ---: | ---: | ---: | ---: |',
@@ -88,9 +90,14 @@ for (const concurrency of [1, 50]) {
   }
   for (const [contender, figures] of samples) {
     const pick = (field: keyof Figures) => median(figures.map((entry) => entry[field]));
-    lines.push(
-      `| ${contender.name} | ${concurrency} | ${Math.round(pick('perSecond'))} | ${pick('p50').toFixed(0)} | ${pick('p99').toFixed(0)} |`,
-    );
+    const cells = [
+      contender.name,
+      concurrency,
+      Math.round(pick('perSecond')),
+      pick('p50').toFixed(0),
+      pick('p99').toFixed(0),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * Cost as the work grows, in this (fresh) process, run with --expose-gc by `bench/overhead.ts`:
- *   node --expose-gc dist/bench/scaling.js breakers <count>   -> ns per call spread over <count> named breakers, bytes per idle breaker
- *   node --expose-gc dist/bench/scaling.js keys <count> [maxKeys] -> ns per check over <count> rate-limit keys, bytes held
+ *   node --expose-gc dist/bench/scaling.js breakers <count>   -> ns per call spread over <count> named breakers, bytes
+ * per idle breaker
+ *   node --expose-gc dist/bench/scaling.js keys <count> [maxKeys] -> ns per check over <count> rate-limit keys, bytes
+ * held
  * Prints one JSON object.
  */
 import {

@@ -150,7 +150,9 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     if (circuits) for (const circuit of circuits) circuit.openedByPeer(message.retryAt);
   }
 
-  /** Runs one Redis command within the command timeout; a failure is reported and rethrown for the caller's fallback. */
+  /**
+   * Runs one Redis command within the command timeout; a failure is reported and rethrown for the caller's fallback.
+   */
   private async call<T>(
     policy: string,
     operation: CoordinationErrorEvent['operation'],

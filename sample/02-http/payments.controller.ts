@@ -16,7 +16,9 @@ export class PaymentsController {
     return this.payments.charge(Number(body.amount ?? 10));
   }
 
-  /** 20 requests a minute per client IP: the 21st answers 429 with Retry-After; every answer has RateLimit-* headers. */
+  /**
+   * 20 requests a minute per client IP: the 21st answers 429 with Retry-After; every answer has RateLimit-* headers.
+   */
   @Get('rates/:currency')
   @RateLimit({ limit: 20, interval: 60_000 })
   rate(@Param('currency') currency: string) {

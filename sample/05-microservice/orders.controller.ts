@@ -12,7 +12,9 @@ import { PaymentsService } from '../shared/payments.service.js';
 export class OrdersController {
   constructor(private readonly payments: PaymentsService) {}
 
-  /** Charges for an order: at most 2 s for the whole message, 5 messages a second in all (RPC has no client address). */
+  /**
+   * Charges for an order: at most 2 s for the whole message, 5 messages a second in all (RPC has no client address).
+   */
   @MessagePattern('orders.pay')
   @Timeout(2000)
   @RateLimit({ limit: 5, interval: 1000 })

@@ -1,6 +1,7 @@
 /**
  * Sends messages to the sample's TCP microservice, all at once, and prints each answer or error:
- *   node dist/sample/05-microservice/rpc-client.js [count]    (default 8: the rate limit of 5 per second refuses the last ones)
+ *   node dist/sample/05-microservice/rpc-client.js [count]    (default 8: the rate limit of 5 per second refuses the
+ * last ones)
  */
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';

@@ -64,7 +64,7 @@ async function attemptsPerKind(app: INestApplicationContext): Promise<number[]> 
 }
 
 describe('two apps in one process', () => {
-  it('each runs its own policies on singleton, transient and request-scoped providers, before and after the other closes', async () => {
+  it('keep their own policies on singleton, transient, request-scoped providers, also after one closes', async () => {
     const [first, second] = [await boot(2), await boot(4)];
     expect(await attemptsPerKind(first)).toEqual([2, 2, 2]);
     expect(await attemptsPerKind(second)).toEqual([4, 4, 4]);

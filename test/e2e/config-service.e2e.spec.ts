@@ -50,7 +50,8 @@ describe('forRootAsync with ConfigService (values are strings)', () => {
   it('refuses a value that is not a number at bootstrap, saying a string was received', async () => {
     process.env.GATEWAY_ATTEMPTS = 'three';
     await expect(Test.createTestingModule({ imports: [appModule()] }).compile()).rejects.toThrow(
-      'Invalid retry option "maxAttempts" = "three" for policy "gateway" (declared on ResilienceModule options "retries"): ' +
+      'Invalid retry option "maxAttempts" = "three" for policy "gateway" ' +
+        '(declared on ResilienceModule options "retries"): ' +
         'must be an integer >= 1, got the string "three"',
     );
   });

@@ -158,7 +158,7 @@ async function boot(
 }
 
 describe.each(PLATFORMS)('with users’ own interceptors, filters and limits on %s', (platform) => {
-  it('composes in Nest’s order: a global interceptor sees one request, an interceptor listed above @Retry each attempt', async () => {
+  it('composes in Nest’s order: a global interceptor sees the request, one above @Retry each attempt', async () => {
     testApp = await boot(platform);
     const answer = await testApp.send('GET', '/attempts');
     expect(answer.status).toBe(200);
@@ -183,25 +183,25 @@ describe.each(PLATFORMS)('with users’ own interceptors, filters and limits on 
     },
   );
 
-  it('a catch-all filter (useGlobalFilters) receives the TimeoutError itself from a decorated service under an undecorated handler', async () => {
+  it('a useGlobalFilters catch-all gets a decorated service’s TimeoutError in an undecorated handler', async () => {
     testApp = await boot(platform, 'useGlobalFilters');
     const answer = await testApp.send('GET', '/undecorated');
     expect(answer).toMatchObject({ status: 599, body: { received: TimeoutError.name, status: 'none' } });
   });
 
-  it('a catch-all APP_FILTER does not see that error: the library’s own global filter answers it (504) first', async () => {
+  it('a catch-all APP_FILTER does not see that error: the library’s filter answers it (504) first', async () => {
     testApp = await boot(platform, 'APP_FILTER');
     const answer = await testApp.send('GET', '/undecorated');
     expect(answer).toMatchObject({ status: 504, body: { code: 'TIMEOUT', policy: 'SlowService.hang' } });
   });
 
-  it('without a filter of the user’s, a decorated service’s timeout under an undecorated handler is a 504', async () => {
+  it('without a filter of yours, a decorated service’s timeout under an undecorated handler is a 504', async () => {
     testApp = await boot(platform);
     const answer = await testApp.send('GET', '/undecorated');
     expect(answer).toMatchObject({ status: 504, body: { code: 'TIMEOUT', policy: 'SlowService.hang' } });
   });
 
-  it('spends one token of each of two limits per request, and the headers describe the one closest to exhaustion', async () => {
+  it('spends a token of each of two limits per request; headers describe the one closest to exhaustion', async () => {
     testApp = await boot(platform);
     const first = await testApp.send('GET', '/two-limits');
     expect(first.status).toBe(200);

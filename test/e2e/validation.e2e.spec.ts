@@ -77,7 +77,8 @@ describe('invalid configuration stops the application at bootstrap', () => {
     }
     const error = await bootstrapError(Gateway, { retries: { payments: {} } });
     expect((error as Error).message).toBe(
-      `@Retry('paymnets') on Gateway.call names a retry configuration that does not exist (did you mean 'payments'?): ` +
+      `@Retry('paymnets') on Gateway.call names a retry configuration that does not exist ` +
+        `(did you mean 'payments'?): ` +
         `ResilienceModule options "retries" has "payments"`,
     );
   });
@@ -124,7 +125,7 @@ describe('invalid configuration stops the application at bootstrap', () => {
     [{ coordination: 'zookeeper' as never }, /"coordination" = "zookeeper" .*must be one of "local", "redis"/],
     [
       { coordination: 'redis' as const },
-      /"coordination" = "redis" .*needs a coordination of replicas: store: new RedisStore\(...\) or coordination: redisStore/,
+      /"coordination" = "redis" .*needs a coordination of replicas: store: new RedisStore\(...\) or coordination/,
     ],
   ])('rejects circuit breaker options %o', async (options, message) => {
     @Injectable()

@@ -140,7 +140,7 @@ describe('circuit breakers coordinated through Redis', () => {
     expect(other.circuit.state).toBe('closed');
   });
 
-  it('a Redis outage neither opens nor closes a breaker: each replica decides alone and reports the error', async () => {
+  it('a Redis outage neither opens nor closes a breaker: each replica decides alone, reports the error', async () => {
     const [a, b] = await twoReplicas();
     await server.stop();
     try {

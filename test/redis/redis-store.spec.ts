@@ -53,7 +53,7 @@ describe('RedisStore against a real redis-server', () => {
     expect(waiting.waitMs).toBeLessThanOrEqual(1_000);
   });
 
-  it('writes prefixed keys that live until the bucket would be full (and not much longer), and deletes a full bucket', async () => {
+  it('writes prefixed keys living until the bucket would be full (not much longer), deletes full buckets', async () => {
     await store.consume('api:a', rule(10, 10_000), 1, 0); // one token per second: full again in 1 s
     expect(await admin.keys('*')).toEqual(['test:api:a']);
     const ttl = await admin.pttl('test:api:a');

@@ -84,7 +84,8 @@ describe('rate limits while Redis is in trouble', () => {
     ['deny', 0, 10],
     ['local', 5, 5], // limit 10 shared by replicas: 2, so 5 here
   ] as const)(
-    'Redis stopped, onStoreError "%s": %i allowed, %i refused, none waits past the command timeout, then Redis limits again',
+    'Redis stopped, onStoreError "%s": %i allowed, %i refused, none waits past the command timeout, ' +
+      'then Redis limits again',
     async (mode, allowed, refused) => {
       const replica = await start(mode);
       expect((await burst(replica, 1)).statuses).toEqual([200]); // Redis up: one token spent in Redis

@@ -1,7 +1,9 @@
 import { Controller, Get, type Type } from '@nestjs/common';
 import { RateLimit } from '../../lib/index.js';
 
-/** A controller whose `GET /quota` allows 10 requests a minute in total (one bucket, key `global`); a new class per app. */
+/**
+ * A controller whose `GET /quota` allows 10 requests a minute in total (one bucket, key `global`); a new class per app.
+ */
 export function quotaController(): Type {
   @Controller('quota')
   class QuotaController {

@@ -121,7 +121,7 @@ describe.each(PLATFORMS)('GraphQL with the Apollo driver on %s', (platform) => {
     expect(downstream.calls).toBe(1);
   });
 
-  it('@CircuitBreaker: after two failures BROKEN_CIRCUIT with retryAfter, and the downstream is not called', async () => {
+  it('@CircuitBreaker: after two failures BROKEN_CIRCUIT with retryAfter; the downstream is not called', async () => {
     testApp = await boot(platform);
     downstream.down = true;
     await ask('{ guarded }');

@@ -109,7 +109,7 @@ describe('BulkheadPolicy', () => {
     expect(method).toHaveBeenCalledTimes(1); // the timed-out call never ran
   });
 
-  it('keeps the slot of work that ignores its abort signal until it really ends, answering the caller at the deadline', async () => {
+  it('keeps the slot of work ignoring its signal until it really ends; the caller is answered on time', async () => {
     const pool = bulkhead({ maxConcurrent: 1, maxQueue: 0 });
     // A downstream call that does not honour the signal: the first runs its full 300 ms whatever happens.
     let calls = 0;

@@ -46,7 +46,7 @@ describe('CircuitBreakerPolicy and the rejections of the policies inside it', ()
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('a burst rejected by a full bulkhead inside the breaker neither opens it nor counts as calls (Promise)', async () => {
+  it('a burst rejected by a full bulkhead inside neither opens the breaker nor counts as calls (Promise)', async () => {
     const breaker = circuit({ consecutiveFailures: 3 });
     const downstream = gateway();
     const { call } = resilient(downstream.promise, () => [
@@ -65,7 +65,7 @@ describe('CircuitBreakerPolicy and the rejections of the policies inside it', ()
     expect(downstream.promise).toHaveBeenCalledTimes(1);
   });
 
-  it('a burst rejected by a full bulkhead inside the breaker neither opens it nor counts as calls (Observable)', async () => {
+  it('a burst rejected by a full bulkhead inside neither opens the breaker nor counts (Observable)', async () => {
     const breaker = circuit({ consecutiveFailures: 3 });
     const downstream = gateway();
     const { call } = resilient(

@@ -92,7 +92,7 @@ describe('Observable pipeline', () => {
       expect(method).toHaveBeenCalledTimes(1);
     });
 
-    it('with a store that answers asynchronously, runs on its answer, and not at all if the caller left before it', async () => {
+    it('with a store answering asynchronously, runs on its answer, not at all if the caller left', async () => {
       const answers: ((decision: RateLimitDecision) => void)[] = [];
       const store: RateLimitStore = {
         consume: () => new Promise<RateLimitDecision>((resolve) => answers.push(resolve)),
@@ -254,7 +254,7 @@ describe('Observable pipeline', () => {
       expect(bulkhead.snapshot().active).toBe(0);
     });
 
-    it("on a handler's cold Observable (made once per request), re-runs the handler on every retry and cancels it at the deadline", async () => {
+    it("re-runs a handler's cold Observable (one per request) on every retry, cancels it at the deadline", async () => {
       const events = new ResilienceEvents();
       const reported: string[] = [];
       events.subscribe((event) => reported.push(event.type));
@@ -278,7 +278,7 @@ describe('Observable pipeline', () => {
       expect(bulkhead.snapshot().active).toBe(0);
     });
 
-    it('runs a policy of its own (wrapObservable only) between ours: re-subscribed by retry, unsubscribed with the call', async () => {
+    it('runs a foreign policy (wrapObservable only) between ours: re-subscribed by retry, ended with it', async () => {
       const subscriptions = vi.fn();
       const unsubscriptions = vi.fn();
       const counting: ResiliencePolicy = {

@@ -156,7 +156,8 @@ describe('option validation', () => {
   describe('unknown option names', () => {
     it('are refused with "did you mean" when a close name exists', () => {
       expect(errorOf(() => retry({ maxAtempts: 5 }))).toBe(
-        'Unknown retry option "maxAtempts" for policy "payments" (declared on Gateway.charge). Did you mean "maxAttempts"? ' +
+        'Unknown retry option "maxAtempts" for policy "payments" (declared on Gateway.charge). ' +
+          'Did you mean "maxAttempts"? ' +
           'Known options: maxAttempts, backoff, initialDelay, maxDelay, multiplier, jitter, retryIf, retryErrors, ' +
           'ignoreErrors, retryNonIdempotent',
       );
@@ -184,7 +185,8 @@ describe('option validation', () => {
   describe('rate thresholds are percentages', () => {
     it('refuses a value below 1 as a likely fraction, saying how to write either meaning', () => {
       expect(errorOf(() => breaker({ failureRateThreshold: 0.5 }))).toBe(
-        'Invalid circuit breaker option "failureRateThreshold" = 0.5 for policy "payments" (declared on Gateway.charge): ' +
+        'Invalid circuit breaker option "failureRateThreshold" = 0.5 for policy "payments" ' +
+          '(declared on Gateway.charge): ' +
           "is a percentage (50 means 50%), and 0.5 looks like a fraction: write 50 for 50%, or the string '0.5%' " +
           'if you mean 0.5 percent',
       );

@@ -104,7 +104,8 @@ describe('MemoryRateLimitStore (token bucket)', () => {
     expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow(ResilienceConfigError);
     expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow('"maxKeys" = 0 for policy "MemoryRateLimitStore"');
     expect(() => new MemoryRateLimitStore({ maxkeys: 10 } as never)).toThrow(
-      'Unknown store option "maxkeys" for policy "MemoryRateLimitStore" (declared on new MemoryRateLimitStore(...)). Did you mean "maxKeys"?',
+      'Unknown store option "maxkeys" for policy "MemoryRateLimitStore" ' +
+        '(declared on new MemoryRateLimitStore(...)). Did you mean "maxKeys"?',
     );
   });
 });

@@ -82,7 +82,7 @@ describe('a key function that throws', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('errors an Observable call (bulkhead and rate limit), leaving no timer, and a fallback outside replaces it', async () => {
+  it('errors an Observable call (bulkhead, rate limit), leaving no timer; a fallback outside replaces it', async () => {
     for (const keyed of [partitionedPool, keyedLimit]) {
       const method = vi.fn(() => of('ok'));
       const plain = resilient(method, (bus) => [timeout(bus), keyed()], 'observable');

@@ -27,7 +27,10 @@ export interface CircuitBreakerOptions {
   failureRateThreshold: number | `${number}%`;
   /** A call slower than this many milliseconds counts as slow. Default: none (slow calls are not tracked). */
   slowCallDuration?: number;
-  /** Slow-call rate, in percent, at or above which the breaker opens; the same rules as `failureRateThreshold`. Default `100`. */
+  /**
+   * Slow-call rate, in percent, at or above which the breaker opens; the same rules as `failureRateThreshold`. Default
+   * `100`.
+   */
   slowCallRateThreshold: number | `${number}%`;
   /**
    * Simple mode: open after this many failures in a row, ignoring the window rates. Default: none (rate mode).
@@ -72,7 +75,9 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: Readonly<CircuitBreakerOptions> = 
   coordination: 'local',
 });
 
-/** The longest time window, in seconds: one bucket per second, and a breaker judging hours of calls reacts hours late. */
+/**
+ * The longest time window, in seconds: one bucket per second, and a breaker judging hours of calls reacts hours late.
+ */
 export const MAX_TIME_WINDOW_SECONDS = 3600;
 
 /** Every option name of `@CircuitBreaker`, for refusing unknown ones; the mapped type keeps it complete. */

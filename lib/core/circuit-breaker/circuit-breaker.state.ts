@@ -21,7 +21,8 @@ function isServerSideFailure(error: unknown): boolean {
 }
 
 /**
- * One named circuit (the state of a circuit breaker): its state machine and sliding window. Shared by every method that names it.
+ * One named circuit (the state of a circuit breaker): its state machine and sliding window. Shared by every method that
+ * names it.
  * No timers: an open breaker becomes half-open when a call (or a reader) arrives after the open duration, so an idle
  * breaker costs nothing and keeps no process alive.
  */

@@ -16,7 +16,8 @@ export class UnknownPolicyError extends ResilienceError {
     readonly known: readonly string[],
   ) {
     super(
-      `No ${kind} named "${policy}".${didYouMean(policy, known)} Known: ${known.map((name) => `"${name}"`).join(', ') || 'none'}`,
+      `No ${kind} named "${policy}".${didYouMean(policy, known)} ` +
+        `Known: ${known.map((name) => `"${name}"`).join(', ') || 'none'}`,
       policy,
     );
   }

@@ -13,10 +13,14 @@ import { CircuitBreakers, NamedPolicies } from './named-policies.js';
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
  * the operator's controls. Inject it (`ResilienceRegistry`) in an admin controller or a health check:
- * `registry.circuitBreakers.list()`, `registry.circuitBreakers.forceOpen('payments')`, `registry.bulkheads.get('reports')`.
+ * `registry.circuitBreakers.list()`, `registry.circuitBreakers.forceOpen('payments')`,
+ * `registry.bulkheads.get('reports')`.
  */
 export class ResilienceRegistry {
-  /** Every circuit breaker: `get`, `has`, `names`, `list` (snapshots), `reset`, `forceOpen`, `forceClose`, `disable`, `save`, `restore`. */
+  /**
+   * Every circuit breaker: `get`, `has`, `names`, `list` (snapshots), `reset`, `forceOpen`, `forceClose`, `disable`,
+   * `save`, `restore`.
+   */
   readonly circuitBreakers = new CircuitBreakers();
   /** Every bulkhead: `get`, `has`, `names`, `list` (active and queued calls). */
   readonly bulkheads = new NamedPolicies<BulkheadState, BulkheadSnapshot>('bulkhead');

@@ -24,7 +24,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to `name`, when it is close enough to be a typo: same letters in another case, or at most
- * one edit per four characters (at least two, one for names of three letters or fewer). `undefined` when nothing is that close.
+ * one edit per four characters (at least two, one for names of three letters or fewer). `undefined` when nothing is
+ * that close.
  */
 export function closestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();

@@ -94,7 +94,8 @@ export function validateModuleOptions(options: unknown): void {
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
       fail(
-        `ResilienceModule option "coordination" must be a RedisStore or a BreakerCoordination, got ${typeOf(options.coordination)}`,
+        'ResilienceModule option "coordination" must be a RedisStore or a BreakerCoordination, ' +
+          `got ${typeOf(options.coordination)}`,
       );
     }
     const { coordinator } = options.coordination;
@@ -130,18 +131,22 @@ function validateDefaults(defaults: unknown): void {
   }
 }
 
-/** Duck-types `RateLimitStore`: a `consume` method, and `attach`, `close`, `coordinator` of the right shape if given. */
+/**
+ * Duck-types `RateLimitStore`: a `consume` method, and `attach`, `close`, `coordinator` of the right shape if given.
+ */
 function validateStore(store: unknown): void {
   if (store === undefined) return;
   if (typeof store === 'string') {
     fail(
       `ResilienceModule option "store" = ${describe(store)} must be a rate-limit store, got a string: ` +
-        `for Redis write store: new RedisStore({ url: ${JSON.stringify(store)} }) (import { RedisStore } from 'nest-resilience/redis')`,
+        `for Redis write store: new RedisStore({ url: ${JSON.stringify(store)} }) ` +
+        `(import { RedisStore } from 'nest-resilience/redis')`,
     );
   }
   if (typeof store !== 'object' || store === null) {
     fail(
-      `ResilienceModule option "store" must be a rate-limit store (an object with a consume method), got ${typeOf(store)}`,
+      'ResilienceModule option "store" must be a rate-limit store (an object with a consume method), ' +
+        `got ${typeOf(store)}`,
     );
   }
   const candidate = store as Record<string, unknown>;
@@ -164,7 +169,8 @@ function validateCoordinator(coordinator: unknown, where: string): void {
   if (coordinator === undefined) return;
   if (typeof coordinator !== 'object' || coordinator === null) {
     fail(
-      `ResilienceModule ${where} must be a CircuitCoordinator (e.g. redisStore.coordinator), got ${typeOf(coordinator)}`,
+      `ResilienceModule ${where} must be a CircuitCoordinator (e.g. redisStore.coordinator), ` +
+        `got ${typeOf(coordinator)}`,
     );
   }
   const missing = COORDINATOR_METHODS.filter(

@@ -272,7 +272,8 @@ export class PipelineFactory {
       new OptionsValidator('circuit breaker', name, declaredAt).fail(
         'coordination',
         'redis',
-        'needs a coordination of replicas: store: new RedisStore(...) or coordination: redisStore in the ResilienceModule options',
+        'needs a coordination of replicas: store: new RedisStore(...) or coordination: redisStore ' +
+          'in the ResilienceModule options',
       );
     }
     return [new CircuitBreakerPolicy(this.registry.circuitBreakerFor(name, options))];
@@ -353,7 +354,8 @@ export class PipelineFactory {
         throw new ResilienceConfigError(
           `${kind.decorator}('${spec.name}') on ${declaredAt} names a ${kind.label} configuration that does not exist` +
             (closest === undefined ? '' : ` (did you mean '${closest}'?)`) +
-            `: ResilienceModule options "${kind.configKey}" has ${known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'}`,
+            `: ResilienceModule options "${kind.configKey}" has ` +
+            (known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'),
           spec.name,
         );
       }
