@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect, vi } from 'vitest';
 import { freePort, RedisServer } from './redis-server.js';
 
 /**
@@ -58,11 +59,17 @@ export class RedisCluster {
   }
 
   private async waitUntilReady(): Promise<void> {
-    for (let tries = 0; tries < 100; tries++) {
-      const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(this.nodes[0].port), 'cluster', 'info']);
-      if (stdout.includes('cluster_state:ok')) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('the Redis Cluster did not become ready');
+    await vi.waitFor(
+      async () => {
+        const { stdout } = await promisify(execFile)('redis-cli', [
+          '-p',
+          String(this.nodes[0].port),
+          'cluster',
+          'info',
+        ]);
+        expect(stdout, 'the Redis Cluster did not become ready').toContain('cluster_state:ok');
+      },
+      { timeout: 5_000, interval: 50 },
+    );
   }
 }
