@@ -31,6 +31,21 @@ describe('a forged X-Forwarded-For cannot bypass a per-IP @RateLimit', () => {
     app = undefined;
   });
 
+  /** A Fastify app with `trustProxy`, and the statuses of the six forged requests arriving from `remoteAddress`. */
+  async function fastifyWith(trustProxy: string | boolean, remoteAddress: string) {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy }), {
+      logger: false,
+    });
+    app = await fastify.init();
+    await fastify.getHttpAdapter().getInstance().ready();
+    const statuses: number[] = [];
+    for (const headers of forgedHeaders) {
+      statuses.push((await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress })).statusCode);
+    }
+    return { fastify, statuses };
+  }
+
   it("Express with app.set('trust proxy', '127.0.0.1'): the client is the proxy's rightmost entry", async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const express = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: false });
@@ -46,16 +61,7 @@ describe('a forged X-Forwarded-For cannot bypass a per-IP @RateLimit', () => {
   });
 
   it("Fastify with trustProxy: '127.0.0.1': the client is the proxy's rightmost entry", async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy: PROXY }), {
-      logger: false,
-    });
-    app = await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    const statuses: number[] = [];
-    for (const headers of forgedHeaders) {
-      statuses.push((await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress: PROXY })).statusCode);
-    }
+    const { fastify, statuses } = await fastifyWith(PROXY, PROXY);
     expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
     const other = await fastify.inject({
       method: 'GET',
@@ -67,32 +73,12 @@ describe('a forged X-Forwarded-For cannot bypass a per-IP @RateLimit', () => {
   });
 
   it('Fastify: a client reaching the app directly (not through the proxy) is limited by its own address', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy: PROXY }), {
-      logger: false,
-    });
-    app = await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    const statuses: number[] = [];
-    for (const headers of forgedHeaders) {
-      statuses.push(
-        (await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress: '192.0.2.50' })).statusCode,
-      );
-    }
+    const { statuses } = await fastifyWith(PROXY, '192.0.2.50');
     expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
   });
 
   it('the setup the README used to show (trustProxy: true) is bypassable: why it is not recommended', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy: true }), {
-      logger: false,
-    });
-    app = await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    const statuses: number[] = [];
-    for (const headers of forgedHeaders) {
-      statuses.push((await fastify.inject({ method: 'GET', url: '/login', headers, remoteAddress: PROXY })).statusCode);
-    }
+    const { statuses } = await fastifyWith(true, PROXY);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createTestApp, type Platform } from '../e2e/http-harness.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer, connectedClients } from '../support/redis-server.js';
 import { activeResources, heapAfterGc, MB } from './measure.js';
 
 const CYCLES = 40;
@@ -54,7 +54,7 @@ describe('many app create/close cycles from one module (the README setup, as e2e
     })
     class AppModule {}
 
-    const clients = async () => Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))![1]);
+    const clients = () => connectedClients(admin);
     let heapAtWarm = 0;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const platform: Platform = cycle % 2 ? 'fastify' : 'express';

@@ -5,7 +5,7 @@ import { ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { quotaController } from '../support/quota-controller.js';
 import { createTestApp, type TestApp } from '../e2e/http-harness.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer, connectedClients } from '../support/redis-server.js';
 
 /** One replica of an app whose endpoint allows 10 requests per minute, with its buckets in the shared Redis. */
 function replicaModule(url: string): Type {
@@ -51,13 +51,12 @@ describe('two replicas sharing one Redis', () => {
 
   it('closes the Redis client it created when the app shuts down', async () => {
     const admin = new Redis(server.url);
-    const clientsBefore = Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))![1]);
+    const clientsBefore = await connectedClients(admin);
     const extra = await createTestApp('express', replicaModule(server.url));
     await extra.send('GET', '/quota');
     await extra.close();
     // Redis counts the client gone once it has read the close: wait for that, not a fixed time.
-    const connectedClients = async () => Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))![1]);
-    await vi.waitFor(async () => expect(await connectedClients()).toBe(clientsBefore));
+    await vi.waitFor(async () => expect(await connectedClients(admin)).toBe(clientsBefore));
     admin.disconnect();
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createTestApp } from '../e2e/http-harness.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer, connectedClients } from '../support/redis-server.js';
 
 let prefixes = 0;
 
@@ -40,10 +40,6 @@ async function statuses(send: () => Promise<{ status: number }>, count: number):
   const seen: number[] = [];
   for (let i = 0; i < count; i++) seen.push((await send()).status);
   return seen;
-}
-
-async function connectedClients(admin: Redis): Promise<number> {
-  return Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))![1]);
 }
 
 describe('a RedisStore created from a URL, across the lifecycles of the apps built from one module', () => {

@@ -97,3 +97,8 @@ export class RedisServer {
     this.process?.kill('SIGCONT');
   }
 }
+
+/** How many clients the Redis server counts as connected (INFO clients), to check that connections were released. */
+export async function connectedClients(admin: { info(section: string): Promise<string> }): Promise<number> {
+  return Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))![1]);
+}

@@ -41,6 +41,7 @@ import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
   FALLBACK_METADATA,
+  POLICY_METADATA_KEYS,
   RATE_LIMIT_METADATA,
   RETRY_METADATA,
   SKIP_RATE_LIMIT_METADATA,
@@ -183,15 +184,6 @@ const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'bulkhead', build: (factory, context) => factory.bulkheadStage(context) },
 ];
 
-const POLICY_METADATA = [
-  TIMEOUT_METADATA,
-  RETRY_METADATA,
-  CIRCUIT_BREAKER_METADATA,
-  BULKHEAD_METADATA,
-  FALLBACK_METADATA,
-  RATE_LIMIT_METADATA,
-] as const;
-
 /**
  * Turns the metadata of the policy decorators into a method's pipeline: the policies in the canonical order, with
  * the precedence of options applied and validated. Every mistake surfaces here, at bootstrap, as a
@@ -220,7 +212,8 @@ export class PipelineFactory {
     receiverOf: ReceiverOf = (invocation) => invocation.thisArg,
   ): ResolvedPolicies | undefined {
     // On handlers @RateLimit alone is the guard's business: no pipeline for it.
-    const keys = site === 'provider' ? POLICY_METADATA : POLICY_METADATA.filter((key) => key !== RATE_LIMIT_METADATA);
+    const keys =
+      site === 'provider' ? POLICY_METADATA_KEYS : POLICY_METADATA_KEYS.filter((key) => key !== RATE_LIMIT_METADATA);
     if (!keys.some((key) => Reflect.hasMetadata(key, method))) return undefined;
     const context: StageContext = {
       method,

@@ -6,29 +6,12 @@ import { ResilienceConfigError } from '../../core/errors/resilience-config.error
 import { createResilientMethod, type ResultShape } from '../../core/pipeline/resilient-method.js';
 import { isTransportHandler } from '../handlers/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
-import {
-  BULKHEAD_METADATA,
-  CIRCUIT_BREAKER_METADATA,
-  FALLBACK_METADATA,
-  RATE_LIMIT_METADATA,
-  RESILIENT_WRAPPER,
-  RETRY_METADATA,
-  TIMEOUT_METADATA,
-} from '../../decorators/resilience.metadata.js';
+import { POLICY_METADATA_KEYS, RATE_LIMIT_METADATA, RESILIENT_WRAPPER } from '../../decorators/resilience.metadata.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { loadTransportExceptions } from '../errors/transport-errors.js';
 
 type MethodHost = Record<string, unknown>;
 type AnyMethod = (...args: never[]) => unknown;
-
-const POLICY_KEYS = [
-  TIMEOUT_METADATA,
-  RETRY_METADATA,
-  CIRCUIT_BREAKER_METADATA,
-  BULKHEAD_METADATA,
-  FALLBACK_METADATA,
-  RATE_LIMIT_METADATA,
-];
 
 /**
  * Finds decorated methods at bootstrap, in every module of this application:
@@ -67,7 +50,7 @@ export class ResilienceExplorer implements OnModuleInit {
       if (typeof method !== 'function') continue;
       if (isTransportHandler(method, classRef, isController)) {
         handlerCount++;
-        if (classLimited || POLICY_KEYS.some((key) => Reflect.hasMetadata(key, method))) {
+        if (classLimited || POLICY_METADATA_KEYS.some((key) => Reflect.hasMetadata(key, method))) {
           this.handlers.compile(method, classRef, name, isStatic ? wrapper.instance : undefined);
         }
         continue;
