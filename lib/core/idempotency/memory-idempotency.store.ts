@@ -1,5 +1,6 @@
 import type { IdempotencyAcquireResult, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface.js';
 import { OptionsValidator } from '../validation/options.validator.js';
+import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
 /** Options of {@link MemoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
@@ -9,7 +10,8 @@ export interface MemoryIdempotencyStoreOptions {
   maxBytes?: number;
 }
 
-interface MemoryRecord {
+interface MemoryRecord extends ListNode<MemoryRecord> {
+  key: string;
   fingerprint: string;
   /** The fencing token of the lease holder; `undefined` once completed. */
   token: string | undefined;
@@ -27,6 +29,11 @@ interface MemoryRecord {
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly records = new Map<string, MemoryRecord>();
+  /**
+   * Least recently used first. A list rather than the Map's own order: deleting and re-inserting Map entries leaves
+   * holes that every iteration from the start walks over, so eviction cost grew with the churn.
+   */
+  private readonly recency = new IntrusiveList<MemoryRecord>();
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
@@ -52,10 +59,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const now = Date.now();
     const record = this.live(key, now);
     if (record === undefined) {
-      this.put(key, { fingerprint, token, response: undefined, expiresAt: now + leaseMs, bytes: 0 });
+      this.put(newRecord(key, fingerprint, token, undefined, now + leaseMs));
       return Promise.resolve(ACQUIRED);
     }
-    this.touch(key, record);
+    this.touch(record);
     if (record.token !== undefined) {
       return Promise.resolve({
         outcome: 'in-flight',
@@ -67,23 +74,19 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   complete(key: string, token: string, response: string, ttlMs: number): Promise<boolean> {
-    const record = this.live(key, Date.now());
+    const now = Date.now();
+    const record = this.live(key, now);
     if (record === undefined || record.token !== token) return Promise.resolve(false);
-    this.remove(key, record);
-    this.put(key, {
-      fingerprint: record.fingerprint,
-      token: undefined,
-      response,
-      expiresAt: Date.now() + ttlMs,
-      bytes: 0,
-    });
-    return Promise.resolve(this.records.has(key));
+    this.remove(record);
+    const completed = newRecord(key, record.fingerprint, undefined, response, now + ttlMs);
+    this.put(completed);
+    return Promise.resolve(this.records.get(key) === completed);
   }
 
   release(key: string, token: string): Promise<boolean> {
     const record = this.live(key, Date.now());
     if (record === undefined || record.token !== token) return Promise.resolve(false);
-    this.remove(key, record);
+    this.remove(record);
     return Promise.resolve(true);
   }
 
@@ -105,34 +108,42 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   private live(key: string, now: number): MemoryRecord | undefined {
     const record = this.records.get(key);
     if (record === undefined || record.expiresAt > now) return record;
-    this.remove(key, record);
+    this.remove(record);
     return undefined;
   }
 
-  /** Marks the record most recently used: a Map iterates in insertion order, so re-inserting moves it last. */
-  private touch(key: string, record: MemoryRecord): void {
-    this.records.delete(key);
-    this.records.set(key, record);
+  /** Marks the record most recently used. */
+  private touch(record: MemoryRecord): void {
+    this.recency.remove(record);
+    this.recency.append(record);
   }
 
-  private put(key: string, record: MemoryRecord): void {
-    record.bytes =
-      byteLength(key) + byteLength(record.fingerprint) + (record.response ? byteLength(record.response) : 0);
+  private put(record: MemoryRecord): void {
     // A record larger than the whole bound is not kept at all (its answer runs again next time).
     if (record.bytes > this.maxBytes) return;
-    this.records.set(key, record);
+    this.records.set(record.key, record);
+    this.recency.append(record);
     this.bytes += record.bytes;
-    for (const [oldest, candidate] of this.records) {
-      if (this.records.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.remove(oldest, candidate);
-    }
+    while (this.records.size > this.maxEntries || this.bytes > this.maxBytes) this.remove(this.recency.first!);
   }
 
-  private remove(key: string, record: MemoryRecord): void {
-    if (this.records.get(key) !== record) return;
-    this.records.delete(key);
+  private remove(record: MemoryRecord): void {
+    if (this.records.get(record.key) !== record) return;
+    this.records.delete(record.key);
+    this.recency.remove(record);
     this.bytes -= record.bytes;
   }
+}
+
+function newRecord(
+  key: string,
+  fingerprint: string,
+  token: string | undefined,
+  response: string | undefined,
+  expiresAt: number,
+): MemoryRecord {
+  const bytes = byteLength(key) + byteLength(fingerprint) + (response === undefined ? 0 : byteLength(response));
+  return { key, fingerprint, token, response, expiresAt, bytes, older: undefined, newer: undefined };
 }
 
 const ACQUIRED: IdempotencyAcquireResult = Object.freeze({ outcome: 'acquired' });

@@ -60,6 +60,8 @@ export class HandlerPipeline {
 
   /** The policies around `next.handle()`; `keyed`: an `@Idempotent` request with a key, which may be repeated. */
   private runPolicies(context: ExecutionContext, next: CallHandler, keyed: boolean): Observable<unknown> {
+    // `@Idempotent` alone: no policy, so no resilience error to map either.
+    if (this.parts.policies.length === 0) return next.handle();
     const invocation = new HandlerInvocation(this.parts.target, this.parts.instance, [context]);
     invocation.source = this.parts.usesTimeoutSignal
       ? handlerInvocations.run(invocation, () => next.handle())

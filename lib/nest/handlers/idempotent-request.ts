@@ -74,11 +74,8 @@ export class IdempotentRequest {
       return;
     }
     if (result.outcome === 'acquired') {
-      this.inner = this.run(true).subscribe({
-        next: (value) => this.onValue(value),
-        error: (error: unknown) => this.onError(error),
-        complete: () => this.onComplete(),
-      });
+      // This object is the observer of the handler's answer (next, error, complete): no closures per request.
+      this.inner = this.run(true).subscribe(this);
       return;
     }
     if (result.fingerprint !== this.fingerprint) {
@@ -128,7 +125,8 @@ export class IdempotentRequest {
     this.fail(new IdempotencyStoreUnavailableError(this.owner.policy, error));
   }
 
-  private onValue(value: unknown): void {
+  /** @internal The handler's values. */
+  next(value: unknown): void {
     if (this.streaming) {
       this.subscriber.next(value);
       return;
@@ -145,7 +143,8 @@ export class IdempotentRequest {
     this.subscriber.next(value);
   }
 
-  private onComplete(): void {
+  /** @internal */
+  complete(): void {
     if (this.streaming) {
       void this.owner.store.release(this.recordKey, this.token).catch(() => false);
       this.subscriber.complete();
@@ -160,7 +159,8 @@ export class IdempotentRequest {
     });
   }
 
-  private onError(error: unknown): void {
+  /** @internal */
+  error(error: unknown): void {
     const answer = this.storableError(error);
     if (answer === undefined) {
       void this.owner.store.release(this.recordKey, this.token).catch(() => false);
