@@ -9,8 +9,10 @@ import {
   Post,
   Put,
   Res,
+  StreamableFile,
   type ExecutionContext,
 } from '@nestjs/common';
+import { Observable, of } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Fallback, Idempotent, ResilienceModule, Retry, Timeout } from '../../lib/index.js';
 import { PLATFORMS } from './http-harness.js';
@@ -116,6 +118,20 @@ class PaymentsController {
   retried() {
     if (count('retried') % 3 !== 0) throw new HttpException('try again', 503);
     return { calls: calls.retried };
+  }
+
+  @Post('file')
+  @Idempotent()
+  file() {
+    count('file');
+    return new StreamableFile(Buffer.from('receipt'));
+  }
+
+  @Post('emits-twice')
+  @Idempotent()
+  emitsTwice(): Observable<{ part: number }> {
+    count('emits-twice');
+    return of({ part: 1 }, { part: 2 });
   }
 
   @Post('fallback')
@@ -324,5 +340,17 @@ describe.each(PLATFORMS)('@Idempotent on %s', (platform) => {
     const bare = await app.post('/retried', {});
     expect(bare.status).toBe(503);
     expect(calls.retried).toBe(1);
+  });
+
+  it('sends streaming answers without storing them: the same key runs again', async () => {
+    const headers = key('stream');
+    const first = await app.post('/file', {}, headers);
+    await app.post('/file', {}, headers);
+    expect(first.status).toBe(201);
+    expect(calls.file).toBe(2);
+    const emitted = await app.post('/emits-twice', {}, headers);
+    await app.post('/emits-twice', {}, headers);
+    expect(emitted).toMatchObject({ status: 201, body: { part: 2 } });
+    expect(calls['emits-twice']).toBe(2);
   });
 });
