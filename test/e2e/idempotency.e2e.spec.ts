@@ -13,7 +13,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Observable, of } from 'rxjs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Fallback, Idempotent, ResilienceModule, Retry, Timeout } from '../../lib/index.js';
 import { PLATFORMS } from './http-harness.js';
 import { createKeyedApp, type KeyedApp } from './idempotency-http.js';
@@ -352,5 +352,20 @@ describe.each(PLATFORMS)('@Idempotent on %s', (platform) => {
     await app.post('/emits-twice', {}, headers);
     expect(emitted).toMatchObject({ status: 201, body: { part: 2 } });
     expect(calls['emits-twice']).toBe(2);
+  });
+
+  it('keeps an answer for the 24 h ttl, then runs the key again (controlled clock)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const headers = key('ttl');
+      await app.post('/payments', { amount: 7 }, headers);
+      vi.setSystemTime(Date.now() + 24 * 3600_000 - 1);
+      expect((await app.post('/payments', { amount: 7 }, headers)).headers['idempotent-replayed']).toBe('true');
+      vi.setSystemTime(Date.now() + 1);
+      expect((await app.post('/payments', { amount: 7 }, headers)).headers['idempotent-replayed']).toBeUndefined();
+      expect(calls.payments).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
