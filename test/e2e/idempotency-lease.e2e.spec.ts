@@ -176,6 +176,27 @@ describe('@Idempotent on provider methods and getIdempotencyKey()', () => {
     @Module({ imports: [ResilienceModule.forRoot()], controllers: [BadTtl] })
     class BadTtlModule {}
     const bad = await bootstrap(BadTtlModule);
+    @Controller()
+    class KeyOnHandler {
+      @Post('x')
+      @Idempotent({ key: () => 'k' } as never)
+      x() {}
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], controllers: [KeyOnHandler] })
+    class KeyOnHandlerModule {}
+    expect(((await bootstrap(KeyOnHandlerModule)) as Error).message).toMatch(
+      /option "key" = \[function key\] .*applies to provider methods only/,
+    );
+    @Injectable()
+    class ScopeOnProvider {
+      @Idempotent({ key: () => 'k', replay: 'all' } as never)
+      async run(): Promise<void> {}
+    }
+    @Module({ imports: [ResilienceModule.forRoot()], providers: [ScopeOnProvider] })
+    class ScopeOnProviderModule {}
+    expect(((await bootstrap(ScopeOnProviderModule)) as Error).message).toMatch(
+      /option "replay" = "all" .*ScopeOnProvider\.run.*applies to HTTP handlers only/,
+    );
     expect((bad as Error).message).toBe(
       'Invalid idempotency option "ttl" = "a day" for policy "BadTtl.x" (declared on BadTtl.x): must be a finite ' +
         'number of milliseconds greater than 0, got the string "a day"',

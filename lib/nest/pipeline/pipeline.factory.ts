@@ -258,7 +258,7 @@ export class PipelineFactory {
   /** @internal Provider methods: `@Idempotent({ key })`; on handlers it runs before the policies (see below). */
   idempotentStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
     if (site !== 'provider') return [];
-    const options = this.idempotencyOptions(method, declaredAt);
+    const options = this.idempotencyOptions(method, declaredAt, 'provider');
     if (options === undefined) return [];
     if (options.key === undefined) {
       new OptionsValidator('idempotency', declaredAt, declaredAt).fail(
@@ -300,11 +300,27 @@ export class PipelineFactory {
 
   private storeOfIdempotency: IdempotencyStore | undefined;
 
-  private idempotencyOptions(method: object, declaredAt: string): IdempotencyOptions | undefined {
+  private idempotencyOptions(
+    method: object,
+    declaredAt: string,
+    site: PolicySite = 'handler',
+  ): IdempotencyOptions | undefined {
     const spec = readSpec<PolicySpec<IdempotencyOptions>>(IDEMPOTENT_METADATA, method);
     if (spec === undefined) return undefined;
-    const options = { ...DEFAULT_IDEMPOTENCY_OPTIONS, ...withoutUndefined(spec.options) };
-    return validateIdempotencyOptions(options, new OptionsValidator('idempotency', declaredAt, declaredAt));
+    const validator = new OptionsValidator('idempotency', declaredAt, declaredAt);
+    const given = withoutUndefined(spec.options);
+    // An option of the other site would silently do nothing: say so at bootstrap.
+    for (const option of site === 'provider' ? HANDLER_ONLY_IDEMPOTENCY_OPTIONS : PROVIDER_ONLY_IDEMPOTENCY_OPTIONS) {
+      if (!Object.hasOwn(given, option)) continue;
+      validator.fail(
+        option,
+        given[option],
+        site === 'provider'
+          ? 'applies to HTTP handlers only; a provider method names its call with "key"'
+          : 'applies to provider methods only; a handler reads its key from the Idempotency-Key header',
+      );
+    }
+    return validateIdempotencyOptions({ ...DEFAULT_IDEMPOTENCY_OPTIONS, ...given }, validator);
   }
 
   /**
@@ -510,6 +526,18 @@ export class PipelineFactory {
     }
   }
 }
+
+/** `@Idempotent` options that only mean something on HTTP handlers. */
+const HANDLER_ONLY_IDEMPOTENCY_OPTIONS = [
+  'methods',
+  'required',
+  'scope',
+  'fingerprint',
+  'onInFlight',
+  'replay',
+] as const;
+/** `@Idempotent` options that only mean something on provider methods. */
+const PROVIDER_ONLY_IDEMPOTENCY_OPTIONS = ['key', 'rememberErrors'] as const;
 
 /**
  * The name of an inline `@RateLimit`: `Class.method`, or `Class.method#1`, `#2` ... in source order when the method
