@@ -4,13 +4,15 @@
  * Variants: bare, ratelimit (ours), throttler (@nestjs/throttler), resilience (all our decorators), cockatiel (the
  * same policies via cockatiel in a hand-written interceptor), module-only (our module, route undecorated), and Nest's
  * own enhancer cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is
- * refused: the
- * figures compare the cost of the checks, not of the refusals.
+ * refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants (every request a new
+ * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
  */
 import 'reflect-metadata';
 import {
+  Body,
   Controller,
   Get,
+  Post,
   Injectable,
   Module,
   UseGuards,
@@ -38,7 +40,17 @@ import {
   wrap,
 } from 'cockatiel';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import { Bulkhead, CircuitBreaker, Fallback, RateLimit, ResilienceModule, Retry, Timeout } from '../lib/index.js';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  Idempotent,
+  RateLimit,
+  ResilienceModule,
+  Retry,
+  Timeout,
+} from '../lib/index.js';
+import { RedisStore } from '../lib/redis/index.js';
 
 const [platform = 'express', variant = 'bare', port = '3100'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
@@ -153,6 +165,43 @@ class NoopBothController {
   }
 }
 
+interface Payment {
+  amount: number;
+  currency: string;
+}
+
+@Controller()
+class PostController {
+  @Post('pay')
+  pay(@Body() body: Payment) {
+    return { paid: body.amount, currency: body.currency };
+  }
+}
+
+@Controller()
+@UseInterceptors(NoopInterceptor)
+class PostNoopInterceptorController {
+  @Post('pay')
+  pay(@Body() body: Payment) {
+    return { paid: body.amount, currency: body.currency };
+  }
+}
+
+@Controller()
+class IdempotentController {
+  @Post('pay')
+  @Idempotent()
+  pay(@Body() body: Payment) {
+    return { paid: body.amount, currency: body.currency };
+  }
+}
+
+/** Only the Redis variant connects: the others must not need a server. */
+const redisModule = (): DynamicModule[] =>
+  variant === 'idempotent-redis'
+    ? [ResilienceModule.forRoot({ store: new RedisStore({ url: process.env.REDIS_URL! }) })]
+    : [];
+
 const variants: Record<string, { controller: Type; imports: DynamicModule[]; guards?: Type[] }> = {
   bare: { controller: BareController, imports: [] },
   'noop-interceptor': { controller: NoopInterceptorController, imports: [] },
@@ -167,6 +216,10 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   },
   resilience: { controller: ResilienceController, imports: [ResilienceModule.forRoot()] },
   cockatiel: { controller: CockatielController, imports: [] },
+  'post-bare': { controller: PostController, imports: [] },
+  'post-noop-interceptor': { controller: PostNoopInterceptorController, imports: [] },
+  'idempotent-memory': { controller: IdempotentController, imports: [ResilienceModule.forRoot()] },
+  'idempotent-redis': { controller: IdempotentController, imports: redisModule() },
 };
 
 const chosen = variants[variant];

@@ -14,6 +14,11 @@ export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/erro
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export {
+  Idempotent,
+  type HandlerIdempotentOptions,
+  type ProviderIdempotentOptions,
+} from './decorators/idempotent.decorator.js';
+export {
   Timeout,
   /** `@Timeout` under a name that does not clash with `@Timeout` of `@nestjs/schedule`. */
   Timeout as ResilienceTimeout,

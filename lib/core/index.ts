@@ -36,7 +36,20 @@ export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit.options.js';
 export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit/rate-limit-store.interface.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
-export { getTimeoutSignal } from './pipeline/invocation.js';
+export { getIdempotencyKey, getTimeoutSignal } from './pipeline/invocation.js';
+export type {
+  IdempotencyAcquireResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+} from './idempotency/idempotency-store.interface.js';
+export { MemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from './idempotency/memory-idempotency.store.js';
+export type {
+  IdempotencyInFlight,
+  IdempotencyOptions,
+  IdempotencyReplay,
+  IdempotencyStoreErrorMode,
+} from './idempotency/idempotency.options.js';
+export { DEFAULT_IDEMPOTENCY_OPTIONS } from './idempotency/idempotency.options.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';
 export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-classification.js';

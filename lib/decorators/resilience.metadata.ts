@@ -20,6 +20,9 @@ export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
 
+/** Metadata key of `@Idempotent`. */
+export const IDEMPOTENT_METADATA = 'nest-resilience:idempotent';
+
 /** Metadata key (on the prototype, per method) of the parameter index of `@TimeoutSignal()`. */
 export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-parameter';
 
@@ -34,6 +37,7 @@ export const POLICY_METADATA_KEYS = [
   BULKHEAD_METADATA,
   FALLBACK_METADATA,
   RATE_LIMIT_METADATA,
+  IDEMPOTENT_METADATA,
 ] as const;
 
 /** What a policy decorator records: a configuration name, inline options, or both. */

@@ -1,4 +1,5 @@
 export { RedisStore } from './redis-store.js';
+export { RedisIdempotencyStore } from './redis-idempotency.store.js';
 export {
   DEFAULT_REDIS_STORE_OPTIONS,
   type RedisStoreOptions,

@@ -9,6 +9,7 @@ import type {
 import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
 import { withoutUndefined } from '../core/validation/without-undefined.js';
 import { RedisCircuitCoordinator } from './redis-circuit.coordinator.js';
+import { RedisIdempotencyStore } from './redis-idempotency.store.js';
 import {
   DEFAULT_REDIS_STORE_OPTIONS,
   type RedisStoreOptions,
@@ -27,6 +28,8 @@ import { sendWhenReady } from './send-when-ready.js';
  */
 export class RedisStore implements RateLimitStore {
   readonly coordinator: RedisCircuitCoordinator;
+  /** `@Idempotent`'s records in this Redis (used by `ResilienceModule` when this store is its `store`). */
+  readonly idempotency: RedisIdempotencyStore;
   /** Replaced by a new connection when an app attaches after the last one released the store (see {@link close}). */
   private client: ScriptedClient;
   /** Makes the store's own client from `url`; undefined when the application gave `client`. */
@@ -69,6 +72,10 @@ export class RedisStore implements RateLimitStore {
     this.client = this.connect ? this.connect() : defineScripts(options.client!);
     this.local = new MemoryRateLimitStore();
     this.coordinator = new RedisCircuitCoordinator(() => this.client, this.options);
+    this.idempotency = new RedisIdempotencyStore(() => {
+      this.reconnectIfReleased();
+      return this.client;
+    }, this.options);
   }
 
   /** The ioredis client the store uses. */

@@ -1,5 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RELEASE_LEASE_SCRIPT, TOKEN_BUCKET_SCRIPT } from './token-bucket.script.js';
+import {
+  IDEMPOTENCY_ACQUIRE_SCRIPT,
+  IDEMPOTENCY_COMPLETE_SCRIPT,
+  IDEMPOTENCY_RELEASE_SCRIPT,
+} from './idempotency.script.js';
 
 /** An ioredis client with the store's scripts defined on it. */
 export type ScriptedClient = (Redis | Cluster) & {
@@ -11,6 +16,14 @@ export type ScriptedClient = (Redis | Cluster) & {
     maxWaitMs: number,
   ): Promise<[allowed: number, tokens: string]>;
   nestResilienceReleaseLease(key: string, holder: string): Promise<number>;
+  nestResilienceIdempotencyAcquire(
+    key: string,
+    fingerprint: string,
+    token: string,
+    leaseMs: number,
+  ): Promise<[outcome: string, fingerprint?: string, detail?: string | number]>;
+  nestResilienceIdempotencyComplete(key: string, token: string, response: string, ttlMs: number): Promise<number>;
+  nestResilienceIdempotencyRelease(key: string, token: string): Promise<number>;
 };
 
 /**
@@ -22,6 +35,11 @@ export function defineScripts(client: Redis | Cluster): ScriptedClient {
   if (typeof scripted.nestResilienceTokenBucket !== 'function') {
     client.defineCommand('nestResilienceTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_SCRIPT });
     client.defineCommand('nestResilienceReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_SCRIPT });
+  }
+  if (typeof scripted.nestResilienceIdempotencyAcquire !== 'function') {
+    client.defineCommand('nestResilienceIdempotencyAcquire', { numberOfKeys: 1, lua: IDEMPOTENCY_ACQUIRE_SCRIPT });
+    client.defineCommand('nestResilienceIdempotencyComplete', { numberOfKeys: 1, lua: IDEMPOTENCY_COMPLETE_SCRIPT });
+    client.defineCommand('nestResilienceIdempotencyRelease', { numberOfKeys: 1, lua: IDEMPOTENCY_RELEASE_SCRIPT });
   }
   return scripted;
 }

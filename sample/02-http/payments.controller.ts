@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Post, Put } from '@nestjs/common';
-import { RateLimit, Timeout } from 'nest-resilience';
+import { Idempotent, RateLimit, Timeout } from 'nest-resilience';
 import { PaymentGateway, type GatewayBehaviour } from '../shared/payment-gateway.js';
 import { PaymentsService } from '../shared/payments.service.js';
 
@@ -10,8 +10,12 @@ export class PaymentsController {
     private readonly gateway: PaymentGateway,
   ) {}
 
-  /** Charges through the resilient service; a timeout answers 504, a gateway failure after retries 503. */
+  /**
+   * Charges through the resilient service; a timeout answers 504, a gateway failure after retries 503. A client
+   * that sends `Idempotency-Key` can repeat the request safely: the second one gets the first answer back.
+   */
   @Post('payments')
+  @Idempotent()
   charge(@Body() body: { amount?: number }) {
     return this.payments.charge(Number(body.amount ?? 10));
   }
@@ -35,7 +39,8 @@ export class PaymentsController {
 
   @Get('gateway')
   behaviour() {
-    return { ...this.gateway.behaviour, calls: this.gateway.calls, aborted: this.gateway.aborted };
+    const { calls, charges, aborted } = this.gateway;
+    return { ...this.gateway.behaviour, calls, charges, aborted };
   }
 
   /** Makes the simulated gateway slower or flakier, e.g. `{ "latencyMs": 2000, "failureRate": 0.9 }`. */

@@ -62,4 +62,23 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
     while (replicas[1].state !== 'open' && performance.now() - started < 2_000) await sleep(10);
     expect(replicas[1].state).toBe('open');
   });
+
+  it('keeps each idempotency record on one slot: acquire, complete and get work for keys on every node', async () => {
+    const store = new RedisStore({ client: client(), prefix: 'cluster-idem:' });
+    const keys = Array.from({ length: 12 }, (_, i) => `["Orders.create","POST","user-${i}","key-${i}"]`);
+    for (const key of keys) {
+      expect(await store.idempotency.acquire(key, 'fp', 'token', 5000)).toEqual({ outcome: 'acquired' });
+      expect(await store.idempotency.complete(key, 'token', `answer ${key}`, 60_000)).toBe(true);
+      expect(await store.idempotency.get(key)).toEqual({
+        state: 'completed',
+        fingerprint: 'fp',
+        response: `answer ${key}`,
+      });
+    }
+    const holders = new Set<string>();
+    for (const node of clients.at(-1)!.nodes('master')) {
+      if ((await node.keys('cluster-idem:*')).length > 0) holders.add(node.options.port!.toString());
+    }
+    expect(holders.size).toBeGreaterThan(1);
+  });
 });

@@ -8,7 +8,10 @@ import {
   Bulkhead,
   CircuitBreaker,
   Fallback,
+  getIdempotencyKey,
   getTimeoutSignal,
+  Idempotent,
+  MemoryIdempotencyStore,
   isTimeoutError,
   RateLimit,
   ResilienceModule,
@@ -94,4 +97,51 @@ ResilienceModule.forRoot({ retries: { gateway: { maxAttempts: 3 } } });
 // @ts-expect-error: named configurations are option objects, not numbers
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });
 
-export { PaymentsService, QuotesController, LimitedController, NotAMethod };
+class OrdersController {
+  @Idempotent()
+  create(): void {}
+
+  @Idempotent({
+    required: true,
+    methods: ['POST'],
+    scope: (context) => context.switchToHttp().getRequest<{ user: { id: string } }>().user.id,
+    fingerprint: ['amount', 'currency'],
+    onInFlight: { wait: 500 },
+    replay: 'all',
+    ttl: 3_600_000,
+  })
+  pay(): void {}
+
+  @Idempotent({
+    fingerprint: (context: ExecutionContext) => context.switchToHttp().getRequest<{ body: unknown }>().body,
+  })
+  fingerprinted(): void {}
+
+  // @ts-expect-error: replay is '2xx-4xx' or 'all'
+  @Idempotent({ replay: '5xx' })
+  badReplay(): void {}
+
+  // @ts-expect-error: onInFlight is 'reject' or { wait }
+  @Idempotent({ onInFlight: 'wait' })
+  badInFlight(): void {}
+}
+
+class EventsConsumer {
+  @Idempotent({ key: (event: { id: string }) => event.id, ttl: 60_000, rememberErrors: true })
+  async handle(event: { id: string }): Promise<string> {
+    return event.id;
+  }
+
+  // @ts-expect-error: the key is a string
+  @Idempotent({ key: (event: { id: number }) => event.id })
+  async numeric(event: { id: number }): Promise<number> {
+    return event.id;
+  }
+}
+
+expectTypeOf(getIdempotencyKey()).toEqualTypeOf<string | undefined>();
+ResilienceModule.forRoot({ idempotencyStore: new MemoryIdempotencyStore({ maxEntries: 1000, maxBytes: 1e6 }) });
+// @ts-expect-error: an IdempotencyStore, not a URL
+ResilienceModule.forRoot({ idempotencyStore: 'redis://localhost' });
+
+export { PaymentsService, QuotesController, LimitedController, NotAMethod, OrdersController, EventsConsumer };

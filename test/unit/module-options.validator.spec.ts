@@ -42,7 +42,8 @@ describe('validateModuleOptions', () => {
   it('refuses unknown top-level keys with did-you-mean', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
-        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination',
+        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination, ' +
+        'idempotencyStore',
     );
     expect(errorOf({ retrys: {} })).toMatch(/Did you mean "retries"\?/);
     expect(errorOf({ logging: true })).toMatch(/^Unknown ResilienceModule option "logging"\. Known options:/);
@@ -114,6 +115,17 @@ describe('validateModuleOptions: coordination', () => {
     expect(errorOf({ coordination: { coordinator: { join() {} } } })).toBe(
       'ResilienceModule option "coordination": its "coordinator" is not a CircuitCoordinator: it lacks the method(s) ' +
         'publishOpen, acquireProbeLease, releaseProbeLease',
+    );
+  });
+
+  it('refuses an idempotencyStore that is not one, naming what is missing', () => {
+    expect(errorOf({ idempotencyStore: 'redis://localhost' })).toBe(
+      'ResilienceModule option "idempotencyStore" = "redis://localhost" must be an IdempotencyStore ' +
+        '(MemoryIdempotencyStore, redisStore.idempotency, or your own), got the string "redis://localhost" ' +
+        'lacking acquire, complete, release, get',
+    );
+    expect(errorOf({ idempotencyStore: { acquire() {}, get() {} } })).toMatch(
+      /got an object lacking complete, release$/,
     );
   });
 });

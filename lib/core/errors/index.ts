@@ -5,3 +5,12 @@ export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejec
 export { RateLimitExceededError, isRateLimitExceededError } from './rate-limit-exceeded.error.js';
 export { ResilienceConfigError } from './resilience-config.error.js';
 export { UnknownPolicyError, isUnknownPolicyError } from './unknown-policy.error.js';
+export {
+  IdempotencyKeyError,
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyInvalidError,
+  IdempotencyKeyMismatchError,
+  IdempotencyKeyMissingError,
+  IdempotencyStoreUnavailableError,
+  isIdempotencyKeyError,
+} from './idempotency-key.error.js';

@@ -8,7 +8,14 @@ export type ResilienceErrorCode =
   /** The registry was asked for a policy that does not exist (an admin endpoint should answer 404). */
   | 'UNKNOWN_POLICY'
   /** A shared store (Redis) did not answer in time; reported in store events, then decided by `onStoreError`. */
-  | 'STORE_TIMEOUT';
+  | 'STORE_TIMEOUT'
+  /** `@Idempotent`: the key is missing, malformed, reused with another payload, or its first request still runs. */
+  | 'IDEMPOTENCY_KEY_MISSING'
+  | 'IDEMPOTENCY_KEY_INVALID'
+  | 'IDEMPOTENCY_KEY_MISMATCH'
+  | 'IDEMPOTENCY_KEY_IN_FLIGHT'
+  /** `@Idempotent`: the idempotency store did not answer, and the request was refused rather than run unprotected. */
+  | 'IDEMPOTENCY_STORE_UNAVAILABLE';
 
 /**
  * Base class of every error thrown by nest-resilience.

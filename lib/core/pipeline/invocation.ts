@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
 
 /**
@@ -12,6 +13,11 @@ export class Invocation {
   cancelled: unknown = undefined;
   /** Called when the current attempt is abandoned, e.g. to take a queued call out of a bulkhead queue. */
   onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
+  /**
+   * The key of this logical call for the downstream's `Idempotency-Key`: the same on every attempt, since retries
+   * reuse the invocation. Set by `@Idempotent({ key })`, else made on first read (see `getIdempotencyKey`).
+   */
+  idempotencyKey: string | undefined = undefined;
   /** Created only when the method asks for a signal: most calls never allocate one. */
   private controller: AbortController | undefined = undefined;
   /** Clears the pending backoff timer, when one is pending. */
@@ -27,6 +33,11 @@ export class Invocation {
   signal(): AbortSignal {
     this.controller ??= new AbortController();
     return this.controller.signal;
+  }
+
+  /** The call's idempotency key, a random UUID made once per logical call unless `@Idempotent` derived one. */
+  outboundIdempotencyKey(): string {
+    return (this.idempotencyKey ??= randomUUID());
   }
 
   /** Aborts the current attempt's signal, if the method asked for one. */
@@ -85,4 +96,15 @@ export function invokeAsActive(invocation: Invocation, method: (...args: never[]
  */
 export function getTimeoutSignal(): AbortSignal | undefined {
   return active?.signal();
+}
+
+/**
+ * The idempotency key of the running call, to send as `Idempotency-Key` to a payment gateway or any downstream
+ * that honours it: made once per logical call (a random UUID) and the same on every `@Retry` attempt, so the
+ * downstream can tell a retry from a new operation; `@Idempotent({ key })` on the method derives it from the
+ * arguments instead. Call it synchronously in the decorated method, before its first `await`. Returns `undefined`
+ * outside a decorated method.
+ */
+export function getIdempotencyKey(): string | undefined {
+  return active?.outboundIdempotencyKey();
 }

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { BrokenCircuitError } from '../../core/errors/broken-circuit.error.js';
+import { IdempotencyKeyError, IdempotencyKeyInFlightError } from '../../core/errors/idempotency-key.error.js';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 
@@ -7,6 +8,8 @@ import { ResilienceError } from '../../core/errors/resilience.error.js';
 export interface HttpAnswer {
   readonly exception: HttpException;
   readonly retryAfterSeconds?: number;
+  /** The `Content-Type` of the body when it is not plain JSON: `application/problem+json` for idempotency errors. */
+  readonly contentType?: string;
 }
 
 const STATUS_BY_CODE: Partial<Record<ResilienceError['code'], HttpStatus>> = {
@@ -31,6 +34,7 @@ const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
  */
 export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | undefined {
   if (!(error instanceof ResilienceError)) return undefined;
+  if (error instanceof IdempotencyKeyError) return problemAnswer(error, now);
   const status = STATUS_BY_CODE[error.code];
   if (status === undefined) return undefined;
   const body = {
@@ -46,8 +50,26 @@ export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | und
   };
 }
 
+/** An `@Idempotent` refusal as an RFC 9457 problem: `type`, `title`, `status`, `detail`, plus `code` and `policy`. */
+function problemAnswer(error: IdempotencyKeyError, now: number): HttpAnswer {
+  const body = {
+    type: `urn:nest-resilience:${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: error.message,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    policy: error.policy,
+  };
+  return {
+    exception: new HttpException(body, error.status, { cause: error }),
+    retryAfterSeconds: retryAfterSeconds(error, now),
+    contentType: 'application/problem+json',
+  };
+}
+
 /** Seconds until a retry may succeed: known for rate limits and open circuits. */
 export function retryAfterSeconds(error: ResilienceError, now: number): number | undefined {
+  if (error instanceof IdempotencyKeyInFlightError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof RateLimitExceededError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof BrokenCircuitError && error.retryAt !== undefined) {
     return Math.max(1, Math.ceil((error.retryAt - now) / 1000));

@@ -42,6 +42,7 @@ export class ResilienceExceptionFilter extends BaseExceptionFilter {
     if (answer.retryAfterSeconds !== undefined) {
       adapter.setHeader(response, 'Retry-After', String(answer.retryAfterSeconds));
     }
+    if (answer.contentType !== undefined) adapter.setHeader(response, 'Content-Type', answer.contentType);
     adapter.reply(response, answer.exception.getResponse(), answer.exception.getStatus());
   }
 }

@@ -78,6 +78,9 @@ export function toTransportError(error: unknown, context: ExecutionContext, adap
       if (answer.retryAfterSeconds !== undefined && adapter !== undefined) {
         adapter.setHeader(context.switchToHttp().getResponse(), 'Retry-After', String(answer.retryAfterSeconds));
       }
+      if (answer.contentType !== undefined && adapter !== undefined) {
+        adapter.setHeader(context.switchToHttp().getResponse(), 'Content-Type', answer.contentType);
+      }
       return answer.exception;
     }
     case 'rpc':

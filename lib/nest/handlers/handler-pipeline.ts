@@ -7,6 +7,7 @@ import { handlerInvocations } from '../../core/pipeline/handler-invocations.js';
 import { Invocation } from '../../core/pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { toTransportError } from '../errors/transport-errors.js';
+import type { HandlerIdempotency } from './handler-idempotency.js';
 
 /** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
 const IDEMPOTENT_HTTP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'SEARCH', 'TRACE']);
@@ -30,6 +31,8 @@ export interface HandlerPipelineParts {
   readonly instance: unknown;
   /** True when a parameter is `@TimeoutSignal()`. */
   readonly usesTimeoutSignal: boolean;
+  /** `@Idempotent`, run outside every policy; `undefined` when the handler has none. */
+  readonly idempotency?: HandlerIdempotency;
 }
 
 /**
@@ -53,11 +56,20 @@ export class HandlerPipeline {
 
   /** Runs `next.handle()` through the policies for this request. */
   run(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const { idempotency } = this.parts;
+    if (idempotency === undefined) return this.runPolicies(context, next, false);
+    return idempotency.run(context, (keyed) => this.runPolicies(context, next, keyed));
+  }
+
+  /** The policies around `next.handle()`; `keyed`: an `@Idempotent` request with a key, which may be repeated. */
+  private runPolicies(context: ExecutionContext, next: CallHandler, keyed: boolean): Observable<unknown> {
+    // `@Idempotent` alone: no policy, so no resilience error to map either.
+    if (this.parts.policies.length === 0) return next.handle();
     const invocation = new HandlerInvocation(this.parts.target, this.parts.instance, [context]);
     invocation.source = this.parts.usesTimeoutSignal
       ? handlerInvocations.run(invocation, () => next.handle())
       : next.handle();
-    const step = this.withoutRetry !== undefined && !mayRepeat(context) ? this.withoutRetry : this.all;
+    const step = this.withoutRetry !== undefined && !keyed && !mayRepeat(context) ? this.withoutRetry : this.all;
     return step(invocation);
   }
 }
@@ -113,7 +125,8 @@ class TransportAnswerSink implements Sink {
 
 /**
  * Whether this request may be repeated by `@Retry`: HTTP requests by their method (GET, PUT, DELETE ... yes; POST,
- * PATCH no), GraphQL operations unless they are mutations; messages and events yes.
+ * PATCH no, unless `@Idempotent` with a key: see `runPolicies`), GraphQL operations unless they are mutations;
+ * messages and events yes.
  */
 function mayRepeat(context: ExecutionContext): boolean {
   const type = context.getType<string>();

@@ -3,6 +3,7 @@ import { ContextIdFactory, HttpAdapterHost, MetadataScanner, ModuleRef } from '@
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import type { Invocation } from '../../core/pipeline/invocation.js';
 import { HandlerPipeline } from './handler-pipeline.js';
+import { HandlerIdempotency } from './handler-idempotency.js';
 import { HandlerRateLimitPlan } from './handler-rate-limits.js';
 import { isGraphQLFieldResolver } from './handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
@@ -56,6 +57,7 @@ export class ResilientHandlers {
     const receiverOf = instance === undefined ? this.requestScopedReceiver(classRef) : undefined;
     const policies = this.pipelines.create(handler, prototype, target, 'handler', receiverOf);
     const limits = this.pipelines.rateLimits(handler, classRef, target);
+    const idempotent = this.pipelines.handlerIdempotency(handler, target);
     if (isGraphQLFieldResolver(handler))
       this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
     const compiled: Compiled = {
@@ -68,6 +70,15 @@ export class ResilientHandlers {
               policiesWithoutRetry: policies.withoutRetry,
               instance,
               usesTimeoutSignal: Reflect.getMetadata(TIMEOUT_SIGNAL_PARAMETER, prototype, methodName) !== undefined,
+              idempotency:
+                idempotent &&
+                new HandlerIdempotency(
+                  `${target.className}.${target.methodName}`,
+                  idempotent.options,
+                  idempotent.leaseMs,
+                  idempotent.store,
+                  this.adapterHost,
+                ),
             },
             this.adapterHost,
           )

@@ -15,6 +15,7 @@ const TOP_LEVEL_KEYS = [
   'rateLimits',
   'store',
   'coordination',
+  'idempotencyStore',
   'isGlobal',
 ];
 
@@ -44,6 +45,9 @@ const SINGULAR: Record<string, string> = {
   bulkheads: 'bulkhead',
   rateLimits: 'rateLimit',
 };
+
+/** The methods of an `IdempotencyStore`. */
+const IDEMPOTENCY_STORE_METHODS = ['acquire', 'complete', 'release', 'get'];
 
 /** The methods a `CircuitBreaker` coordinator has, when a store offers one. */
 const COORDINATOR_METHODS = ['join', 'publishOpen', 'acquireProbeLease', 'releaseProbeLease'];
@@ -91,6 +95,7 @@ export function validateModuleOptions(options: unknown): void {
   }
   validateDefaults(options.defaults);
   validateStore(options.store);
+  validateIdempotencyStore(options.idempotencyStore);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
       fail(
@@ -162,6 +167,22 @@ function validateStore(store: unknown): void {
   }
   if (candidate.coordinator !== undefined)
     validateCoordinator(candidate.coordinator, 'the "coordinator" of option "store"');
+}
+
+/** Duck-types `IdempotencyStore`: `acquire`, `complete`, `release` and `get` methods. */
+function validateIdempotencyStore(store: unknown): void {
+  if (store === undefined) return;
+  const missing =
+    typeof store === 'object' && store !== null
+      ? IDEMPOTENCY_STORE_METHODS.filter((method) => typeof (store as Record<string, unknown>)[method] !== 'function')
+      : IDEMPOTENCY_STORE_METHODS;
+  if (missing.length > 0) {
+    fail(
+      `ResilienceModule option "idempotencyStore" = ${describe(store)} must be an IdempotencyStore ` +
+        `(MemoryIdempotencyStore, redisStore.idempotency, or your own), got ${typeOf(store)} ` +
+        `lacking ${missing.join(', ')}`,
+    );
+  }
 }
 
 /** Duck-types `CircuitCoordinator`, given as the `coordinator` option or brought by the store. */

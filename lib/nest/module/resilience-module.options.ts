@@ -5,6 +5,7 @@ import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.inte
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import type { RetryOptions } from '../../core/retry/retry.options.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
+import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
 export interface ResiliencePolicyDefaults {
@@ -48,4 +49,10 @@ export interface ResilienceModuleOptions {
    * Default: the `store` when it can coordinate (a `RedisStore` can), else none.
    */
   coordination?: BreakerCoordination;
+  /**
+   * Where `@Idempotent` keeps its records: a `MemoryIdempotencyStore`, `redisStore.idempotency`, or your own
+   * `IdempotencyStore`. Default: the `store`'s when it has one (a `RedisStore` does), else a `MemoryIdempotencyStore`
+   * (this process, at most 10,000 records and 64 MiB).
+   */
+  idempotencyStore?: IdempotencyStore;
 }

@@ -36,12 +36,22 @@ import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
+import {
+  DEFAULT_IDEMPOTENCY_LEASE,
+  DEFAULT_IDEMPOTENCY_OPTIONS,
+  validateIdempotencyOptions,
+  type IdempotencyOptions,
+} from '../../core/idempotency/idempotency.options.js';
+import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
+import { MemoryIdempotencyStore } from '../../core/idempotency/memory-idempotency.store.js';
+import { IdempotentPolicy } from '../../core/idempotency/idempotent.policy.js';
 import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
   FALLBACK_METADATA,
   POLICY_METADATA_KEYS,
+  IDEMPOTENT_METADATA,
   RATE_LIMIT_METADATA,
   RETRY_METADATA,
   SKIP_RATE_LIMIT_METADATA,
@@ -163,18 +173,22 @@ interface StageContext {
 /** One stage of the canonical order: the policies it contributes for a method (none when not decorated). */
 interface Stage {
   /** The stage's name, as in the docs' order diagram. */
-  readonly name: 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
+  readonly name:
+    'idempotent' | 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
   readonly build: (factory: PipelineFactory, context: StageContext) => readonly ResiliencePolicy[];
 }
 
 /**
  * The canonical order, outermost first, whatever order the decorators are written in:
- * `Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead( call )))))))`.
- * Fallback answers once everything else gave up; the total timeout spans every attempt and backoff; retry sits outside
+ * `Idempotent( Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead( call ))))))))`.
+ * Idempotent stores what the caller finally got (on handlers it is a step of the handler pipeline outside these
+ * policies, see `handlerIdempotency`); Fallback answers once everything else gave up; the total timeout spans every
+ * attempt and backoff; retry sits outside
  * the breaker (an open circuit fails fast and is not retried); the per-attempt timeout wraps the bulkhead, so queue
  * wait counts against it. On handlers the rate limit is a guard, before all of this.
  */
 const CANONICAL_ORDER: readonly Stage[] = [
+  { name: 'idempotent', build: (factory, context) => factory.idempotentStage(context) },
   { name: 'fallback', build: (factory, context) => factory.fallbackStage(context) },
   { name: 'total timeout', build: (factory, context) => factory.timeoutStage(context, 'total') },
   { name: 'retry', build: (factory, context) => factory.retryStage(context) },
@@ -231,6 +245,93 @@ export class PipelineFactory {
       if (stage.name !== 'retry') withoutRetry?.push(...policies);
     }
     return { all, withoutRetry };
+  }
+
+  /** @internal Provider methods: `@Idempotent({ key })`; on handlers it runs before the policies (see below). */
+  idempotentStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    if (site !== 'provider') return [];
+    const options = this.idempotencyOptions(method, declaredAt, 'provider');
+    if (options === undefined) return [];
+    if (options.key === undefined) {
+      new OptionsValidator('idempotency', declaredAt, declaredAt).fail(
+        'key',
+        undefined,
+        'is required on provider methods: a function of the arguments naming the operation, e.g. (event) => event.id',
+      );
+    }
+    const keyFn = options.key as (...args: unknown[]) => unknown;
+    return [
+      new IdempotentPolicy(declaredAt, (invocation) => String(keyFn(...invocation.args)), this.idempotencyStore(), {
+        ttl: options.ttl,
+        lease: this.leaseOf(method, declaredAt, options),
+        rememberErrors: options.rememberErrors,
+        onStoreError: options.onStoreError,
+      }),
+    ];
+  }
+
+  /**
+   * `@Idempotent` on a handler, validated, with its store and lease; `undefined` when the handler has none.
+   * @internal
+   */
+  handlerIdempotency(
+    method: object,
+    target: PolicyTarget,
+  ): { options: IdempotencyOptions; leaseMs: number; store: IdempotencyStore } | undefined {
+    const declaredAt = `${target.className}.${target.methodName}`;
+    const options = this.idempotencyOptions(method, declaredAt);
+    if (options === undefined) return undefined;
+    return { options, leaseMs: this.leaseOf(method, declaredAt, options), store: this.idempotencyStore() };
+  }
+
+  /** The application's idempotency store: the option, else the rate-limit store's (a `RedisStore`), else memory. */
+  private idempotencyStore(): IdempotencyStore {
+    const fromStore = (this.options.store as { idempotency?: IdempotencyStore } | undefined)?.idempotency;
+    return (this.storeOfIdempotency ??= this.options.idempotencyStore ?? fromStore ?? new MemoryIdempotencyStore());
+  }
+
+  private storeOfIdempotency: IdempotencyStore | undefined;
+
+  private idempotencyOptions(
+    method: object,
+    declaredAt: string,
+    site: PolicySite = 'handler',
+  ): IdempotencyOptions | undefined {
+    const spec = readSpec<PolicySpec<IdempotencyOptions>>(IDEMPOTENT_METADATA, method);
+    if (spec === undefined) return undefined;
+    const validator = new OptionsValidator('idempotency', declaredAt, declaredAt);
+    const given = withoutUndefined(spec.options);
+    // An option of the other site would silently do nothing: say so at bootstrap.
+    for (const option of site === 'provider' ? HANDLER_ONLY_IDEMPOTENCY_OPTIONS : PROVIDER_ONLY_IDEMPOTENCY_OPTIONS) {
+      if (!Object.hasOwn(given, option)) continue;
+      validator.fail(
+        option,
+        given[option],
+        site === 'provider'
+          ? 'applies to HTTP handlers only; a provider method names its call with "key"'
+          : 'applies to provider methods only; a handler reads its key from the Idempotency-Key header',
+      );
+    }
+    return validateIdempotencyOptions({ ...DEFAULT_IDEMPOTENCY_OPTIONS, ...given }, validator);
+  }
+
+  /**
+   * How long an in-flight record holds its key: the `lease` option, else shortly (1 s) after the method's own
+   * deadline: `@Timeout`'s `total`, or its `duration` times the `@Retry` attempts plus their longest backoffs.
+   */
+  private leaseOf(method: object, declaredAt: string, options: IdempotencyOptions): number {
+    if (options.lease !== undefined) return options.lease;
+    const timeoutSpec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
+    if (timeoutSpec === undefined) return DEFAULT_IDEMPOTENCY_LEASE;
+    const timeout = this.resolveOptions(TIMEOUT_KIND, timeoutSpec, declaredAt).options;
+    if (timeout.total !== undefined) return timeout.total + 1000;
+    const retrySpec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
+    if (retrySpec === undefined) return timeout.duration + 1000;
+    const retry = this.resolveOptions(RETRY_KIND, retrySpec, declaredAt).options;
+    return Math.min(
+      timeout.duration * retry.maxAttempts + retry.maxDelay * (retry.maxAttempts - 1) + 1000,
+      2_147_483_647,
+    );
   }
 
   /** @internal */
@@ -419,6 +520,18 @@ export class PipelineFactory {
     }
   }
 }
+
+/** `@Idempotent` options that only mean something on HTTP handlers. */
+const HANDLER_ONLY_IDEMPOTENCY_OPTIONS = [
+  'methods',
+  'required',
+  'scope',
+  'fingerprint',
+  'onInFlight',
+  'replay',
+] as const;
+/** `@Idempotent` options that only mean something on provider methods. */
+const PROVIDER_ONLY_IDEMPOTENCY_OPTIONS = ['key', 'rememberErrors'] as const;
 
 /**
  * The name of an inline `@RateLimit`: `Class.method`, or `Class.method#1`, `#2` ... in source order when the method

@@ -1,0 +1,106 @@
+import { Logger, type ExecutionContext } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import { Observable, throwError } from 'rxjs';
+import { IdempotencyKeyInvalidError, IdempotencyKeyMissingError } from '../../core/errors/idempotency-key.error.js';
+import type { ResilienceError } from '../../core/errors/resilience.error.js';
+import { parseIdempotencyKey } from '../../core/idempotency/idempotency-key.js';
+import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
+import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
+import { pickFields, requestFingerprint } from '../../core/idempotency/request-fingerprint.js';
+import { toTransportError } from '../errors/transport-errors.js';
+import { IdempotentRequest } from './idempotent-request.js';
+
+/** What the handler step reads of an HTTP request on Express and Fastify. */
+interface HttpRequest {
+  method: string;
+  url: string;
+  originalUrl?: string;
+  body?: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * `@Idempotent` on one handler, compiled at bootstrap: the step of the handler pipeline outside every policy, so it
+ * stores the answer the client finally gets (after `@Fallback`, with resilience errors already turned into HTTP
+ * answers). HTTP only; other transports run the handler unchanged.
+ */
+export class HandlerIdempotency {
+  private readonly methods: ReadonlySet<string>;
+  private warned = false;
+
+  constructor(
+    /** `Class.method`: names the handler in errors, and scopes its records. */
+    readonly policy: string,
+    readonly options: IdempotencyOptions,
+    readonly leaseMs: number,
+    readonly store: IdempotencyStore,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
+    this.methods = new Set(options.methods);
+  }
+
+  /**
+   * Runs the request through `run` (the policies and the handler) with idempotency: `keyed` tells `run` that the
+   * request carries a key, which makes a POST repeatable for `@Retry`.
+   */
+  run(context: ExecutionContext, run: (keyed: boolean) => Observable<unknown>): Observable<unknown> {
+    if (context.getType() !== 'http') return run(false);
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    if (!this.methods.has(request.method)) return run(false);
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) {
+      return this.options.required ? this.refuse(new IdempotencyKeyMissingError(this.policy), context) : run(false);
+    }
+    const key = typeof header === 'string' ? parseIdempotencyKey(header) : undefined;
+    if (key === undefined) return this.refuse(new IdempotencyKeyInvalidError(this.policy), context);
+    let recordKey: string;
+    let fingerprint: string;
+    try {
+      const scope = this.options.scope === undefined ? '' : String((this.options.scope as Scope)(context));
+      recordKey = JSON.stringify([this.policy, request.method, scope, key]);
+      fingerprint = requestFingerprint(
+        request.method,
+        request.originalUrl ?? request.url,
+        this.covered(context, request),
+      );
+    } catch (error) {
+      return throwError(() => error);
+    }
+    return new Observable<unknown>((subscriber) =>
+      new IdempotentRequest(this, context, recordKey, fingerprint, run, subscriber).start(),
+    );
+  }
+
+  /** @internal The HTTP adapter, for replayed headers. */
+  adapter(): HttpAdapterHost['httpAdapter'] | undefined {
+    return this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+  }
+
+  /** @internal */
+  transportError(error: ResilienceError, context: ExecutionContext): unknown {
+    return toTransportError(error, context, this.adapterHost);
+  }
+
+  /** @internal Streams are sent but not stored: said once per handler. */
+  warnStreaming(): void {
+    if (this.warned) return;
+    this.warned = true;
+    new Logger('nest-resilience').warn(
+      `@Idempotent on ${this.policy}: a streaming answer (StreamableFile, SSE, an Observable emitting more than ` +
+        'once) is sent but not stored; its key is released',
+    );
+  }
+
+  private covered(context: ExecutionContext, request: HttpRequest): unknown {
+    const { fingerprint } = this.options;
+    if (fingerprint === undefined) return request.body;
+    if (typeof fingerprint === 'function') return (fingerprint as (context: ExecutionContext) => unknown)(context);
+    return pickFields(request.body, fingerprint);
+  }
+
+  private refuse(error: ResilienceError, context: ExecutionContext): Observable<never> {
+    return throwError(() => this.transportError(error, context));
+  }
+}
+
+type Scope = (context: ExecutionContext) => unknown;

@@ -1,0 +1,164 @@
+import { Body, Controller, Injectable, Module, Post, type Type } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Idempotent, ResilienceModule } from '../../lib/index.js';
+import { RedisStore } from '../../lib/redis/index.js';
+import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const runs = { charge: 0, consume: 0 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+@Controller()
+class ChargeController {
+  @Post('charge')
+  @Idempotent({ ttl: 1500 })
+  async charge(@Body() body: { amount: number }) {
+    const run = ++runs.charge;
+    await sleep(100);
+    return { run, amount: body.amount };
+  }
+
+  @Post('open')
+  @Idempotent({ onStoreError: 'allow' })
+  open() {
+    return { ok: true };
+  }
+}
+
+@Injectable()
+class EventConsumer {
+  @Idempotent({ key: (event: { id: string }) => event.id })
+  async consume(event: { id: string }): Promise<{ handled: string; run: number }> {
+    await sleep(50);
+    return { handled: event.id, run: ++runs.consume };
+  }
+}
+
+/** One replica: its own Nest app and its own RedisStore (own connection) on the shared server. */
+function replicaModule(url: string): Type {
+  @Module({
+    imports: [
+      ResilienceModule.forRootAsync({ useFactory: () => ({ store: new RedisStore({ url, prefix: 'idem:' }) }) }),
+    ],
+    controllers: [ChargeController],
+    providers: [EventConsumer],
+  })
+  class ReplicaModule {}
+  return ReplicaModule;
+}
+
+const key = () => ({ 'Idempotency-Key': `k-${Math.random().toString(36).slice(2)}` });
+
+describe('@Idempotent with a real redis-server shared by two replicas', () => {
+  let server: RedisServer;
+  let replicas: KeyedApp[];
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    replicas = [
+      await createKeyedApp('express', replicaModule(server.url)),
+      await createKeyedApp('fastify', replicaModule(server.url)),
+    ];
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    for (const replica of replicas) await replica.close();
+    await server.stop();
+  });
+  beforeEach(() => {
+    runs.charge = 0;
+    runs.consume = 0;
+  });
+
+  it('runs 20 concurrent requests with one key, spread over both replicas, exactly once', async () => {
+    const headers = key();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => replicas[index % 2].post('/charge', { amount: 5 }, headers)),
+    );
+    expect(runs.charge).toBe(1);
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 409)).toHaveLength(19);
+    const replayed = await replicas[1].post('/charge', { amount: 5 }, headers);
+    expect(replayed).toMatchObject({ status: 201, body: { run: 1, amount: 5 } });
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect((await replicas[0].post('/charge', { amount: 6 }, headers)).status).toBe(422);
+  });
+
+  it('forgets the answer after its ttl (Redis expiry)', async () => {
+    const headers = key();
+    await replicas[0].post('/charge', { amount: 1 }, headers);
+    await replicas[1].post('/charge', { amount: 1 }, headers);
+    expect(runs.charge).toBe(1);
+    await sleep(1600);
+    await replicas[1].post('/charge', { amount: 1 }, headers);
+    expect(runs.charge).toBe(2);
+  });
+
+  it('costs one round trip before the handler and one after (MONITOR, commands sent by clients)', async () => {
+    await replicas[0].post('/charge', { amount: 1 }, key()); // scripts loaded, connections ready
+    const monitor = await admin.duplicate().monitor();
+    const sent: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua') sent.push(args[0].toLowerCase());
+    });
+    await sleep(50);
+    await replicas[0].post('/charge', { amount: 1 }, key());
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    await sleep(50);
+    monitor.disconnect();
+    expect(sent).toEqual(['evalsha', 'evalsha']);
+  });
+
+  it('a late finisher whose lease ran out cannot overwrite the newer record', async () => {
+    const store = new RedisStore({ url: server.url, prefix: 'fencing:' });
+    const records = store.idempotency;
+    try {
+      expect(await records.acquire('k', 'fp', 'slow', 100)).toEqual({ outcome: 'acquired' });
+      expect(await records.acquire('k', 'fp', 'other', 100)).toMatchObject({ outcome: 'in-flight', fingerprint: 'fp' });
+      await sleep(150); // the slow holder "crashed" or stalled: its lease expired in Redis
+      expect(await records.acquire('k', 'fp', 'fresh', 5000)).toEqual({ outcome: 'acquired' });
+      expect(await records.complete('k', 'slow', 'late answer', 60_000)).toBe(false);
+      expect(await records.release('k', 'slow')).toBe(false);
+      expect(await records.get('k')).toMatchObject({ state: 'in-flight', fingerprint: 'fp' });
+      expect(await records.complete('k', 'fresh', 'fresh answer', 60_000)).toBe(true);
+      expect(await records.get('k')).toEqual({ state: 'completed', fingerprint: 'fp', response: 'fresh answer' });
+      expect(await admin.pttl('fencing:idempotency:{k}')).toBeGreaterThan(59_000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('provider methods: the same key on both replicas runs once, joined while in flight', async () => {
+    const consumers = replicas.map((replica) => replica.app.get(EventConsumer));
+    const id = `evt-${Math.random()}`;
+    const results = await Promise.all([
+      consumers[0].consume({ id }),
+      consumers[0].consume({ id }),
+      consumers[1].consume({ id }),
+    ]);
+    expect(runs.consume).toBe(1);
+    expect(results).toEqual([
+      { handled: id, run: 1 },
+      { handled: id, run: 1 },
+      { handled: id, run: 1 },
+    ]);
+    expect(await consumers[1].consume({ id })).toEqual({ handled: id, run: 1 });
+  });
+
+  it('fails closed with 503 when Redis is down, unless onStoreError is allow', async () => {
+    server.pause();
+    try {
+      const refused = await replicas[0].post('/charge', { amount: 1 }, key());
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });
+      expect(String(refused.headers['content-type'])).toContain('application/problem+json');
+      expect(runs.charge).toBe(0);
+      expect((await replicas[1].post('/open', {}, key())).status).toBe(201);
+    } finally {
+      server.resume();
+    }
+  });
+});
