@@ -95,3 +95,24 @@ ResilienceModule.forRoot({ retries: { gateway: { maxAttempts: 3 } } });
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });
 
 export { PaymentsService, QuotesController, LimitedController, NotAMethod };
+
+// ResilienceService: execute returns the callback's type; options are typed per policy; a fallback answers that type.
+declare const resilience: import('../../lib/index.js').ResilienceService;
+interface Receipt {
+  id: string;
+}
+declare const fetchReceipt: (signal: AbortSignal) => Promise<Receipt>;
+expectTypeOf(resilience.execute('gateway', ({ signal }) => fetchReceipt(signal))).toEqualTypeOf<Promise<Receipt>>();
+expectTypeOf(resilience.execute({ timeout: 800, retry: ['gateway', { maxAttempts: 2 }] }, () => 42)).toEqualTypeOf<
+  Promise<number>
+>();
+void resilience.execute({ fallback: { value: { id: 'queued' } } }, ({ signal }) => fetchReceipt(signal));
+// @ts-expect-error a fallback must answer the callback's type
+void resilience.execute({ fallback: { value: 'queued' } }, ({ signal }) => fetchReceipt(signal));
+// @ts-expect-error option typo inside a policy
+void resilience.execute({ retry: { maxAtempts: 3 } }, () => 1);
+// @ts-expect-error retryNonIdempotent is for handlers only
+void resilience.execute({ retry: { retryNonIdempotent: true } }, () => 1);
+const withFallback = resilience.pipeline({ name: 'quotes', bulkhead: { maxConcurrent: 2 }, fallback: () => 0 });
+expectTypeOf(withFallback.execute(() => 'live')).toEqualTypeOf<Promise<string | number>>();
+expectTypeOf(resilience.pipeline('gateway').execute(() => true)).toEqualTypeOf<Promise<boolean>>();

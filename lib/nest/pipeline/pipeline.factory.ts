@@ -123,6 +123,15 @@ const CONFIGURABLE_KINDS = [
   RATE_LIMIT_KIND,
 ] as PolicyKind<object>[];
 
+/** The kind of each decorator's metadata key, for pipelines named after configurations. */
+const KIND_OF_METADATA: Readonly<Record<string, PolicyKind<object>>> = {
+  [TIMEOUT_METADATA]: TIMEOUT_KIND,
+  [RETRY_METADATA]: RETRY_KIND,
+  [CIRCUIT_BREAKER_METADATA]: CIRCUIT_BREAKER_KIND,
+  [BULKHEAD_METADATA]: BULKHEAD_KIND,
+  [RATE_LIMIT_METADATA]: RATE_LIMIT_KIND,
+} as Record<string, PolicyKind<object>>;
+
 /** The named configurations of `kind` in the module options. */
 function namedConfigurations<TOptions>(
   options: ResilienceModuleOptions,
@@ -150,9 +159,15 @@ export type PolicySite = 'provider' | 'handler';
 /** The receiver of `@Fallback('method')` for a call: the instance, or a Promise of it (request-scoped handlers). */
 export type ReceiverOf = (invocation: Invocation) => unknown;
 
+/**
+ * Reads the spec recorded under a metadata key: from a decorated method's metadata, or from the options object of a
+ * pipeline built without decorators (`ResilienceService`). The stages never know which.
+ */
+export type SpecReader = (key: string) => unknown;
+
 /** What one stage of the canonical order needs to build its policies for a method. */
 interface StageContext {
-  readonly method: object;
+  readonly read: SpecReader;
   readonly prototype: object;
   readonly declaredAt: string;
   readonly site: PolicySite;
@@ -222,13 +237,32 @@ export class PipelineFactory {
     // On handlers @RateLimit alone is the guard's business: no pipeline for it.
     const keys = site === 'provider' ? POLICY_METADATA : POLICY_METADATA.filter((key) => key !== RATE_LIMIT_METADATA);
     if (!keys.some((key) => Reflect.hasMetadata(key, method))) return undefined;
-    const context: StageContext = {
-      method,
-      prototype,
-      declaredAt: `${target.className}.${target.methodName}`,
-      site,
-      receiverOf,
-    };
+    const read: SpecReader = (key) => Reflect.getMetadata(key, method);
+    return this.build({ read, prototype, declaredAt: `${target.className}.${target.methodName}`, site, receiverOf });
+  }
+
+  /**
+   * The policies of a pipeline built without decorators: `specs` maps the metadata keys of the decorators to what
+   * they would have recorded. Same stages, precedence, validation and registry as a decorated provider method;
+   * `declaredAt` names it in messages and is the name of its inline policies.
+   */
+  createFromSpecs(specs: ReadonlyMap<string, unknown>, declaredAt: string): readonly ResiliencePolicy[] {
+    const read: SpecReader = (key) => specs.get(key);
+    return this.build({ read, prototype: {}, declaredAt, site: 'provider', receiverOf: (call) => call.thisArg }).all;
+  }
+
+  /** Whether the module options have a configuration called `name` for the policy kind of `metadataKey`. */
+  hasNamedConfiguration(metadataKey: string, name: string): boolean {
+    const kind = KIND_OF_METADATA[metadataKey];
+    return kind !== undefined && Object.hasOwn(namedConfigurations(this.options, kind), name);
+  }
+
+  /** Every named configuration, by the metadata key of its kind: for "did you mean" and messages. */
+  namedConfigurationNames(): string[] {
+    return [...new Set(CONFIGURABLE_KINDS.flatMap((kind) => Object.keys(namedConfigurations(this.options, kind))))];
+  }
+
+  private build(context: StageContext): ResolvedPolicies {
     const all: ResiliencePolicy[] = [];
     let withoutRetry: ResiliencePolicy[] | undefined;
     for (const stage of CANONICAL_ORDER) {
@@ -241,14 +275,14 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  fallbackStage({ method, prototype, declaredAt, receiverOf }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<FallbackSpec>(FALLBACK_METADATA, method);
+  fallbackStage({ read, prototype, declaredAt, receiverOf }: StageContext): ResiliencePolicy[] {
+    const spec = read(FALLBACK_METADATA) as FallbackSpec | undefined;
     return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf)] : [];
   }
 
   /** @internal The total budget (`total`), outside retry, or the per-attempt timeout (`duration`), inside it. */
-  timeoutStage({ method, declaredAt }: StageContext, scope: 'total' | 'attempt'): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
+  timeoutStage({ read, declaredAt }: StageContext, scope: 'total' | 'attempt'): ResiliencePolicy[] {
+    const spec = read(TIMEOUT_METADATA) as PolicySpec<TimeoutOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(TIMEOUT_KIND, spec, declaredAt);
     if (scope === 'attempt') return [new TimeoutPolicy(name, options.duration, 'attempt', this.events)];
@@ -256,16 +290,16 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  retryStage({ method, declaredAt }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
+  retryStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const spec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(RETRY_KIND, spec, declaredAt);
     return [new RetryPolicy(name, options, this.events)];
   }
 
   /** @internal */
-  circuitBreakerStage({ method, declaredAt }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<CircuitBreakerOptions>>(CIRCUIT_BREAKER_METADATA, method);
+  circuitBreakerStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const spec = read(CIRCUIT_BREAKER_METADATA) as PolicySpec<CircuitBreakerOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, spec, declaredAt);
     if (options.coordination === 'redis' && this.registry.coordinator === undefined) {
@@ -279,8 +313,8 @@ export class PipelineFactory {
   }
 
   /** @internal Provider methods only: on handlers the rate-limit guard applies the limits. */
-  rateLimitStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
-    const specs = site === 'provider' ? readRateLimitSpecs(method) : undefined;
+  rateLimitStage({ read, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    const specs = site === 'provider' ? rateLimitSpecsOf(read(RATE_LIMIT_METADATA)) : undefined;
     // Several limits ("3 per second and 100 per minute"): each call spends from every one.
     return (specs ?? []).map((spec, index) => {
       const inlineName = inlineRateLimitName(declaredAt, index, specs!.length);
@@ -297,17 +331,17 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  bulkheadStage({ method, declaredAt }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<BulkheadOptions>>(BULKHEAD_METADATA, method);
+  bulkheadStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const spec = read(BULKHEAD_METADATA) as PolicySpec<BulkheadOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(BULKHEAD_KIND, spec, declaredAt);
     return [new BulkheadPolicy(this.registry.bulkheadFor(name, options))];
   }
 
   /** Whether a handler retries requests that must not be repeated (POST, mutations): `retryNonIdempotent`. */
-  private retriesEveryRequest({ method, declaredAt, site }: StageContext): boolean {
+  private retriesEveryRequest({ read, declaredAt, site }: StageContext): boolean {
     if (site === 'provider') return true;
-    const spec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method)!;
+    const spec = read(RETRY_METADATA) as PolicySpec<RetryOptions>;
     return this.resolveOptions(RETRY_KIND, spec, declaredAt).options.retryNonIdempotent === true;
   }
 
@@ -435,12 +469,12 @@ function inlineRateLimitName(declaredAt: string, index: number, count: number): 
 
 /** The `@RateLimit` specs recorded on a method or class (one per decorator), or `undefined` when there are none. */
 function readRateLimitSpecs(target: object): readonly PolicySpec<RateLimitOptions>[] | undefined {
-  const specs = Reflect.getMetadata(RATE_LIMIT_METADATA, target) as readonly PolicySpec<RateLimitOptions>[] | undefined;
-  return specs !== undefined && specs.length > 0 ? specs : undefined;
+  return rateLimitSpecsOf(Reflect.getMetadata(RATE_LIMIT_METADATA, target));
 }
 
-function readSpec<T>(key: string, method: object): T | undefined {
-  return Reflect.getMetadata(key, method) as T | undefined;
+function rateLimitSpecsOf(recorded: unknown): readonly PolicySpec<RateLimitOptions>[] | undefined {
+  const specs = recorded as readonly PolicySpec<RateLimitOptions>[] | undefined;
+  return specs !== undefined && specs.length > 0 ? specs : undefined;
 }
 
 /** The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments. */
