@@ -8,7 +8,9 @@ export type ResilienceErrorCode =
   /** The registry was asked for a policy that does not exist (an admin endpoint should answer 404). */
   | 'UNKNOWN_POLICY'
   /** A shared store (Redis) did not answer in time; reported in store events, then decided by `onStoreError`. */
-  | 'STORE_TIMEOUT';
+  | 'STORE_TIMEOUT'
+  /** A chaos experiment injected this fault (`ChaosFaultError`): retried and recorded like a downstream failure. */
+  | 'CHAOS_FAULT';
 
 /**
  * Base class of every error thrown by nest-resilience.

@@ -15,6 +15,7 @@ const TOP_LEVEL_KEYS = [
   'rateLimits',
   'store',
   'coordination',
+  'chaos',
   'isGlobal',
 ];
 

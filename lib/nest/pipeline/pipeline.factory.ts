@@ -21,6 +21,8 @@ import {
   type TimeoutOptions,
 } from '../../core/timeout/timeout.options.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
+import { ChaosPolicy } from '../../core/chaos/chaos.policy.js';
+import { validateChaosOptions, type ChaosOptions } from '../../core/chaos/chaos.options.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
@@ -177,7 +179,8 @@ interface StageContext {
 /** One stage of the canonical order: the policies it contributes for a method (none when not decorated). */
 interface Stage {
   /** The stage's name, as in the docs' order diagram. */
-  readonly name: 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
+  readonly name:
+    'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead' | 'chaos';
   readonly build: (factory: PipelineFactory, context: StageContext) => readonly ResiliencePolicy[];
 }
 
@@ -196,6 +199,8 @@ const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'rate limit', build: (factory, context) => factory.rateLimitStage(context) },
   { name: 'timeout', build: (factory, context) => factory.timeoutStage(context, 'attempt') },
   { name: 'bulkhead', build: (factory, context) => factory.bulkheadStage(context) },
+  // Innermost, so that every real policy handles what it injects: only when the module's `chaos` says so.
+  { name: 'chaos', build: (factory, context) => factory.chaosStage(context) },
 ];
 
 const POLICY_METADATA = [
@@ -214,12 +219,18 @@ const POLICY_METADATA = [
  */
 @Injectable()
 export class PipelineFactory {
+  /** The `chaos` option, validated; experiments are built only when it is enabled. */
+  private readonly chaos: ChaosOptions;
+
   constructor(
     @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions,
     private readonly events: ResilienceEvents,
     private readonly registry: ResilienceRegistry,
   ) {
     this.validateNamedConfigurations();
+    // Read once, at bootstrap: an app started outside production cannot turn into one that injects in production.
+    this.chaos = validateChaosOptions(options.chaos ?? { enabled: false }, process.env.NODE_ENV);
+    registry.chaos.configure(this.chaos.seed, this.chaos.maxInjectionsPerMinute);
   }
 
   /**
@@ -336,6 +347,19 @@ export class PipelineFactory {
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(BULKHEAD_KIND, spec, declaredAt);
     return [new BulkheadPolicy(this.registry.bulkheadFor(name, options))];
+  }
+
+  /**
+   * @internal The chaos experiment of a method, when the module enables chaos: the target's own entry
+   * (`Class.method`), else the first configuration its policies name that has one (in the canonical order).
+   */
+  chaosStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const experiments = this.chaos.experiments ?? {};
+    if (!this.chaos.enabled) return [];
+    const candidates = [declaredAt, ...configurationNamesOf(read)];
+    const name = candidates.find((candidate) => Object.hasOwn(experiments, candidate));
+    if (name === undefined) return [];
+    return [new ChaosPolicy(this.registry.chaosFor(name, experiments[name]), this.events)];
   }
 
   /** Whether a handler retries requests that must not be repeated (POST, mutations): `retryNonIdempotent`. */
@@ -475,6 +499,24 @@ function readRateLimitSpecs(target: object): readonly PolicySpec<RateLimitOption
 function rateLimitSpecsOf(recorded: unknown): readonly PolicySpec<RateLimitOptions>[] | undefined {
   const specs = recorded as readonly PolicySpec<RateLimitOptions>[] | undefined;
   return specs !== undefined && specs.length > 0 ? specs : undefined;
+}
+
+/** The configuration names a method's policies refer to, in the canonical order. */
+function configurationNamesOf(read: SpecReader): string[] {
+  const names: string[] = [];
+  for (const key of [
+    TIMEOUT_METADATA,
+    RETRY_METADATA,
+    CIRCUIT_BREAKER_METADATA,
+    RATE_LIMIT_METADATA,
+    BULKHEAD_METADATA,
+  ]) {
+    const recorded = read(key) as PolicySpec<object> | readonly PolicySpec<object>[] | undefined;
+    for (const spec of Array.isArray(recorded) ? recorded : recorded === undefined ? [] : [recorded]) {
+      if ((spec as PolicySpec<object>).name !== undefined) names.push((spec as PolicySpec<object>).name!);
+    }
+  }
+  return names;
 }
 
 /** The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments. */
