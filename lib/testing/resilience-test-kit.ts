@@ -45,7 +45,7 @@ export class ResilienceTestKit {
     );
   }
 
-  /** Lets every call straight through the policies, to test business logic alone (needs `ResilienceTesting.prepare`). */
+  /** Lets every call straight through the policies, to test business logic alone (needs `prepare`). */
   disablePolicies(): void {
     this.policySwitch().on = false;
   }
