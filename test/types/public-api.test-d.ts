@@ -116,3 +116,28 @@ void resilience.execute({ retry: { retryNonIdempotent: true } }, () => 1);
 const withFallback = resilience.pipeline({ name: 'quotes', bulkhead: { maxConcurrent: 2 }, fallback: () => 0 });
 expectTypeOf(withFallback.execute(() => 'live')).toEqualTypeOf<Promise<string | number>>();
 expectTypeOf(resilience.pipeline('gateway').execute(() => true)).toEqualTypeOf<Promise<boolean>>();
+
+// Chaos options: typed per injection; a typo is caught.
+const chaosOptions: ResilienceModuleOptions = {
+  chaos: {
+    enabled: true,
+    seed: 1,
+    experiments: {
+      gateway: { fault: { rate: 0.1 }, latency: { rate: 0.1, delay: { min: 10, max: 20 } } },
+      'QuotesController.latest': {
+        outcome: { rate: 0.5, value: () => ({ stale: true }) },
+        enabledWhen: (context: ExecutionContext) => context.getType() === 'http',
+      },
+    },
+  },
+};
+void chaosOptions;
+// @ts-expect-error latency needs a delay
+const noDelay: ResilienceModuleOptions = { chaos: { enabled: true, experiments: { x: { latency: { rate: 1 } } } } };
+void noDelay;
+
+// The testing kit: trace keeps the call's type.
+declare const kit: import('../../lib/testing/index.js').ResilienceTestKit;
+expectTypeOf(kit.trace(() => Promise.resolve(42)))
+  .resolves.toHaveProperty('value')
+  .toEqualTypeOf<number | undefined>();
