@@ -246,4 +246,30 @@ describe.each(PLATFORMS)('chaos on an HTTP handler (%s)', (platform) => {
     expect(injected.status).toBe(503);
     expect(injected.body).toMatchObject({ code: 'CHAOS_FAULT', policy: 'QuotesController.quote' });
   });
+
+  it('injected latency on a handler ends at its timeout: 504, and the delay is cancelled', async () => {
+    @Controller('slow')
+    class SlowController {
+      @Timeout(100)
+      @Get()
+      slow(): { ok: true } {
+        return { ok: true };
+      }
+    }
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({
+          chaos: { enabled: true, experiments: { 'SlowController.slow': { latency: { rate: 1, delay: 60_000 } } } },
+        }),
+      ],
+      controllers: [SlowController],
+    })
+    class AppModule {}
+    const app = await createTestApp(platform, AppModule);
+    apps.push(app);
+    const started = Date.now();
+    expect((await app.send('GET', '/slow')).status).toBe(504);
+    // Far below the injected minute: the timeout unsubscribed the delay (its timer is cleared with it).
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
