@@ -4,6 +4,9 @@ import type { ResilienceEvents } from '../core/events/resilience-events.js';
 import type { Invocation } from '../core/pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../core/pipeline/policy.interface.js';
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.interface.js';
+import type { RateLimitState } from '../core/rate-limit/rate-limit.state.js';
+import type { HandlerRateLimit } from '../nest/handlers/handler-rate-limits.js';
 import type { ResilienceModuleOptions } from '../nest/module/resilience-module.options.js';
 import {
   PipelineFactory,
@@ -48,6 +51,21 @@ export class TestingPipelineFactory extends PipelineFactory {
     };
   }
 
+  /** The rate-limit guards of handlers admit every request while the switch is off (nothing spent). */
+  override rateLimits(
+    handler: object,
+    classRef: object,
+    target: PolicyTarget,
+  ): { limits: HandlerRateLimit[]; declaredOnHandler: boolean } | undefined {
+    const resolved = super.rateLimits(handler, classRef, target);
+    if (resolved === undefined) return undefined;
+    const limits = resolved.limits.map((limit) => ({
+      ...limit,
+      limiter: switchedLimiter(limit.limiter, this.policySwitch),
+    }));
+    return { ...resolved, limits };
+  }
+
   override createFromSpecs(specs: ReadonlyMap<string, unknown>, declaredAt: string): readonly ResiliencePolicy[] {
     return this.switchable(super.createFromSpecs(specs, declaredAt));
   }
@@ -78,6 +96,20 @@ class SwitchedPolicy implements ResiliencePolicy {
     return (invocation: Invocation): Observable<unknown> =>
       this.policySwitch.on ? wrapped(invocation) : next(invocation);
   }
+}
+
+/** A rate limit that answers "allowed, bucket full" without spending while the switch is off. */
+function switchedLimiter(limiter: RateLimitState, policySwitch: PolicySwitch): RateLimitState {
+  const admitted: RateLimitDecision = {
+    allowed: true,
+    remaining: limiter.capacity,
+    waitMs: 0,
+    retryAfterMs: 0,
+    resetMs: 0,
+  };
+  const switched = Object.create(limiter) as RateLimitState;
+  switched.consume = (key, maxWaitMs) => (policySwitch.on ? limiter.consume(key, maxWaitMs) : admitted);
+  return switched;
 }
 
 /** The options with jitter `'none'` in `defaults.retry` and in every named retry (named ones win over defaults). */

@@ -73,6 +73,15 @@ describe('QuotesController', () => {
     expect((await get()).body).toEqual({ price: 42 });
   });
 
+  it('admits every request with the policies switched off, the rate limit included', async () => {
+    await kit.exhaustRateLimit('quotes');
+    kit.forceOpen('quotes');
+    kit.disablePolicies();
+    expect((await get()).body).toEqual({ price: 42 });
+    kit.enablePolicies();
+    expect((await get()).status).toBe(429);
+  });
+
   it('reports what one request did through the policies', async () => {
     kit.forceOpen('quotes');
     const trace = await kit.trace(() => get());
