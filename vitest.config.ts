@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^nest-resilience$/, replacement: source('./lib/index.ts') },
       { find: /^nest-resilience\/health$/, replacement: source('./lib/health/index.ts') },
       { find: /^nest-resilience\/redis$/, replacement: source('./lib/redis/index.ts') },
+      { find: /^nest-resilience\/testing$/, replacement: source('./lib/testing/index.ts') },
     ],
   },
   test: {

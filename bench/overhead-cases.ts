@@ -27,16 +27,32 @@ import {
   RateLimit,
   ResilienceModule,
   ResilienceRegistry,
+  ResilienceService,
   Retry,
   Timeout,
+  type ResiliencePipeline,
 } from '../lib/index.js';
 
 const failure = new Error('down');
 const HIGH = { limit: 1e12, interval: 1000 };
 const rejected = () => 0;
 
+const one = () => 1;
+
 @Injectable()
 class Target {
+  /** The same policies as `combined`, built without decorators. */
+  private readonly pipeline: ResiliencePipeline<number>;
+
+  constructor(resilience: ResilienceService) {
+    this.pipeline = resilience.pipeline({ fallback: { value: 0 }, retry: {}, timeout: 1000 });
+  }
+
+  /** `combined` through `ResilienceService.pipeline(...).execute(fn)`. */
+  viaPipeline(): Promise<number> {
+    return this.pipeline.execute(one);
+  }
+
   async bare(): Promise<number> {
     return 1;
   }
@@ -191,6 +207,12 @@ export const CASES: OverheadCase[] = [
   ours('RateLimit (allowed, memory)', 'rateLimit'),
   ours('Bulkhead (free slot)', 'bulkhead'),
   ours('Timeout+Retry+Fallback', 'combined'),
+  {
+    name: 'Timeout+Retry+Fallback, ResilienceService pipeline',
+    baseline: 'bare',
+    peer: 'Timeout+Retry+Fallback',
+    promise: (target) => () => target.viaPipeline(),
+  },
   ours('full pipeline (Fallback+Retry+CircuitBreaker+RateLimit+Timeout+Bulkhead)', 'full', {
     peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
   }),

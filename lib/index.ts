@@ -32,3 +32,13 @@ export { ResilienceModule } from './nest/module/resilience.module.js';
 export { RESILIENCE_MODULE_OPTIONS } from './nest/module/resilience.module-definition.js';
 export type { ResilienceModuleExtras } from './nest/module/resilience.module-definition.js';
 export type { ResilienceModuleOptions, ResiliencePolicyDefaults } from './nest/module/resilience-module.options.js';
+export { ResilienceService } from './nest/service/resilience.service.js';
+export { ResiliencePipeline } from './nest/service/resilience.pipeline.js';
+export type { PipelineAttempt } from './nest/service/pipeline-attempt.js';
+export type {
+  PipelineBulkheadOptions,
+  PipelineFallback,
+  PipelineRateLimitOptions,
+  PolicyReference,
+  ResiliencePipelineOptions,
+} from './nest/service/resilience-pipeline.options.js';

@@ -16,7 +16,18 @@ export type { NamedPolicies, CircuitBreakers } from './registry/named-policies.j
 export type { BreakerCoordination } from './circuit-breaker/circuit-coordinator.interface.js';
 export * from './errors/index.js';
 export type {
+  ChaosExperimentOptions,
+  ChaosFaultOptions,
+  ChaosLatencyOptions,
+  ChaosOptions,
+  ChaosOutcomeOptions,
+} from './chaos/chaos.options.js';
+export { DEFAULT_CHAOS_OPTIONS } from './chaos/chaos.options.js';
+export type { ChaosExperiments } from './chaos/chaos-experiments.js';
+export type { ChaosInjectionKind, ChaosRates, ChaosSnapshot, ChaosState } from './chaos/chaos.state.js';
+export type {
   BulkheadRejectedEvent,
+  ChaosInjectedEvent,
   CircuitStateEvent,
   CoordinationErrorEvent,
   FallbackEvent,

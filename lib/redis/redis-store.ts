@@ -140,6 +140,16 @@ export class RedisStore implements RateLimitStore {
     return this.ask(key, rule, cost, maxWaitMs);
   }
 
+  /**
+   * Forgets the bucket `key` (in Redis, and the local fallback's): the next call finds it full. What the testing
+   * kit's `resetRateLimit` calls; rejects when Redis does not answer within `commandTimeout`.
+   */
+  async delete(key: string): Promise<void> {
+    if (this.released) this.reconnectIfReleased();
+    this.local.delete(key);
+    await sendWhenReady(this.client, () => this.client.del(this.options.prefix + key), this.options.commandTimeout);
+  }
+
   private async ask(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
     let reply: [allowed: number, tokens: string];
     try {

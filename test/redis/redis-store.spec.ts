@@ -29,6 +29,15 @@ describe('RedisStore against a real redis-server', () => {
     await admin.ping();
   });
 
+  it('delete forgets a bucket: the next call finds it full', async () => {
+    const bucket = rule(2, 60_000);
+    await store.consume('api:a', bucket, 1, 0);
+    await store.consume('api:a', bucket, 1, 0);
+    expect((await store.consume('api:a', bucket, 1, 0)).allowed).toBe(false);
+    await store.delete('api:a');
+    expect(await store.consume('api:a', bucket, 1, 0)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
   it('spends a burst, then refuses with the wait for the next token, then refills at the sustained rate', async () => {
     const bucket = rule(5, 1000);
     const decisions = [];

@@ -145,3 +145,49 @@ ResilienceModule.forRoot({ idempotencyStore: new MemoryIdempotencyStore({ maxEnt
 ResilienceModule.forRoot({ idempotencyStore: 'redis://localhost' });
 
 export { PaymentsService, QuotesController, LimitedController, NotAMethod, OrdersController, EventsConsumer };
+
+// ResilienceService: execute returns the callback's type; options are typed per policy; a fallback answers that type.
+declare const resilience: import('../../lib/index.js').ResilienceService;
+interface Receipt {
+  id: string;
+}
+declare const fetchReceipt: (signal: AbortSignal) => Promise<Receipt>;
+expectTypeOf(resilience.execute('gateway', ({ signal }) => fetchReceipt(signal))).toEqualTypeOf<Promise<Receipt>>();
+expectTypeOf(resilience.execute({ timeout: 800, retry: ['gateway', { maxAttempts: 2 }] }, () => 42)).toEqualTypeOf<
+  Promise<number>
+>();
+void resilience.execute({ fallback: { value: { id: 'queued' } } }, ({ signal }) => fetchReceipt(signal));
+// @ts-expect-error a fallback must answer the callback's type
+void resilience.execute({ fallback: { value: 'queued' } }, ({ signal }) => fetchReceipt(signal));
+// @ts-expect-error option typo inside a policy
+void resilience.execute({ retry: { maxAtempts: 3 } }, () => 1);
+// @ts-expect-error retryNonIdempotent is for handlers only
+void resilience.execute({ retry: { retryNonIdempotent: true } }, () => 1);
+const withFallback = resilience.pipeline({ name: 'quotes', bulkhead: { maxConcurrent: 2 }, fallback: () => 0 });
+expectTypeOf(withFallback.execute(() => 'live')).toEqualTypeOf<Promise<string | number>>();
+expectTypeOf(resilience.pipeline('gateway').execute(() => true)).toEqualTypeOf<Promise<boolean>>();
+
+// Chaos options: typed per injection; a typo is caught.
+const chaosOptions: ResilienceModuleOptions = {
+  chaos: {
+    enabled: true,
+    seed: 1,
+    experiments: {
+      gateway: { fault: { rate: 0.1 }, latency: { rate: 0.1, delay: { min: 10, max: 20 } } },
+      'QuotesController.latest': {
+        outcome: { rate: 0.5, value: () => ({ stale: true }) },
+        enabledWhen: (context: ExecutionContext) => context.getType() === 'http',
+      },
+    },
+  },
+};
+void chaosOptions;
+// @ts-expect-error latency needs a delay
+const noDelay: ResilienceModuleOptions = { chaos: { enabled: true, experiments: { x: { latency: { rate: 1 } } } } };
+void noDelay;
+
+// The testing kit: trace keeps the call's type.
+declare const kit: import('../../lib/testing/index.js').ResilienceTestKit;
+expectTypeOf(kit.trace(() => Promise.resolve(42)))
+  .resolves.toHaveProperty('value')
+  .toEqualTypeOf<number | undefined>();

@@ -52,6 +52,24 @@ export class BulkheadState {
     return compartment;
   }
 
+  /**
+   * Takes every free slot of the partition `key` (as if calls were running) and returns how many it took; give them
+   * back with {@link BulkheadState.releaseSlots}. For tests and drills: the testing kit's `fillBulkhead`.
+   */
+  occupy(key: string = SINGLE): number {
+    const compartment = this.compartment(key);
+    const taken = Math.max(0, this.options.maxConcurrent - compartment.active);
+    compartment.active += taken;
+    return taken;
+  }
+
+  /** Gives back `count` slots taken by {@link BulkheadState.occupy} (queued calls get them first). */
+  releaseSlots(count: number, key: string = SINGLE): void {
+    const compartment = this.compartment(key);
+    for (let i = 0; i < count; i++) compartment.release();
+    this.dropIfIdle(key, compartment);
+  }
+
   /** Forgets an idle partition. */
   dropIfIdle(key: string, compartment: Compartment): void {
     if (compartment.idle && key !== SINGLE) this.compartments.delete(key);

@@ -14,3 +14,4 @@ export {
   IdempotencyStoreUnavailableError,
   isIdempotencyKeyError,
 } from './idempotency-key.error.js';
+export { ChaosFaultError, isChaosFaultError } from './chaos-fault.error.js';

@@ -15,7 +15,9 @@ export type ResilienceErrorCode =
   | 'IDEMPOTENCY_KEY_MISMATCH'
   | 'IDEMPOTENCY_KEY_IN_FLIGHT'
   /** `@Idempotent`: the idempotency store did not answer, and the request was refused rather than run unprotected. */
-  | 'IDEMPOTENCY_STORE_UNAVAILABLE';
+  | 'IDEMPOTENCY_STORE_UNAVAILABLE'
+  /** A chaos experiment injected this fault (`ChaosFaultError`): retried and recorded like a downstream failure. */
+  | 'CHAOS_FAULT';
 
 /**
  * Base class of every error thrown by nest-resilience.

@@ -93,6 +93,17 @@ export interface CoordinationErrorEvent {
   readonly error: unknown;
 }
 
+/** A chaos experiment injected something into a call (fault, latency or outcome). */
+export interface ChaosInjectedEvent extends BaseEvent {
+  readonly type: 'chaos-injected';
+  /** The attempt it was injected into (1 for the first call). */
+  readonly attempt: number;
+  /** What was injected. */
+  readonly injected: 'fault' | 'latency' | 'outcome';
+  /** For latency: the delay in milliseconds. */
+  readonly delay?: number;
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
@@ -102,7 +113,8 @@ export type ResilienceEvent =
   | BulkheadRejectedEvent
   | RateLimitStoreErrorEvent
   | RateLimitStoreRecoveredEvent
-  | CoordinationErrorEvent;
+  | CoordinationErrorEvent
+  | ChaosInjectedEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

@@ -89,6 +89,15 @@ export function invokeAsActive(invocation: Invocation, method: (...args: never[]
 }
 
 /**
+ * The invocation whose method is running right now (synchronously), for callbacks that a pipeline built without
+ * decorators runs: they receive its attempt and signal as an argument.
+ * @internal
+ */
+export function activeInvocation(): Invocation | undefined {
+  return active;
+}
+
+/**
  * The AbortSignal of the running call's current attempt: pass it to `fetch`, an HTTP client or a driver so that
  * the work really stops when a `@Timeout` fires. Call it synchronously in the decorated method, before its first
  * `await`. Returns `undefined` outside a decorated method. A signal is only created when asked for, so methods that

@@ -72,6 +72,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return spendTokens(bucket, rule, cost, maxWaitMs, now);
   }
 
+  /** Forgets the bucket `key`: the next call finds it full. */
+  delete(key: string): void {
+    if (key.length > this.maxKeyLength) key = HASHED + hash('sha256', key, 'base64url');
+    const bucket = this.buckets.get(key);
+    if (bucket !== undefined) this.remove(bucket);
+  }
+
   /** One step of lazy clean-up per call: idle buckets disappear without a sweep timer. */
   private dropOldestIfFull(now: number): void {
     const oldest = this.recency.first!;

@@ -38,6 +38,9 @@ export interface RateLimitStore {
     maxWaitMs: number,
   ): RateLimitDecision | Promise<RateLimitDecision>;
 
+  /** Forgets the bucket `key` (it starts full again): what the testing kit's `resetRateLimit` calls. Optional. */
+  delete?(key: string): void | Promise<void>;
+
   /** Called once by the module with the application's event stream, for stores that report degraded decisions. */
   attach?(events: ResilienceEvents): void;
 

@@ -42,6 +42,13 @@ export class RateLimitState {
     return this.store.consume(this.lastStoreKey, this.rule, this.options.cost, maxWaitMs);
   }
 
+  /** Forgets the bucket of `key` in the store, when the store can (`RateLimitStore.delete`); false when it cannot. */
+  async reset(key: string): Promise<boolean> {
+    if (this.store.delete === undefined) return false;
+    await this.store.delete(`${this.name}:${key}`);
+    return true;
+  }
+
   /** The limit's rule; the buckets themselves live in the store. */
   snapshot(): RateLimitSnapshot {
     return { name: this.name, limit: this.options.limit, interval: this.options.interval, capacity: this.capacity };

@@ -9,6 +9,9 @@ import type { RateLimitOptions } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
 import { RateLimitState, type RateLimitSnapshot } from '../rate-limit/rate-limit.state.js';
 import { CircuitBreakers, NamedPolicies } from './named-policies.js';
+import { ChaosExperiments } from '../chaos/chaos-experiments.js';
+import type { ChaosExperimentOptions } from '../chaos/chaos.options.js';
+import { ChaosState } from '../chaos/chaos.state.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -26,6 +29,8 @@ export class ResilienceRegistry {
   readonly bulkheads = new NamedPolicies<BulkheadState, BulkheadSnapshot>('bulkhead');
   /** Every rate limit: `get`, `has`, `names`, `list` (the bucket rule). */
   readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
+  /** Every chaos experiment: `get`, `has`, `names`, `list`, and the switch: `pause`, `resume`, `set(name, rates)`. */
+  readonly chaos = new ChaosExperiments();
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -63,6 +68,11 @@ export class ResilienceRegistry {
   /** @internal The bulkhead called `name`, created with `options` on first use. */
   bulkheadFor(name: string, options: BulkheadOptions): BulkheadState {
     return this.bulkheads.obtain(name, () => new BulkheadState(name, options, this.events));
+  }
+
+  /** @internal The chaos experiment called `name`, created with `options` on first use. */
+  chaosFor(name: string, options: ChaosExperimentOptions): ChaosState {
+    return this.chaos.obtain(name, () => new ChaosState(name, options, this.chaos));
   }
 
   /** @internal The rate limit called `name`, created with `options` on first use. */

@@ -17,6 +17,8 @@ const STATUS_BY_CODE: Partial<Record<ResilienceError['code'], HttpStatus>> = {
   BROKEN_CIRCUIT: HttpStatus.SERVICE_UNAVAILABLE,
   BULKHEAD_REJECTED: HttpStatus.SERVICE_UNAVAILABLE,
   RATE_LIMIT_EXCEEDED: HttpStatus.TOO_MANY_REQUESTS,
+  // A chaos experiment's fault stands for a downstream that failed.
+  CHAOS_FAULT: HttpStatus.SERVICE_UNAVAILABLE,
   // An admin endpoint asking the registry for a breaker that does not exist.
   UNKNOWN_POLICY: HttpStatus.NOT_FOUND,
 };

@@ -16,6 +16,7 @@ const TOP_LEVEL_KEYS = [
   'store',
   'coordination',
   'idempotencyStore',
+  'chaos',
   'isGlobal',
 ];
 

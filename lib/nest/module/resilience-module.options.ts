@@ -1,3 +1,4 @@
+import type { ChaosOptions } from '../../core/chaos/chaos.options.js';
 import type { BulkheadOptions } from '../../core/bulkhead/bulkhead.options.js';
 import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker.options.js';
 import type { RateLimitOptions } from '../../core/rate-limit/rate-limit.options.js';
@@ -55,4 +56,10 @@ export interface ResilienceModuleOptions {
    * (this process, at most 10,000 records and 64 MiB).
    */
   idempotencyStore?: IdempotencyStore;
+  /**
+   * Fault injection (latency, faults, outcomes) to prove the policies before production does. Off unless asked for
+   * three times: `enabled: true`, a rate above 0, and `NODE_ENV` not `production` (or `allowInProduction: true`).
+   * Default: off. See docs/chaos-and-testing.md.
+   */
+  chaos?: ChaosOptions;
 }

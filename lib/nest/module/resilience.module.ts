@@ -10,6 +10,7 @@ import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { ResilienceExplorer } from '../providers/resilience.explorer.js';
 import { ResilienceExceptionFilter } from '../errors/resilience-exception.filter.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
+import { ResilienceService } from '../service/resilience.service.js';
 import {
   RESILIENCE_MODULE_OPTIONS,
   RESILIENCE_OPTIONS_TYPE,
@@ -40,9 +41,10 @@ import {
     PipelineFactory,
     ResilientHandlers,
     ResilienceExplorer,
+    ResilienceService,
     { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
   ],
-  exports: [ResilienceEvents, ResilienceRegistry, RESILIENCE_MODULE_OPTIONS],
+  exports: [ResilienceEvents, ResilienceRegistry, RESILIENCE_MODULE_OPTIONS, ResilienceService],
 })
 export class ResilienceModule extends ResilienceConfigurableModule implements OnApplicationShutdown {
   constructor(private readonly registry: ResilienceRegistry) {

@@ -21,6 +21,8 @@ import {
   type TimeoutOptions,
 } from '../../core/timeout/timeout.options.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
+import { ChaosPolicy } from '../../core/chaos/chaos.policy.js';
+import { validateChaosOptions, type ChaosOptions } from '../../core/chaos/chaos.options.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
@@ -134,6 +136,15 @@ const CONFIGURABLE_KINDS = [
   RATE_LIMIT_KIND,
 ] as PolicyKind<object>[];
 
+/** The kind of each decorator's metadata key, for pipelines named after configurations. */
+const KIND_OF_METADATA: Readonly<Record<string, PolicyKind<object>>> = {
+  [TIMEOUT_METADATA]: TIMEOUT_KIND,
+  [RETRY_METADATA]: RETRY_KIND,
+  [CIRCUIT_BREAKER_METADATA]: CIRCUIT_BREAKER_KIND,
+  [BULKHEAD_METADATA]: BULKHEAD_KIND,
+  [RATE_LIMIT_METADATA]: RATE_LIMIT_KIND,
+} as Record<string, PolicyKind<object>>;
+
 /** The named configurations of `kind` in the module options. */
 function namedConfigurations<TOptions>(
   options: ResilienceModuleOptions,
@@ -161,9 +172,15 @@ export type PolicySite = 'provider' | 'handler';
 /** The receiver of `@Fallback('method')` for a call: the instance, or a Promise of it (request-scoped handlers). */
 export type ReceiverOf = (invocation: Invocation) => unknown;
 
+/**
+ * Reads the spec recorded under a metadata key: from a decorated method's metadata, or from the options object of a
+ * pipeline built without decorators (`ResilienceService`). The stages never know which.
+ */
+export type SpecReader = (key: string) => unknown;
+
 /** What one stage of the canonical order needs to build its policies for a method. */
 interface StageContext {
-  readonly method: object;
+  readonly read: SpecReader;
   readonly prototype: object;
   readonly declaredAt: string;
   readonly site: PolicySite;
@@ -174,7 +191,15 @@ interface StageContext {
 interface Stage {
   /** The stage's name, as in the docs' order diagram. */
   readonly name:
-    'idempotent' | 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
+    | 'idempotent'
+    | 'fallback'
+    | 'total timeout'
+    | 'retry'
+    | 'circuit breaker'
+    | 'rate limit'
+    | 'timeout'
+    | 'bulkhead'
+    | 'chaos';
   readonly build: (factory: PipelineFactory, context: StageContext) => readonly ResiliencePolicy[];
 }
 
@@ -196,6 +221,8 @@ const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'rate limit', build: (factory, context) => factory.rateLimitStage(context) },
   { name: 'timeout', build: (factory, context) => factory.timeoutStage(context, 'attempt') },
   { name: 'bulkhead', build: (factory, context) => factory.bulkheadStage(context) },
+  // Innermost, so that every real policy handles what it injects: only when the module's `chaos` says so.
+  { name: 'chaos', build: (factory, context) => factory.chaosStage(context) },
 ];
 
 /**
@@ -205,12 +232,18 @@ const CANONICAL_ORDER: readonly Stage[] = [
  */
 @Injectable()
 export class PipelineFactory {
+  /** The `chaos` option, validated; experiments are built only when it is enabled. */
+  private readonly chaos: ChaosOptions;
+
   constructor(
     @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions,
     private readonly events: ResilienceEvents,
     private readonly registry: ResilienceRegistry,
   ) {
     this.validateNamedConfigurations();
+    // Read once, at bootstrap: an app started outside production cannot turn into one that injects in production.
+    this.chaos = validateChaosOptions(options.chaos ?? { enabled: false }, process.env.NODE_ENV);
+    registry.chaos.configure(this.chaos.seed, this.chaos.maxInjectionsPerMinute);
   }
 
   /**
@@ -229,13 +262,32 @@ export class PipelineFactory {
     const keys =
       site === 'provider' ? POLICY_METADATA_KEYS : POLICY_METADATA_KEYS.filter((key) => key !== RATE_LIMIT_METADATA);
     if (!keys.some((key) => Reflect.hasMetadata(key, method))) return undefined;
-    const context: StageContext = {
-      method,
-      prototype,
-      declaredAt: `${target.className}.${target.methodName}`,
-      site,
-      receiverOf,
-    };
+    const read: SpecReader = (key) => Reflect.getMetadata(key, method);
+    return this.build({ read, prototype, declaredAt: `${target.className}.${target.methodName}`, site, receiverOf });
+  }
+
+  /**
+   * The policies of a pipeline built without decorators: `specs` maps the metadata keys of the decorators to what
+   * they would have recorded. Same stages, precedence, validation and registry as a decorated provider method;
+   * `declaredAt` names it in messages and is the name of its inline policies.
+   */
+  createFromSpecs(specs: ReadonlyMap<string, unknown>, declaredAt: string): readonly ResiliencePolicy[] {
+    const read: SpecReader = (key) => specs.get(key);
+    return this.build({ read, prototype: {}, declaredAt, site: 'provider', receiverOf: (call) => call.thisArg }).all;
+  }
+
+  /** Whether the module options have a configuration called `name` for the policy kind of `metadataKey`. */
+  hasNamedConfiguration(metadataKey: string, name: string): boolean {
+    const kind = KIND_OF_METADATA[metadataKey];
+    return kind !== undefined && Object.hasOwn(namedConfigurations(this.options, kind), name);
+  }
+
+  /** Every named configuration, by the metadata key of its kind: for "did you mean" and messages. */
+  namedConfigurationNames(): string[] {
+    return [...new Set(CONFIGURABLE_KINDS.flatMap((kind) => Object.keys(namedConfigurations(this.options, kind))))];
+  }
+
+  private build(context: StageContext): ResolvedPolicies {
     const all: ResiliencePolicy[] = [];
     let withoutRetry: ResiliencePolicy[] | undefined;
     for (const stage of CANONICAL_ORDER) {
@@ -248,9 +300,9 @@ export class PipelineFactory {
   }
 
   /** @internal Provider methods: `@Idempotent({ key })`; on handlers it runs before the policies (see below). */
-  idempotentStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
+  idempotentStage({ read, declaredAt, site }: StageContext): ResiliencePolicy[] {
     if (site !== 'provider') return [];
-    const options = this.idempotencyOptions(method, declaredAt, 'provider');
+    const options = this.idempotencyOptions(read, declaredAt, 'provider');
     if (options === undefined) return [];
     if (options.key === undefined) {
       new OptionsValidator('idempotency', declaredAt, declaredAt).fail(
@@ -263,7 +315,7 @@ export class PipelineFactory {
     return [
       new IdempotentPolicy(declaredAt, (invocation) => String(keyFn(...invocation.args)), this.idempotencyStore(), {
         ttl: options.ttl,
-        lease: this.leaseOf(method, declaredAt, options),
+        lease: this.leaseOf(read, declaredAt, options),
         rememberErrors: options.rememberErrors,
         onStoreError: options.onStoreError,
       }),
@@ -279,9 +331,10 @@ export class PipelineFactory {
     target: PolicyTarget,
   ): { options: IdempotencyOptions; leaseMs: number; store: IdempotencyStore } | undefined {
     const declaredAt = `${target.className}.${target.methodName}`;
-    const options = this.idempotencyOptions(method, declaredAt);
+    const read: SpecReader = (key) => Reflect.getMetadata(key, method);
+    const options = this.idempotencyOptions(read, declaredAt);
     if (options === undefined) return undefined;
-    return { options, leaseMs: this.leaseOf(method, declaredAt, options), store: this.idempotencyStore() };
+    return { options, leaseMs: this.leaseOf(read, declaredAt, options), store: this.idempotencyStore() };
   }
 
   /** The application's idempotency store: the option, else the rate-limit store's (a `RedisStore`), else memory. */
@@ -293,11 +346,11 @@ export class PipelineFactory {
   private storeOfIdempotency: IdempotencyStore | undefined;
 
   private idempotencyOptions(
-    method: object,
+    read: SpecReader,
     declaredAt: string,
     site: PolicySite = 'handler',
   ): IdempotencyOptions | undefined {
-    const spec = readSpec<PolicySpec<IdempotencyOptions>>(IDEMPOTENT_METADATA, method);
+    const spec = read(IDEMPOTENT_METADATA) as PolicySpec<IdempotencyOptions> | undefined;
     if (spec === undefined) return undefined;
     const validator = new OptionsValidator('idempotency', declaredAt, declaredAt);
     const given = withoutUndefined(spec.options);
@@ -319,13 +372,13 @@ export class PipelineFactory {
    * How long an in-flight record holds its key: the `lease` option, else shortly (1 s) after the method's own
    * deadline: `@Timeout`'s `total`, or its `duration` times the `@Retry` attempts plus their longest backoffs.
    */
-  private leaseOf(method: object, declaredAt: string, options: IdempotencyOptions): number {
+  private leaseOf(read: SpecReader, declaredAt: string, options: IdempotencyOptions): number {
     if (options.lease !== undefined) return options.lease;
-    const timeoutSpec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
+    const timeoutSpec = read(TIMEOUT_METADATA) as PolicySpec<TimeoutOptions> | undefined;
     if (timeoutSpec === undefined) return DEFAULT_IDEMPOTENCY_LEASE;
     const timeout = this.resolveOptions(TIMEOUT_KIND, timeoutSpec, declaredAt).options;
     if (timeout.total !== undefined) return timeout.total + 1000;
-    const retrySpec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
+    const retrySpec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
     if (retrySpec === undefined) return timeout.duration + 1000;
     const retry = this.resolveOptions(RETRY_KIND, retrySpec, declaredAt).options;
     return Math.min(
@@ -335,14 +388,14 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  fallbackStage({ method, prototype, declaredAt, receiverOf }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<FallbackSpec>(FALLBACK_METADATA, method);
+  fallbackStage({ read, prototype, declaredAt, receiverOf }: StageContext): ResiliencePolicy[] {
+    const spec = read(FALLBACK_METADATA) as FallbackSpec | undefined;
     return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf)] : [];
   }
 
   /** @internal The total budget (`total`), outside retry, or the per-attempt timeout (`duration`), inside it. */
-  timeoutStage({ method, declaredAt }: StageContext, scope: 'total' | 'attempt'): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
+  timeoutStage({ read, declaredAt }: StageContext, scope: 'total' | 'attempt'): ResiliencePolicy[] {
+    const spec = read(TIMEOUT_METADATA) as PolicySpec<TimeoutOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(TIMEOUT_KIND, spec, declaredAt);
     if (scope === 'attempt') return [new TimeoutPolicy(name, options.duration, 'attempt', this.events)];
@@ -350,16 +403,16 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  retryStage({ method, declaredAt }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
+  retryStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const spec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(RETRY_KIND, spec, declaredAt);
     return [new RetryPolicy(name, options, this.events)];
   }
 
   /** @internal */
-  circuitBreakerStage({ method, declaredAt }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<CircuitBreakerOptions>>(CIRCUIT_BREAKER_METADATA, method);
+  circuitBreakerStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const spec = read(CIRCUIT_BREAKER_METADATA) as PolicySpec<CircuitBreakerOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(CIRCUIT_BREAKER_KIND, spec, declaredAt);
     if (options.coordination === 'redis' && this.registry.coordinator === undefined) {
@@ -374,8 +427,8 @@ export class PipelineFactory {
   }
 
   /** @internal Provider methods only: on handlers the rate-limit guard applies the limits. */
-  rateLimitStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
-    const specs = site === 'provider' ? readRateLimitSpecs(method) : undefined;
+  rateLimitStage({ read, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    const specs = site === 'provider' ? rateLimitSpecsOf(read(RATE_LIMIT_METADATA)) : undefined;
     // Several limits ("3 per second and 100 per minute"): each call spends from every one.
     return (specs ?? []).map((spec, index) => {
       const inlineName = inlineRateLimitName(declaredAt, index, specs!.length);
@@ -392,17 +445,30 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  bulkheadStage({ method, declaredAt }: StageContext): ResiliencePolicy[] {
-    const spec = readSpec<PolicySpec<BulkheadOptions>>(BULKHEAD_METADATA, method);
+  bulkheadStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const spec = read(BULKHEAD_METADATA) as PolicySpec<BulkheadOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(BULKHEAD_KIND, spec, declaredAt);
     return [new BulkheadPolicy(this.registry.bulkheadFor(name, options))];
   }
 
+  /**
+   * @internal The chaos experiment of a method, when the module enables chaos: the target's own entry
+   * (`Class.method`), else the first configuration its policies name that has one (in the canonical order).
+   */
+  chaosStage({ read, declaredAt }: StageContext): ResiliencePolicy[] {
+    const experiments = this.chaos.experiments ?? {};
+    if (!this.chaos.enabled) return [];
+    const candidates = [declaredAt, ...configurationNamesOf(read)];
+    const name = candidates.find((candidate) => Object.hasOwn(experiments, candidate));
+    if (name === undefined) return [];
+    return [new ChaosPolicy(this.registry.chaosFor(name, experiments[name]), this.events)];
+  }
+
   /** Whether a handler retries requests that must not be repeated (POST, mutations): `retryNonIdempotent`. */
-  private retriesEveryRequest({ method, declaredAt, site }: StageContext): boolean {
+  private retriesEveryRequest({ read, declaredAt, site }: StageContext): boolean {
     if (site === 'provider') return true;
-    const spec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method)!;
+    const spec = read(RETRY_METADATA) as PolicySpec<RetryOptions>;
     return this.resolveOptions(RETRY_KIND, spec, declaredAt).options.retryNonIdempotent === true;
   }
 
@@ -543,12 +609,30 @@ function inlineRateLimitName(declaredAt: string, index: number, count: number): 
 
 /** The `@RateLimit` specs recorded on a method or class (one per decorator), or `undefined` when there are none. */
 function readRateLimitSpecs(target: object): readonly PolicySpec<RateLimitOptions>[] | undefined {
-  const specs = Reflect.getMetadata(RATE_LIMIT_METADATA, target) as readonly PolicySpec<RateLimitOptions>[] | undefined;
+  return rateLimitSpecsOf(Reflect.getMetadata(RATE_LIMIT_METADATA, target));
+}
+
+function rateLimitSpecsOf(recorded: unknown): readonly PolicySpec<RateLimitOptions>[] | undefined {
+  const specs = recorded as readonly PolicySpec<RateLimitOptions>[] | undefined;
   return specs !== undefined && specs.length > 0 ? specs : undefined;
 }
 
-function readSpec<T>(key: string, method: object): T | undefined {
-  return Reflect.getMetadata(key, method) as T | undefined;
+/** The configuration names a method's policies refer to, in the canonical order. */
+function configurationNamesOf(read: SpecReader): string[] {
+  const names: string[] = [];
+  for (const key of [
+    TIMEOUT_METADATA,
+    RETRY_METADATA,
+    CIRCUIT_BREAKER_METADATA,
+    RATE_LIMIT_METADATA,
+    BULKHEAD_METADATA,
+  ]) {
+    const recorded = read(key) as PolicySpec<object> | readonly PolicySpec<object>[] | undefined;
+    for (const spec of Array.isArray(recorded) ? recorded : recorded === undefined ? [] : [recorded]) {
+      if ((spec as PolicySpec<object>).name !== undefined) names.push((spec as PolicySpec<object>).name!);
+    }
+  }
+  return names;
 }
 
 /** The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments. */

@@ -1,0 +1,107 @@
+import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
+import { closestName } from '../../core/validation/did-you-mean.js';
+import { OptionsValidator, typeOf } from '../../core/validation/options.validator.js';
+import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
+import {
+  BULKHEAD_METADATA,
+  CIRCUIT_BREAKER_METADATA,
+  FALLBACK_METADATA,
+  RATE_LIMIT_METADATA,
+  RETRY_METADATA,
+  TIMEOUT_METADATA,
+  type PolicySpec,
+} from '../../decorators/resilience.metadata.js';
+import type { PipelineFactory } from '../pipeline/pipeline.factory.js';
+import type { ResiliencePipelineOptions } from './resilience-pipeline.options.js';
+
+/** The option of a pipeline for each decorator's metadata key, and whether the policy keeps named state. */
+const POLICY_OPTIONS = [
+  { option: 'timeout', key: TIMEOUT_METADATA, stateful: false },
+  { option: 'retry', key: RETRY_METADATA, stateful: false },
+  { option: 'circuitBreaker', key: CIRCUIT_BREAKER_METADATA, stateful: true },
+  { option: 'bulkhead', key: BULKHEAD_METADATA, stateful: true },
+  { option: 'rateLimit', key: RATE_LIMIT_METADATA, stateful: true },
+] as const;
+
+const PIPELINE_OPTION_NAMES = ['name', 'fallback', ...POLICY_OPTIONS.map(({ option }) => option)];
+
+/**
+ * What the decorators would have recorded for a pipeline named after configurations: `'gateway'` takes every
+ * configuration called `gateway` (`timeouts.gateway`, `retries.gateway`, `circuitBreakers.gateway` ...).
+ */
+export function namedPipelineSpecs(name: string, factory: PipelineFactory): Map<string, unknown> {
+  const specs = new Map<string, unknown>();
+  for (const { key } of POLICY_OPTIONS) {
+    if (!factory.hasNamedConfiguration(key, name)) continue;
+    specs.set(key, key === RATE_LIMIT_METADATA ? [{ name }] : { name });
+  }
+  if (specs.size === 0) {
+    const known = factory.namedConfigurationNames();
+    const closest = closestName(name, known);
+    throw new ResilienceConfigError(
+      `ResilienceService: no configuration is called "${name}"` +
+        (closest === undefined ? '' : ` (did you mean "${closest}"?)`) +
+        `; the ResilienceModule options name ${known.length ? known.map((each) => `"${each}"`).join(', ') : 'none'}`,
+      name,
+    );
+  }
+  return specs;
+}
+
+/**
+ * What the decorators would have recorded for `options`; throws a {@link ResilienceConfigError} naming the option
+ * when its shape is wrong (the policies' own options are checked by the pipeline factory).
+ */
+export function pipelineSpecs(options: ResiliencePipelineOptions, declaredAt: string): Map<string, unknown> {
+  const validator = new OptionsValidator('pipeline', declaredAt, declaredAt);
+  if (typeof options !== 'object' || options === null) {
+    validator.fail('options', options, `must be a configuration name or an options object, got ${typeOf(options)}`);
+  }
+  validator.knownOptions(options, PIPELINE_OPTION_NAMES);
+  const specs = new Map<string, unknown>();
+  for (const { option, key, stateful } of POLICY_OPTIONS) {
+    const reference: unknown = options[option];
+    if (reference === undefined) continue;
+    const spec = policySpecOf(option, reference, validator);
+    if (stateful && spec.name === undefined && options.name === undefined) {
+      validator.fail(
+        'name',
+        undefined,
+        `is required with inline ${option} options (its state is kept under the pipeline's name): ` +
+          `add name: '...' or refer to a configuration by name`,
+      );
+    }
+    specs.set(key, key === RATE_LIMIT_METADATA ? [spec] : spec);
+  }
+  if (options.fallback !== undefined) specs.set(FALLBACK_METADATA, fallbackSpecOf(options.fallback, validator));
+  return specs;
+}
+
+function policySpecOf(option: string, reference: unknown, validator: OptionsValidator): PolicySpec<object> {
+  if (typeof reference === 'string') return { name: reference };
+  if (typeof reference === 'number' && option === 'timeout') return { options: { duration: reference } };
+  if (Array.isArray(reference) && reference.length === 2 && typeof reference[0] === 'string') {
+    return { name: reference[0], options: reference[1] as object };
+  }
+  if (typeof reference === 'object' && reference !== null && !Array.isArray(reference)) {
+    return { options: reference };
+  }
+  return validator.fail(
+    option,
+    reference,
+    `must be a configuration name, an options object or [name, options], got ${typeOf(reference)}`,
+  );
+}
+
+function fallbackSpecOf(fallback: unknown, validator: OptionsValidator): FallbackSpec {
+  if (typeof fallback === 'function') {
+    const fn = fallback as (error: unknown) => unknown;
+    // The pipeline's "arguments" are its callback: the fallback sees the error alone.
+    return { handler: { fn: (error: unknown) => fn(error) } };
+  }
+  if (typeof fallback === 'object' && fallback !== null && 'value' in fallback) {
+    const { value, when } = fallback as { value: unknown; when?: (error: unknown) => boolean };
+    return { handler: { value }, when };
+  }
+  return validator.fail('fallback', fallback, `must be a function of the error or { value }, got ${typeOf(fallback)}`);
+}
