@@ -11,7 +11,7 @@ export { ClassRateLimitGuard, RateLimitGuard } from './nest/handlers/rate-limit.
 export type { HandlerRateLimitKey } from './decorators/resilience.metadata.js';
 export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js';
 export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
-export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
+export { Fallback, type FallbackStep, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export {
   Timeout,

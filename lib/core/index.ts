@@ -36,6 +36,14 @@ export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit.options.js';
 export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit/rate-limit-store.interface.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
+export type { LastKnownGoodOptions } from './fallback/last-known-good.options.js';
+export { DEFAULT_LAST_KNOWN_GOOD_OPTIONS } from './fallback/last-known-good.options.js';
+export type { LastKnownGoodStore, RememberedAnswer } from './fallback/last-known-good-store.interface.js';
+export {
+  MemoryLastKnownGoodStore,
+  type MemoryLastKnownGoodStoreOptions,
+} from './fallback/memory-last-known-good.store.js';
+export type { LastKnownGoodSnapshot, LastKnownGoodState } from './fallback/last-known-good.state.js';
 export { getTimeoutSignal } from './pipeline/invocation.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';

@@ -42,6 +42,12 @@ export interface FallbackEvent extends BaseEvent {
   readonly type: 'fallback';
   /** The error the fallback replaced. */
   readonly error: unknown;
+  /** The step of the chain that answered, 0 for the first (the only one of a plain `@Fallback`). */
+  readonly step: number;
+  /** True when the answer is a remembered (last-known-good) result rather than a fresh one. */
+  readonly stale?: true;
+  /** For a stale answer: milliseconds since the primary produced it. */
+  readonly ageMs?: number;
 }
 
 /** A circuit breaker changed state (after a call, or because an operator asked). */

@@ -9,6 +9,10 @@ import type { RateLimitOptions } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
 import { RateLimitState, type RateLimitSnapshot } from '../rate-limit/rate-limit.state.js';
 import { CircuitBreakers, NamedPolicies } from './named-policies.js';
+import { LastKnownGoodState, type LastKnownGoodSnapshot } from '../fallback/last-known-good.state.js';
+import type { ResolvedLastKnownGoodOptions } from '../fallback/last-known-good.options.js';
+import type { LastKnownGoodStore } from '../fallback/last-known-good-store.interface.js';
+import { MemoryLastKnownGoodStore } from '../fallback/memory-last-known-good.store.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -22,6 +26,8 @@ export class ResilienceRegistry {
   readonly bulkheads = new NamedPolicies<BulkheadState, BulkheadSnapshot>('bulkhead');
   /** Every rate limit: `get`, `has`, `names`, `list` (the bucket rule). */
   readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
+  /** Every last-known-good cache of a `@Fallback` chain: `get`, `has`, `names`, `list` (answers served, size). */
+  readonly lastKnownGood = new NamedPolicies<LastKnownGoodState, LastKnownGoodSnapshot>('last-known-good cache');
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -64,5 +70,20 @@ export class ResilienceRegistry {
   /** @internal The rate limit called `name`, created with `options` on first use. */
   rateLimitFor(name: string, options: RateLimitOptions): RateLimitState {
     return this.rateLimits.obtain(name, () => new RateLimitState(name, options, this.store));
+  }
+
+  /**
+   * @internal The last-known-good cache called `name`, created with `options` on first use: in `store` when the
+   * module gives one (shared by every cache, keys prefixed by name), else in a memory store of its own.
+   */
+  lastKnownGoodFor(
+    name: string,
+    options: ResolvedLastKnownGoodOptions,
+    store: LastKnownGoodStore | undefined,
+  ): LastKnownGoodState {
+    return this.lastKnownGood.obtain(
+      name,
+      () => new LastKnownGoodState(name, options, store ?? new MemoryLastKnownGoodStore(options)),
+    );
   }
 }

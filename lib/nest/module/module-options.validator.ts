@@ -15,6 +15,7 @@ const TOP_LEVEL_KEYS = [
   'rateLimits',
   'store',
   'coordination',
+  'lastKnownGoodStore',
   'isGlobal',
 ];
 
@@ -91,6 +92,7 @@ export function validateModuleOptions(options: unknown): void {
   }
   validateDefaults(options.defaults);
   validateStore(options.store);
+  validateLastKnownGoodStore(options.lastKnownGoodStore);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
       fail(
@@ -102,6 +104,18 @@ export function validateModuleOptions(options: unknown): void {
       fail('ResilienceModule option "coordination" has no "coordinator": give a RedisStore or a BreakerCoordination');
     }
     validateCoordinator(coordinator, 'option "coordination": its "coordinator"');
+  }
+}
+
+/** Duck-types `LastKnownGoodStore`: `get` and `set` methods. */
+function validateLastKnownGoodStore(store: unknown): void {
+  if (store === undefined) return;
+  const methods = typeof store === 'object' && store !== null ? (store as Record<string, unknown>) : {};
+  if (typeof methods.get !== 'function' || typeof methods.set !== 'function') {
+    fail(
+      `ResilienceModule option "lastKnownGoodStore" = ${describe(store)} must be a last-known-good store (get and set ` +
+        `methods), got ${typeOf(store)}: for Redis write new RedisLastKnownGoodStore(redisStore)`,
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.inte
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import type { RetryOptions } from '../../core/retry/retry.options.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
+import type { LastKnownGoodStore } from '../../core/fallback/last-known-good-store.interface.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
 export interface ResiliencePolicyDefaults {
@@ -48,4 +49,10 @@ export interface ResilienceModuleOptions {
    * Default: the `store` when it can coordinate (a `RedisStore` can), else none.
    */
   coordination?: BreakerCoordination;
+  /**
+   * Where the last-known-good steps of `@Fallback` chains remember answers: a `RedisLastKnownGoodStore`
+   * (`nest-resilience/redis`) so replicas share them, or your own `LastKnownGoodStore`. Default: each cache in memory,
+   * bounded by its `maxEntries` and `maxBytes`.
+   */
+  lastKnownGoodStore?: LastKnownGoodStore;
 }

@@ -27,8 +27,8 @@ import { closestName } from '../../core/validation/did-you-mean.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
-import type { FallbackHandler } from '../../core/fallback/fallback.policy.js';
-import { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
+import type { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
+import { buildFallbackPolicy } from './fallback.stage.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { Invocation } from '../../core/pipeline/invocation.js';
 import type { RateLimitKey } from '../../core/rate-limit/rate-limit.options.js';
@@ -241,9 +241,9 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  fallbackStage({ method, prototype, declaredAt, receiverOf }: StageContext): ResiliencePolicy[] {
+  fallbackStage({ method, prototype, declaredAt, receiverOf, site }: StageContext): ResiliencePolicy[] {
     const spec = readSpec<FallbackSpec>(FALLBACK_METADATA, method);
-    return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf)] : [];
+    return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf, site)] : [];
   }
 
   /** @internal The total budget (`total`), outside retry, or the per-attempt timeout (`duration`), inside it. */
@@ -373,41 +373,11 @@ export class PipelineFactory {
     prototype: object,
     declaredAt: string,
     receiverOf: ReceiverOf,
+    site: PolicySite,
   ): FallbackPolicy {
-    const validator = new OptionsValidator('fallback', declaredAt, declaredAt);
-    validator.optionalFunction('when', spec.when);
-    const handler = this.fallbackHandler(spec, prototype, validator, receiverOf);
-    return new FallbackPolicy(declaredAt, handler, spec.when, this.events);
-  }
-
-  private fallbackHandler(
-    spec: FallbackSpec,
-    prototype: object,
-    validator: OptionsValidator,
-    receiverOf: ReceiverOf,
-  ): FallbackHandler {
-    const { handler } = spec;
-    if ('value' in handler) {
-      const { value } = handler;
-      return () => value;
-    }
-    if ('fn' in handler) {
-      const { fn } = handler;
-      return (error, invocation) => (fn as (...args: unknown[]) => unknown)(error, ...invocation.args);
-    }
-    const methodName = handler.method;
-    if (typeof (prototype as Record<string, unknown>)[methodName] !== 'function') {
-      validator.fail('method', methodName, 'must name a method of the same class');
-    }
-    // Looked up on the receiver at call time, so request-scoped instances and subclasses use their own method.
-    type Receiver = Record<string, (...args: unknown[]) => unknown>;
-    return (error, invocation) => {
-      const receiver = receiverOf(invocation);
-      if (receiver instanceof Promise) {
-        return receiver.then((resolved: Receiver) => resolved[methodName](error, ...invocation.args));
-      }
-      return (receiver as Receiver)[methodName](error, ...invocation.args);
-    };
+    const { events, registry } = this;
+    const store = this.options.lastKnownGoodStore;
+    return buildFallbackPolicy(spec, { prototype, declaredAt, site, receiverOf, events, registry, store });
   }
 
   /** Named configurations are checked even when no decorator uses them yet: a typo should not wait for a deploy. */
