@@ -6,3 +6,4 @@ export {
   type StoreErrorMode,
 } from './redis-store.options.js';
 export { RedisStoreTimeoutError } from './with-timeout.js';
+export { RedisLastKnownGoodStore } from './redis-last-known-good.store.js';
