@@ -71,18 +71,22 @@ describe('last-known-good answers in Redis, shared by replicas', () => {
     }
   });
 
-  it('costs one SET per success and one GET per failure, nothing else', async () => {
+  it('costs one SET per key and refreshInterval on success, one GET per failure, nothing else', async () => {
     const a = await replica(server.url);
     try {
       await a.prices.price('warm-up'); // connects and loads nothing else later
       await expect.poll(() => commandCalls(admin, 'set')).toBe(1);
       const [sets, gets] = [await commandCalls(admin, 'set'), await commandCalls(admin, 'get')];
-      for (let i = 0; i < 10; i++) await a.prices.price('ACME');
+      for (let i = 0; i < 10; i++) await a.prices.price(`S${i}`);
       await expect.poll(() => commandCalls(admin, 'set')).toBe(sets + 10);
+      // The same keys again within refreshInterval (1 s by default): no write at all.
+      for (let i = 0; i < 10; i++) await a.prices.price(`S${i}`);
+      await a.prices.price('ACME');
+      await expect.poll(() => commandCalls(admin, 'set')).toBe(sets + 11);
       upstream.up = false;
       for (let i = 0; i < 5; i++) await expect(a.prices.price('ACME')).resolves.toBe('ACME=42');
       expect(await commandCalls(admin, 'get')).toBe(gets + 5);
-      expect(await commandCalls(admin, 'set')).toBe(sets + 10);
+      expect(await commandCalls(admin, 'set')).toBe(sets + 11);
     } finally {
       await a.close();
     }

@@ -176,12 +176,10 @@ describe('a last-known-good step', () => {
     vi.useRealTimers();
   });
 
-  function cached(maxAge: number, store = new MemoryLastKnownGoodStore({ maxEntries: 100, maxBytes: 1 << 20 })) {
-    const state = new LastKnownGoodState(
-      'quotes',
-      { maxAge, key: undefined, shared: false, name: undefined, maxEntries: 100, maxBytes: 1 << 20 },
-      store,
-    );
+  function cached(maxAge: number, refreshInterval = 0) {
+    const store = new MemoryLastKnownGoodStore({ maxEntries: 100, maxBytes: 1 << 20 });
+    const options = { maxAge, key: undefined, shared: false, name: undefined, maxEntries: 100, maxBytes: 1 << 20 };
+    const state = new LastKnownGoodState('quotes', { ...options, refreshInterval }, store);
     const keyOf = (invocation: { args: readonly unknown[] }) => JSON.stringify(invocation.args);
     const steps: FallbackStepHandler[] = [
       step((_error, invocation) => state.recall(keyOf(invocation))),
@@ -222,6 +220,31 @@ describe('a last-known-good step', () => {
       expect(state.snapshot()).toMatchObject({ remembered: 1, served: 1, misses: 2 });
     },
   );
+
+  it('replaces a key at most once per refreshInterval, so a busy key is not serialized on every success', async () => {
+    vi.useFakeTimers();
+    const { state, steps, hooks } = cached(60_000, 1000);
+    let answer: number | Error = 1;
+    const { call } = resilient(
+      async () => {
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+      chain(steps, undefined, hooks),
+    );
+    await call();
+    answer = 2;
+    vi.advanceTimersByTime(999);
+    await call(); // within the interval: not written
+    answer = new Error('down');
+    await expect(call()).resolves.toBe(1);
+    answer = 3;
+    vi.advanceTimersByTime(1);
+    await call(); // the interval has passed: written
+    answer = new Error('down');
+    await expect(call()).resolves.toBe(3);
+    expect(state.snapshot().remembered).toBe(2);
+  });
 
   it('serves a snapshot: changing the returned object later does not change the remembered answer', async () => {
     const { steps, hooks } = cached(60_000);

@@ -18,6 +18,11 @@ export interface LastKnownGoodOptions {
   shared?: boolean;
   /** The cache's name; methods naming the same cache share its answers. Default: `Class.method`. */
   name?: string;
+  /**
+   * A key's remembered answer is replaced at most once per this many ms (at most `maxAge / 2`), so that a busy key
+   * costs a Map lookup per success, not a serialization and a store write. `0` remembers every success. Default `1000`.
+   */
+  refreshInterval?: number;
   /** Memory store: at most this many remembered keys (least recently used evicted). Default `1000`. */
   maxEntries?: number;
   /** Memory store: at most this many bytes of keys and JSON (least recently used evicted). Default 8 MiB. */
@@ -30,6 +35,7 @@ export interface ResolvedLastKnownGoodOptions {
   readonly key: ((...args: never[]) => string | undefined) | undefined;
   readonly shared: boolean;
   readonly name: string | undefined;
+  readonly refreshInterval: number;
   readonly maxEntries: number;
   readonly maxBytes: number;
 }
@@ -37,11 +43,12 @@ export interface ResolvedLastKnownGoodOptions {
 /** Library defaults of a last-known-good step (`maxAge` has none: how stale is acceptable is the caller's call). */
 export const DEFAULT_LAST_KNOWN_GOOD_OPTIONS = deepFreeze({
   shared: false,
+  refreshInterval: 1000,
   maxEntries: 1000,
   maxBytes: 8 * 1024 * 1024,
 });
 
-const LAST_KNOWN_GOOD_OPTION_NAMES = ['maxAge', 'key', 'shared', 'name', 'maxEntries', 'maxBytes'];
+const LAST_KNOWN_GOOD_OPTION_NAMES = ['maxAge', 'key', 'shared', 'name', 'refreshInterval', 'maxEntries', 'maxBytes'];
 
 /** Checks a last-known-good step's options; returns them normalized (numeric strings as numbers). */
 export function validateLastKnownGoodOptions(
@@ -58,8 +65,11 @@ export function validateLastKnownGoodOptions(
     validator.fail('name', options.name, 'must be a non-empty string');
   }
   const merged = { ...DEFAULT_LAST_KNOWN_GOOD_OPTIONS, ...withoutUndefined(options) };
+  const maxAge = validator.positiveDuration('maxAge', merged.maxAge);
+  const refreshInterval = validator.nonNegativeDuration('refreshInterval', merged.refreshInterval);
   return {
-    maxAge: validator.positiveDuration('maxAge', merged.maxAge),
+    maxAge,
+    refreshInterval: Math.min(refreshInterval, maxAge / 2),
     key: options.key,
     shared: validator.boolean('shared', merged.shared),
     name: options.name,

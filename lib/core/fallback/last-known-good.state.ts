@@ -29,6 +29,8 @@ export class LastKnownGoodState {
   private misses = 0;
   private skipped = 0;
   private readonly prefix: string;
+  /** When each recently written key was written, to skip rewrites within `refreshInterval` (bounded: maxEntries). */
+  private readonly writtenAt = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -40,6 +42,11 @@ export class LastKnownGoodState {
 
   /** Remembers `value` under `key`; never throws, never waits (a Redis write goes out in the background). */
   remember(key: string | undefined, value: unknown): void {
+    const now = Date.now();
+    if (key !== undefined && this.options.refreshInterval > 0) {
+      const last = this.writtenAt.get(key);
+      if (last !== undefined && now - last < this.options.refreshInterval) return;
+    }
     let json: string | undefined;
     try {
       json = key === undefined ? undefined : JSON.stringify(value);
@@ -51,7 +58,8 @@ export class LastKnownGoodState {
       return;
     }
     this.remembered++;
-    const written = this.store.set(this.prefix + key!, { json, storedAt: Date.now() }, this.options.maxAge);
+    if (this.options.refreshInterval > 0) this.noteWrite(key!, now);
+    const written = this.store.set(this.prefix + key!, { json, storedAt: now }, this.options.maxAge);
     if (written !== undefined) written.then(undefined, () => undefined);
   }
 
@@ -71,6 +79,12 @@ export class LastKnownGoodState {
       );
     }
     return this.answerOf(found);
+  }
+
+  private noteWrite(key: string, now: number): void {
+    this.writtenAt.delete(key); // re-inserted last: the Map's first key is the oldest write
+    this.writtenAt.set(key, now);
+    if (this.writtenAt.size > this.options.maxEntries) this.writtenAt.delete(this.writtenAt.keys().next().value!);
   }
 
   snapshot(): LastKnownGoodSnapshot {
