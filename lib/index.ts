@@ -13,6 +13,7 @@ export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js
 export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
 export { Fallback, type FallbackStep, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
+export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export {
   Timeout,
   /** `@Timeout` under a name that does not clash with `@Timeout` of `@nestjs/schedule`. */

@@ -19,6 +19,9 @@ export type {
   BulkheadRejectedEvent,
   CircuitStateEvent,
   CoordinationErrorEvent,
+  DeadLetterEvent,
+  DeadLetterReplayEvent,
+  DeadLetterStoreErrorEvent,
   FallbackEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
@@ -44,6 +47,21 @@ export {
   type MemoryLastKnownGoodStoreOptions,
 } from './fallback/memory-last-known-good.store.js';
 export type { LastKnownGoodSnapshot, LastKnownGoodState } from './fallback/last-known-good.state.js';
+export type {
+  DeadLetter as DeadLetterRecord,
+  DeadLetterError,
+  DeadLetterReplay,
+  DeadLetterStore,
+} from './dead-letter/dead-letter.interface.js';
+export type { DeadLetterOptions } from './dead-letter/dead-letter.options.js';
+export { DEFAULT_DEAD_LETTER_OPTIONS } from './dead-letter/dead-letter.options.js';
+export { MemoryDeadLetterStore, type MemoryDeadLetterStoreOptions } from './dead-letter/memory-dead-letter.store.js';
+export type {
+  DeadLetterQueue,
+  DeadLetterQueueSnapshot,
+  DeadLetterReplayResult,
+} from './dead-letter/dead-letter.queue.js';
+export type { DeadLetterQueues } from './registry/dead-letter-queues.js';
 export { getTimeoutSignal } from './pipeline/invocation.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';

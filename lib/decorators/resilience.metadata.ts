@@ -19,6 +19,8 @@ export const RATE_LIMIT_METADATA = 'nest-resilience:rate-limit';
 export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
+/** Metadata key of `@DeadLetter`. */
+export const DEAD_LETTER_METADATA = 'nest-resilience:dead-letter';
 
 /** Metadata key (on the prototype, per method) of the parameter index of `@TimeoutSignal()`. */
 export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-parameter';

@@ -99,6 +99,33 @@ export interface CoordinationErrorEvent {
   readonly error: unknown;
 }
 
+/** The policies gave up on a message and `@DeadLetter` stored it; the handler completed without a value. */
+export interface DeadLetterEvent extends BaseEvent {
+  readonly type: 'dead-letter';
+  /** The letter's id in its queue. */
+  readonly id: string;
+  /** Attempts made before giving up. */
+  readonly attempts: number;
+  /** Why the policies gave up. */
+  readonly error: unknown;
+}
+
+/** The dead-letter store could not take a letter: the handler failed with its own error (the broker keeps it). */
+export interface DeadLetterStoreErrorEvent extends BaseEvent {
+  readonly type: 'dead-letter-store-error';
+  /** What the store failed with. */
+  readonly error: unknown;
+}
+
+/** A dead letter was replayed (from the registry). */
+export interface DeadLetterReplayEvent {
+  readonly type: 'dead-letter-replay';
+  /** The dead-letter queue. */
+  readonly policy: string;
+  readonly id: string;
+  readonly outcome: 'succeeded' | 'failed' | 'skipped';
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
@@ -108,7 +135,10 @@ export type ResilienceEvent =
   | BulkheadRejectedEvent
   | RateLimitStoreErrorEvent
   | RateLimitStoreRecoveredEvent
-  | CoordinationErrorEvent;
+  | CoordinationErrorEvent
+  | DeadLetterEvent
+  | DeadLetterStoreErrorEvent
+  | DeadLetterReplayEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

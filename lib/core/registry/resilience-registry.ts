@@ -13,6 +13,10 @@ import { LastKnownGoodState, type LastKnownGoodSnapshot } from '../fallback/last
 import type { ResolvedLastKnownGoodOptions } from '../fallback/last-known-good.options.js';
 import type { LastKnownGoodStore } from '../fallback/last-known-good-store.interface.js';
 import { MemoryLastKnownGoodStore } from '../fallback/memory-last-known-good.store.js';
+import { DeadLetterQueues } from './dead-letter-queues.js';
+import { DeadLetterQueue } from '../dead-letter/dead-letter.queue.js';
+import type { DeadLetterStore } from '../dead-letter/dead-letter.interface.js';
+import { MemoryDeadLetterStore } from '../dead-letter/memory-dead-letter.store.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -28,6 +32,10 @@ export class ResilienceRegistry {
   readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
   /** Every last-known-good cache of a `@Fallback` chain: `get`, `has`, `names`, `list` (answers served, size). */
   readonly lastKnownGood = new NamedPolicies<LastKnownGoodState, LastKnownGoodSnapshot>('last-known-good cache');
+  /** Every dead-letter queue: `list(queue)`, `get`, `replay(queue, id | 'all')`, `delete`, `names`. */
+  readonly deadLetters = new DeadLetterQueues();
+  /** The memory dead-letter store of queues without a `deadLetterStore` in the module options, made on first use. */
+  private memoryDeadLetters: MemoryDeadLetterStore | undefined;
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -84,6 +92,14 @@ export class ResilienceRegistry {
     return this.lastKnownGood.obtain(
       name,
       () => new LastKnownGoodState(name, options, store ?? new MemoryLastKnownGoodStore(options)),
+    );
+  }
+
+  /** @internal The dead-letter queue called `name`, in `store` (the module's) or this application's memory store. */
+  deadLetterQueueFor(name: string, store: DeadLetterStore | undefined): DeadLetterQueue {
+    return this.deadLetters.obtain(
+      name,
+      () => new DeadLetterQueue(name, store ?? (this.memoryDeadLetters ??= new MemoryDeadLetterStore()), this.events),
     );
   }
 }

@@ -16,6 +16,7 @@ const TOP_LEVEL_KEYS = [
   'store',
   'coordination',
   'lastKnownGoodStore',
+  'deadLetterStore',
   'isGlobal',
 ];
 
@@ -93,6 +94,7 @@ export function validateModuleOptions(options: unknown): void {
   validateDefaults(options.defaults);
   validateStore(options.store);
   validateLastKnownGoodStore(options.lastKnownGoodStore);
+  validateDeadLetterStore(options.deadLetterStore);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
       fail(
@@ -115,6 +117,21 @@ function validateLastKnownGoodStore(store: unknown): void {
     fail(
       `ResilienceModule option "lastKnownGoodStore" = ${describe(store)} must be a last-known-good store (get and set ` +
         `methods), got ${typeOf(store)}: for Redis write new RedisLastKnownGoodStore(redisStore)`,
+    );
+  }
+}
+
+/** Duck-types `DeadLetterStore`: its six methods. */
+function validateDeadLetterStore(store: unknown): void {
+  if (store === undefined) return;
+  const methods = typeof store === 'object' && store !== null ? (store as Record<string, unknown>) : {};
+  const missing = ['add', 'list', 'get', 'claim', 'recordReplay', 'delete'].filter(
+    (name) => typeof methods[name] !== 'function',
+  );
+  if (missing.length > 0) {
+    fail(
+      `ResilienceModule option "deadLetterStore" = ${describe(store)} must be a dead-letter store (missing ` +
+        `${missing.join(', ')}), got ${typeOf(store)}: for Redis write new RedisDeadLetterStore(redisStore)`,
     );
   }
 }

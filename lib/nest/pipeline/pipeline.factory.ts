@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import {
   DEFAULT_BULKHEAD_OPTIONS,
   validateBulkheadOptions,
@@ -29,6 +30,8 @@ import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
 import type { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
 import { buildFallbackPolicy } from './fallback.stage.js';
+import { buildDeadLetterPolicy, registerReplay } from './dead-letter.stage.js';
+import type { DeadLetterOptions } from '../../core/dead-letter/dead-letter.options.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { Invocation } from '../../core/pipeline/invocation.js';
 import type { RateLimitKey } from '../../core/rate-limit/rate-limit.options.js';
@@ -40,6 +43,7 @@ import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
+  DEAD_LETTER_METADATA,
   FALLBACK_METADATA,
   RATE_LIMIT_METADATA,
   RETRY_METADATA,
@@ -162,7 +166,8 @@ interface StageContext {
 /** One stage of the canonical order: the policies it contributes for a method (none when not decorated). */
 interface Stage {
   /** The stage's name, as in the docs' order diagram. */
-  readonly name: 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
+  readonly name:
+    'dead letter' | 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
   readonly build: (factory: PipelineFactory, context: StageContext) => readonly ResiliencePolicy[];
 }
 
@@ -174,6 +179,7 @@ interface Stage {
  * wait counts against it. On handlers the rate limit is a guard, before all of this.
  */
 const CANONICAL_ORDER: readonly Stage[] = [
+  { name: 'dead letter', build: (factory, context) => factory.deadLetterStage(context) },
   { name: 'fallback', build: (factory, context) => factory.fallbackStage(context) },
   { name: 'total timeout', build: (factory, context) => factory.timeoutStage(context, 'total') },
   { name: 'retry', build: (factory, context) => factory.retryStage(context) },
@@ -190,6 +196,7 @@ const POLICY_METADATA = [
   BULKHEAD_METADATA,
   FALLBACK_METADATA,
   RATE_LIMIT_METADATA,
+  DEAD_LETTER_METADATA,
 ] as const;
 
 /**
@@ -203,6 +210,7 @@ export class PipelineFactory {
     @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions,
     private readonly events: ResilienceEvents,
     private readonly registry: ResilienceRegistry,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.validateNamedConfigurations();
   }
@@ -237,7 +245,19 @@ export class PipelineFactory {
       all.push(...policies);
       if (stage.name !== 'retry') withoutRetry?.push(...policies);
     }
+    // A dead-letter queue replays into this method, through the same policies, on the instance Nest holds.
+    const classRef = (prototype as { constructor: new (...args: never[]) => unknown }).constructor;
+    registerReplay(all, method, target, () => this.moduleRef.get(classRef, { strict: false }));
     return { all, withoutRetry };
+  }
+
+  /** @internal Outermost: writes what the policies inside gave up on to the dead-letter queue. */
+  deadLetterStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    const spec = readSpec<PolicySpec<DeadLetterOptions>>(DEAD_LETTER_METADATA, method);
+    if (spec === undefined) return [];
+    const { events, registry } = this;
+    const store = this.options.deadLetterStore;
+    return [buildDeadLetterPolicy(spec, { method, declaredAt, site, events, registry, store })];
   }
 
   /** @internal */
