@@ -94,7 +94,5 @@ function letterOf(id: string, fields: string[], replay: string | undefined): Dea
   const body = JSON.parse(fields[fields.indexOf('letter') + 1]) as Omit<DeadLetter, 'id'>;
   const recorded = replay === undefined ? undefined : (JSON.parse(replay) as DeadLetterReplay | { outcome: 'claimed' });
   // A claim without an outcome yet is a replay in progress: shown as none until it ends.
-  return recorded === undefined || recorded.outcome === 'claimed'
-    ? { ...body, id }
-    : { ...body, id, replay: recorded as DeadLetterReplay };
+  return recorded === undefined || recorded.outcome === 'claimed' ? { ...body, id } : { ...body, id, replay: recorded };
 }

@@ -86,7 +86,7 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
   });
 
   it('stores a poison message after maxAttempts, answers the client without an error, and replays it once after the fix', async () => {
-    const answer = await lastValueFrom(client.send('charge', { id: 'poison-1' }), { defaultValue: 'no value' });
+    const answer = await lastValueFrom(client.send<string>('charge', { id: 'poison-1' }), { defaultValue: 'no value' });
     expect(answer).toBe('no value'); // handled: the broker would not redeliver it
     expect(ledger.calls).toEqual(['poison-1', 'poison-1', 'poison-1']);
     const [letter, ...others] = await registry.deadLetters.list('charges');
@@ -147,7 +147,9 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
   it('when Redis is down, the handler fails as before (the broker keeps the message) and nothing is lost', async () => {
     await server.stop();
     try {
-      const error = await lastValueFrom(client.send('charge', { id: 'poison-3' })).catch((caught: unknown) => caught);
+      const error = await lastValueFrom(client.send<string>('charge', { id: 'poison-3' })).catch(
+        (caught: unknown) => caught,
+      );
       // What a failing handler always answered (Nest hides errors that are not RpcExceptions).
       expect(error).toEqual({ status: 'error', message: 'Internal server error' });
       expect(ledger.calls).toEqual(['poison-3', 'poison-3', 'poison-3']);

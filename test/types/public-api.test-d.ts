@@ -7,6 +7,7 @@ import { expectTypeOf } from 'vitest';
 import {
   Bulkhead,
   CircuitBreaker,
+  DeadLetter,
   Fallback,
   getTimeoutSignal,
   isTimeoutError,
@@ -59,6 +60,14 @@ class PaymentsService {
   async steps(tenant: string): Promise<string> {
     return tenant;
   }
+
+  @DeadLetter()
+  @DeadLetter('orders', { openCircuitLimit: 10_000, when: (error) => error instanceof Error })
+  async deadLettered(): Promise<void> {}
+
+  // @ts-expect-error: the name is given once, as the first argument
+  @DeadLetter('orders', { name: 'other' })
+  async deadLetterTwice(): Promise<void> {}
 
   // @ts-expect-error: a last-known-good step needs maxAge
   @Fallback([{ lastKnownGood: { shared: true } }])

@@ -23,7 +23,7 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
   add(letter: Omit<DeadLetter, 'id'>): Promise<string> {
     const id = `${letter.deadLetteredAt}-${++this.sequence}`;
     let queue = this.queues.get(letter.queue);
-    if (queue === undefined) this.queues.set(letter.queue, (queue = new Map()));
+    if (queue === undefined) this.queues.set(letter.queue, (queue = new Map<string, DeadLetter>()));
     queue.set(id, { ...letter, id });
     if (queue.size > this.maxLetters) {
       const oldest = queue.keys().next().value!;
