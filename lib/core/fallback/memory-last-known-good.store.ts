@@ -8,8 +8,11 @@ export interface MemoryLastKnownGoodStoreOptions {
   readonly maxBytes: number;
 }
 
-/** Fixed cost of one entry beyond its key and JSON (the Map slot and the entry object), measured on Node 20. */
-const ENTRY_OVERHEAD_BYTES = 120;
+/**
+ * Fixed cost of one entry beyond its key and JSON: the Map slots, the entry object, the prefixed key and the
+ * refresh bookkeeping (about 260 bytes for a small result on Node 20: `bench/last-known-good-memory.ts`).
+ */
+const ENTRY_OVERHEAD_BYTES = 240;
 
 /**
  * Last-known-good answers in this process: an LRU bounded in entries and bytes. A `Map` keeps insertion order, so

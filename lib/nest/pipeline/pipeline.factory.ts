@@ -173,10 +173,11 @@ interface Stage {
 
 /**
  * The canonical order, outermost first, whatever order the decorators are written in:
- * `Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead( call )))))))`.
- * Fallback answers once everything else gave up; the total timeout spans every attempt and backoff; retry sits outside
- * the breaker (an open circuit fails fast and is not retried); the per-attempt timeout wraps the bulkhead, so queue
- * wait counts against it. On handlers the rate limit is a guard, before all of this.
+ * `DeadLetter( Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead( call ))))))))`.
+ * A dead letter is written only when even the fallback gave up. Fallback answers once everything else gave up; the
+ * total timeout spans every attempt and backoff; retry sits outside the breaker (an open circuit fails fast and is
+ * not retried); the per-attempt timeout wraps the bulkhead, so queue wait counts against it. On handlers the rate
+ * limit is a guard, before all of this.
  */
 const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'dead letter', build: (factory, context) => factory.deadLetterStage(context) },
