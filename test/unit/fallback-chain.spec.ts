@@ -119,6 +119,23 @@ describe.each(SHAPES)('a fallback chain (%s method)', (shape) => {
     expect((caught as Error).cause).toBeUndefined();
   });
 
+  it('treats a step whose `when` throws as a failed step', async () => {
+    const { call } = resilient(
+      failing(shape, new Error('primary')),
+      chain([
+        step(
+          () => 'never',
+          () => {
+            throw new Error('when broke');
+          },
+        ),
+        step(() => 'next'),
+      ]),
+      shape,
+    );
+    await expect(result(shape, call(1))).resolves.toBe('next');
+  });
+
   it('does not run at all for errors the chain-wide `when` rejects', async () => {
     const run = vi.fn(() => 'never');
     const { call } = resilient(

@@ -77,9 +77,10 @@ export class FallbackPolicy implements ResiliencePolicy {
   ): Promise<unknown> {
     for (let i = index; i < this.steps.length; i++) {
       const step = this.steps[i];
-      if (step.when !== undefined && !step.when(error)) continue;
       let result: unknown;
       try {
+        // A throwing `when` counts as the step failing, as on the Observable path.
+        if (step.when !== undefined && !step.when(error)) continue;
         result = step.run(error, invocation);
       } catch (stepError) {
         failure = { error: stepError };

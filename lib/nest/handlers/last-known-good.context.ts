@@ -31,6 +31,8 @@ export function defaultHandlerKey(context: ExecutionContext): string | undefined
  * `Cache-Status: nest-resilience; hit; detail=stale-if-error`. Other transports learn it from the `fallback` event.
  */
 export function markStale(context: ExecutionContext, ageMs: number): void {
+  // A replayed dead letter runs the handler's policies with the letter's data, not a request: nothing to mark.
+  if (typeof (context as Partial<ExecutionContext> | undefined)?.getType !== 'function') return;
   if (context.getType<string>() !== 'http') return;
   const response = context.switchToHttp().getResponse<{
     headersSent?: boolean;
