@@ -36,6 +36,11 @@ import {
 const failure = new Error('down');
 const HIGH = { limit: 1e12, interval: 1000 };
 const rejected = () => 0;
+/** A result of about 1 KB as JSON, as a quote or a short list would be: what a last-known-good step serializes. */
+const QUOTE = {
+  symbol: 'ACME',
+  prices: Array.from({ length: 40 }, (_, index) => ({ at: 1_764_000_000_000 + index, price: 100 + index / 10 })),
+};
 
 const one = () => 1;
 
@@ -71,6 +76,14 @@ class Target {
   @Fallback({ value: 0 })
   async fallback(): Promise<number> {
     return 1;
+  }
+  @Fallback([{ lastKnownGood: { maxAge: 60_000 } }, { value: 0 }])
+  async chain(): Promise<number> {
+    return 1;
+  }
+  @Fallback([{ lastKnownGood: { maxAge: 60_000, refreshInterval: 0 } }, { value: 0 }])
+  async chainObject(): Promise<typeof QUOTE> {
+    return QUOTE;
   }
   @CircuitBreaker('closed')
   async breaker(): Promise<number> {
@@ -121,6 +134,14 @@ class Target {
   @Fallback({ value: 0 })
   fallback$(): Observable<number> {
     return of(1);
+  }
+  @Fallback([{ lastKnownGood: { maxAge: 60_000 } }, { value: 0 }])
+  chain$(): Observable<number> {
+    return of(1);
+  }
+  @Fallback([{ lastKnownGood: { maxAge: 60_000, refreshInterval: 0 } }, { value: 0 }])
+  chainObject$(): Observable<typeof QUOTE> {
+    return of(QUOTE);
   }
   @CircuitBreaker('closed')
   breaker$(): Observable<number> {
@@ -202,6 +223,11 @@ export const CASES: OverheadCase[] = [
   ours('Timeout', 'timeout', { peer: 'cockatiel timeout' }),
   ours('Retry', 'retry'),
   ours('Fallback', 'fallback'),
+  ours('Fallback chain [lastKnownGood, value] (success, one key: rewritten once a second)', 'chain'),
+  ours(
+    'Fallback chain [lastKnownGood, value] (success, refreshInterval 0: writes 1.4 KB JSON each call)',
+    'chainObject',
+  ),
   ours('CircuitBreaker (closed)', 'breaker', { peer: 'cockatiel circuitBreaker' }),
   ours('CircuitBreaker (open: rejects)', 'openBreaker', { baseline: 'bare, rejecting' }),
   ours('RateLimit (allowed, memory)', 'rateLimit'),

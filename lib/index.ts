@@ -11,8 +11,9 @@ export { ClassRateLimitGuard, RateLimitGuard } from './nest/handlers/rate-limit.
 export type { HandlerRateLimitKey } from './decorators/resilience.metadata.js';
 export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js';
 export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
-export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
+export { Fallback, type FallbackStep, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
+export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export {
   Idempotent,
   type HandlerIdempotentOptions,

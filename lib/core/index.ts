@@ -30,6 +30,9 @@ export type {
   ChaosInjectedEvent,
   CircuitStateEvent,
   CoordinationErrorEvent,
+  DeadLetterEvent,
+  DeadLetterReplayEvent,
+  DeadLetterStoreErrorEvent,
   FallbackEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
@@ -61,6 +64,29 @@ export type {
   IdempotencyStoreErrorMode,
 } from './idempotency/idempotency.options.js';
 export { DEFAULT_IDEMPOTENCY_OPTIONS } from './idempotency/idempotency.options.js';
+export type { LastKnownGoodOptions } from './fallback/last-known-good.options.js';
+export { DEFAULT_LAST_KNOWN_GOOD_OPTIONS } from './fallback/last-known-good.options.js';
+export type { LastKnownGoodStore, RememberedAnswer } from './fallback/last-known-good-store.interface.js';
+export {
+  MemoryLastKnownGoodStore,
+  type MemoryLastKnownGoodStoreOptions,
+} from './fallback/memory-last-known-good.store.js';
+export type { LastKnownGoodSnapshot, LastKnownGoodState } from './fallback/last-known-good.state.js';
+export type {
+  DeadLetter as DeadLetterRecord,
+  DeadLetterError,
+  DeadLetterReplay,
+  DeadLetterStore,
+} from './dead-letter/dead-letter.interface.js';
+export type { DeadLetterOptions } from './dead-letter/dead-letter.options.js';
+export { DEFAULT_DEAD_LETTER_OPTIONS } from './dead-letter/dead-letter.options.js';
+export { MemoryDeadLetterStore, type MemoryDeadLetterStoreOptions } from './dead-letter/memory-dead-letter.store.js';
+export type {
+  DeadLetterQueue,
+  DeadLetterQueueSnapshot,
+  DeadLetterReplayResult,
+} from './dead-letter/dead-letter.queue.js';
+export type { DeadLetterQueues } from './registry/dead-letter-queues.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';
 export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-classification.js';

@@ -19,6 +19,8 @@ export const RATE_LIMIT_METADATA = 'nest-resilience:rate-limit';
 export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
+/** Metadata key of `@DeadLetter`. */
+export const DEAD_LETTER_METADATA = 'nest-resilience:dead-letter';
 
 /** Metadata key of `@Idempotent`. */
 export const IDEMPOTENT_METADATA = 'nest-resilience:idempotent';
@@ -38,6 +40,7 @@ export const POLICY_METADATA_KEYS = [
   FALLBACK_METADATA,
   RATE_LIMIT_METADATA,
   IDEMPOTENT_METADATA,
+  DEAD_LETTER_METADATA,
 ] as const;
 
 /** What a policy decorator records: a configuration name, inline options, or both. */

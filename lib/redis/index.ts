@@ -7,3 +7,5 @@ export {
   type StoreErrorMode,
 } from './redis-store.options.js';
 export { RedisStoreTimeoutError } from './with-timeout.js';
+export { RedisLastKnownGoodStore } from './redis-last-known-good.store.js';
+export { RedisDeadLetterStore, type RedisDeadLetterStoreOptions } from './redis-dead-letter.store.js';

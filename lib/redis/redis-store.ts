@@ -35,7 +35,8 @@ export class RedisStore implements RateLimitStore {
   /** Makes the store's own client from `url`; undefined when the application gave `client`. */
   private readonly connect: (() => ScriptedClient) | undefined;
   private readonly ownsClient: boolean;
-  private readonly options: ResolvedRedisStoreOptions;
+  /** @internal The validated options (prefix, command timeout), read by the stores built on this one. */
+  readonly options: ResolvedRedisStoreOptions;
   private readonly local: MemoryRateLimitStore;
   /**
    * The event streams of the applications using the store now, one entry per `attach` (the same app may appear

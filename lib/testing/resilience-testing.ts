@@ -1,3 +1,4 @@
+import { ModuleRef } from '@nestjs/core';
 import type { TestingModuleBuilder } from '@nestjs/testing';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
@@ -19,9 +20,13 @@ export const ResilienceTesting = {
    */
   prepare(builder: TestingModuleBuilder, options: ResilienceTestingOptions = {}): TestingModuleBuilder {
     return builder.overrideProvider(PipelineFactory).useFactory({
-      factory: (moduleOptions: ResilienceModuleOptions, events: ResilienceEvents, registry: ResilienceRegistry) =>
-        new TestingPipelineFactory(moduleOptions, events, registry, options),
-      inject: [RESILIENCE_MODULE_OPTIONS, ResilienceEvents, ResilienceRegistry],
+      factory: (
+        moduleOptions: ResilienceModuleOptions,
+        events: ResilienceEvents,
+        registry: ResilienceRegistry,
+        moduleRef: ModuleRef,
+      ) => new TestingPipelineFactory(moduleOptions, events, registry, moduleRef, options),
+      inject: [RESILIENCE_MODULE_OPTIONS, ResilienceEvents, ResilienceRegistry, ModuleRef],
     });
   },
 };

@@ -1,3 +1,4 @@
+import type { ModuleRef } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import type { PolicyTarget } from '../core/events/resilience-event.interface.js';
 import type { ResilienceEvents } from '../core/events/resilience-events.js';
@@ -30,10 +31,11 @@ export class TestingPipelineFactory extends PipelineFactory {
     options: ResilienceModuleOptions,
     events: ResilienceEvents,
     registry: ResilienceRegistry,
+    moduleRef: ModuleRef,
     testing: ResilienceTestingOptions,
     readonly policySwitch = new PolicySwitch(testing.policies !== 'off'),
   ) {
-    super(testing.jitter === 'keep' ? options : withoutJitter(options), events, registry);
+    super(testing.jitter === 'keep' ? options : withoutJitter(options), events, registry, moduleRef);
   }
 
   override create(

@@ -16,6 +16,8 @@ function describe(event: ResilienceEvent): string {
       return `rate-limit store back after ${event.downtimeMs} ms`;
     case 'coordination-error':
       return `breaker coordination (${event.operation}) failed for ${event.policy}`;
+    case 'dead-letter-replay':
+      return `dead letter ${event.id} of ${event.policy} replayed: ${event.outcome}`;
     default:
       return `${event.type} ${event.policy} on ${event.target.methodName}`;
   }

@@ -7,6 +7,7 @@ import { expectTypeOf } from 'vitest';
 import {
   Bulkhead,
   CircuitBreaker,
+  DeadLetter,
   Fallback,
   getIdempotencyKey,
   getTimeoutSignal,
@@ -43,6 +44,45 @@ class PaymentsService {
   async other(tenant: string): Promise<string> {
     return tenant;
   }
+
+  // A chain: the last good answer per arguments, then a method, then a value.
+  @Fallback([{ lastKnownGood: { maxAge: 60_000, key: (symbol: string) => symbol } }, 'queued', { value: [] }])
+  async chained(symbol: string): Promise<string[]> {
+    return [symbol];
+  }
+
+  // Each step may have its own `when`; functions and { fn } steps take the method's arguments.
+  @Fallback(
+    [
+      { method: 'queued', when: (error) => error instanceof TypeError },
+      { fn: (_error: unknown, tenant: string) => tenant },
+      (_error: unknown, tenant: string) => tenant,
+    ],
+    { when: (error) => error !== null },
+  )
+  async steps(tenant: string): Promise<string> {
+    return tenant;
+  }
+
+  @DeadLetter()
+  @DeadLetter('orders', { openCircuitLimit: 10_000, when: (error) => error instanceof Error })
+  async deadLettered(): Promise<void> {}
+
+  // @ts-expect-error: the name is given once, as the first argument
+  @DeadLetter('orders', { name: 'other' })
+  async deadLetterTwice(): Promise<void> {}
+
+  // @ts-expect-error: a last-known-good step needs maxAge
+  @Fallback([{ lastKnownGood: { shared: true } }])
+  async noMaxAge(): Promise<void> {}
+
+  // @ts-expect-error: a misspelt last-known-good option is refused at compile time
+  @Fallback([{ lastKnownGood: { maxAge: 1000, maxEntrys: 10 } }])
+  async lkgTypo(): Promise<void> {}
+
+  // @ts-expect-error: a step is a method name, a function or one of the step objects
+  @Fallback([42])
+  async badStep(): Promise<void> {}
 
   // @ts-expect-error: an option name with a typo is refused at compile time
   @Retry({ maxAtempts: 3 })

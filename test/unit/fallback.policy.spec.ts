@@ -84,9 +84,9 @@ describe('ResilienceEvents', () => {
     const seen: string[] = [];
     const unsubscribe = events.subscribe((event) => seen.push(event.type));
     expect(events.observed).toBe(true);
-    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null });
+    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null, step: 0 });
     unsubscribe();
-    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null });
+    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null, step: 0 });
     expect(seen).toEqual(['fallback']);
     expect(events.observed).toBe(false);
   });
@@ -99,7 +99,7 @@ describe('ResilienceEvents', () => {
       throw new Error('bad listener');
     });
     events.subscribe((event) => seen.push(event.type));
-    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null });
+    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null, step: 0 });
     expect(seen).toEqual(['fallback']);
     expect(spy).toHaveBeenCalledOnce();
     spy.mockRestore();
@@ -108,7 +108,7 @@ describe('ResilienceEvents', () => {
   it('is observable with RxJS', async () => {
     const events = new ResilienceEvents();
     const first = firstValueFrom(events.asObservable());
-    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null });
+    events.emit({ type: 'fallback', policy: 'p', target: { className: 'A', methodName: 'b' }, error: null, step: 0 });
     await expect(first).resolves.toMatchObject({ type: 'fallback' });
     expect(events.observed).toBe(false);
   });

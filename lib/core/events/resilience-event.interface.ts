@@ -42,6 +42,12 @@ export interface FallbackEvent extends BaseEvent {
   readonly type: 'fallback';
   /** The error the fallback replaced. */
   readonly error: unknown;
+  /** The step of the chain that answered, 0 for the first (the only one of a plain `@Fallback`). */
+  readonly step: number;
+  /** True when the answer is a remembered (last-known-good) result rather than a fresh one. */
+  readonly stale?: true;
+  /** For a stale answer: milliseconds since the primary produced it. */
+  readonly ageMs?: number;
 }
 
 /** A circuit breaker changed state (after a call, or because an operator asked). */
@@ -104,6 +110,33 @@ export interface ChaosInjectedEvent extends BaseEvent {
   readonly delay?: number;
 }
 
+/** The policies gave up on a message and `@DeadLetter` stored it; the handler completed without a value. */
+export interface DeadLetterEvent extends BaseEvent {
+  readonly type: 'dead-letter';
+  /** The letter's id in its queue. */
+  readonly id: string;
+  /** Attempts made before giving up. */
+  readonly attempts: number;
+  /** Why the policies gave up. */
+  readonly error: unknown;
+}
+
+/** The dead-letter store could not take a letter: the handler failed with its own error (the broker keeps it). */
+export interface DeadLetterStoreErrorEvent extends BaseEvent {
+  readonly type: 'dead-letter-store-error';
+  /** What the store failed with. */
+  readonly error: unknown;
+}
+
+/** A dead letter was replayed (from the registry). */
+export interface DeadLetterReplayEvent {
+  readonly type: 'dead-letter-replay';
+  /** The dead-letter queue. */
+  readonly policy: string;
+  readonly id: string;
+  readonly outcome: 'succeeded' | 'failed' | 'skipped';
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
@@ -114,7 +147,10 @@ export type ResilienceEvent =
   | RateLimitStoreErrorEvent
   | RateLimitStoreRecoveredEvent
   | CoordinationErrorEvent
-  | ChaosInjectedEvent;
+  | ChaosInjectedEvent
+  | DeadLetterEvent
+  | DeadLetterStoreErrorEvent
+  | DeadLetterReplayEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

@@ -14,7 +14,8 @@ export function liftToObservable(value: unknown): Observable<unknown> {
   return of(value);
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+/** True for Promises and thenables. */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&

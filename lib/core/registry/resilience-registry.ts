@@ -12,6 +12,14 @@ import { CircuitBreakers, NamedPolicies } from './named-policies.js';
 import { ChaosExperiments } from '../chaos/chaos-experiments.js';
 import type { ChaosExperimentOptions } from '../chaos/chaos.options.js';
 import { ChaosState } from '../chaos/chaos.state.js';
+import { LastKnownGoodState, type LastKnownGoodSnapshot } from '../fallback/last-known-good.state.js';
+import type { ResolvedLastKnownGoodOptions } from '../fallback/last-known-good.options.js';
+import type { LastKnownGoodStore } from '../fallback/last-known-good-store.interface.js';
+import { MemoryLastKnownGoodStore } from '../fallback/memory-last-known-good.store.js';
+import { DeadLetterQueues } from './dead-letter-queues.js';
+import { DeadLetterQueue } from '../dead-letter/dead-letter.queue.js';
+import type { DeadLetterStore } from '../dead-letter/dead-letter.interface.js';
+import { MemoryDeadLetterStore } from '../dead-letter/memory-dead-letter.store.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -31,6 +39,12 @@ export class ResilienceRegistry {
   readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
   /** Every chaos experiment: `get`, `has`, `names`, `list`, and the switch: `pause`, `resume`, `set(name, rates)`. */
   readonly chaos = new ChaosExperiments();
+  /** Every last-known-good cache of a `@Fallback` chain: `get`, `has`, `names`, `list` (answers served, size). */
+  readonly lastKnownGood = new NamedPolicies<LastKnownGoodState, LastKnownGoodSnapshot>('last-known-good cache');
+  /** Every dead-letter queue: `list(queue)`, `get`, `replay(queue, id | 'all')`, `delete`, `names`. */
+  readonly deadLetters = new DeadLetterQueues();
+  /** The memory dead-letter store of queues without a `deadLetterStore` in the module options, made on first use. */
+  private memoryDeadLetters: MemoryDeadLetterStore | undefined;
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -78,5 +92,28 @@ export class ResilienceRegistry {
   /** @internal The rate limit called `name`, created with `options` on first use. */
   rateLimitFor(name: string, options: RateLimitOptions): RateLimitState {
     return this.rateLimits.obtain(name, () => new RateLimitState(name, options, this.store));
+  }
+
+  /**
+   * @internal The last-known-good cache called `name`, created with `options` on first use: in `store` when the
+   * module gives one (shared by every cache, keys prefixed by name), else in a memory store of its own.
+   */
+  lastKnownGoodFor(
+    name: string,
+    options: ResolvedLastKnownGoodOptions,
+    store: LastKnownGoodStore | undefined,
+  ): LastKnownGoodState {
+    return this.lastKnownGood.obtain(
+      name,
+      () => new LastKnownGoodState(name, options, store ?? new MemoryLastKnownGoodStore(options)),
+    );
+  }
+
+  /** @internal The dead-letter queue called `name`, in `store` (the module's) or this application's memory store. */
+  deadLetterQueueFor(name: string, store: DeadLetterStore | undefined): DeadLetterQueue {
+    return this.deadLetters.obtain(
+      name,
+      () => new DeadLetterQueue(name, store ?? (this.memoryDeadLetters ??= new MemoryDeadLetterStore()), this.events),
+    );
   }
 }

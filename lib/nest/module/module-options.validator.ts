@@ -17,6 +17,8 @@ const TOP_LEVEL_KEYS = [
   'coordination',
   'idempotencyStore',
   'chaos',
+  'lastKnownGoodStore',
+  'deadLetterStore',
   'isGlobal',
 ];
 
@@ -97,6 +99,8 @@ export function validateModuleOptions(options: unknown): void {
   validateDefaults(options.defaults);
   validateStore(options.store);
   validateIdempotencyStore(options.idempotencyStore);
+  validateLastKnownGoodStore(options.lastKnownGoodStore);
+  validateDeadLetterStore(options.deadLetterStore);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
       fail(
@@ -109,6 +113,33 @@ export function validateModuleOptions(options: unknown): void {
       fail('ResilienceModule option "coordination" has no "coordinator": give a RedisStore or a BreakerCoordination');
     }
     validateCoordinator(coordinator, 'option "coordination": its "coordinator"');
+  }
+}
+
+/** Duck-types `LastKnownGoodStore`: `get` and `set` methods. */
+function validateLastKnownGoodStore(store: unknown): void {
+  if (store === undefined) return;
+  const methods = typeof store === 'object' && store !== null ? (store as Record<string, unknown>) : {};
+  if (typeof methods.get !== 'function' || typeof methods.set !== 'function') {
+    fail(
+      `ResilienceModule option "lastKnownGoodStore" = ${describe(store)} must be a last-known-good store ` +
+        `(get and set methods), got ${typeOf(store)}: for Redis write new RedisLastKnownGoodStore(redisStore)`,
+    );
+  }
+}
+
+/** Duck-types `DeadLetterStore`: its six methods. */
+function validateDeadLetterStore(store: unknown): void {
+  if (store === undefined) return;
+  const methods = typeof store === 'object' && store !== null ? (store as Record<string, unknown>) : {};
+  const missing = ['add', 'list', 'get', 'claim', 'recordReplay', 'delete'].filter(
+    (name) => typeof methods[name] !== 'function',
+  );
+  if (missing.length > 0) {
+    fail(
+      `ResilienceModule option "deadLetterStore" = ${describe(store)} must be a dead-letter store (missing ` +
+        `${missing.join(', ')}), got ${typeOf(store)}: for Redis write new RedisDeadLetterStore(redisStore)`,
+    );
   }
 }
 

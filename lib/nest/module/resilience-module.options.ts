@@ -7,6 +7,8 @@ import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coo
 import type { RetryOptions } from '../../core/retry/retry.options.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
+import type { LastKnownGoodStore } from '../../core/fallback/last-known-good-store.interface.js';
+import type { DeadLetterStore } from '../../core/dead-letter/dead-letter.interface.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
 export interface ResiliencePolicyDefaults {
@@ -62,4 +64,15 @@ export interface ResilienceModuleOptions {
    * Default: off. See docs/chaos-and-testing.md.
    */
   chaos?: ChaosOptions;
+  /**
+   * Where the last-known-good steps of `@Fallback` chains remember answers: a `RedisLastKnownGoodStore`
+   * (`nest-resilience/redis`) so replicas share them, or your own `LastKnownGoodStore`. Default: each cache in memory,
+   * bounded by its `maxEntries` and `maxBytes`.
+   */
+  lastKnownGoodStore?: LastKnownGoodStore;
+  /**
+   * Where `@DeadLetter` keeps letters: a `RedisDeadLetterStore` (`nest-resilience/redis`, Redis Streams) or your
+   * own `DeadLetterStore` (your broker's dead-letter queue). Default: memory, at most 1000 letters per queue.
+   */
+  deadLetterStore?: DeadLetterStore;
 }

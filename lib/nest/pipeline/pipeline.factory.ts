@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import {
   DEFAULT_BULKHEAD_OPTIONS,
   validateBulkheadOptions,
@@ -29,8 +30,10 @@ import { closestName } from '../../core/validation/did-you-mean.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
-import type { FallbackHandler } from '../../core/fallback/fallback.policy.js';
-import { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
+import type { FallbackPolicy } from '../../core/fallback/fallback.policy.js';
+import { buildFallbackPolicy } from './fallback.stage.js';
+import { buildDeadLetterPolicy, registerReplay } from './dead-letter.stage.js';
+import type { DeadLetterOptions } from '../../core/dead-letter/dead-letter.options.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { Invocation } from '../../core/pipeline/invocation.js';
 import type { RateLimitKey } from '../../core/rate-limit/rate-limit.options.js';
@@ -51,6 +54,7 @@ import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
+  DEAD_LETTER_METADATA,
   FALLBACK_METADATA,
   POLICY_METADATA_KEYS,
   IDEMPOTENT_METADATA,
@@ -181,6 +185,8 @@ export type SpecReader = (key: string) => unknown;
 /** What one stage of the canonical order needs to build its policies for a method. */
 interface StageContext {
   readonly read: SpecReader;
+  /** The decorated method, when there is one (not for a `ResilienceService` pipeline). */
+  readonly method?: object;
   readonly prototype: object;
   readonly declaredAt: string;
   readonly site: PolicySite;
@@ -192,6 +198,7 @@ interface Stage {
   /** The stage's name, as in the docs' order diagram. */
   readonly name:
     | 'idempotent'
+    | 'dead letter'
     | 'fallback'
     | 'total timeout'
     | 'retry'
@@ -205,15 +212,18 @@ interface Stage {
 
 /**
  * The canonical order, outermost first, whatever order the decorators are written in:
- * `Idempotent( Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead( call ))))))))`.
+ * `Idempotent( DeadLetter( Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead(`
+ * `chaos( call ))))))))))`.
  * Idempotent stores what the caller finally got (on handlers it is a step of the handler pipeline outside these
- * policies, see `handlerIdempotency`); Fallback answers once everything else gave up; the total timeout spans every
- * attempt and backoff; retry sits outside
- * the breaker (an open circuit fails fast and is not retried); the per-attempt timeout wraps the bulkhead, so queue
- * wait counts against it. On handlers the rate limit is a guard, before all of this.
+ * policies, see `handlerIdempotency`); a dead letter is written only when even the fallback gave up; Fallback answers
+ * once everything else gave up; the total timeout spans every attempt and backoff; retry sits outside the breaker (an
+ * open circuit fails fast and is not retried); the per-attempt timeout wraps the bulkhead, so queue wait counts
+ * against it; chaos is innermost, so every real policy handles what it injects. On handlers the rate limit is a
+ * guard, before all of this.
  */
 const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'idempotent', build: (factory, context) => factory.idempotentStage(context) },
+  { name: 'dead letter', build: (factory, context) => factory.deadLetterStage(context) },
   { name: 'fallback', build: (factory, context) => factory.fallbackStage(context) },
   { name: 'total timeout', build: (factory, context) => factory.timeoutStage(context, 'total') },
   { name: 'retry', build: (factory, context) => factory.retryStage(context) },
@@ -239,6 +249,7 @@ export class PipelineFactory {
     @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions,
     private readonly events: ResilienceEvents,
     private readonly registry: ResilienceRegistry,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.validateNamedConfigurations();
     // Read once, at bootstrap: an app started outside production cannot turn into one that injects in production.
@@ -263,7 +274,12 @@ export class PipelineFactory {
       site === 'provider' ? POLICY_METADATA_KEYS : POLICY_METADATA_KEYS.filter((key) => key !== RATE_LIMIT_METADATA);
     if (!keys.some((key) => Reflect.hasMetadata(key, method))) return undefined;
     const read: SpecReader = (key) => Reflect.getMetadata(key, method);
-    return this.build({ read, prototype, declaredAt: `${target.className}.${target.methodName}`, site, receiverOf });
+    const declaredAt = `${target.className}.${target.methodName}`;
+    const policies = this.build({ read, method, prototype, declaredAt, site, receiverOf });
+    // A dead-letter queue replays into this method, through the same policies, on the instance Nest holds.
+    const classRef = (prototype as { constructor: new (...args: never[]) => unknown }).constructor;
+    registerReplay(policies.all, method, target, () => this.moduleRef.get(classRef, { strict: false }));
+    return policies;
   }
 
   /**
@@ -387,10 +403,20 @@ export class PipelineFactory {
     );
   }
 
+  /** @internal Outermost but idempotency: writes what the policies inside gave up on to the dead-letter queue. */
+  deadLetterStage({ read, method, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    const spec = read(DEAD_LETTER_METADATA) as PolicySpec<DeadLetterOptions> | undefined;
+    // Only decorated methods have dead letters (a ResilienceService pipeline has no message to store).
+    if (spec === undefined || method === undefined) return [];
+    const { events, registry } = this;
+    const store = this.options.deadLetterStore;
+    return [buildDeadLetterPolicy(spec, { method, declaredAt, site, events, registry, store })];
+  }
+
   /** @internal */
-  fallbackStage({ read, prototype, declaredAt, receiverOf }: StageContext): ResiliencePolicy[] {
+  fallbackStage({ read, prototype, declaredAt, receiverOf, site }: StageContext): ResiliencePolicy[] {
     const spec = read(FALLBACK_METADATA) as FallbackSpec | undefined;
-    return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf)] : [];
+    return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf, site)] : [];
   }
 
   /** @internal The total budget (`total`), outside retry, or the per-attempt timeout (`duration`), inside it. */
@@ -535,41 +561,11 @@ export class PipelineFactory {
     prototype: object,
     declaredAt: string,
     receiverOf: ReceiverOf,
+    site: PolicySite,
   ): FallbackPolicy {
-    const validator = new OptionsValidator('fallback', declaredAt, declaredAt);
-    validator.optionalFunction('when', spec.when);
-    const handler = this.fallbackHandler(spec, prototype, validator, receiverOf);
-    return new FallbackPolicy(declaredAt, handler, spec.when, this.events);
-  }
-
-  private fallbackHandler(
-    spec: FallbackSpec,
-    prototype: object,
-    validator: OptionsValidator,
-    receiverOf: ReceiverOf,
-  ): FallbackHandler {
-    const { handler } = spec;
-    if ('value' in handler) {
-      const { value } = handler;
-      return () => value;
-    }
-    if ('fn' in handler) {
-      const { fn } = handler;
-      return (error, invocation) => (fn as (...args: unknown[]) => unknown)(error, ...invocation.args);
-    }
-    const methodName = handler.method;
-    if (typeof (prototype as Record<string, unknown>)[methodName] !== 'function') {
-      validator.fail('method', methodName, 'must name a method of the same class');
-    }
-    // Looked up on the receiver at call time, so request-scoped instances and subclasses use their own method.
-    type Receiver = Record<string, (...args: unknown[]) => unknown>;
-    return (error, invocation) => {
-      const receiver = receiverOf(invocation);
-      if (receiver instanceof Promise) {
-        return receiver.then((resolved: Receiver) => resolved[methodName](error, ...invocation.args));
-      }
-      return (receiver as Receiver)[methodName](error, ...invocation.args);
-    };
+    const { events, registry } = this;
+    const store = this.options.lastKnownGoodStore;
+    return buildFallbackPolicy(spec, { prototype, declaredAt, site, receiverOf, events, registry, store });
   }
 
   /** Named configurations are checked even when no decorator uses them yet: a typo should not wait for a deploy. */

@@ -97,11 +97,11 @@ function fallbackSpecOf(fallback: unknown, validator: OptionsValidator): Fallbac
   if (typeof fallback === 'function') {
     const fn = fallback as (error: unknown) => unknown;
     // The pipeline's "arguments" are its callback: the fallback sees the error alone.
-    return { handler: { fn: (error: unknown) => fn(error) } };
+    return { steps: [{ fn: (error: unknown) => fn(error) }] };
   }
   if (typeof fallback === 'object' && fallback !== null && 'value' in fallback) {
     const { value, when } = fallback as { value: unknown; when?: (error: unknown) => boolean };
-    return { handler: { value }, when };
+    return { steps: [{ value }], when };
   }
   return validator.fail('fallback', fallback, `must be a function of the error or { value }, got ${typeOf(fallback)}`);
 }

@@ -1,0 +1,44 @@
+/**
+ * Memory held per remembered last-known-good entry (memory store), after a full GC, beside what the store counts
+ * against `maxBytes`:  node --expose-gc dist/bench/last-known-good-memory.js
+ */
+import { LastKnownGoodState } from '../lib/core/fallback/last-known-good.state.js';
+import { MemoryLastKnownGoodStore } from '../lib/core/fallback/memory-last-known-good.store.js';
+
+const ENTRIES = 20_000;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc');
+
+const results: string[] = [];
+for (const [label, make] of [
+  ['a number', (index: number) => index],
+  [
+    'a 1.4 KB quote (40 prices)',
+    (index: number) => ({
+      symbol: `S${index}`,
+      prices: Array.from({ length: 40 }, (_, k) => ({ at: 1_764_000_000_000 + k, price: 100 + k / 10 })),
+    }),
+  ],
+] as const) {
+  const options = { maxAge: 60_000, refreshInterval: 1000, maxEntries: ENTRIES, maxBytes: 2 ** 30 };
+  const store = new MemoryLastKnownGoodStore(options);
+  const state = new LastKnownGoodState(
+    'Bench.method',
+    { ...options, key: undefined, shared: false, name: undefined },
+    store,
+  );
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let index = 0; index < ENTRIES; index++) state.remember(JSON.stringify(['key', index]), make(index));
+  gc();
+  const held = (process.memoryUsage().heapUsed - before) / ENTRIES;
+  const counted = store.size().bytes / ENTRIES;
+  results.push(`| ${label} | ${Math.round(held)} | ${Math.round(counted)} |`);
+}
+process.stdout.write(
+  [
+    '| remembered result | heap bytes per entry | bytes counted against maxBytes |',
+    '| --- | ---: | ---: |',
+    ...results,
+  ].join('\n') + '\n',
+);

@@ -1,0 +1,175 @@
+import { Controller, Get, Headers, HttpException, Injectable, Module, Param } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  Fallback,
+  ResilienceConfigError,
+  ResilienceEvents,
+  ResilienceModule,
+  ResilienceRegistry,
+  type FallbackEvent,
+} from '../../lib/index.js';
+import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
+
+const upstream = { up: true, calls: 0 };
+
+@Injectable()
+class QuotesService {
+  @Fallback([{ lastKnownGood: { maxAge: 60_000 } }, { value: { symbol: '?', price: null } }])
+  async quote(symbol: string): Promise<{ symbol: string; price: number | null }> {
+    upstream.calls++;
+    if (!upstream.up) throw new Error('quotes upstream down');
+    return { symbol, price: symbol.length * 100 };
+  }
+}
+
+/** The answer depends on who asks: the key includes the principal (here a header standing for the user). */
+const byUser = (context: { switchToHttp(): { getRequest(): { headers: Record<string, string>; url: string } } }) => {
+  const request = context.switchToHttp().getRequest();
+  return `${request.headers['x-user'] ?? 'anonymous'}:${request.url}`;
+};
+
+@Controller()
+class AccountController {
+  constructor(private readonly quotes: QuotesService) {}
+
+  @Get('balance')
+  @Fallback([{ lastKnownGood: { maxAge: 60_000, key: byUser } }, 'unavailable'])
+  balance(@Headers('x-user') user: string) {
+    upstream.calls++;
+    if (!upstream.up) throw new HttpException('ledger down', 503);
+    return { user, balance: user.length * 10 };
+  }
+
+  unavailable() {
+    return { balance: null };
+  }
+
+  @Get('popular/:category')
+  @Fallback([{ lastKnownGood: { maxAge: 60_000, shared: true } }, { value: [] }])
+  popular(@Param('category') category: string) {
+    upstream.calls++;
+    if (!upstream.up) throw new HttpException('recommendations down', 503);
+    return [`${category}-1`, `${category}-2`];
+  }
+
+  @Get('quote/:symbol')
+  quote(@Param('symbol') symbol: string) {
+    return this.quotes.quote(symbol);
+  }
+}
+
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [AccountController], providers: [QuotesService] })
+class AppModule {}
+
+describe.each(PLATFORMS)('fallback chains with a last-known-good step (%s)', (platform) => {
+  let testApp: TestApp;
+  const events: FallbackEvent[] = [];
+
+  beforeAll(async () => {
+    testApp = await createTestApp(platform, AppModule);
+    testApp.app.get(ResilienceEvents).subscribe((event) => {
+      if (event.type === 'fallback') events.push(event);
+    });
+  });
+  afterAll(() => testApp.close());
+  beforeEach(() => {
+    upstream.up = true;
+    upstream.calls = 0;
+    events.length = 0;
+  });
+
+  it('serves the last good answer when the handler fails, marked stale in Cache-Status and Age', async () => {
+    const fresh = await testApp.send('GET', '/popular/books');
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers['cache-status']).toBeUndefined();
+    upstream.up = false;
+    const stale = await testApp.send('GET', '/popular/books');
+    expect(stale.status).toBe(200);
+    expect(stale.body).toEqual(['books-1', 'books-2']);
+    expect(stale.headers['cache-status']).toBe('nest-resilience; hit; detail=stale-if-error');
+    expect(stale.headers.age).toBe('0');
+    expect(events).toEqual([expect.objectContaining({ step: 0, stale: true })]);
+    // Never succeeded for this route: the next step answers, not stale.
+    const other = await testApp.send('GET', '/popular/films');
+    expect(other.body).toEqual([]);
+    expect(other.headers['cache-status']).toBeUndefined();
+  });
+
+  it("never serves one user's remembered answer to another", async () => {
+    await testApp.sendWith('GET', '/balance', { 'x-user': 'alice' });
+    upstream.up = false;
+    const alice = await testApp.sendWith('GET', '/balance', { 'x-user': 'alice' });
+    expect(alice.body).toEqual({ user: 'alice', balance: 50 });
+    const bob = await testApp.sendWith('GET', '/balance', { 'x-user': 'bob' });
+    expect(bob.body).toEqual({ balance: null }); // the method step, not alice's balance
+  });
+
+  it('remembers service results per arguments and counts them in the registry', async () => {
+    await testApp.send('GET', '/quote/ACME');
+    upstream.up = false;
+    expect((await testApp.send('GET', '/quote/ACME')).body).toEqual({ symbol: 'ACME', price: 400 });
+    expect((await testApp.send('GET', '/quote/XYZ')).body).toEqual({ symbol: '?', price: null });
+    const snapshot = testApp.app.get(ResilienceRegistry).lastKnownGood.get('QuotesService.quote').snapshot();
+    expect(snapshot).toMatchObject({ served: 1, misses: 1 });
+    expect(snapshot.size?.entries).toBeGreaterThanOrEqual(1);
+  });
+});
+
+async function bootstrapError(controller: new (...args: never[]) => unknown): Promise<unknown> {
+  @Module({ imports: [ResilienceModule.forRoot()], controllers: [controller] })
+  class BadModule {}
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [BadModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    await app.close();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('bootstrap succeeded');
+}
+
+describe('a last-known-good step on a handler is checked at bootstrap', () => {
+  it('refuses a handler without a key unless it is marked shared, saying how to include the principal', async () => {
+    @Controller()
+    class Unkeyed {
+      @Get('me')
+      @Fallback([{ lastKnownGood: { maxAge: 1000 } }])
+      me() {
+        return {};
+      }
+    }
+    const error = await bootstrapError(Unkeyed);
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toMatch(
+      /^Invalid fallback option "key" = undefined for policy "Unkeyed.me" \(declared on Unkeyed.me\): .*shared: true/,
+    );
+  });
+
+  it('refuses a missing or too long maxAge and an unknown option, naming the step', async () => {
+    @Controller()
+    class NoMaxAge {
+      @Get('a')
+      @Fallback([{ value: 1 }, { lastKnownGood: { shared: true } as never }])
+      a() {
+        return {};
+      }
+    }
+    expect(((await bootstrapError(NoMaxAge)) as Error).message).toBe(
+      'Invalid fallback option "maxAge" = undefined for policy "NoMaxAge.a step 1" (declared on NoMaxAge.a): ' +
+        'is required: how old an answer may be (ms)',
+    );
+    @Controller()
+    class Typo {
+      @Get('b')
+      @Fallback([{ lastKnownGood: { maxAge: '5000', shared: true, maxEntrys: 5 } as never }])
+      b() {
+        return {};
+      }
+    }
+    expect(((await bootstrapError(Typo)) as Error).message).toMatch(
+      /Unknown fallback option "maxEntrys" .*Did you mean "maxEntries"\?/,
+    );
+  });
+});

@@ -1,0 +1,164 @@
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ClientProxyFactory,
+  EventPattern,
+  MessagePattern,
+  Payload,
+  Transport,
+  type ClientProxy,
+} from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  DeadLetter,
+  ResilienceEvents,
+  ResilienceModule,
+  ResilienceRegistry,
+  Retry,
+  type ResilienceEvent,
+} from '../../lib/index.js';
+import { RedisDeadLetterStore, RedisStore } from '../../lib/redis/index.js';
+import { RedisServer } from '../support/redis-server.js';
+import { freePort } from '../transports/free-port.js';
+
+/** The downstream the handlers call: a poison order fails until it is "fixed". */
+const ledger = { fixed: false, calls: [] as string[] };
+
+@Controller()
+class OrdersController {
+  @MessagePattern('charge')
+  @DeadLetter('charges')
+  @Retry({ maxAttempts: 3, initialDelay: 1, jitter: 'none' })
+  async charge(@Payload() order: { id: string }): Promise<string> {
+    ledger.calls.push(order.id);
+    if (order.id.startsWith('poison') && !ledger.fixed) throw new Error(`cannot charge ${order.id}`);
+    return `charged ${order.id}`;
+  }
+
+  @EventPattern('order-placed')
+  @DeadLetter()
+  @Retry({ maxAttempts: 2, initialDelay: 1, jitter: 'none' })
+  async placed(@Payload() order: { id: string }): Promise<void> {
+    ledger.calls.push(`event ${order.id}`);
+    if (!ledger.fixed) throw new Error('warehouse down');
+  }
+}
+
+describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => {
+  let server: RedisServer;
+  let microservice: INestMicroservice;
+  let client: ClientProxy;
+  let registry: ResilienceRegistry;
+  const events: ResilienceEvent[] = [];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    const store = new RedisStore({ url: server.url, prefix: 'dlq-test:' });
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({ store, deadLetterStore: new RedisDeadLetterStore(store, { maxLength: 100 }) }),
+      ],
+      controllers: [OrdersController],
+    })
+    class AppModule {}
+    const port = await freePort();
+    microservice = await NestFactory.createMicroservice(AppModule, {
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port },
+      logger: false,
+    });
+    await microservice.listen();
+    registry = microservice.get(ResilienceRegistry);
+    microservice.get(ResilienceEvents).subscribe((event) => events.push(event));
+    client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await microservice?.close();
+    await server.stop();
+  });
+  beforeEach(() => {
+    ledger.fixed = false;
+    ledger.calls = [];
+    events.length = 0;
+  });
+
+  it('stores a poison message after maxAttempts, answers with no error, replays it once after the fix', async () => {
+    const answer = await lastValueFrom(client.send<string>('charge', { id: 'poison-1' }), { defaultValue: 'no value' });
+    expect(answer).toBe('no value'); // handled: the broker would not redeliver it
+    expect(ledger.calls).toEqual(['poison-1', 'poison-1', 'poison-1']);
+    const [letter, ...others] = await registry.deadLetters.list('charges');
+    expect(others).toHaveLength(0);
+    expect(letter).toMatchObject({
+      queue: 'charges',
+      pattern: 'charge',
+      args: [{ id: 'poison-1' }],
+      attempts: 3,
+      error: { name: 'Error', message: 'cannot charge poison-1' },
+    });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'dead-letter', id: letter.id, attempts: 3 }));
+
+    // A healthy message still goes through, and the poison one is not called again meanwhile.
+    await expect(lastValueFrom(client.send('charge', { id: 'good' }))).resolves.toBe('charged good');
+    expect(ledger.calls.filter((id) => id === 'poison-1')).toHaveLength(3);
+
+    ledger.fixed = true;
+    await expect(registry.deadLetters.replay('charges', letter.id)).resolves.toEqual({
+      id: letter.id,
+      outcome: 'succeeded',
+    });
+    expect(ledger.calls.filter((id) => id === 'poison-1')).toHaveLength(4);
+    await expect(registry.deadLetters.list('charges')).resolves.toEqual([]);
+    // At most once: a second replay of the same letter does nothing.
+    await expect(registry.deadLetters.replay('charges', letter.id)).resolves.toEqual({
+      id: letter.id,
+      outcome: 'skipped',
+    });
+    expect(ledger.calls.filter((id) => id === 'poison-1')).toHaveLength(4);
+  });
+
+  it('records a failed replay on the letter, which stays and is never replayed again', async () => {
+    await lastValueFrom(client.send('charge', { id: 'poison-2' }), { defaultValue: undefined });
+    const [letter] = await registry.deadLetters.list('charges');
+    const replayed = await registry.deadLetters.replay('charges', 'all');
+    expect(replayed).toEqual([
+      { id: letter.id, outcome: 'failed', error: { name: 'Error', message: 'cannot charge poison-2' } },
+    ]);
+    expect(ledger.calls).toHaveLength(6); // 3 live attempts, 3 on replay (through the same @Retry)
+    const [kept] = await registry.deadLetters.list('charges');
+    expect(kept.replay).toMatchObject({ outcome: 'failed' });
+    ledger.fixed = true;
+    await expect(registry.deadLetters.replay('charges', 'all')).resolves.toEqual([]);
+    await expect(registry.deadLetters.delete('charges', letter.id)).resolves.toBe(true);
+    await expect(registry.deadLetters.list('charges')).resolves.toEqual([]);
+  });
+
+  it('dead-letters events too, into a queue named after the handler', async () => {
+    await lastValueFrom(client.emit('order-placed', { id: 'o-1' }), { defaultValue: undefined });
+    await vi.waitFor(async () =>
+      expect(await registry.deadLetters.list('OrdersController.placed')).toEqual([
+        expect.objectContaining({ pattern: 'order-placed', args: [{ id: 'o-1' }], attempts: 2 }),
+      ]),
+    );
+  });
+
+  it('when Redis is down, the handler fails as before (the broker keeps the message) and nothing is lost', async () => {
+    await server.stop();
+    try {
+      const error = await lastValueFrom(client.send<string>('charge', { id: 'poison-3' })).catch(
+        (caught: unknown) => caught,
+      );
+      // What a failing handler always answered (Nest hides errors that are not RpcExceptions).
+      expect(error).toEqual({ status: 'error', message: 'Internal server error' });
+      expect(ledger.calls).toEqual(['poison-3', 'poison-3', 'poison-3']);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'dead-letter-store-error', policy: 'charges' }));
+      expect(registry.deadLetters.snapshots()).toContainEqual(
+        expect.objectContaining({ name: 'charges', storeErrors: 1 }),
+      );
+    } finally {
+      await server.restart();
+    }
+  });
+});

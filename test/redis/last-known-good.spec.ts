@@ -1,0 +1,116 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Fallback, ResilienceModule } from '../../lib/index.js';
+import { RedisLastKnownGoodStore, RedisStore } from '../../lib/redis/index.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const upstream = { up: true };
+
+@Injectable()
+class PricesService {
+  @Fallback([{ lastKnownGood: { maxAge: 60_000 } }, { value: 'no price' }])
+  async price(symbol: string): Promise<string> {
+    if (!upstream.up) throw new Error('prices upstream down');
+    return `${symbol}=42`;
+  }
+}
+
+/** One replica: its own RedisStore (its own connection) on the shared server. */
+async function replica(url: string): Promise<{ prices: PricesService; close: () => Promise<void> }> {
+  const store = new RedisStore({ url, prefix: 'lkg-test:' });
+  @Module({
+    imports: [ResilienceModule.forRoot({ store, lastKnownGoodStore: new RedisLastKnownGoodStore(store) })],
+    providers: [PricesService],
+  })
+  class ReplicaModule {}
+  const moduleRef: TestingModule = await Test.createTestingModule({ imports: [ReplicaModule] }).compile();
+  await moduleRef.init();
+  return { prices: moduleRef.get(PricesService), close: () => moduleRef.close() };
+}
+
+/** Calls of `command` the server has processed since it started (INFO commandstats). */
+async function commandCalls(admin: Redis, command: string): Promise<number> {
+  const info = await admin.info('commandstats');
+  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info);
+  return match ? Number(match[1]) : 0;
+}
+
+describe('last-known-good answers in Redis, shared by replicas', () => {
+  let server: RedisServer;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+    admin.on('error', () => undefined); // the outage test stops the server under it
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+  beforeEach(async () => {
+    upstream.up = true;
+    await admin.flushall();
+    await admin.config('RESETSTAT');
+  });
+
+  it('serves on one replica the answer another replica remembered, with a TTL of maxAge', async () => {
+    const [a, b] = [await replica(server.url), await replica(server.url)];
+    try {
+      await expect(a.prices.price('ACME')).resolves.toBe('ACME=42');
+      const [key] = await vi_waitForKey(admin);
+      expect(await admin.pttl(key)).toBeGreaterThan(59_000);
+      upstream.up = false;
+      await expect(b.prices.price('ACME')).resolves.toBe('ACME=42');
+      await expect(b.prices.price('OTHER')).resolves.toBe('no price');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('costs one SET per key and refreshInterval on success, one GET per failure, nothing else', async () => {
+    const a = await replica(server.url);
+    try {
+      await a.prices.price('warm-up'); // connects and loads nothing else later
+      await expect.poll(() => commandCalls(admin, 'set')).toBe(1);
+      const [sets, gets] = [await commandCalls(admin, 'set'), await commandCalls(admin, 'get')];
+      for (let i = 0; i < 10; i++) await a.prices.price(`S${i}`);
+      await expect.poll(() => commandCalls(admin, 'set')).toBe(sets + 10);
+      // The same keys again within refreshInterval (1 s by default): no write at all.
+      for (let i = 0; i < 10; i++) await a.prices.price(`S${i}`);
+      await a.prices.price('ACME');
+      await expect.poll(() => commandCalls(admin, 'set')).toBe(sets + 11);
+      upstream.up = false;
+      for (let i = 0; i < 5; i++) await expect(a.prices.price('ACME')).resolves.toBe('ACME=42');
+      expect(await commandCalls(admin, 'get')).toBe(gets + 5);
+      expect(await commandCalls(admin, 'set')).toBe(sets + 11);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('moves on to the next step when Redis is down, and a success still answers', async () => {
+    const a = await replica(server.url);
+    try {
+      await a.prices.price('ACME');
+      await server.stop();
+      await expect(a.prices.price('ACME')).resolves.toBe('ACME=42'); // the write fails quietly
+      upstream.up = false;
+      await expect(a.prices.price('ACME')).resolves.toBe('no price');
+    } finally {
+      await a.close();
+      await server.restart();
+      await admin.ping(); // reconnected
+    }
+  });
+});
+
+/** The one last-known-good key, once the (background) write has landed. */
+async function vi_waitForKey(admin: Redis): Promise<string[]> {
+  let keys: string[] = [];
+  await expect.poll(async () => (keys = await admin.keys('lkg-test:lkg:*')).length).toBe(1);
+  return keys;
+}
