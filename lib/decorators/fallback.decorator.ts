@@ -1,21 +1,8 @@
 import { policyDecorator } from './policy-decorator.js';
 import type { FallbackFunction, FallbackOptions } from '../core/fallback/fallback.options.js';
 import type { LastKnownGoodOptions } from '../core/fallback/last-known-good.options.js';
-import { FALLBACK_METADATA } from './resilience.metadata.js';
-
-/** What one recorded step of a `@Fallback` chain does. */
-export type FallbackStepSpec = FallbackOptions &
-  (
-    | { readonly method: string }
-    | { readonly fn: FallbackFunction }
-    | { readonly value: unknown }
-    | { readonly lastKnownGood: Partial<LastKnownGoodOptions> }
-  );
-
-/** What `@Fallback` records: the chain, first step first, and the filter of the whole chain. */
-export interface FallbackSpec extends FallbackOptions {
-  readonly steps: readonly FallbackStepSpec[];
-}
+import { FALLBACK_METADATA, type FallbackSpec, type FallbackStepSpec } from './resilience.metadata.js';
+export type { FallbackSpec, FallbackStepSpec } from './resilience.metadata.js';
 
 /** `@Fallback({ value })`: the fixed value to answer with, and an optional error filter. */
 export interface FallbackValueOptions extends FallbackOptions {

@@ -1,4 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { FallbackFunction, FallbackOptions } from '../core/fallback/fallback.options.js';
+import type { LastKnownGoodOptions } from '../core/fallback/last-known-good.options.js';
 
 /**
  * The metadata contract between the decorators (which write it) and the Nest adapter (which reads it at bootstrap).
@@ -57,3 +59,17 @@ export interface PolicySpec<TOptions> {
  * request's `ExecutionContext` (e.g. the authenticated user's id).
  */
 export type HandlerRateLimitKey = 'ip' | 'global' | ((context: ExecutionContext) => string);
+
+/** What one recorded step of a `@Fallback` chain does. */
+export type FallbackStepSpec = FallbackOptions &
+  (
+    | { readonly method: string }
+    | { readonly fn: FallbackFunction }
+    | { readonly value: unknown }
+    | { readonly lastKnownGood: Partial<LastKnownGoodOptions> }
+  );
+
+/** What `@Fallback` records: the chain, first step first, and the filter of the whole chain. */
+export interface FallbackSpec extends FallbackOptions {
+  readonly steps: readonly FallbackStepSpec[];
+}

@@ -16,7 +16,7 @@ import type { LastKnownGoodState } from '../../core/fallback/last-known-good.sta
 import type { Invocation } from '../../core/pipeline/invocation.js';
 import type { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import { OptionsValidator, typeOf } from '../../core/validation/options.validator.js';
-import type { FallbackSpec, FallbackStepSpec } from '../../decorators/fallback.decorator.js';
+import type { FallbackSpec, FallbackStepSpec } from '../../decorators/resilience.metadata.js';
 import { defaultHandlerKey, markStale } from '../handlers/last-known-good.context.js';
 
 /** What building a method's fallback chain needs from the pipeline factory. */

@@ -50,7 +50,7 @@ import {
 import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
 import { MemoryIdempotencyStore } from '../../core/idempotency/memory-idempotency.store.js';
 import { IdempotentPolicy } from '../../core/idempotency/idempotent.policy.js';
-import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
+import type { FallbackSpec } from '../../decorators/resilience.metadata.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,

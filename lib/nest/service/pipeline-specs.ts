@@ -1,7 +1,7 @@
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
 import { OptionsValidator, typeOf } from '../../core/validation/options.validator.js';
-import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
+import type { FallbackSpec } from '../../decorators/resilience.metadata.js';
 import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
