@@ -43,3 +43,7 @@ export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-cla
 export { backoffDelay } from './retry/backoff.js';
 export type { TimeoutOptions } from './timeout/timeout.options.js';
 export { DEFAULT_TIMEOUT_OPTIONS } from './timeout/timeout.options.js';
+export type { CallOutcome } from './metrics/call-outcome.js';
+export type { CallRecorder } from './metrics/call-recorder.interface.js';
+export type { TargetMetrics } from './metrics/target-metrics.js';
+export type { TargetSnapshot } from './metrics/target-metrics.state.js';

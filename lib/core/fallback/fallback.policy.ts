@@ -53,6 +53,7 @@ export class FallbackPolicy implements ResiliencePolicy {
   /** True when the fallback applies to `error`; reports the fallback when it does. */
   private handles(error: unknown, invocation: Invocation): boolean {
     if (this.when !== undefined && !this.when(error)) return false;
+    invocation.answeredByFallback = true;
     if (this.events.observed) {
       this.events.emit({ type: 'fallback', policy: this.name, target: invocation.target, error });
     }

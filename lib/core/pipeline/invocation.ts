@@ -10,6 +10,8 @@ export class Invocation {
   attempt = 1;
   /** Set once the whole call was given up (total timeout): no further attempt or backoff may start. */
   cancelled: unknown = undefined;
+  /** Set by `@Fallback` when it answers the call, so that call metrics count a `fallback` rather than a success. */
+  answeredByFallback = false;
   /** Called when the current attempt is abandoned, e.g. to take a queued call out of a bulkhead queue. */
   onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
   /** Created only when the method asks for a signal: most calls never allocate one. */

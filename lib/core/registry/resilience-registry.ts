@@ -9,6 +9,7 @@ import type { RateLimitOptions } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
 import { RateLimitState, type RateLimitSnapshot } from '../rate-limit/rate-limit.state.js';
 import { CircuitBreakers, NamedPolicies } from './named-policies.js';
+import { TargetMetrics } from '../metrics/target-metrics.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -22,6 +23,11 @@ export class ResilienceRegistry {
   readonly bulkheads = new NamedPolicies<BulkheadState, BulkheadSnapshot>('bulkhead');
   /** Every rate limit: `get`, `has`, `names`, `list` (the bucket rule). */
   readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
+  /**
+   * Every measured decorated target (`Class.method`): `get`, `has`, `names`, `list` (outcomes, p50/p95/p99, calls per
+   * second). Empty unless call metrics are enabled (module option `metrics: true`, an exporter or the dashboard).
+   */
+  readonly targets = new TargetMetrics();
 
   constructor(
     /** The application's event stream (transitions are reported there too). */

@@ -15,6 +15,7 @@ const TOP_LEVEL_KEYS = [
   'rateLimits',
   'store',
   'coordination',
+  'metrics',
   'isGlobal',
 ];
 
@@ -90,6 +91,10 @@ export function validateModuleOptions(options: unknown): void {
     }
   }
   validateDefaults(options.defaults);
+  const { metrics } = options;
+  if (metrics !== undefined && typeof metrics !== 'boolean' && metrics !== 'true' && metrics !== 'false') {
+    fail(`ResilienceModule option "metrics" = ${describe(metrics)} must be true or false, got ${typeOf(metrics)}`);
+  }
   validateStore(options.store);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {

@@ -48,4 +48,11 @@ export interface ResilienceModuleOptions {
    * Default: the `store` when it can coordinate (a `RedisStore` can), else none.
    */
   coordination?: BreakerCoordination;
+  /**
+   * Measures every call of every decorated target (duration and outcome): `registry.targets.list()` gives
+   * p50/p95/p99 and calls per second, the health indicator shows them, exporters receive them. Importing the
+   * Prometheus or OpenTelemetry exporter or the dashboard turns it on too. Default `false`: without it the
+   * pipelines have no measuring step at all. `'true'` / `'false'` strings (from `ConfigService`) are accepted.
+   */
+  metrics?: boolean | 'true' | 'false';
 }

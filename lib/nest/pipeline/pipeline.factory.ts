@@ -35,6 +35,7 @@ import type { RateLimitKey } from '../../core/rate-limit/rate-limit.options.js';
 import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
+import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import type { FallbackSpec } from '../../decorators/fallback.decorator.js';
 import {
@@ -236,6 +237,12 @@ export class PipelineFactory {
       if (stage.name === 'retry' && policies.length > 0 && !this.retriesEveryRequest(context)) withoutRetry = [...all];
       all.push(...policies);
       if (stage.name !== 'retry') withoutRetry?.push(...policies);
+    }
+    if (this.registry.targets.enabled) {
+      // Outermost, decided here once: without metrics the pipeline has no measuring step at all.
+      const measure = new CallMetricsPolicy(this.registry.targets.targetFor(context.declaredAt));
+      all.unshift(measure);
+      withoutRetry?.unshift(measure);
     }
     return { all, withoutRetry };
   }
