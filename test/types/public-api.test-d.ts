@@ -52,6 +52,13 @@ class PaymentsService {
   // @ts-expect-error: a duration is a number of milliseconds
   @Timeout({ duration: '2s' })
   async badDuration(): Promise<void> {}
+
+  @Timeout({ duration: 2000, adaptive: { percentile: 99, margin: 50, min: 100, max: 2000 } })
+  async adaptive(): Promise<void> {}
+
+  // @ts-expect-error: a misspelt adaptive option is refused at compile time
+  @Timeout({ adaptive: { percentil: 99 } })
+  async adaptiveTypo(): Promise<void> {}
 }
 
 class QuotesController {
@@ -91,6 +98,12 @@ expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<
   Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined
 >();
 ResilienceModule.forRoot({ retries: { gateway: { maxAttempts: 3 } } });
+ResilienceModule.forRoot({ metrics: true });
+// @ts-expect-error: metrics is a boolean
+ResilienceModule.forRoot({ metrics: 1 });
+declare const registry: import('../../lib/index.js').ResilienceRegistry;
+expectTypeOf(registry.targets.list()).toEqualTypeOf<import('../../lib/index.js').TargetSnapshot[]>();
+expectTypeOf<import('../../lib/index.js').TargetSnapshot['outcomes']>().toHaveProperty('short_circuited');
 // @ts-expect-error: named configurations are option objects, not numbers
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });
 

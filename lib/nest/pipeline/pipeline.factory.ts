@@ -18,8 +18,10 @@ import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
+  type ResolvedAdaptiveTimeoutOptions,
   type TimeoutOptions,
 } from '../../core/timeout/timeout.options.js';
+import { AdaptiveDuration } from '../../core/timeout/adaptive-duration.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
@@ -258,7 +260,12 @@ export class PipelineFactory {
     const spec = readSpec<PolicySpec<TimeoutOptions>>(TIMEOUT_METADATA, method);
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(TIMEOUT_KIND, spec, declaredAt);
-    if (scope === 'attempt') return [new TimeoutPolicy(name, options.duration, 'attempt', this.events)];
+    if (scope === 'attempt') {
+      // Validation resolved every adaptive option; each method follows its own downstream's latency.
+      const adaptive = options.adaptive as ResolvedAdaptiveTimeoutOptions | undefined;
+      const duration = adaptive && new AdaptiveDuration(options.duration, adaptive);
+      return [new TimeoutPolicy(name, options.duration, 'attempt', this.events, duration)];
+    }
     return options.total === undefined ? [] : [new TimeoutPolicy(name, options.total, 'total', this.events)];
   }
 
