@@ -201,9 +201,8 @@ describe('option validation', () => {
 
     it('are refused without a guess when nothing is close', () => {
       const message = errorOf(() => timeout({ colour: 'blue' }));
-      expect(message).toMatch(
-        /^Unknown timeout option "colour" .*\(declared on Gateway\.charge\)\. Known options: duration, total, adaptive$/,
-      );
+      expect(message).toMatch(/^Unknown timeout option "colour" .*\(declared on Gateway\.charge\)\. Known options: /);
+      expect(message).toMatch(/Known options: duration, total, adaptive$/);
     });
 
     it('suggests by edit distance, swaps counting as one edit', () => {
