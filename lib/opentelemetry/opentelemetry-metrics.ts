@@ -96,7 +96,7 @@ export class OpenTelemetryMetrics implements CallRecorder {
     resilience.targets.addRecorder(this);
   }
 
-  /** @internal Called for every measured call. */
+  /** Called for every measured call (by the measuring step of each target). */
   recordCall(target: string, outcome: CallOutcome, seconds: number): void {
     let byOutcome = this.callAttributes.get(target);
     if (byOutcome === undefined) this.callAttributes.set(target, (byOutcome = {}));

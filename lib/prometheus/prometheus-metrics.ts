@@ -1,11 +1,22 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CircuitState } from '../core/circuit-breaker/circuit-breaker.snapshot.js';
+import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import type { CallOutcome } from '../core/metrics/call-outcome.js';
 import type { CallRecorder } from '../core/metrics/call-recorder.interface.js';
 import { eventLabels } from '../core/metrics/event-labels.js';
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half_open', 'forced_open', 'disabled'];
+
+/** The instruments' names, as registered. */
+const METRIC_NAMES = [
+  'nest_resilience_call_duration_seconds',
+  'nest_resilience_events_total',
+  'nest_resilience_circuit_breaker_state',
+  'nest_resilience_bulkhead_active',
+  'nest_resilience_bulkhead_queued',
+  'nest_resilience_rate_limit_decisions_total',
+] as const;
 
 /** Buckets of the call duration histogram, in seconds: 5 ms to 10 s (prom-client's defaults). */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -25,7 +36,6 @@ export interface PrometheusMetricsOptions {
  */
 export class PrometheusMetrics implements CallRecorder {
   private readonly duration: Histogram<'target' | 'outcome'>;
-  private readonly metricNames: string[] = [];
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -33,6 +43,15 @@ export class PrometheusMetrics implements CallRecorder {
     private readonly registry: Registry,
     options: PrometheusMetricsOptions = {},
   ) {
+    const taken = METRIC_NAMES.find((name) => registry.getSingleMetric(name) !== undefined);
+    if (taken !== undefined) {
+      throw new ResilienceConfigError(
+        `The prom-client registry already holds ${taken}: another application in this process registered into it ` +
+          `(or one that failed to start). Give each application its own: ` +
+          `ResiliencePrometheusModule.forRoot({ registry: new Registry() })`,
+        'ResiliencePrometheusModule',
+      );
+    }
     const registers = [registry];
     this.duration = new Histogram({
       name: 'nest_resilience_call_duration_seconds',
@@ -90,14 +109,6 @@ export class PrometheusMetrics implements CallRecorder {
         }
       },
     });
-    this.metricNames.push(
-      'nest_resilience_call_duration_seconds',
-      'nest_resilience_events_total',
-      'nest_resilience_circuit_breaker_state',
-      'nest_resilience_bulkhead_active',
-      'nest_resilience_bulkhead_queued',
-      'nest_resilience_rate_limit_decisions_total',
-    );
     const rateLimitNames = () => resilience.rateLimits.names();
     this.unsubscribe = resilience.events.subscribe((event) => {
       const labels = eventLabels(event, rateLimitNames);
@@ -106,7 +117,7 @@ export class PrometheusMetrics implements CallRecorder {
     resilience.targets.addRecorder(this);
   }
 
-  /** @internal Called for every measured call. */
+  /** Called for every measured call (by the measuring step of each target). */
   recordCall(target: string, outcome: CallOutcome, seconds: number): void {
     this.duration.observe({ target, outcome }, seconds);
   }
@@ -114,6 +125,6 @@ export class PrometheusMetrics implements CallRecorder {
   /** Stops counting events and takes the instruments out of the registry (when the application shuts down). */
   close(): void {
     this.unsubscribe();
-    for (const name of this.metricNames) this.registry.removeSingleMetric(name);
+    for (const name of METRIC_NAMES) this.registry.removeSingleMetric(name);
   }
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo, Server } from 'node:net';
 import { Controller, Get, Header, HttpException, Injectable, Module, Param } from '@nestjs/common';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule, ResilienceRegistry, Retry } from '../../lib/index.js';
@@ -139,5 +140,32 @@ describe.each(PLATFORMS)('Prometheus metrics on %s', (platform) => {
       testApp = undefined;
       expect(register.getSingleMetric('nest_resilience_call_duration_seconds')).toBeUndefined();
     }
+  });
+
+  it('refuses a registry that already holds the instruments, saying to give each application its own', async () => {
+    testApp = await createTestApp(platform, appModule(PROM));
+    await expect(createTestApp(platform, appModule(PROM))).rejects.toThrow(
+      /already holds nest_resilience_call_duration_seconds: .*forRoot\(\{ registry: new Registry\(\) \}\)/,
+    );
+  });
+
+  it('works with @willsoto/nestjs-prometheus: its /metrics serves our instruments from the global registry', async () => {
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({ circuitBreakers: { gateway: {} }, bulkheads: { db: {} } }),
+        PrometheusModule.register({ defaultMetrics: { enabled: false } }),
+        ResiliencePrometheusModule.forRoot(),
+      ],
+      providers: [Gateway],
+    })
+    class WillsotoModule {}
+    testApp = await createTestApp(platform, WillsotoModule);
+    await testApp.app.get(Gateway).charge(true);
+    await testApp.app.listen(0, '127.0.0.1');
+    const { port } = (testApp.app.getHttpServer() as Server).address() as AddressInfo;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const count = 'nest_resilience_call_duration_seconds_count{target="Gateway.charge",outcome="success"}';
+    expect(sample(text, count)).toBe(1);
+    expect(sample(text, 'nest_resilience_circuit_breaker_state{name="gateway",state="closed"}')).toBe(1);
   });
 });
