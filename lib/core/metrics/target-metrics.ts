@@ -28,7 +28,10 @@ export class TargetMetrics extends NamedPolicies<TargetMetricsState, TargetSnaps
     this.on = true;
   }
 
-  /** @internal Sends every measured call to `recorder` too (an exporter); enables call metrics. */
+  /**
+   * Sends every measured call to `recorder` too (your own exporter) and enables call metrics. Call it before the
+   * application's bootstrap (from a provider's constructor, as the exporters do).
+   */
   addRecorder(recorder: CallRecorder): void {
     this.on = true;
     if (!this.recorders.includes(recorder)) this.recorders.push(recorder);
