@@ -37,6 +37,8 @@ export interface PrometheusMetricsOptions {
 export class PrometheusMetrics implements CallRecorder {
   private readonly duration: Histogram<'target' | 'outcome'>;
   private readonly unsubscribe: () => void;
+  /** The histogram's child per target and outcome: prom-client hashes a labels object on every `observe` otherwise. */
+  private readonly children = new Map<string, Partial<Record<CallOutcome, { observe(value: number): void }>>>();
 
   constructor(
     private readonly resilience: ResilienceRegistry,
@@ -119,7 +121,9 @@ export class PrometheusMetrics implements CallRecorder {
 
   /** Called for every measured call (by the measuring step of each target). */
   recordCall(target: string, outcome: CallOutcome, seconds: number): void {
-    this.duration.observe({ target, outcome }, seconds);
+    let byOutcome = this.children.get(target);
+    if (byOutcome === undefined) this.children.set(target, (byOutcome = {}));
+    (byOutcome[outcome] ??= this.duration.labels(target, outcome)).observe(seconds);
   }
 
   /** Stops counting events and takes the instruments out of the registry (when the application shuts down). */
