@@ -52,12 +52,14 @@ export class CallMetricsPolicy implements SinkPolicy {
 }
 
 /**
- * One measured Observable call: the duration runs to the end (complete or error). A caller that unsubscribes first
- * gave up on the call: it is not recorded.
+ * One measured Observable call: the duration runs to the end (complete or error). A caller that unsubscribes after a
+ * value took its answer (`firstValueFrom`): a success, timed to then. One that unsubscribes before any value gave up
+ * on the call: it is not recorded.
  */
 class MeasuredCall implements Sink, Unsubscribable {
   private readonly start = performance.now();
   private ended = false;
+  private answered = false;
   private inner: Unsubscribable | undefined = undefined;
 
   constructor(
@@ -74,6 +76,7 @@ class MeasuredCall implements Sink, Unsubscribable {
   }
 
   next(value: unknown): void {
+    this.answered = true;
     this.downstream.next(value);
   }
 
@@ -89,14 +92,18 @@ class MeasuredCall implements Sink, Unsubscribable {
     if (this.ended) return;
     this.ended = true;
     this.inner = undefined;
-    const outcome = this.invocation.answeredByFallback ? 'fallback' : 'success';
-    this.target.record(outcome, performance.now() - this.start);
+    this.recordAnswer();
     this.downstream.complete();
+  }
+
+  private recordAnswer(): void {
+    this.target.record(this.invocation.answeredByFallback ? 'fallback' : 'success', performance.now() - this.start);
   }
 
   unsubscribe(): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.answered) this.recordAnswer();
     const { inner } = this;
     this.inner = undefined;
     inner?.unsubscribe();
