@@ -3,6 +3,11 @@
  * fails the check if the line it marks compiles, so a typo that stops being caught is a failure.
  */
 import type { ExecutionContext } from '@nestjs/common';
+import { metrics as otelMetrics } from '@opentelemetry/api';
+import { Registry as PromRegistry } from 'prom-client';
+import { ResilienceDashboardModule } from '../../lib/dashboard/index.js';
+import { ResilienceOpenTelemetryModule } from '../../lib/opentelemetry/index.js';
+import { ResiliencePrometheusModule } from '../../lib/prometheus/index.js';
 import { expectTypeOf } from 'vitest';
 import {
   Bulkhead,
@@ -108,3 +113,13 @@ expectTypeOf<import('../../lib/index.js').TargetSnapshot['outcomes']>().toHavePr
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });
 
 export { PaymentsService, QuotesController, LimitedController, NotAMethod };
+
+// The integrations' options are typed: a registry, buckets in seconds, guards as for @UseGuards.
+ResiliencePrometheusModule.forRoot({ registry: new PromRegistry(), buckets: [0.1, 1] });
+// @ts-expect-error: buckets are numbers of seconds
+ResiliencePrometheusModule.forRoot({ buckets: ['100ms'] });
+ResilienceOpenTelemetryModule.forRoot({ meterProvider: otelMetrics.getMeterProvider() });
+ResilienceDashboardModule.forRoot({ path: 'resilience', guards: [], intervalMs: 500 });
+// @ts-expect-error: the dashboard's path is a string
+ResilienceDashboardModule.forRoot({ path: 42 });
+
