@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module.js';
 
-const app = await NestFactory.create(AppModule);
+// An open dashboard page holds its event stream: close it with the app rather than wait for the browser.
+const app = await NestFactory.create(AppModule, { forceCloseConnections: true });
 app.enableShutdownHooks();
 const port = Number(process.env.PORT ?? 3000);
 const rpcPort = Number(process.env.RPC_PORT ?? 3001);

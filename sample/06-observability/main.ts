@@ -17,7 +17,8 @@ import { ObservabilityModule } from './observability.module.js';
 @Module({ imports: [ResilienceModule.forRoot(gatewayPolicies), PaymentsHttpModule, ObservabilityModule] })
 class ObservabilitySampleModule {}
 
-const app = await NestFactory.create(ObservabilitySampleModule);
+// An open dashboard page holds its event stream: close it with the app rather than wait for the browser.
+const app = await NestFactory.create(ObservabilitySampleModule, { forceCloseConnections: true });
 app.enableShutdownHooks();
 await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
 console.log(`06-observability on ${await app.getUrl()}: GET /metrics, dashboard at /resilience`);

@@ -16,9 +16,9 @@ import { Test } from '@nestjs/testing';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
-import { ResilienceDashboardModule } from '../../lib/dashboard/index.js';
+import { DashboardFeed, ResilienceDashboardModule } from '../../lib/dashboard/index.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -132,6 +132,31 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
     app = started.app;
     expect((await fetch(`${started.url}/resilience`)).status).toBe(403);
     expect((await fetch(`${started.url}/resilience/events`)).status).toBe(403);
+  });
+
+  it('stops the feed of a page that went away: no interval left running', async () => {
+    const started = await listen(platform, true);
+    app = started.app;
+    const snapshot = vi.spyOn(app.get(DashboardFeed), 'snapshot');
+    const leaving = new AbortController();
+    const answer = await fetch(`${started.url}/resilience/events`, {
+      headers: { authorization: 'Bearer operator' },
+      signal: leaving.signal,
+    });
+    expect(answer.headers.get('content-type')).toContain('text/event-stream');
+    const reader = answer.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
+    try {
+      expect(first).toMatch(/^data: \{"at":\d+,"breakers":\[\{"name":"gateway"/m);
+      await vi.waitFor(() => expect(snapshot.mock.calls.length).toBeGreaterThanOrEqual(3));
+    } finally {
+      leaving.abort(); // an open event stream would hold the server's close
+    }
+    await reader.cancel().catch(() => undefined);
+    // Nothing to await for an absence: five update intervals without a snapshot show the interval was unsubscribed.
+    const afterLeaving = snapshot.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(snapshot.mock.calls.length - afterLeaving).toBeLessThanOrEqual(1);
   });
 
   it('loads in Chromium, shows the breaker closed, then open once failures open it, live', async () => {
