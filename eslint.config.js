@@ -31,7 +31,7 @@ export default tseslint.config(
           patterns: [
             { group: ['@nestjs/*'], message: 'lib/core is framework-free: no @nestjs import.' },
             {
-              regex: '^(\\.\\./)+(decorators|nest|health|redis)/',
+              regex: '^(\\.\\./)+(decorators|nest|health|redis|prometheus|opentelemetry|dashboard)/',
               message: 'lib/core imports nothing from the decorators, the Nest adapter or the integrations.',
             },
           ],
@@ -52,7 +52,10 @@ export default tseslint.config(
               regex: '^\\.\\./nest/(?!handlers/(resilience\\.interceptor|rate-limit\\.guard)\\.js$)',
               message: 'lib/decorators may import from lib/nest only the interceptor and the guards they attach.',
             },
-            { regex: '^\\.\\./(health|redis)/', message: 'lib/decorators imports no integration.' },
+            {
+              regex: '^\\.\\./(health|redis|prometheus|opentelemetry|dashboard)/',
+              message: 'lib/decorators imports no integration.',
+            },
           ],
         },
       ],

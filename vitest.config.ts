@@ -11,6 +11,9 @@ export default defineConfig({
       { find: /^nest-resilience\/health$/, replacement: source('./lib/health/index.ts') },
       { find: /^nest-resilience\/redis$/, replacement: source('./lib/redis/index.ts') },
       { find: /^nest-resilience\/testing$/, replacement: source('./lib/testing/index.ts') },
+      { find: /^nest-resilience\/prometheus$/, replacement: source('./lib/prometheus/index.ts') },
+      { find: /^nest-resilience\/opentelemetry$/, replacement: source('./lib/opentelemetry/index.ts') },
+      { find: /^nest-resilience\/dashboard$/, replacement: source('./lib/dashboard/index.ts') },
     ],
   },
   test: {

@@ -9,7 +9,7 @@ const [name, shape] = process.argv.slice(2) as [string, 'promise' | 'observable'
 const entry = CASES.find((candidate) => candidate.name === name);
 const make = entry?.[shape];
 if (!make) throw new Error(`no ${shape} case named "${name}"`);
-const { target, close } = await bootTarget();
+const { target, close } = await bootTarget(entry?.setup);
 const run = make(target);
 // About 0.2 s per round whatever the case costs (at most 100,000 calls), so slow peers do not take minutes.
 const probeStart = process.hrtime.bigint();

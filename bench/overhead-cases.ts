@@ -19,6 +19,13 @@ import {
   wrap,
 } from 'cockatiel';
 import OpossumBreaker from 'opossum';
+import { Registry } from 'prom-client';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { lastValueFrom, Observable, of, throwError } from 'rxjs';
 import {
   Bulkhead,
@@ -32,6 +39,8 @@ import {
   Timeout,
   type ResiliencePipeline,
 } from '../lib/index.js';
+import { ResiliencePrometheusModule } from '../lib/prometheus/index.js';
+import { ResilienceOpenTelemetryModule } from '../lib/opentelemetry/index.js';
 
 const failure = new Error('down');
 const HIGH = { limit: 1e12, interval: 1000 };
@@ -176,11 +185,36 @@ class Target {
   }
 }
 
-@Module({
-  imports: [ResilienceModule.forRoot({ circuitBreakers: { closed: {}, open: {}, full: {} } })],
-  providers: [Target],
-})
+const BREAKERS = { closed: {}, open: {}, full: {} };
+
+@Module({ imports: [ResilienceModule.forRoot({ circuitBreakers: BREAKERS })], providers: [Target] })
 class BenchModule {}
+
+/** How the application of a case is set up: call metrics off (the default), on, or exported. */
+export type BenchSetup = 'plain' | 'metrics' | 'prometheus' | 'opentelemetry';
+
+/** An SDK with an in-memory reader that never exports during the run: the cost measured is the recording. */
+function meterProvider(): MeterProvider {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  return new MeterProvider({ readers: [reader] });
+}
+
+function moduleFor(setup: BenchSetup): object {
+  if (setup === 'plain') return BenchModule;
+  const exporter =
+    setup === 'prometheus'
+      ? [ResiliencePrometheusModule.forRoot({ registry: new Registry() })]
+      : setup === 'opentelemetry'
+        ? [ResilienceOpenTelemetryModule.forRoot({ meterProvider: meterProvider() })]
+        : [];
+  @Module({
+    imports: [ResilienceModule.forRoot({ circuitBreakers: BREAKERS, metrics: true }), ...exporter],
+    providers: [Target],
+  })
+  class MeasuredBenchModule {}
+  return MeasuredBenchModule;
+}
 
 /** One benchmark case: what it measures, and one call of it for each result shape it supports. */
 export interface OverheadCase {
@@ -189,6 +223,8 @@ export interface OverheadCase {
   readonly baseline: 'bare' | 'bare, rejecting';
   /** The peer case this one is compared with, if any. */
   readonly peer?: string;
+  /** How its application is set up. Default `plain`: call metrics off. */
+  readonly setup?: BenchSetup;
   readonly promise?: (target: Target) => () => Promise<unknown>;
   readonly observable?: (target: Target) => () => Promise<unknown>;
 }
@@ -242,6 +278,9 @@ export const CASES: OverheadCase[] = [
   ours('full pipeline (Fallback+Retry+CircuitBreaker+RateLimit+Timeout+Bulkhead)', 'full', {
     peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
   }),
+  ours('full pipeline, call metrics on (registry percentiles)', 'full', { setup: 'metrics' }),
+  ours('full pipeline, metrics to prom-client', 'full', { setup: 'prometheus' }),
+  ours('full pipeline, metrics to the OpenTelemetry SDK (in-memory reader)', 'full', { setup: 'opentelemetry' }),
   { name: 'cockatiel timeout', baseline: 'bare', promise: () => () => cockatielTimeout.execute(resolved) },
   { name: 'cockatiel circuitBreaker', baseline: 'bare', promise: () => () => cockatielBreaker.execute(resolved) },
   {
@@ -253,8 +292,8 @@ export const CASES: OverheadCase[] = [
 ];
 
 /** Boots the Nest application context the cases call into, with the `open` breaker forced open. */
-export async function bootTarget(): Promise<{ target: Target; close: () => Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+export async function bootTarget(setup: BenchSetup = 'plain'): Promise<{ target: Target; close: () => Promise<void> }> {
+  const app = await NestFactory.createApplicationContext(moduleFor(setup), { logger: false });
   app.get(ResilienceRegistry).circuitBreakers.forceOpen('open');
   return { target: app.get(Target), close: () => app.close() };
 }

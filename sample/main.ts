@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module.js';
 
-const app = await NestFactory.create(AppModule);
+// An open dashboard page holds its event stream: close it with the app rather than wait for the browser.
+const app = await NestFactory.create(AppModule, { forceCloseConnections: true });
 app.enableShutdownHooks();
 const port = Number(process.env.PORT ?? 3000);
 const rpcPort = Number(process.env.RPC_PORT ?? 3001);
@@ -16,5 +17,6 @@ console.log(`nest-resilience sample on http://127.0.0.1:${port}
   curl http://127.0.0.1:${port}/rates/EUR
   curl http://127.0.0.1:${port}/slow/1500      # 504 from @Timeout(1000)
   curl -X PUT http://127.0.0.1:${port}/gateway -H 'content-type: application/json' -d '{"failureRate":0.9}'
+  curl http://127.0.0.1:${port}/metrics      # Prometheus; the live dashboard: http://127.0.0.1:${port}/resilience
 TCP microservice on 127.0.0.1:${rpcPort}
   node dist/sample/05-microservice/rpc-client.js 8   # 8 charges at once: 5 admitted, then RATE_LIMIT_EXCEEDED`);

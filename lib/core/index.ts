@@ -91,5 +91,9 @@ export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';
 export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-classification.js';
 export { backoffDelay } from './retry/backoff.js';
-export type { TimeoutOptions } from './timeout/timeout.options.js';
-export { DEFAULT_TIMEOUT_OPTIONS } from './timeout/timeout.options.js';
+export type { AdaptiveTimeoutOptions, TimeoutOptions } from './timeout/timeout.options.js';
+export { DEFAULT_ADAPTIVE_TIMEOUT_OPTIONS, DEFAULT_TIMEOUT_OPTIONS } from './timeout/timeout.options.js';
+export type { CallOutcome } from './metrics/call-outcome.js';
+export type { CallRecorder } from './metrics/call-recorder.interface.js';
+export type { TargetMetrics } from './metrics/target-metrics.js';
+export type { TargetSnapshot } from './metrics/target-metrics.state.js';

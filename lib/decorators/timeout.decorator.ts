@@ -8,7 +8,9 @@ import { policyDecorator, policySpec } from './policy-decorator.js';
  * Per attempt when combined with `@Retry`; set `total` for a budget across all attempts.
  *
  * @example `@Timeout(2000)`, `@Timeout({ duration: 2000, total: 5000 })`, `@Timeout('payments')`,
- *          `@Timeout('payments', { duration: 2000 })`. Default duration: 10 000 ms.
+ *          `@Timeout('payments', { duration: 2000 })`,
+ *          `@Timeout({ duration: 2000, adaptive: { percentile: 99, margin: 50, min: 100 } })`.
+ *          Default duration: 10 000 ms.
  */
 export function Timeout(duration?: number): MethodDecorator;
 export function Timeout(options: Partial<TimeoutOptions>): MethodDecorator;

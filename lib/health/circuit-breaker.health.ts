@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import type { TargetSnapshot } from '../core/metrics/target-metrics.state.js';
 import { didYouMean } from '../core/validation/did-you-mean.js';
 import {
   defaultBreakerHealth,
@@ -81,11 +82,23 @@ export class CircuitBreakerHealthIndicator implements OnApplicationBootstrap {
       };
     }
     const session = this.indicators.check(key);
-    const data = { breakers };
+    // Latency of each measured target, when call metrics are on (an empty list adds nothing).
+    const measured = this.registry.targets.list();
+    const data: { breakers: Record<string, object>; targets?: Record<string, object> } = { breakers };
+    if (measured.length > 0) data.targets = targetDetails(measured);
     if (worst === 'down') return session.down(data);
     if (worst === 'degraded') return session.degraded(data);
     return session.up(data);
   }
+}
+
+/** p50/p95/p99 (ms), calls in the window and per second, for each measured target. */
+function targetDetails(targets: readonly TargetSnapshot[]): Record<string, object> {
+  const details: Record<string, object> = {};
+  for (const { name, p50, p95, p99, count, callsPerSecond } of targets) {
+    details[name] = { p50, p95, p99, count, callsPerSecond };
+  }
+  return details;
 }
 
 function round(percent: number): number {

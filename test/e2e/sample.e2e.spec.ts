@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { firstValueFrom } from 'rxjs';
+import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ResilienceRegistry } from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
@@ -57,6 +58,22 @@ describe('the sample app', () => {
     });
     expect((await testApp.send('POST', '/breakers/gateway/reset')).status).toBe(204);
     expect((await testApp.send('GET', '/health')).body).toMatchObject({ status: 'ok' });
+  });
+
+  it('serves /metrics for Prometheus and the live dashboard at /resilience', async () => {
+    await testApp.send('PUT', '/gateway', { latencyMs: 1, failureRate: 0 });
+    expect((await testApp.send('POST', '/payments', { amount: 5 })).status).toBe(201);
+    const server = testApp.app.getHttpServer() as Parameters<typeof request>[0];
+    const metrics = await request(server).get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/^nest_resilience_circuit_breaker_state\{name="gateway",state="closed"\} 1$/m);
+    expect(metrics.text).toMatch(
+      /^nest_resilience_call_duration_seconds_count\{target="PaymentsService.charge",outcome="success"\} \d+$/m,
+    );
+    const dashboard = await request(server).get('/resilience');
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers['content-type']).toContain('text/html');
+    expect(dashboard.text).toContain('<h2>Circuit breakers</h2>');
   });
 
   it('answers a cached rate when the gateway is down', async () => {

@@ -3,6 +3,11 @@
  * fails the check if the line it marks compiles, so a typo that stops being caught is a failure.
  */
 import type { ExecutionContext } from '@nestjs/common';
+import { metrics as otelMetrics } from '@opentelemetry/api';
+import { Registry as PromRegistry } from 'prom-client';
+import { ResilienceDashboardModule } from '../../lib/dashboard/index.js';
+import { ResilienceOpenTelemetryModule } from '../../lib/opentelemetry/index.js';
+import { ResiliencePrometheusModule } from '../../lib/prometheus/index.js';
 import { expectTypeOf } from 'vitest';
 import {
   Bulkhead,
@@ -95,6 +100,13 @@ class PaymentsService {
   // @ts-expect-error: a duration is a number of milliseconds
   @Timeout({ duration: '2s' })
   async badDuration(): Promise<void> {}
+
+  @Timeout({ duration: 2000, adaptive: { percentile: 99, margin: 50, min: 100, max: 2000 } })
+  async adaptive(): Promise<void> {}
+
+  // @ts-expect-error: a misspelt adaptive option is refused at compile time
+  @Timeout({ adaptive: { percentil: 99 } })
+  async adaptiveTypo(): Promise<void> {}
 }
 
 class QuotesController {
@@ -134,6 +146,12 @@ expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<
   Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined
 >();
 ResilienceModule.forRoot({ retries: { gateway: { maxAttempts: 3 } } });
+ResilienceModule.forRoot({ metrics: true });
+// @ts-expect-error: metrics is a boolean
+ResilienceModule.forRoot({ metrics: 1 });
+declare const registry: import('../../lib/index.js').ResilienceRegistry;
+expectTypeOf(registry.targets.list()).toEqualTypeOf<import('../../lib/index.js').TargetSnapshot[]>();
+expectTypeOf<import('../../lib/index.js').TargetSnapshot['outcomes']>().toHaveProperty('short_circuited');
 // @ts-expect-error: named configurations are option objects, not numbers
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });
 
@@ -231,3 +249,12 @@ declare const kit: import('../../lib/testing/index.js').ResilienceTestKit;
 expectTypeOf(kit.trace(() => Promise.resolve(42)))
   .resolves.toHaveProperty('value')
   .toEqualTypeOf<number | undefined>();
+
+// The integrations' options are typed: a registry, buckets in seconds, guards as for @UseGuards.
+ResiliencePrometheusModule.forRoot({ registry: new PromRegistry(), buckets: [0.1, 1] });
+// @ts-expect-error: buckets are numbers of seconds
+ResiliencePrometheusModule.forRoot({ buckets: ['100ms'] });
+ResilienceOpenTelemetryModule.forRoot({ meterProvider: otelMetrics.getMeterProvider() });
+ResilienceDashboardModule.forRoot({ path: 'resilience', guards: [], intervalMs: 500 });
+// @ts-expect-error: the dashboard's path is a string
+ResilienceDashboardModule.forRoot({ path: 42 });

@@ -30,6 +30,15 @@ describe('validateModuleOptions', () => {
     expect(() => validateModuleOptions({ store: { consume: () => ({}) } })).not.toThrow();
   });
 
+  it('accepts metrics as a boolean or its string, and refuses anything else naming the value and its type', () => {
+    for (const metrics of [true, false, 'true', 'false'])
+      expect(() => validateModuleOptions({ metrics })).not.toThrow();
+    expect(errorOf({ metrics: 'yes' })).toBe(
+      'ResilienceModule option "metrics" = "yes" must be true or false, got the string "yes"',
+    );
+    expect(errorOf({ metrcis: true })).toContain('Did you mean "metrics"?');
+  });
+
   it('says what to check when a forRootAsync factory returns undefined', () => {
     expect(errorOf(undefined)).toBe(
       'ResilienceModule options must be an object, got undefined: ' +
@@ -43,7 +52,7 @@ describe('validateModuleOptions', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
         'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination, ' +
-        'idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore',
+        'idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore, metrics',
     );
     expect(errorOf({ retrys: {} })).toMatch(/Did you mean "retries"\?/);
     expect(errorOf({ logging: true })).toMatch(/^Unknown ResilienceModule option "logging"\. Known options:/);

@@ -153,6 +153,39 @@ describe('option validation', () => {
     });
   });
 
+  describe('adaptive timeout', () => {
+    it('applies the defaults (max: the duration) and converts numeric strings', () => {
+      expect(timeout({ duration: 800, adaptive: {} }).adaptive).toEqual({
+        percentile: 99,
+        margin: 0,
+        min: 1,
+        max: 800,
+        minSamples: 20,
+        window: 60_000,
+      });
+      expect(timeout({ adaptive: { percentile: '95', margin: '50', min: '100', max: '2000' } }).adaptive).toMatchObject(
+        { percentile: 95, margin: 50, min: 100, max: 2000 },
+      );
+    });
+
+    it.each([
+      [{ adaptive: true }, /"adaptive" = true .*must be an object such as \{ percentile: 99.*, got the boolean true$/],
+      [{ adaptive: { percentile: 0 } }, /"adaptive.percentile" = 0 .*must be a number above 0, at most 100$/],
+      [{ adaptive: { percentile: 100.5 } }, /"adaptive.percentile" = 100.5 /],
+      [{ adaptive: { percentile: 'p99' } }, /"adaptive.percentile" = "p99" .*, got the string "p99"$/],
+      [{ adaptive: { margin: -1 } }, /"adaptive.margin" = -1 .*>= 0$/],
+      [{ adaptive: { min: 500, max: 200 } }, /"adaptive.min" = 500 .*must be at most adaptive.max \(200 ms\)$/],
+      [{ adaptive: { max: 2 ** 31 } }, /"adaptive.max" = 2147483648 .*at most 2147483647 ms/],
+      [{ adaptive: { minSamples: 0.5 } }, /"adaptive.minSamples" = 0.5 .*must be an integer >= 1$/],
+      [
+        { adaptive: { percentil: 99 } },
+        /Unknown timeout option "adaptive.percentil" .*Did you mean "adaptive.percentile"\?/,
+      ],
+    ])('refuses %j naming the option, the value and the rule', (options, message) => {
+      expect(errorOf(() => timeout(options))).toMatch(message);
+    });
+  });
+
   describe('unknown option names', () => {
     it('are refused with "did you mean" when a close name exists', () => {
       expect(errorOf(() => retry({ maxAtempts: 5 }))).toBe(
@@ -169,9 +202,8 @@ describe('option validation', () => {
 
     it('are refused without a guess when nothing is close', () => {
       const message = errorOf(() => timeout({ colour: 'blue' }));
-      expect(message).toMatch(
-        /^Unknown timeout option "colour" .*\(declared on Gateway\.charge\)\. Known options: duration, total$/,
-      );
+      expect(message).toMatch(/^Unknown timeout option "colour" .*\(declared on Gateway\.charge\)\. Known options: /);
+      expect(message).toMatch(/Known options: duration, total, adaptive$/);
     });
 
     it('suggests by edit distance, swaps counting as one edit', () => {

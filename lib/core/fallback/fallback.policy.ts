@@ -123,6 +123,8 @@ export class FallbackPolicy implements ResiliencePolicy {
    */
   answered(index: number, error: unknown, invocation: Invocation, value: unknown): unknown {
     const stale = value instanceof StaleAnswer ? value : undefined;
+    // The call metrics' outcome: answered by a fallback step, not by the method.
+    invocation.answeredByFallback = true;
     if (stale !== undefined) this.hooks.onStale?.(invocation, stale.ageMs);
     if (this.events.observed) {
       this.events.emit({

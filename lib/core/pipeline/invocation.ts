@@ -11,6 +11,8 @@ export class Invocation {
   attempt = 1;
   /** Set once the whole call was given up (total timeout): no further attempt or backoff may start. */
   cancelled: unknown = undefined;
+  /** Set by `@Fallback` when it answers the call, so that call metrics count a `fallback` rather than a success. */
+  answeredByFallback = false;
   /** Called when the current attempt is abandoned, e.g. to take a queued call out of a bulkhead queue. */
   onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
   /**

@@ -9,6 +9,10 @@ export interface RateLimitSnapshot {
   readonly interval: number;
   /** Bucket capacity. */
   readonly capacity: number;
+  /** Calls and requests allowed since the application started (a waiting call counts once its wait is granted). */
+  readonly allowed: number;
+  /** Calls and requests refused since the application started. */
+  readonly refused: number;
 }
 
 /** One named limit, shared by every method naming it: its bucket rule and the store holding the buckets. */
@@ -29,6 +33,9 @@ export class RateLimitState {
     this.rule = { capacity: this.capacity, refillPerMs: options.limit / options.interval };
   }
 
+  private allowed = 0;
+  private refused = 0;
+
   /** The last key and its store key: a global limit (one key) builds its store key once, not per call. */
   private lastKey = '';
   private lastStoreKey = '';
@@ -39,7 +46,10 @@ export class RateLimitState {
       this.lastKey = key;
       this.lastStoreKey = `${this.name}:${key}`;
     }
-    return this.store.consume(this.lastStoreKey, this.rule, this.options.cost, maxWaitMs);
+    const decision = this.store.consume(this.lastStoreKey, this.rule, this.options.cost, maxWaitMs);
+    // A shared store answers asynchronously: one more `then` beside a network round trip.
+    if (decision instanceof Promise) return decision.then(this.tally);
+    return this.tally(decision);
   }
 
   /** Forgets the bucket of `key` in the store, when the store can (`RateLimitStore.delete`); false when it cannot. */
@@ -49,8 +59,16 @@ export class RateLimitState {
     return true;
   }
 
+  /** Counts a decision (two integers: the metrics read them on scrape, nothing is done per call). */
+  private readonly tally = (decision: RateLimitDecision): RateLimitDecision => {
+    if (decision.allowed) this.allowed++;
+    else this.refused++;
+    return decision;
+  };
+
   /** The limit's rule; the buckets themselves live in the store. */
   snapshot(): RateLimitSnapshot {
-    return { name: this.name, limit: this.options.limit, interval: this.options.interval, capacity: this.capacity };
+    const { name, capacity, allowed, refused } = this;
+    return { name, limit: this.options.limit, interval: this.options.interval, capacity, allowed, refused };
   }
 }

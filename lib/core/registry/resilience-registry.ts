@@ -20,6 +20,7 @@ import { DeadLetterQueues } from './dead-letter-queues.js';
 import { DeadLetterQueue } from '../dead-letter/dead-letter.queue.js';
 import type { DeadLetterStore } from '../dead-letter/dead-letter.interface.js';
 import { MemoryDeadLetterStore } from '../dead-letter/memory-dead-letter.store.js';
+import { TargetMetrics } from '../metrics/target-metrics.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -45,6 +46,11 @@ export class ResilienceRegistry {
   readonly deadLetters = new DeadLetterQueues();
   /** The memory dead-letter store of queues without a `deadLetterStore` in the module options, made on first use. */
   private memoryDeadLetters: MemoryDeadLetterStore | undefined;
+  /**
+   * Every measured decorated target (`Class.method`): `get`, `has`, `names`, `list` (outcomes, p50/p95/p99, calls per
+   * second). Empty unless call metrics are enabled (module option `metrics: true`, an exporter or the dashboard).
+   */
+  readonly targets = new TargetMetrics();
 
   constructor(
     /** The application's event stream (transitions are reported there too). */

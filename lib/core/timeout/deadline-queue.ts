@@ -27,7 +27,10 @@ export class DeadlineQueue {
   private readonly pending = new IntrusiveList<DeadlineNode>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly duration: number) {}
+  constructor(
+    /** Milliseconds every deadline of this queue waits. */
+    readonly duration: number,
+  ) {}
 
   /** Calls `expire` once `duration` milliseconds have passed, unless the deadline is cleared first. */
   add(expire: () => void): Deadline {

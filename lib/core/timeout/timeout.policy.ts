@@ -2,6 +2,7 @@ import type { Unsubscribable } from 'rxjs';
 import { TimeoutError } from '../errors/timeout.error.js';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import { DeadlineQueue, type DeadlineNode } from './deadline-queue.js';
+import type { AdaptiveDuration } from './adaptive-duration.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
@@ -9,7 +10,8 @@ import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/
 /**
  * Gives up a call that takes longer than `duration` milliseconds: the caller gets a {@link TimeoutError}, an
  * Observable source is unsubscribed and the attempt's AbortSignal (if the method asked for one) is aborted.
- * With `scope: 'total'` it guards the whole call across retries instead of one attempt.
+ * With `scope: 'total'` it guards the whole call across retries instead of one attempt. With an
+ * {@link AdaptiveDuration} (attempt scope) the duration follows the latencies of recent successful attempts.
  */
 export class TimeoutPolicy implements ResiliencePolicy {
   private readonly deadlines: DeadlineQueue;
@@ -19,11 +21,19 @@ export class TimeoutPolicy implements ResiliencePolicy {
     private readonly duration: number,
     private readonly scope: 'attempt' | 'total',
     private readonly events: ResilienceEvents,
+    /** @internal Set for an adaptive timeout: its duration and deadlines change with the downstream's latency. */
+    readonly adaptive?: AdaptiveDuration,
   ) {
     this.deadlines = new DeadlineQueue(duration);
   }
 
+  /** @internal The deadlines of a call starting now. */
+  deadlinesNow(): DeadlineQueue {
+    return this.adaptive === undefined ? this.deadlines : this.adaptive.deadlines();
+  }
+
   wrapPromise(next: PromiseStep): PromiseStep {
+    if (this.adaptive !== undefined) return this.wrapAdaptivePromise(next, this.adaptive);
     const deadlines = this.deadlines;
     return (invocation) =>
       new Promise<unknown>((resolve, reject) => {
@@ -50,21 +60,56 @@ export class TimeoutPolicy implements ResiliencePolicy {
       });
   }
 
+  /** The same with a duration chosen per call, and the duration of each attempt that succeeds in time recorded. */
+  private wrapAdaptivePromise(next: PromiseStep, adaptive: AdaptiveDuration): PromiseStep {
+    return (invocation) =>
+      new Promise<unknown>((resolve, reject) => {
+        const deadlines = adaptive.deadlines();
+        const start = performance.now();
+        const deadline = deadlines.add(() => reject(this.expire(invocation, deadlines.duration)));
+        let running: Promise<unknown>;
+        try {
+          running = next(invocation);
+        } catch (error) {
+          deadlines.clear(deadline);
+          reject(error);
+          return;
+        }
+        running.then(
+          (value) => {
+            deadlines.clear(deadline);
+            adaptive.record(performance.now() - start);
+            resolve(value);
+          },
+          (error: unknown) => {
+            deadlines.clear(deadline);
+            reject(error);
+          },
+        );
+      });
+  }
+
   wrapObservable(next: ObservableStep): ObservableStep {
     return observableStepOf(this.wrapSink(sinkStepOf(next)));
   }
 
   /** @internal */
   wrapSink(next: SinkStep): SinkStep {
-    return (invocation, sink) => new TimeoutCall(this, this.deadlines, invocation, sink).start(next);
+    if (this.adaptive === undefined) {
+      return (invocation, sink) => new TimeoutCall(this, this.deadlines, invocation, sink).start(next);
+    }
+    return (invocation, sink) => new TimeoutCall(this, this.deadlinesNow(), invocation, sink).start(next);
   }
 
   /**
-   * Builds the error, stops the work that is still running and reports the event.
+   * Builds the error, stops the work that is still running and reports the event. An adaptive timeout records the
+   * attempt as lasting its whole duration (it lasted at least that): were timed-out attempts left out, the
+   * percentile would only ever see the fast ones and the timeout could never grow back when the downstream slows.
    * @internal
    */
-  expire(invocation: Invocation): TimeoutError {
-    const error = new TimeoutError(this.name, this.duration, this.scope);
+  expire(invocation: Invocation, duration = this.duration): TimeoutError {
+    this.adaptive?.record(duration);
+    const error = new TimeoutError(this.name, duration, this.scope);
     if (this.scope === 'total') invocation.cancel(error);
     else invocation.abortAttempt(error);
     if (this.events.observed) {
@@ -73,7 +118,7 @@ export class TimeoutPolicy implements ResiliencePolicy {
         policy: this.name,
         target: invocation.target,
         attempt: invocation.attempt,
-        duration: this.duration,
+        duration,
         scope: this.scope,
       });
     }
@@ -93,13 +138,17 @@ class TimeoutCall implements Sink, Unsubscribable, DeadlineNode {
   private armed = true;
   private ended = false;
   private inner: Unsubscribable | undefined = undefined;
+  /** When the attempt started, for an adaptive timeout. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly policy: TimeoutPolicy,
     private readonly deadlines: DeadlineQueue,
     private readonly invocation: Invocation,
     private readonly downstream: Sink,
-  ) {}
+  ) {
+    this.startedAt = policy.adaptive === undefined ? 0 : performance.now();
+  }
 
   start(next: SinkStep): Unsubscribable {
     this.deadlines.schedule(this);
@@ -123,6 +172,12 @@ class TimeoutCall implements Sink, Unsubscribable, DeadlineNode {
     }
   }
 
+  /** The attempt answered in time (a first value, or the end). */
+  private answered(): void {
+    this.disarm();
+    this.policy.adaptive?.record(performance.now() - this.startedAt);
+  }
+
   /** The deadline passed (the queue already let go of this node). */
   expire(): void {
     this.armed = false;
@@ -130,11 +185,11 @@ class TimeoutCall implements Sink, Unsubscribable, DeadlineNode {
     const { inner } = this;
     this.inner = undefined;
     inner?.unsubscribe();
-    this.downstream.error(this.policy.expire(this.invocation));
+    this.downstream.error(this.policy.expire(this.invocation, this.deadlines.duration));
   }
 
   next(value: unknown): void {
-    if (this.armed) this.disarm();
+    if (this.armed) this.answered();
     this.downstream.next(value);
   }
 
@@ -148,7 +203,7 @@ class TimeoutCall implements Sink, Unsubscribable, DeadlineNode {
 
   complete(): void {
     if (this.ended) return;
-    this.disarm();
+    if (this.armed) this.answered();
     this.ended = true;
     this.inner = undefined;
     this.downstream.complete();

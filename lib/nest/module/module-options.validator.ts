@@ -19,6 +19,7 @@ const TOP_LEVEL_KEYS = [
   'chaos',
   'lastKnownGoodStore',
   'deadLetterStore',
+  'metrics',
   'isGlobal',
 ];
 
@@ -97,6 +98,10 @@ export function validateModuleOptions(options: unknown): void {
     }
   }
   validateDefaults(options.defaults);
+  const { metrics } = options;
+  if (metrics !== undefined && typeof metrics !== 'boolean' && metrics !== 'true' && metrics !== 'false') {
+    fail(`ResilienceModule option "metrics" = ${describe(metrics)} must be true or false, got ${typeOf(metrics)}`);
+  }
   validateStore(options.store);
   validateIdempotencyStore(options.idempotencyStore);
   validateLastKnownGoodStore(options.lastKnownGoodStore);

@@ -75,4 +75,11 @@ export interface ResilienceModuleOptions {
    * own `DeadLetterStore` (your broker's dead-letter queue). Default: memory, at most 1000 letters per queue.
    */
   deadLetterStore?: DeadLetterStore;
+  /**
+   * Measures every call of every decorated target (duration and outcome): `registry.targets.list()` gives
+   * p50/p95/p99 and calls per second, the health indicator shows them, exporters receive them. Importing the
+   * Prometheus or OpenTelemetry exporter or the dashboard turns it on too. Default `false`: without it the
+   * pipelines have no measuring step at all. `'true'` / `'false'` strings (from `ConfigService`) are accepted.
+   */
+  metrics?: boolean | 'true' | 'false';
 }

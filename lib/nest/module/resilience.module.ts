@@ -34,7 +34,13 @@ import {
       // The first provider to read the options: a factory returning nothing, or a store that is not one, stops here.
       useFactory: (events: ResilienceEvents, options: ResilienceModuleOptions) => {
         validateModuleOptions(options);
-        return new ResilienceRegistry(events, options.store ?? new MemoryRateLimitStore(), coordinationOf(options));
+        const registry = new ResilienceRegistry(
+          events,
+          options.store ?? new MemoryRateLimitStore(),
+          coordinationOf(options),
+        );
+        if (options.metrics === true || options.metrics === 'true') registry.targets.enable();
+        return registry;
       },
       inject: [ResilienceEvents, RESILIENCE_MODULE_OPTIONS],
     },

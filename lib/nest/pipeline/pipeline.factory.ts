@@ -19,8 +19,10 @@ import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
+  type ResolvedAdaptiveTimeoutOptions,
   type TimeoutOptions,
 } from '../../core/timeout/timeout.options.js';
+import { AdaptiveDuration } from '../../core/timeout/adaptive-duration.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
 import { ChaosPolicy } from '../../core/chaos/chaos.policy.js';
 import { validateChaosOptions, type ChaosOptions } from '../../core/chaos/chaos.options.js';
@@ -40,6 +42,7 @@ import type { RateLimitKey } from '../../core/rate-limit/rate-limit.options.js';
 import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
+import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import {
   DEFAULT_IDEMPOTENCY_LEASE,
@@ -312,6 +315,12 @@ export class PipelineFactory {
       all.push(...policies);
       if (stage.name !== 'retry') withoutRetry?.push(...policies);
     }
+    if (this.registry.targets.enabled) {
+      // Outermost, decided here once: without metrics the pipeline has no measuring step at all.
+      const measure = new CallMetricsPolicy(this.registry.targets.targetFor(context.declaredAt));
+      all.unshift(measure);
+      withoutRetry?.unshift(measure);
+    }
     return { all, withoutRetry };
   }
 
@@ -424,7 +433,12 @@ export class PipelineFactory {
     const spec = read(TIMEOUT_METADATA) as PolicySpec<TimeoutOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(TIMEOUT_KIND, spec, declaredAt);
-    if (scope === 'attempt') return [new TimeoutPolicy(name, options.duration, 'attempt', this.events)];
+    if (scope === 'attempt') {
+      // Validation resolved every adaptive option; each method follows its own downstream's latency.
+      const adaptive = options.adaptive as ResolvedAdaptiveTimeoutOptions | undefined;
+      const duration = adaptive && new AdaptiveDuration(options.duration, adaptive);
+      return [new TimeoutPolicy(name, options.duration, 'attempt', this.events, duration)];
+    }
     return options.total === undefined ? [] : [new TimeoutPolicy(name, options.total, 'total', this.events)];
   }
 

@@ -1,0 +1,45 @@
+/**
+ * One overhead case of two builds in one process, in interleaved rounds, so a noisy machine slows both alike:
+ *   node dist/bench/compare-builds.js <other checkout, built> [promise|observable] [case name]
+ * e.g. a checkout of the main branch built with `npx tsc -p tsconfig.build.json` beside this one. Prints the median
+ * and the fastest round of each, and their ratios.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as current from './overhead-cases.js';
+
+type Cases = typeof current;
+const [otherRoot, shape = 'promise', name = current.CASES.find((each) => each.name.startsWith('full'))!.name] =
+  process.argv.slice(2) as [string, 'promise' | 'observable', string?];
+if (!otherRoot) throw new Error('usage: compare-builds.js <other checkout> [promise|observable] [case name]');
+const other = (await import(pathToFileURL(resolve(otherRoot, 'dist/bench/overhead-cases.js')).href)) as Cases;
+
+const runs: [string, () => Promise<unknown>][] = [];
+for (const [label, cases] of [
+  ['other', other],
+  ['this', current],
+] as const) {
+  const { target } = await cases.bootTarget();
+  const make = cases.CASES.find((each) => each.name === name)?.[shape];
+  if (!make) throw new Error(`no ${shape} case named "${name}" in ${label}`);
+  runs.push([label, make(target)]);
+}
+const samples = new Map<string, number[]>(runs.map(([label]) => [label, []]));
+const calls = 50_000;
+for (let round = 0; round < 24; round++) {
+  for (const [label, run] of round % 2 ? runs : [...runs].reverse()) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) await run();
+    // The first four rounds warm both up.
+    if (round >= 4) samples.get(label)!.push(Number(process.hrtime.bigint() - start) / calls);
+  }
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const [theirs, ours] = [samples.get('other')!, samples.get('this')!];
+console.log(`${name}, ${shape}: other ${median(theirs).toFixed(0)} ns, this ${median(ours).toFixed(0)} ns (medians);`);
+console.log(
+  `this/other: median ${(median(ours) / median(theirs)).toFixed(3)}, fastest round ${(
+    Math.min(...ours) / Math.min(...theirs)
+  ).toFixed(3)}`,
+);
+process.exit(0);

@@ -1,0 +1,69 @@
+import { CALL_OUTCOMES, type CallOutcome } from './call-outcome.js';
+import type { CallRecorder } from './call-recorder.interface.js';
+import { SlidingHistogram } from './sliding-histogram.js';
+
+/** A decorated target's figures, as the registry reports them (durations in milliseconds). */
+export interface TargetSnapshot {
+  /** `Class.method`. */
+  readonly name: string;
+  /** Calls since the application started, by outcome. */
+  readonly outcomes: Readonly<Record<CallOutcome, number>>;
+  /** Calls in the sliding window (the last 30 to 60 seconds by default). */
+  readonly count: number;
+  /** Calls per second over the sliding window. */
+  readonly callsPerSecond: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+}
+
+/**
+ * The measured calls of one decorated method: totals by outcome and a sliding latency distribution (every outcome,
+ * retries and fallback included: what the caller waited). Created at bootstrap, only when metrics are enabled.
+ */
+export class TargetMetricsState {
+  private readonly outcomes: Record<CallOutcome, number> = {
+    success: 0,
+    failure: 0,
+    timeout: 0,
+    short_circuited: 0,
+    rejected: 0,
+    fallback: 0,
+  };
+  private readonly latency: SlidingHistogram;
+
+  constructor(
+    readonly name: string,
+    windowMs: number,
+    private readonly recorders: readonly CallRecorder[],
+    now?: () => number,
+  ) {
+    this.latency = new SlidingHistogram(windowMs, now);
+  }
+
+  /** Records one finished call. */
+  record(outcome: CallOutcome, durationMs: number): void {
+    this.outcomes[outcome]++;
+    this.latency.record(durationMs);
+    for (const recorder of this.recorders) recorder.recordCall(this.name, outcome, durationMs / 1000);
+  }
+
+  snapshot(): TargetSnapshot {
+    const { count, p50, p95, p99, spanMs } = this.latency.percentiles();
+    const outcomes = {} as Record<CallOutcome, number>;
+    for (const outcome of CALL_OUTCOMES) outcomes[outcome] = this.outcomes[outcome];
+    return {
+      name: this.name,
+      outcomes,
+      count,
+      callsPerSecond: spanMs > 0 ? round((count * 1000) / spanMs) : 0,
+      p50: round(p50),
+      p95: round(p95),
+      p99: round(p99),
+    };
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

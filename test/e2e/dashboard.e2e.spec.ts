@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Controller,
+  Get,
+  HttpException,
+  Injectable,
+  Module,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
+import { DashboardFeed, ResilienceDashboardModule } from '../../lib/dashboard/index.js';
+import { PLATFORMS, type Platform } from './http-harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** The text of the first element matching `selector` in the page (run in the browser: no DOM types here). */
+async function textOf(page: Page, selector: string): Promise<string> {
+  return (await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`)) as string;
+}
+
+/** Lets through requests carrying the operator's token, as an admin guard would. */
+@Injectable()
+class AdminGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    return request.headers.authorization === 'Bearer operator';
+  }
+}
+
+const downstream = { healthy: true };
+
+@Injectable()
+class Gateway {
+  @CircuitBreaker('gateway')
+  @Bulkhead('db')
+  async charge(): Promise<{ charged: boolean }> {
+    if (!downstream.healthy) throw new HttpException('gateway down', 502);
+    return { charged: true };
+  }
+}
+
+@Controller()
+class ShopController {
+  constructor(private readonly gateway: Gateway) {}
+
+  @Get('charge')
+  @RateLimit('api')
+  charge() {
+    return this.gateway.charge();
+  }
+}
+
+function appModule(withDashboard: boolean) {
+  @Module({
+    imports: [
+      ResilienceModule.forRoot({
+        circuitBreakers: { gateway: { consecutiveFailures: 3, openDuration: 60_000 } },
+        bulkheads: { db: { maxConcurrent: 2 } },
+        rateLimits: { api: { limit: 100, interval: 60_000 } },
+      }),
+      ...(withDashboard ? [ResilienceDashboardModule.forRoot({ guards: [AdminGuard], intervalMs: 100 })] : []),
+    ],
+    controllers: [ShopController],
+    providers: [Gateway],
+  })
+  class ShopModule {}
+  return ShopModule;
+}
+
+async function listen(platform: Platform, withDashboard: boolean): Promise<{ app: INestApplication; url: string }> {
+  const moduleRef = await Test.createTestingModule({ imports: [appModule(withDashboard)] }).compile();
+  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+    logger: false,
+  });
+  await app.listen(0, '127.0.0.1');
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}` };
+}
+
+describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
+  let browser: Browser;
+  let profile: string;
+  let app: INestApplication | undefined;
+
+  beforeAll(async () => {
+    profile = mkdtempSync(join(tmpdir(), 'nest-resilience-chromium-'));
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    downstream.healthy = true;
+  });
+
+  it('is not served unless the module is imported', async () => {
+    const started = await listen(platform, false);
+    app = started.app;
+    const answer = await fetch(`${started.url}/resilience`, { headers: { authorization: 'Bearer operator' } });
+    expect(answer.status).toBe(404);
+  });
+
+  it('answers 403 without the guard letting the request through, page and feed alike', async () => {
+    const started = await listen(platform, true);
+    app = started.app;
+    expect((await fetch(`${started.url}/resilience`)).status).toBe(403);
+    expect((await fetch(`${started.url}/resilience/events`)).status).toBe(403);
+  });
+
+  it('stops the feed of a page that went away: no interval left running', async () => {
+    const started = await listen(platform, true);
+    app = started.app;
+    const snapshot = vi.spyOn(app.get(DashboardFeed), 'snapshot');
+    const leaving = new AbortController();
+    const answer = await fetch(`${started.url}/resilience/events`, {
+      headers: { authorization: 'Bearer operator' },
+      signal: leaving.signal,
+    });
+    expect(answer.headers.get('content-type')).toContain('text/event-stream');
+    const reader = answer.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
+    try {
+      expect(first).toMatch(/^data: \{"at":\d+,"breakers":\[\{"name":"gateway"/m);
+      await vi.waitFor(() => expect(snapshot.mock.calls.length).toBeGreaterThanOrEqual(3));
+    } finally {
+      leaving.abort(); // an open event stream would hold the server's close
+    }
+    await reader.cancel().catch(() => undefined);
+    // Nothing to await for an absence: five update intervals without a snapshot show the interval was unsubscribed.
+    const afterLeaving = snapshot.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(snapshot.mock.calls.length - afterLeaving).toBeLessThanOrEqual(1);
+  });
+
+  it('loads in Chromium, shows the breaker closed, then open once failures open it, live', async () => {
+    const started = await listen(platform, true);
+    app = started.app;
+    const page = await browser.newPage();
+    const external: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(started.url)) external.push(request.url());
+    });
+    await page.setExtraHTTPHeaders({ authorization: 'Bearer operator' });
+    const response = await page.goto(`${started.url}/resilience`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-type']).toContain('text/html');
+
+    const state = '#breakers tr[data-name="gateway"] .state';
+    await page.waitForSelector(`${state}[data-state="closed"]`, { timeout: 5_000 });
+    expect(await textOf(page, '#bulkheads tr[data-name="db"]')).toContain('0 / 2');
+
+    expect((await fetch(`${started.url}/charge`)).status).toBe(200);
+    downstream.healthy = false;
+    for (let i = 0; i < 3; i++) expect((await fetch(`${started.url}/charge`)).status).toBe(502);
+    expect((await fetch(`${started.url}/charge`)).status).toBe(503);
+
+    await page.waitForSelector(`${state}[data-state="open"]`, { timeout: 5_000 });
+    expect(await textOf(page, '#breakers tr[data-name="gateway"]')).toContain(
+      'closed \u2192 open (consecutive-failures)',
+    );
+    const target = JSON.stringify('#targets tr[data-name="Gateway.charge"]');
+    await page.waitForFunction(`document.querySelector(${target})?.textContent.includes('failure 3')`, {
+      timeout: 5_000,
+    });
+    expect(await textOf(page, '#rate-limits tr[data-name="api"]')).toContain('100 per 60000 ms');
+    expect(await page.evaluate(`document.getElementById('status').getAttribute('data-live')`)).toBe('true');
+    expect(external).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the dashboard options', () => {
+  it('refuses a bad option when the module is declared, naming it', () => {
+    expect(() => ResilienceDashboardModule.forRoot({ intervalMs: 0 })).toThrow(
+      /Invalid dashboard option "intervalMs" = 0 .*greater than 0/,
+    );
+    expect(() => ResilienceDashboardModule.forRoot({ pth: '/x' } as never)).toThrow(/Did you mean "path"\?/);
+  });
+});
