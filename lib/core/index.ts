@@ -25,6 +25,7 @@ export type {
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
+  RetryBudgetExhaustedEvent,
   RetryEvent,
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
@@ -39,6 +40,9 @@ export type { FallbackFunction, FallbackOptions } from './fallback/fallback.opti
 export { getTimeoutSignal } from './pipeline/invocation.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';
+export { DEFAULT_RETRY_BUDGET_OPTIONS, type RetryBudgetOptions } from './retry/retry-budget.options.js';
+export type { RetryBudgetSnapshot, RetryBudgetState } from './retry/retry-budget.state.js';
+export { RETRY_BUDGET_EXHAUSTED, retryBudgetExhaustedOf } from './retry/retry-budget-exhausted.js';
 export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-classification.js';
 export { backoffDelay } from './retry/backoff.js';
 export type { TimeoutOptions } from './timeout/timeout.options.js';

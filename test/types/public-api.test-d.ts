@@ -13,6 +13,7 @@ import {
   RateLimit,
   ResilienceModule,
   Retry,
+  retryBudgetExhaustedOf,
   Timeout,
   TimeoutSignal,
   type ResilienceModuleOptions,
@@ -94,4 +95,17 @@ ResilienceModule.forRoot({ retries: { gateway: { maxAttempts: 3 } } });
 // @ts-expect-error: named configurations are option objects, not numbers
 ResilienceModule.forRoot({ timeouts: { gateway: 800 } });
 
-export { PaymentsService, QuotesController, LimitedController, NotAMethod };
+ResilienceModule.forRoot({ retryBudgets: { default: { ratio: 0.2, minPerSecond: 10, window: 10_000 } } });
+// @ts-expect-error: a retry budget option with a typo is refused at compile time
+ResilienceModule.forRoot({ retryBudgets: { default: { ration: 0.2 } } });
+class BudgetedService {
+  @Retry({ maxAttempts: 5, budget: 'default' })
+  async call(): Promise<void> {}
+
+  // @ts-expect-error: a budget is named, not given inline
+  @Retry({ budget: { ratio: 0.2 } })
+  async inline(): Promise<void> {}
+}
+expectTypeOf(retryBudgetExhaustedOf(error)).toEqualTypeOf<string | undefined>();
+
+export { BudgetedService, PaymentsService, QuotesController, LimitedController, NotAMethod };

@@ -42,7 +42,8 @@ describe('validateModuleOptions', () => {
   it('refuses unknown top-level keys with did-you-mean', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
-        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination',
+        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination, ' +
+        'retryBudgets',
     );
     expect(errorOf({ retrys: {} })).toMatch(/Did you mean "retries"\?/);
     expect(errorOf({ logging: true })).toMatch(/^Unknown ResilienceModule option "logging"\. Known options:/);

@@ -26,6 +26,20 @@ export interface RetryEvent extends BaseEvent {
   readonly error: unknown;
 }
 
+/**
+ * A failed attempt was not retried because its retry budget was spent: the call failed at once with `error`
+ * (marked `retryBudgetExhausted: budget`).
+ */
+export interface RetryBudgetExhaustedEvent extends BaseEvent {
+  readonly type: 'retry-budget-exhausted';
+  /** Name of the retry budget that had no room. */
+  readonly budget: string;
+  /** The attempt that failed and was not retried. */
+  readonly attempt: number;
+  /** The error the call failed with. */
+  readonly error: unknown;
+}
+
 /** A call exceeded its per-attempt timeout or the total budget. */
 export interface TimeoutEvent extends BaseEvent {
   readonly type: 'timeout';
@@ -96,6 +110,7 @@ export interface CoordinationErrorEvent {
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
+  | RetryBudgetExhaustedEvent
   | TimeoutEvent
   | FallbackEvent
   | CircuitStateEvent

@@ -8,6 +8,8 @@ import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store.js';
 import type { RateLimitOptions } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
 import { RateLimitState, type RateLimitSnapshot } from '../rate-limit/rate-limit.state.js';
+import type { RetryBudgetOptions } from '../retry/retry-budget.options.js';
+import { RetryBudgetState, type RetryBudgetSnapshot } from '../retry/retry-budget.state.js';
 import { CircuitBreakers, NamedPolicies } from './named-policies.js';
 
 /**
@@ -26,6 +28,8 @@ export class ResilienceRegistry {
   readonly bulkheads = new NamedPolicies<BulkheadState, BulkheadSnapshot>('bulkhead');
   /** Every rate limit: `get`, `has`, `names`, `list` (the bucket rule). */
   readonly rateLimits = new NamedPolicies<RateLimitState, RateLimitSnapshot>('rate limit');
+  /** Every retry budget of the module option `retryBudgets`: `get`, `has`, `names`, `list` (calls, retries, room). */
+  readonly retryBudgets = new NamedPolicies<RetryBudgetState, RetryBudgetSnapshot>('retry budget');
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -63,6 +67,11 @@ export class ResilienceRegistry {
   /** @internal The bulkhead called `name`, created with `options` on first use. */
   bulkheadFor(name: string, options: BulkheadOptions): BulkheadState {
     return this.bulkheads.obtain(name, () => new BulkheadState(name, options, this.events));
+  }
+
+  /** @internal The retry budget called `name`, created with `options` on first use. */
+  retryBudgetFor(name: string, options: RetryBudgetOptions): RetryBudgetState {
+    return this.retryBudgets.obtain(name, () => new RetryBudgetState(name, options));
   }
 
   /** @internal The rate limit called `name`, created with `options` on first use. */

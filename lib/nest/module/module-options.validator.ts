@@ -15,6 +15,7 @@ const TOP_LEVEL_KEYS = [
   'rateLimits',
   'store',
   'coordination',
+  'retryBudgets',
   'isGlobal',
 ];
 
@@ -25,6 +26,7 @@ const NAMED: Record<string, { kind: string; example: string }> = {
   circuitBreakers: { kind: 'circuit breaker', example: '{ failureRateThreshold: 50 }' },
   bulkheads: { kind: 'bulkhead', example: '{ maxConcurrent: 10 }' },
   rateLimits: { kind: 'rate limit', example: '{ limit: 100, interval: 60_000 }' },
+  retryBudgets: { kind: 'retry budget', example: '{ ratio: 0.2, minPerSecond: 10, window: 10_000 }' },
 };
 
 /** Keys of `defaults`, with the kind of options each holds. */

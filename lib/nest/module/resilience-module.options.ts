@@ -4,6 +4,7 @@ import type { RateLimitOptions } from '../../core/rate-limit/rate-limit.options.
 import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.interface.js';
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import type { RetryOptions } from '../../core/retry/retry.options.js';
+import type { RetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
@@ -40,6 +41,12 @@ export interface ResilienceModuleOptions {
   bulkheads?: Record<string, Partial<BulkheadOptions>>;
   /** Named rate limits, used as `@RateLimit('name')`; every method naming one shares its buckets. */
   rateLimits?: Record<string, Partial<RateLimitOptions>>;
+  /**
+   * Named retry budgets, used as `@Retry({ budget: 'name' })`: every retry naming one spends from it, and a retry
+   * starts only while retries stay within `minPerSecond` plus `ratio` of the calls of the last `window` ms.
+   * Defaults per budget: `{ ratio: 0.2, minPerSecond: 10, window: 10_000 }`.
+   */
+  retryBudgets?: Record<string, Partial<RetryBudgetOptions>>;
   /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */
   store?: RateLimitStore;
   /**

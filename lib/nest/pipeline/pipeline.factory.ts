@@ -15,6 +15,8 @@ import {
   type CircuitBreakerOptions,
 } from '../../core/circuit-breaker/circuit-breaker.options.js';
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry.options.js';
+import { DEFAULT_RETRY_BUDGET_OPTIONS, validateRetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
+import type { RetryBudgetState } from '../../core/retry/retry-budget.state.js';
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
@@ -205,6 +207,7 @@ export class PipelineFactory {
     private readonly registry: ResilienceRegistry,
   ) {
     this.validateNamedConfigurations();
+    this.createRetryBudgets();
   }
 
   /**
@@ -260,7 +263,36 @@ export class PipelineFactory {
     const spec = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(RETRY_KIND, spec, declaredAt);
-    return [new RetryPolicy(name, options, this.events)];
+    return [new RetryPolicy(name, options, this.events, this.retryBudget(options.budget, name, declaredAt))];
+  }
+
+  /** The retry budget a `@Retry` names, which must be one of the module option `retryBudgets`. */
+  private retryBudget(budget: string | undefined, policy: string, declaredAt: string): RetryBudgetState | undefined {
+    if (budget === undefined) return undefined;
+    const budgets = this.registry.retryBudgets;
+    if (budgets.has(budget)) return budgets.get(budget);
+    const known = budgets.names();
+    const closest = closestName(budget, known);
+    return new OptionsValidator('retry', policy, declaredAt).fail(
+      'budget',
+      budget,
+      'names no retry budget' +
+        (closest === undefined ? '' : ` (did you mean '${closest}'?)`) +
+        ': ResilienceModule options "retryBudgets" has ' +
+        (known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'),
+    );
+  }
+
+  /** Every budget of `retryBudgets` is validated and created at bootstrap, used or not (the registry lists it). */
+  private createRetryBudgets(): void {
+    for (const [name, named] of Object.entries(this.options.retryBudgets ?? {})) {
+      const validator = new OptionsValidator('retry budget', name, 'ResilienceModule options "retryBudgets"');
+      const options = validateRetryBudgetOptions(
+        { ...DEFAULT_RETRY_BUDGET_OPTIONS, ...withoutUndefined(named) },
+        validator,
+      );
+      this.registry.retryBudgetFor(name, options);
+    }
   }
 
   /** @internal */
