@@ -17,7 +17,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const variants = (
   process.env.BENCH_VARIANTS ??
-  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,throttler'
+  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,throttler,load-shedding'
 ).split(',');
 const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
@@ -31,17 +31,23 @@ const labels: Record<string, string> = {
   ratelimit: 'nest-resilience: @RateLimit',
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
   'module-only': 'nest-resilience imported, route undecorated',
+  'load-shedding': 'nest-resilience, loadShedding on, process healthy (vs peer: module-only)',
   'noop-interceptor': 'a do-nothing Nest interceptor',
   'noop-guard': 'a do-nothing Nest guard',
   'noop-both': 'a do-nothing interceptor and a do-nothing guard',
 };
 /** The peer each of our rows is compared with. */
-const peerOf: Record<string, string> = { resilience: 'cockatiel', ratelimit: 'throttler' };
+const peerOf: Record<string, string> = {
+  resilience: 'cockatiel',
+  ratelimit: 'throttler',
+  'load-shedding': 'module-only',
+};
 /** Nest's own cost of the enhancers a row uses: the six decorators use one interceptor and one guard. */
 const enhancersOf: Record<string, string> = {
   resilience: 'noop-both',
   ratelimit: 'noop-guard',
   cockatiel: 'noop-interceptor',
+  'load-shedding': 'noop-guard',
 };
 
 function start(platform: string, variant: string, port: number): Promise<ChildProcess> {

@@ -13,6 +13,7 @@ export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js
 export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
+export { Priority, SkipLoadShedding } from './decorators/priority.decorator.js';
 export {
   Timeout,
   /** `@Timeout` under a name that does not clash with `@Timeout` of `@nestjs/schedule`. */
@@ -26,4 +27,8 @@ export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.j
 export { ResilienceModule } from './nest/module/resilience.module.js';
 export { RESILIENCE_MODULE_OPTIONS } from './nest/module/resilience.module-definition.js';
 export type { ResilienceModuleExtras } from './nest/module/resilience.module-definition.js';
-export type { ResilienceModuleOptions, ResiliencePolicyDefaults } from './nest/module/resilience-module.options.js';
+export type {
+  LoadSheddingModuleOptions,
+  ResilienceModuleOptions,
+  ResiliencePolicyDefaults,
+} from './nest/module/resilience-module.options.js';

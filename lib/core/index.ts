@@ -25,6 +25,8 @@ export type {
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
+  LoadPressureEvent,
+  LoadShedEvent,
   RetryBudgetExhaustedEvent,
   RetryEvent,
   TimeoutEvent,
@@ -47,3 +49,8 @@ export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-cla
 export { backoffDelay } from './retry/backoff.js';
 export type { TimeoutOptions } from './timeout/timeout.options.js';
 export { DEFAULT_TIMEOUT_OPTIONS } from './timeout/timeout.options.js';
+export { DEFAULT_LOAD_SHEDDING_OPTIONS } from './load-shedding/load-shedding.options.js';
+export type { LoadSheddingOptions, LoadThresholds, RequestPriority } from './load-shedding/load-shedding.options.js';
+export type { LoadSample, LoadSampler } from './load-shedding/load-sampler.interface.js';
+export { ProcessLoadSampler } from './load-shedding/process-load.sampler.js';
+export { LoadShedderState, type LoadSheddingSnapshot } from './load-shedding/load-shedder.state.js';

@@ -20,6 +20,11 @@ export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
 
+/** Metadata key of `@Priority` (on a handler or a class). */
+export const PRIORITY_METADATA = 'nest-resilience:priority';
+/** Metadata key of `@SkipLoadShedding` (on a handler or a class). */
+export const SKIP_LOAD_SHEDDING_METADATA = 'nest-resilience:skip-load-shedding';
+
 /** Metadata key (on the prototype, per method) of the parameter index of `@TimeoutSignal()`. */
 export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-parameter';
 

@@ -9,6 +9,8 @@ import {
   CircuitBreaker,
   Fallback,
   getTimeoutSignal,
+  Priority,
+  SkipLoadShedding,
   isTimeoutError,
   RateLimit,
   ResilienceModule,
@@ -108,4 +110,21 @@ class BudgetedService {
 }
 expectTypeOf(retryBudgetExhaustedOf(error)).toEqualTypeOf<string | undefined>();
 
-export { BudgetedService, PaymentsService, QuotesController, LimitedController, NotAMethod };
+ResilienceModule.forRoot({ loadShedding: true });
+ResilienceModule.forRoot({ loadShedding: { eventLoopDelay: { soft: 50, hard: 200 }, heapUsed: false } });
+// @ts-expect-error: thresholds are { soft, hard }
+ResilienceModule.forRoot({ loadShedding: { eventLoopDelay: 200 } });
+@Priority('sheddable')
+class AnalyticsController {
+  @Priority('critical')
+  checkout(): void {}
+
+  // @ts-expect-error: three priorities only
+  @Priority('low')
+  low(): void {}
+
+  @SkipLoadShedding()
+  health(): void {}
+}
+
+export { AnalyticsController, BudgetedService, PaymentsService, QuotesController, LimitedController, NotAMethod };

@@ -5,3 +5,4 @@ export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejec
 export { RateLimitExceededError, isRateLimitExceededError } from './rate-limit-exceeded.error.js';
 export { ResilienceConfigError } from './resilience-config.error.js';
 export { UnknownPolicyError, isUnknownPolicyError } from './unknown-policy.error.js';
+export { LoadShedError, isLoadShedError, type LoadShedReason } from './load-shed.error.js';

@@ -8,7 +8,9 @@ export type ResilienceErrorCode =
   /** The registry was asked for a policy that does not exist (an admin endpoint should answer 404). */
   | 'UNKNOWN_POLICY'
   /** A shared store (Redis) did not answer in time; reported in store events, then decided by `onStoreError`. */
-  | 'STORE_TIMEOUT';
+  | 'STORE_TIMEOUT'
+  /** The process is overloaded and refused the request early (load shedding; HTTP 503 with `Retry-After`). */
+  | 'LOAD_SHED';
 
 /**
  * Base class of every error thrown by nest-resilience.

@@ -1,3 +1,6 @@
+import type { LoadShedReason } from '../errors/load-shed.error.js';
+import type { LoadSample } from '../load-shedding/load-sampler.interface.js';
+import type { RequestPriority } from '../load-shedding/load-shedding.options.js';
 import type { CircuitState, CircuitTransitionReason } from '../circuit-breaker/circuit-breaker.snapshot.js';
 
 /** The decorated class and method a policy ran for. */
@@ -107,6 +110,28 @@ export interface CoordinationErrorEvent {
   readonly error: unknown;
 }
 
+/** The overloaded process refused a request early (load shedding). `policy` is `loadShedding`. */
+export interface LoadShedEvent extends BaseEvent {
+  readonly type: 'load-shed';
+  /** The priority of the refused request. */
+  readonly priority: RequestPriority;
+  /** The signal furthest past its threshold. */
+  readonly reason: LoadShedReason;
+  /** The pressure when it was refused (1 = at the hard threshold). */
+  readonly level: number;
+}
+
+/** The process started shedding load (`level` > 0), or stopped (`level` 0): reported once per change. */
+export interface LoadPressureEvent {
+  readonly type: 'load-pressure';
+  /** The pressure (0 = healthy, 1 = at the hard threshold of the worst signal). */
+  readonly level: number;
+  /** The signal furthest past its soft threshold, when under pressure. */
+  readonly reason: LoadShedReason | undefined;
+  /** The sample that changed it. */
+  readonly sample: LoadSample;
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
@@ -117,7 +142,9 @@ export type ResilienceEvent =
   | BulkheadRejectedEvent
   | RateLimitStoreErrorEvent
   | RateLimitStoreRecoveredEvent
-  | CoordinationErrorEvent;
+  | CoordinationErrorEvent
+  | LoadShedEvent
+  | LoadPressureEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

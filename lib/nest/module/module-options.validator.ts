@@ -16,6 +16,7 @@ const TOP_LEVEL_KEYS = [
   'store',
   'coordination',
   'retryBudgets',
+  'loadShedding',
   'isGlobal',
 ];
 
@@ -92,6 +93,7 @@ export function validateModuleOptions(options: unknown): void {
     }
   }
   validateDefaults(options.defaults);
+  validateLoadShedding(options.loadShedding);
   validateStore(options.store);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {
@@ -164,6 +166,21 @@ function validateStore(store: unknown): void {
   }
   if (candidate.coordinator !== undefined)
     validateCoordinator(candidate.coordinator, 'the "coordinator" of option "store"');
+}
+
+/** `true`, `false` or an options object (whose options the load shedder checks); a sampler with a `sample` method. */
+function validateLoadShedding(loadShedding: unknown): void {
+  if (loadShedding === undefined || typeof loadShedding === 'boolean') return;
+  if (!isPlainObject(loadShedding)) {
+    fail(
+      `ResilienceModule option "loadShedding" = ${describe(loadShedding)} must be true, false or an options object, ` +
+        `e.g. { eventLoopDelay: { soft: 50, hard: 200 } }, got ${typeOf(loadShedding)}`,
+    );
+  }
+  const sampler: unknown = loadShedding.sampler;
+  if (sampler !== undefined && !(isPlainObject(sampler) && typeof sampler.sample === 'function')) {
+    fail(`ResilienceModule option "loadShedding.sampler" must have a sample() method, got ${typeOf(sampler)}`);
+  }
 }
 
 /** Duck-types `CircuitCoordinator`, given as the `coordinator` option or brought by the store. */

@@ -5,6 +5,8 @@ import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.inte
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import type { RetryOptions } from '../../core/retry/retry.options.js';
 import type { RetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
+import type { LoadSheddingOptions } from '../../core/load-shedding/load-shedding.options.js';
+import type { LoadSampler } from '../../core/load-shedding/load-sampler.interface.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
@@ -47,6 +49,11 @@ export interface ResilienceModuleOptions {
    * Defaults per budget: `{ ratio: 0.2, minPerSecond: 10, window: 10_000 }`.
    */
   retryBudgets?: Record<string, Partial<RetryBudgetOptions>>;
+  /**
+   * Refuse requests early while the process is overloaded (event-loop delay, event-loop utilisation, heap), on every
+   * handler, by priority (`@Priority`): `true` for the defaults, or options. Default: off (and then it costs nothing).
+   */
+  loadShedding?: boolean | LoadSheddingModuleOptions;
   /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */
   store?: RateLimitStore;
   /**
@@ -55,4 +62,10 @@ export interface ResilienceModuleOptions {
    * Default: the `store` when it can coordinate (a `RedisStore` can), else none.
    */
   coordination?: BreakerCoordination;
+}
+
+/** The module option `loadShedding`: the options, and what measures the load (replace it in tests). */
+export interface LoadSheddingModuleOptions extends Partial<LoadSheddingOptions> {
+  /** Measures the process's load on every `sampleInterval`. Default: a `ProcessLoadSampler` (perf_hooks, v8). */
+  sampler?: LoadSampler;
 }
