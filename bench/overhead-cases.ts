@@ -72,6 +72,14 @@ class Target {
   async bulkhead(): Promise<number> {
     return 1;
   }
+  @Retry({ budget: 'default' })
+  async retryBudget(): Promise<number> {
+    return 1;
+  }
+  @Bulkhead({ adaptive: { algorithm: 'gradient2' } })
+  async adaptiveBulkhead(): Promise<number> {
+    return 1;
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -122,6 +130,14 @@ class Target {
   bulkhead$(): Observable<number> {
     return of(1);
   }
+  @Retry({ budget: 'default' })
+  retryBudget$(): Observable<number> {
+    return of(1);
+  }
+  @Bulkhead({ adaptive: { algorithm: 'gradient2' } })
+  adaptiveBulkhead$(): Observable<number> {
+    return of(1);
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -140,7 +156,9 @@ class Target {
 }
 
 @Module({
-  imports: [ResilienceModule.forRoot({ circuitBreakers: { closed: {}, open: {}, full: {} } })],
+  imports: [
+    ResilienceModule.forRoot({ circuitBreakers: { closed: {}, open: {}, full: {} }, retryBudgets: { default: {} } }),
+  ],
   providers: [Target],
 })
 class BenchModule {}
@@ -190,6 +208,8 @@ export const CASES: OverheadCase[] = [
   ours('CircuitBreaker (open: rejects)', 'openBreaker', { baseline: 'bare, rejecting' }),
   ours('RateLimit (allowed, memory)', 'rateLimit'),
   ours('Bulkhead (free slot)', 'bulkhead'),
+  ours('Retry with a budget', 'retryBudget'),
+  ours('Bulkhead adaptive (gradient2, under the limit)', 'adaptiveBulkhead'),
   ours('Timeout+Retry+Fallback', 'combined'),
   ours('full pipeline (Fallback+Retry+CircuitBreaker+RateLimit+Timeout+Bulkhead)', 'full', {
     peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',

@@ -1,4 +1,9 @@
-export type { BulkheadOptions, PartitionKey } from './bulkhead/bulkhead.options.js';
+export type {
+  AdaptiveLimitAlgorithm,
+  AdaptiveLimitOptions,
+  BulkheadOptions,
+  PartitionKey,
+} from './bulkhead/bulkhead.options.js';
 export { DEFAULT_BULKHEAD_OPTIONS } from './bulkhead/bulkhead.options.js';
 export type { BulkheadSnapshot } from './bulkhead/bulkhead.state.js';
 export type { CircuitBreakerOptions, SlidingWindowKind } from './circuit-breaker/circuit-breaker.options.js';
@@ -18,6 +23,7 @@ export * from './errors/index.js';
 export type {
   BulkheadRejectedEvent,
   CircuitStateEvent,
+  ConcurrencyLimitEvent,
   CoordinationErrorEvent,
   FallbackEvent,
   RateLimitStoreErrorEvent,

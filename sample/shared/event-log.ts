@@ -16,6 +16,8 @@ function describe(event: ResilienceEvent): string {
       return `rate-limit store back after ${event.downtimeMs} ms`;
     case 'coordination-error':
       return `breaker coordination (${event.operation}) failed for ${event.policy}`;
+    case 'concurrency-limit':
+      return `bulkhead ${event.policy}: limit ${event.previous} -> ${event.limit}`;
     case 'load-pressure':
       return event.level > 0 ? `load shedding on (${event.reason})` : 'load shedding off';
     default:

@@ -74,8 +74,17 @@ export interface CircuitStateEvent {
 /** A bulkhead turned a call away. */
 export interface BulkheadRejectedEvent extends BaseEvent {
   readonly type: 'bulkhead-rejected';
-  /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`. */
-  readonly reason: 'full' | 'wait';
+  /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`; `limit`: over an adaptive limit. */
+  readonly reason: 'full' | 'wait' | 'limit';
+}
+
+/** An adaptive bulkhead's limit changed (reported when its whole part changes). */
+export interface ConcurrencyLimitEvent {
+  readonly type: 'concurrency-limit';
+  /** Name of the bulkhead. */
+  readonly policy: string;
+  readonly previous: number;
+  readonly limit: number;
 }
 
 /**
@@ -144,6 +153,7 @@ export type ResilienceEvent =
   | RateLimitStoreRecoveredEvent
   | CoordinationErrorEvent
   | LoadShedEvent
+  | ConcurrencyLimitEvent
   | LoadPressureEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { BrokenCircuitError } from '../../core/errors/broken-circuit.error.js';
+import { BulkheadRejectedError } from '../../core/errors/bulkhead-rejected.error.js';
 import { LoadShedError } from '../../core/errors/load-shed.error.js';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
@@ -53,6 +54,8 @@ export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | und
 
 /** Seconds until a retry may succeed: known for rate limits and open circuits. */
 export function retryAfterSeconds(error: ResilienceError, now: number): number | undefined {
+  // An adaptive limit moves with every completed call: a second is a fair guess of when there is room again.
+  if (error instanceof BulkheadRejectedError && error.reason === 'limit') return 1;
   if (error instanceof LoadShedError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof RateLimitExceededError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof BrokenCircuitError && error.retryAt !== undefined) {

@@ -23,6 +23,7 @@ import {
   type TimeoutOptions,
 } from '../../core/timeout/timeout.options.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
+import { AdaptiveBulkheadPolicy } from '../../core/bulkhead/adaptive-bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
@@ -334,7 +335,8 @@ export class PipelineFactory {
     const spec = readSpec<PolicySpec<BulkheadOptions>>(BULKHEAD_METADATA, method);
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(BULKHEAD_KIND, spec, declaredAt);
-    return [new BulkheadPolicy(this.registry.bulkheadFor(name, options))];
+    const bulkhead = this.registry.bulkheadFor(name, options);
+    return [bulkhead.adaptive ? new AdaptiveBulkheadPolicy(bulkhead) : new BulkheadPolicy(bulkhead)];
   }
 
   /** Whether a handler retries requests that must not be repeated (POST, mutations): `retryNonIdempotent`. */
