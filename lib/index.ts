@@ -13,6 +13,7 @@ export { ResilienceInterceptor } from './nest/handlers/resilience.interceptor.js
 export { GraphQLResilienceError, type ResilienceErrorPayload } from './nest/errors/transport-errors.js';
 export { Fallback, type FallbackValueOptions } from './decorators/fallback.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
+export { Hedge } from './decorators/hedge.decorator.js';
 export { Priority, SkipLoadShedding } from './decorators/priority.decorator.js';
 export {
   Timeout,

@@ -26,6 +26,7 @@ export type {
   ConcurrencyLimitEvent,
   CoordinationErrorEvent,
   FallbackEvent,
+  HedgeEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
   PolicyTarget,
@@ -60,3 +61,6 @@ export type { LoadSheddingOptions, LoadThresholds, RequestPriority } from './loa
 export type { LoadSample, LoadSampler } from './load-shedding/load-sampler.interface.js';
 export { ProcessLoadSampler } from './load-shedding/process-load.sampler.js';
 export { LoadShedderState, type LoadSheddingSnapshot } from './load-shedding/load-shedder.state.js';
+export { DEFAULT_HEDGE_OPTIONS, type HedgeDelay, type HedgeOptions } from './hedge/hedge.options.js';
+export type { LatencySource } from './hedge/latency-source.interface.js';
+export { HedgeLostError } from './hedge/hedge.policy.js';

@@ -20,6 +20,8 @@ export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
 
+/** Metadata key of `@Hedge`. */
+export const HEDGE_METADATA = 'nest-resilience:hedge';
 /** Metadata key of `@Priority` (on a handler or a class). */
 export const PRIORITY_METADATA = 'nest-resilience:priority';
 /** Metadata key of `@SkipLoadShedding` (on a handler or a class). */

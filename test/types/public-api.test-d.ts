@@ -9,6 +9,7 @@ import {
   CircuitBreaker,
   Fallback,
   getTimeoutSignal,
+  Hedge,
   Priority,
   SkipLoadShedding,
   isTimeoutError,
@@ -103,6 +104,16 @@ ResilienceModule.forRoot({ retryBudgets: { default: { ration: 0.2 } } });
 class BudgetedService {
   @Retry({ maxAttempts: 5, budget: 'default' })
   async call(): Promise<void> {}
+
+  @Hedge({ maxHedges: 1, delay: 100 })
+  async hedged(): Promise<void> {}
+
+  @Hedge({ delay: { percentile: 95, fallback: 100 } })
+  async hedgedByPercentile(): Promise<void> {}
+
+  // @ts-expect-error: a percentile delay is { percentile }, not a string
+  @Hedge({ delay: 'p95' })
+  async hedgedWrongly(): Promise<void> {}
 
   // @ts-expect-error: a budget is named, not given inline
   @Retry({ budget: { ratio: 0.2 } })

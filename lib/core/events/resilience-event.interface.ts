@@ -43,6 +43,15 @@ export interface RetryBudgetExhaustedEvent extends BaseEvent {
   readonly error: unknown;
 }
 
+/** `@Hedge` started another attempt beside the running one(s). */
+export interface HedgeEvent extends BaseEvent {
+  readonly type: 'hedge';
+  /** 1 for the first hedge (the second attempt), 2 for the next ... */
+  readonly hedge: number;
+  /** The delay after which it started, in ms (it starts at once when every running attempt has failed). */
+  readonly delay: number;
+}
+
 /** A call exceeded its per-attempt timeout or the total budget. */
 export interface TimeoutEvent extends BaseEvent {
   readonly type: 'timeout';
@@ -145,6 +154,7 @@ export interface LoadPressureEvent {
 export type ResilienceEvent =
   | RetryEvent
   | RetryBudgetExhaustedEvent
+  | HedgeEvent
   | TimeoutEvent
   | FallbackEvent
   | CircuitStateEvent

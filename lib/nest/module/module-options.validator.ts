@@ -17,6 +17,7 @@ const TOP_LEVEL_KEYS = [
   'coordination',
   'retryBudgets',
   'loadShedding',
+  'latencySource',
   'isGlobal',
 ];
 
@@ -94,6 +95,13 @@ export function validateModuleOptions(options: unknown): void {
   }
   validateDefaults(options.defaults);
   validateLoadShedding(options.loadShedding);
+  const latencySource: unknown = options.latencySource;
+  if (
+    latencySource !== undefined &&
+    !(isPlainObject(latencySource) && typeof latencySource.percentile === 'function')
+  ) {
+    fail(`ResilienceModule option "latencySource" must have a percentile() method, got ${typeOf(latencySource)}`);
+  }
   validateStore(options.store);
   if (options.coordination !== undefined) {
     if (!isPlainObject(options.coordination)) {

@@ -7,6 +7,7 @@ import type { RetryOptions } from '../../core/retry/retry.options.js';
 import type { RetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
 import type { LoadSheddingOptions } from '../../core/load-shedding/load-shedding.options.js';
 import type { LoadSampler } from '../../core/load-shedding/load-sampler.interface.js';
+import type { LatencySource } from '../../core/hedge/latency-source.interface.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 
 /** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
@@ -54,6 +55,11 @@ export interface ResilienceModuleOptions {
    * handler, by priority (`@Priority`): `true` for the defaults, or options. Default: off (and then it costs nothing).
    */
   loadShedding?: boolean | LoadSheddingModuleOptions;
+  /**
+   * Recent latencies per method, for `@Hedge({ delay: { percentile } })`; provided by the observability integration,
+   * or your own. Default: none (percentile delays are refused at bootstrap).
+   */
+  latencySource?: LatencySource;
   /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */
   store?: RateLimitStore;
   /**

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import {
   DEFAULT_BULKHEAD_OPTIONS,
   validateBulkheadOptions,
@@ -17,6 +17,8 @@ import {
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry.options.js';
 import { DEFAULT_RETRY_BUDGET_OPTIONS, validateRetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
 import type { RetryBudgetState } from '../../core/retry/retry-budget.state.js';
+import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../core/hedge/hedge.options.js';
+import { HedgePolicy } from '../../core/hedge/hedge.policy.js';
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
@@ -44,6 +46,7 @@ import {
   BULKHEAD_METADATA,
   CIRCUIT_BREAKER_METADATA,
   FALLBACK_METADATA,
+  HEDGE_METADATA,
   RATE_LIMIT_METADATA,
   RETRY_METADATA,
   SKIP_RATE_LIMIT_METADATA,
@@ -55,6 +58,9 @@ import { RESILIENCE_MODULE_OPTIONS } from '../module/resilience.module-definitio
 import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { HandlerRateLimit } from '../handlers/handler-rate-limits.js';
+
+/** Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true`. */
+const NON_IDEMPOTENT = new Set([RequestMethod.POST, RequestMethod.PATCH, RequestMethod.ALL]);
 
 /** Everything the factory needs to know about one configurable policy kind. */
 export interface PolicyKind<TOptions> {
@@ -165,21 +171,24 @@ interface StageContext {
 /** One stage of the canonical order: the policies it contributes for a method (none when not decorated). */
 interface Stage {
   /** The stage's name, as in the docs' order diagram. */
-  readonly name: 'fallback' | 'total timeout' | 'retry' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
+  readonly name:
+    'fallback' | 'total timeout' | 'retry' | 'hedge' | 'circuit breaker' | 'rate limit' | 'timeout' | 'bulkhead';
   readonly build: (factory: PipelineFactory, context: StageContext) => readonly ResiliencePolicy[];
 }
 
 /**
  * The canonical order, outermost first, whatever order the decorators are written in:
- * `Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead( call )))))))`.
+ * `Fallback( totalTimeout( Retry( Hedge( CircuitBreaker( RateLimit( Timeout( Bulkhead( call ))))))))`.
  * Fallback answers once everything else gave up; the total timeout spans every attempt and backoff; retry sits outside
- * the breaker (an open circuit fails fast and is not retried); the per-attempt timeout wraps the bulkhead, so queue
+ * the breaker (an open circuit fails fast and is not retried); each hedged attempt goes through the breaker and gets
+ * its own per-attempt timeout; the per-attempt timeout wraps the bulkhead, so queue
  * wait counts against it. On handlers the rate limit is a guard, before all of this.
  */
 const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'fallback', build: (factory, context) => factory.fallbackStage(context) },
   { name: 'total timeout', build: (factory, context) => factory.timeoutStage(context, 'total') },
   { name: 'retry', build: (factory, context) => factory.retryStage(context) },
+  { name: 'hedge', build: (factory, context) => factory.hedgeStage(context) },
   { name: 'circuit breaker', build: (factory, context) => factory.circuitBreakerStage(context) },
   { name: 'rate limit', build: (factory, context) => factory.rateLimitStage(context) },
   { name: 'timeout', build: (factory, context) => factory.timeoutStage(context, 'attempt') },
@@ -193,6 +202,7 @@ const POLICY_METADATA = [
   BULKHEAD_METADATA,
   FALLBACK_METADATA,
   RATE_LIMIT_METADATA,
+  HEDGE_METADATA,
 ] as const;
 
 /**
@@ -265,6 +275,36 @@ export class PipelineFactory {
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(RETRY_KIND, spec, declaredAt);
     return [new RetryPolicy(name, options, this.events, this.retryBudget(options.budget, name, declaredAt))];
+  }
+
+  /** @internal `@Hedge`, inside retry: each retry attempt may be hedged. */
+  hedgeStage({ method, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    const spec = readSpec<PolicySpec<HedgeOptions>>(HEDGE_METADATA, method);
+    if (spec === undefined) return [];
+    const validator = new OptionsValidator('hedge', declaredAt, declaredAt);
+    const options = validateHedgeOptions({ ...DEFAULT_HEDGE_OPTIONS, ...withoutUndefined(spec.options) }, validator);
+    if (site === 'handler' && options.hedgeNonIdempotent !== true) {
+      const requestMethod = Reflect.getMetadata('method', method) as RequestMethod | undefined;
+      if (requestMethod !== undefined && NON_IDEMPOTENT.has(requestMethod)) {
+        validator.fail(
+          'hedgeNonIdempotent',
+          options.hedgeNonIdempotent,
+          `must be true to hedge a ${RequestMethod[requestMethod]} route: its requests would run twice`,
+        );
+      }
+    }
+    if (typeof options.delay === 'object' && this.options.latencySource === undefined) {
+      validator.fail(
+        'delay',
+        options.delay,
+        'needs recent latencies: give the module option latencySource (the observability integration provides ' +
+          'one), or a fixed delay in ms',
+      );
+    }
+    const retry = readSpec<PolicySpec<RetryOptions>>(RETRY_METADATA, method);
+    const budgetName = retry && this.resolveOptions(RETRY_KIND, retry, declaredAt).options.budget;
+    const budget = budgetName === undefined ? undefined : this.registry.retryBudgets.get(budgetName);
+    return [new HedgePolicy(declaredAt, options, this.events, budget, this.options.latencySource)];
   }
 
   /** The retry budget a `@Retry` names, which must be one of the module option `retryBudgets`. */
