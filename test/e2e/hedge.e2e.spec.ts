@@ -1,6 +1,6 @@
 import { Controller, Get, Injectable, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   getTimeoutSignal,
   Hedge,
@@ -9,6 +9,7 @@ import {
   type LatencySource,
   type ResilienceModuleOptions,
 } from '../../lib/index.js';
+import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
 async function bootstrap(options: ResilienceModuleOptions, controllers: (new () => unknown)[], providers = []) {
   @Module({ imports: [ResilienceModule.forRoot(options)], controllers, providers })
@@ -78,5 +79,39 @@ describe('@Hedge at bootstrap', () => {
     expect(await moduleRef.get(SearchClient).search()).toBe(false); // the hedge (after 10 ms) lost to the first
     expect(asked).toEqual([['search', 95]]);
     await moduleRef.close();
+  });
+});
+
+/** The first request's first attempt hangs until released; every other attempt answers at once. */
+const quotes = { attempts: 0, release: undefined as (() => void) | undefined };
+
+@Controller()
+class QuotesController {
+  @Get('quote')
+  @Hedge({ delay: 20 })
+  async quote() {
+    const attempt = ++quotes.attempts;
+    if (attempt === 1) await new Promise<void>((resolve) => (quotes.release = resolve));
+    return { attempt };
+  }
+}
+
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [QuotesController] })
+class QuotesModule {}
+
+describe.each(PLATFORMS)('@Hedge on a %s handler', (platform) => {
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    quotes.release?.();
+    await app?.close();
+    app = undefined;
+    quotes.attempts = 0;
+  });
+
+  it('runs the handler again after the delay and answers with the first attempt that succeeds', async () => {
+    app = await createTestApp(platform, QuotesModule);
+    const answer = await app.send('GET', '/quote');
+    expect(answer).toMatchObject({ status: 200, body: { attempt: 2 } });
+    expect(quotes.attempts).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { Observable, type Subscription } from 'rxjs';
 import type { ResilienceEvents } from '../events/resilience-events.js';
-import { Invocation } from '../pipeline/invocation.js';
+import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RetryBudgetState } from '../retry/retry-budget.state.js';
 import type { HedgeOptions } from './hedge.options.js';
@@ -142,8 +142,7 @@ class HedgeRace {
   private launch(): void {
     const index = this.attempts.length;
     if (index > 0 && !this.policy.mayHedge(this.invocation, index, this.delay)) return;
-    const child = new Invocation(this.invocation.target, this.invocation.thisArg, this.invocation.args);
-    child.attempt = this.invocation.attempt;
+    const child = this.invocation.fork();
     const attempt: Attempt = { invocation: child, ended: false };
     this.attempts.push(attempt);
     const result = this.run(child, index);
