@@ -208,6 +208,15 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'noop-guard': { controller: NoopGuardController, imports: [] },
   'noop-both': { controller: NoopBothController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
+  // Load shedding on, with thresholds the saturated benchmark never reaches: the cost of the healthy path (its guard).
+  'load-shedding': {
+    controller: BareController,
+    imports: [
+      ResilienceModule.forRoot({
+        loadShedding: { eventLoopUtilization: false, eventLoopDelay: { soft: 1_000, hard: 2_000 } },
+      }),
+    ],
+  },
   ratelimit: { controller: RateLimitController, imports: [ResilienceModule.forRoot()] },
   throttler: {
     controller: ThrottlerController,

@@ -20,7 +20,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const variants = (
   process.env.BENCH_VARIANTS ??
-  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,throttler'
+  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,throttler,load-shedding'
 ).split(',');
 const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
@@ -34,6 +34,7 @@ const labels: Record<string, string> = {
   ratelimit: 'nest-resilience: @RateLimit',
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
   'module-only': 'nest-resilience imported, route undecorated',
+  'load-shedding': 'nest-resilience, loadShedding on, process healthy (vs peer: module-only)',
   'noop-interceptor': 'a do-nothing Nest interceptor',
   'noop-guard': 'a do-nothing Nest guard',
   'noop-both': 'a do-nothing interceptor and a do-nothing guard',
@@ -50,6 +51,7 @@ const peerOf: Record<string, string> = {
   ratelimit: 'throttler',
   'idempotent-memory': 'post-bare',
   'idempotent-redis': 'post-bare',
+  'load-shedding': 'module-only',
 };
 /** Nest's own cost of the enhancers a row uses: the six decorators use one interceptor and one guard. */
 const enhancersOf: Record<string, string> = {
@@ -58,6 +60,7 @@ const enhancersOf: Record<string, string> = {
   cockatiel: 'noop-interceptor',
   'idempotent-memory': 'post-noop-interceptor',
   'idempotent-redis': 'post-noop-interceptor',
+  'load-shedding': 'noop-guard',
 };
 
 /** autocannon options for a variant: POST variants send a payment and a fresh key per request. */

@@ -110,6 +110,14 @@ class Target {
   async bulkhead(): Promise<number> {
     return 1;
   }
+  @Retry({ budget: 'default' })
+  async retryBudget(): Promise<number> {
+    return 1;
+  }
+  @Bulkhead({ adaptive: { algorithm: 'gradient2' } })
+  async adaptiveBulkhead(): Promise<number> {
+    return 1;
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -168,6 +176,14 @@ class Target {
   bulkhead$(): Observable<number> {
     return of(1);
   }
+  @Retry({ budget: 'default' })
+  retryBudget$(): Observable<number> {
+    return of(1);
+  }
+  @Bulkhead({ adaptive: { algorithm: 'gradient2' } })
+  adaptiveBulkhead$(): Observable<number> {
+    return of(1);
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -187,7 +203,10 @@ class Target {
 
 const BREAKERS = { closed: {}, open: {}, full: {} };
 
-@Module({ imports: [ResilienceModule.forRoot({ circuitBreakers: BREAKERS })], providers: [Target] })
+@Module({
+  imports: [ResilienceModule.forRoot({ circuitBreakers: BREAKERS, retryBudgets: { default: {} } })],
+  providers: [Target],
+})
 class BenchModule {}
 
 /** How the application of a case is set up: call metrics off (the default), on, or exported. */
@@ -268,6 +287,8 @@ export const CASES: OverheadCase[] = [
   ours('CircuitBreaker (open: rejects)', 'openBreaker', { baseline: 'bare, rejecting' }),
   ours('RateLimit (allowed, memory)', 'rateLimit'),
   ours('Bulkhead (free slot)', 'bulkhead'),
+  ours('Retry with a budget', 'retryBudget'),
+  ours('Bulkhead adaptive (gradient2, under the limit)', 'adaptiveBulkhead'),
   ours('Timeout+Retry+Fallback', 'combined'),
   {
     name: 'Timeout+Retry+Fallback, ResilienceService pipeline',

@@ -19,6 +19,8 @@ export {
   type HandlerIdempotentOptions,
   type ProviderIdempotentOptions,
 } from './decorators/idempotent.decorator.js';
+export { Hedge } from './decorators/hedge.decorator.js';
+export { Priority, SkipLoadShedding } from './decorators/priority.decorator.js';
 export {
   Timeout,
   /** `@Timeout` under a name that does not clash with `@Timeout` of `@nestjs/schedule`. */
@@ -32,7 +34,11 @@ export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.j
 export { ResilienceModule } from './nest/module/resilience.module.js';
 export { RESILIENCE_MODULE_OPTIONS } from './nest/module/resilience.module-definition.js';
 export type { ResilienceModuleExtras } from './nest/module/resilience.module-definition.js';
-export type { ResilienceModuleOptions, ResiliencePolicyDefaults } from './nest/module/resilience-module.options.js';
+export type {
+  LoadSheddingModuleOptions,
+  ResilienceModuleOptions,
+  ResiliencePolicyDefaults,
+} from './nest/module/resilience-module.options.js';
 export { ResilienceService } from './nest/service/resilience.service.js';
 export { ResiliencePipeline } from './nest/service/resilience.pipeline.js';
 export type { PipelineAttempt } from './nest/service/pipeline-attempt.js';

@@ -1,4 +1,9 @@
-export type { BulkheadOptions, PartitionKey } from './bulkhead/bulkhead.options.js';
+export type {
+  AdaptiveLimitAlgorithm,
+  AdaptiveLimitOptions,
+  BulkheadOptions,
+  PartitionKey,
+} from './bulkhead/bulkhead.options.js';
 export { DEFAULT_BULKHEAD_OPTIONS } from './bulkhead/bulkhead.options.js';
 export type { BulkheadSnapshot } from './bulkhead/bulkhead.state.js';
 export type { CircuitBreakerOptions, SlidingWindowKind } from './circuit-breaker/circuit-breaker.options.js';
@@ -29,16 +34,21 @@ export type {
   BulkheadRejectedEvent,
   ChaosInjectedEvent,
   CircuitStateEvent,
+  ConcurrencyLimitEvent,
   CoordinationErrorEvent,
   DeadLetterEvent,
   DeadLetterReplayEvent,
   DeadLetterStoreErrorEvent,
   FallbackEvent,
+  HedgeEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
+  LoadPressureEvent,
+  LoadShedEvent,
+  RetryBudgetExhaustedEvent,
   RetryEvent,
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
@@ -89,6 +99,9 @@ export type {
 export type { DeadLetterQueues } from './registry/dead-letter-queues.js';
 export type { BackoffKind, ErrorClass, JitterKind, RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry/retry.options.js';
+export { DEFAULT_RETRY_BUDGET_OPTIONS, type RetryBudgetOptions } from './retry/retry-budget.options.js';
+export type { RetryBudgetSnapshot, RetryBudgetState } from './retry/retry-budget.state.js';
+export { RETRY_BUDGET_EXHAUSTED, retryBudgetExhaustedOf } from './retry/retry-budget-exhausted.js';
 export { httpStatusOf, isTransientError, retryAfterOf } from './errors/error-classification.js';
 export { backoffDelay } from './retry/backoff.js';
 export type { AdaptiveTimeoutOptions, TimeoutOptions } from './timeout/timeout.options.js';
@@ -97,3 +110,11 @@ export type { CallOutcome } from './metrics/call-outcome.js';
 export type { CallRecorder } from './metrics/call-recorder.interface.js';
 export type { TargetMetrics } from './metrics/target-metrics.js';
 export type { TargetSnapshot } from './metrics/target-metrics.state.js';
+export { DEFAULT_LOAD_SHEDDING_OPTIONS } from './load-shedding/load-shedding.options.js';
+export type { LoadSheddingOptions, LoadThresholds, RequestPriority } from './load-shedding/load-shedding.options.js';
+export type { LoadSample, LoadSampler } from './load-shedding/load-sampler.interface.js';
+export { ProcessLoadSampler } from './load-shedding/process-load.sampler.js';
+export { LoadShedderState, type LoadSheddingSnapshot } from './load-shedding/load-shedder.state.js';
+export { DEFAULT_HEDGE_OPTIONS, type HedgeDelay, type HedgeOptions } from './hedge/hedge.options.js';
+export type { LatencySource } from './hedge/latency-source.interface.js';
+export { HedgeLostError } from './hedge/hedge.policy.js';

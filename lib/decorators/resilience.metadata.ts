@@ -27,6 +27,13 @@ export const DEAD_LETTER_METADATA = 'nest-resilience:dead-letter';
 /** Metadata key of `@Idempotent`. */
 export const IDEMPOTENT_METADATA = 'nest-resilience:idempotent';
 
+/** Metadata key of `@Hedge`. */
+export const HEDGE_METADATA = 'nest-resilience:hedge';
+/** Metadata key of `@Priority` (on a handler or a class). */
+export const PRIORITY_METADATA = 'nest-resilience:priority';
+/** Metadata key of `@SkipLoadShedding` (on a handler or a class). */
+export const SKIP_LOAD_SHEDDING_METADATA = 'nest-resilience:skip-load-shedding';
+
 /** Metadata key (on the prototype, per method) of the parameter index of `@TimeoutSignal()`. */
 export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-parameter';
 
@@ -43,6 +50,7 @@ export const POLICY_METADATA_KEYS = [
   RATE_LIMIT_METADATA,
   IDEMPOTENT_METADATA,
   DEAD_LETTER_METADATA,
+  HEDGE_METADATA,
 ] as const;
 
 /** What a policy decorator records: a configuration name, inline options, or both. */

@@ -18,6 +18,10 @@ function describe(event: ResilienceEvent): string {
       return `breaker coordination (${event.operation}) failed for ${event.policy}`;
     case 'dead-letter-replay':
       return `dead letter ${event.id} of ${event.policy} replayed: ${event.outcome}`;
+    case 'concurrency-limit':
+      return `bulkhead ${event.policy}: limit ${event.previous} -> ${event.limit}`;
+    case 'load-pressure':
+      return event.level > 0 ? `load shedding on (${event.reason})` : 'load shedding off';
     default:
       return `${event.type} ${event.policy} on ${event.target.methodName}`;
   }

@@ -126,7 +126,16 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
         .bulkheads.list()
         .find((bulkhead) => bulkhead.name === 'reports');
     await vi.waitFor(() => expect(reports()?.queued === 1).toBe(true));
-    expect(reports()).toEqual({ name: 'reports', active: 1, queued: 1, maxConcurrent: 1, maxQueue: 1, partitions: 1 });
+    expect(reports()).toEqual({
+      name: 'reports',
+      active: 1,
+      queued: 1,
+      maxConcurrent: 1,
+      maxQueue: 1,
+      partitions: 1,
+      limit: 1,
+      rejected: 0,
+    });
     const rejected = await testApp.send('GET', '/report');
     expect(rejected.status).toBe(503);
     expect(rejected.body).toMatchObject({ code: 'BULKHEAD_REJECTED', policy: 'reports' });

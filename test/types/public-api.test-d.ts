@@ -18,10 +18,14 @@ import {
   getTimeoutSignal,
   Idempotent,
   MemoryIdempotencyStore,
+  Hedge,
+  Priority,
+  SkipLoadShedding,
   isTimeoutError,
   RateLimit,
   ResilienceModule,
   Retry,
+  retryBudgetExhaustedOf,
   Timeout,
   TimeoutSignal,
   type ResilienceModuleOptions,
@@ -202,8 +206,6 @@ ResilienceModule.forRoot({ idempotencyStore: new MemoryIdempotencyStore({ maxEnt
 // @ts-expect-error: an IdempotencyStore, not a URL
 ResilienceModule.forRoot({ idempotencyStore: 'redis://localhost' });
 
-export { PaymentsService, QuotesController, LimitedController, NotAMethod, OrdersController, EventsConsumer };
-
 // ResilienceService: execute returns the callback's type; options are typed per policy; a fallback answers that type.
 declare const resilience: import('../../lib/index.js').ResilienceService;
 interface Receipt {
@@ -258,3 +260,53 @@ ResilienceOpenTelemetryModule.forRoot({ meterProvider: otelMetrics.getMeterProvi
 ResilienceDashboardModule.forRoot({ path: 'resilience', guards: [], intervalMs: 500 });
 // @ts-expect-error: the dashboard's path is a string
 ResilienceDashboardModule.forRoot({ path: 42 });
+ResilienceModule.forRoot({ retryBudgets: { default: { ratio: 0.2, minPerSecond: 10, window: 10_000 } } });
+// @ts-expect-error: a retry budget option with a typo is refused at compile time
+ResilienceModule.forRoot({ retryBudgets: { default: { ration: 0.2 } } });
+class BudgetedService {
+  @Retry({ maxAttempts: 5, budget: 'default' })
+  async call(): Promise<void> {}
+
+  @Hedge({ maxHedges: 1, delay: 100 })
+  async hedged(): Promise<void> {}
+
+  @Hedge({ delay: { percentile: 95, fallback: 100 } })
+  async hedgedByPercentile(): Promise<void> {}
+
+  // @ts-expect-error: a percentile delay is { percentile }, not a string
+  @Hedge({ delay: 'p95' })
+  async hedgedWrongly(): Promise<void> {}
+
+  // @ts-expect-error: a budget is named, not given inline
+  @Retry({ budget: { ratio: 0.2 } })
+  async inline(): Promise<void> {}
+}
+expectTypeOf(retryBudgetExhaustedOf(error)).toEqualTypeOf<string | undefined>();
+
+ResilienceModule.forRoot({ loadShedding: true });
+ResilienceModule.forRoot({ loadShedding: { eventLoopDelay: { soft: 50, hard: 200 }, heapUsed: false } });
+// @ts-expect-error: thresholds are { soft, hard }
+ResilienceModule.forRoot({ loadShedding: { eventLoopDelay: 200 } });
+@Priority('sheddable')
+class AnalyticsController {
+  @Priority('critical')
+  checkout(): void {}
+
+  // @ts-expect-error: three priorities only
+  @Priority('low')
+  low(): void {}
+
+  @SkipLoadShedding()
+  health(): void {}
+}
+
+export {
+  AnalyticsController,
+  BudgetedService,
+  PaymentsService,
+  QuotesController,
+  LimitedController,
+  NotAMethod,
+  OrdersController,
+  EventsConsumer,
+};

@@ -52,7 +52,8 @@ describe('validateModuleOptions', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
         'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination, ' +
-        'idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore, metrics',
+        'idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore, metrics, retryBudgets, loadShedding, ' +
+        'latencySource',
     );
     expect(errorOf({ retrys: {} })).toMatch(/Did you mean "retries"\?/);
     expect(errorOf({ logging: true })).toMatch(/^Unknown ResilienceModule option "logging"\. Known options:/);

@@ -192,7 +192,7 @@ describe('option validation', () => {
         'Unknown retry option "maxAtempts" for policy "payments" (declared on Gateway.charge). ' +
           'Did you mean "maxAttempts"? ' +
           'Known options: maxAttempts, backoff, initialDelay, maxDelay, multiplier, jitter, retryIf, retryErrors, ' +
-          'ignoreErrors, retryNonIdempotent',
+          'ignoreErrors, retryNonIdempotent, budget',
       );
       expect(errorOf(() => breaker({ failureThreshold: 50 }))).toMatch(/Did you mean "failureRateThreshold"\?/);
       expect(errorOf(() => timeout({ Duration: 5 }))).toMatch(/Did you mean "duration"\?/);

@@ -4,6 +4,24 @@ import type { OptionsValidator } from '../validation/options.validator.js';
 /** Picks the compartment of a call from the method's arguments (a controller handler's: its resolved parameters). */
 export type PartitionKey = (...args: never[]) => string;
 
+/** An adaptive concurrency limit's algorithm (Netflix concurrency-limits). */
+export type AdaptiveLimitAlgorithm = 'gradient2' | 'vegas' | 'aimd';
+
+/**
+ * `@Bulkhead({ adaptive })`: the limit follows measured latency instead of a fixed `maxConcurrent`. Defaults are
+ * Netflix's per algorithm: gradient2 and aimd `initialLimit` 20, `minLimit` 20, `maxLimit` 200; vegas 20, 1, 1000.
+ */
+export interface AdaptiveLimitOptions {
+  /** `gradient2` (latency against its long-term average), `vegas` (estimated queue), `aimd` (back off on drops). */
+  algorithm: AdaptiveLimitAlgorithm;
+  /** The limit to start from. */
+  initialLimit?: number;
+  /** The limit never goes below this. */
+  minLimit?: number;
+  /** The limit never goes above this. */
+  maxLimit?: number;
+}
+
 /** Options of `@Bulkhead`. */
 export interface BulkheadOptions {
   /** Calls that may run at once (per partition). Default `10`. */
@@ -21,6 +39,11 @@ export interface BulkheadOptions {
    * compartment.
    */
   key?: PartitionKey;
+  /**
+   * Replaces `maxConcurrent` by a limit that follows measured latency (calls over it are rejected at once, 503 with
+   * `Retry-After` on handlers); no queue and no `key`. Default: a fixed limit.
+   */
+  adaptive?: AdaptiveLimitOptions;
 }
 
 /** Library defaults of `@Bulkhead` (frozen). */
@@ -32,6 +55,7 @@ const BULKHEAD_OPTION_NAMES = Object.keys({
   maxQueue: true,
   maxWait: true,
   key: true,
+  adaptive: true,
 } satisfies Record<keyof BulkheadOptions, true>);
 
 /**
@@ -47,5 +71,37 @@ export function validateBulkheadOptions(options: BulkheadOptions, validator: Opt
   };
   if (options.maxWait !== undefined) normalized.maxWait = validator.positiveDuration('maxWait', options.maxWait);
   validator.optionalFunction('key', options.key);
+  if (options.adaptive !== undefined) normalized.adaptive = validateAdaptive(options, validator);
   return normalized;
+}
+
+const ADAPTIVE_DEFAULTS: Record<AdaptiveLimitAlgorithm, Required<Omit<AdaptiveLimitOptions, 'algorithm'>>> = {
+  gradient2: { initialLimit: 20, minLimit: 20, maxLimit: 200 },
+  vegas: { initialLimit: 20, minLimit: 1, maxLimit: 1000 },
+  aimd: { initialLimit: 20, minLimit: 20, maxLimit: 200 },
+};
+
+/** The adaptive options with the algorithm's defaults filled in; refuses what an adaptive limit cannot do. */
+function validateAdaptive(options: BulkheadOptions, validator: OptionsValidator): Required<AdaptiveLimitOptions> {
+  const adaptive = options.adaptive as unknown;
+  if (typeof adaptive !== 'object' || adaptive === null) {
+    return validator.fail('adaptive', adaptive, "must be an object, e.g. { algorithm: 'gradient2' }");
+  }
+  const given = adaptive as Partial<AdaptiveLimitOptions>;
+  validator.knownOptions(given, ['algorithm', 'initialLimit', 'minLimit', 'maxLimit']);
+  const algorithm = validator.oneOf('adaptive.algorithm', given.algorithm, ['gradient2', 'vegas', 'aimd']);
+  const defaults = ADAPTIVE_DEFAULTS[algorithm];
+  const minLimit = validator.integerAtLeast('adaptive.minLimit', given.minLimit ?? defaults.minLimit, 1);
+  const maxLimit = validator.integerAtLeast('adaptive.maxLimit', given.maxLimit ?? defaults.maxLimit, minLimit);
+  const initial = validator.integerAtLeast('adaptive.initialLimit', given.initialLimit ?? defaults.initialLimit, 1);
+  if (initial < minLimit || initial > maxLimit) {
+    validator.fail(
+      'adaptive.initialLimit',
+      initial,
+      `must be between minLimit (${minLimit}) and maxLimit (${maxLimit})`,
+    );
+  }
+  if (options.key !== undefined) validator.fail('key', options.key, 'cannot be combined with adaptive (one limit)');
+  if (options.maxQueue > 0) validator.fail('maxQueue', options.maxQueue, 'must be 0 with adaptive: it rejects at once');
+  return { algorithm, initialLimit: initial, minLimit, maxLimit };
 }

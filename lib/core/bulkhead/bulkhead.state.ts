@@ -3,6 +3,10 @@ import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { BulkheadOptions } from './bulkhead.options.js';
 import { Compartment } from './compartment.js';
+import type { ConcurrencyLimit } from './limits/concurrency-limit.interface.js';
+import { AimdLimit } from './limits/aimd.limit.js';
+import { Gradient2Limit } from './limits/gradient2.limit.js';
+import { VegasLimit } from './limits/vegas.limit.js';
 
 /** A bulkhead's figures, as the registry reports them. */
 export interface BulkheadSnapshot {
@@ -15,6 +19,10 @@ export interface BulkheadSnapshot {
   readonly queued: number;
   /** Partitions currently in use (idle partitions are dropped). */
   readonly partitions: number;
+  /** The current limit: `maxConcurrent`, or the adaptive limit. */
+  readonly limit: number;
+  /** Calls rejected since the application started. */
+  readonly rejected: number;
 }
 
 const SINGLE = '';
@@ -25,12 +33,40 @@ const SINGLE = '';
  */
 export class BulkheadState {
   private readonly compartments = new Map<string, Compartment>();
+  /** The adaptive limit, for `adaptive` bulkheads. */
+  readonly adaptive: ConcurrencyLimit | undefined;
+  private rejections = 0;
 
   constructor(
     readonly name: string,
     readonly options: BulkheadOptions,
     private readonly events: ResilienceEvents,
-  ) {}
+  ) {
+    const { adaptive } = options;
+    if (adaptive !== undefined) {
+      const bounds = {
+        initialLimit: adaptive.initialLimit ?? 20,
+        minLimit: adaptive.minLimit ?? 1,
+        maxLimit: adaptive.maxLimit ?? 200,
+      };
+      const Algorithm = { gradient2: Gradient2Limit, vegas: VegasLimit, aimd: AimdLimit }[adaptive.algorithm];
+      this.adaptive = new Algorithm(bounds);
+    }
+  }
+
+  /**
+   * Feeds a completed call to the adaptive limit and reports a change of its whole part.
+   * @internal
+   */
+  sample(rtt: number, inflight: number, dropped: boolean): void {
+    const limit = this.adaptive!;
+    const previous = Math.floor(limit.limit);
+    limit.onSample(rtt, inflight, dropped);
+    const current = Math.floor(limit.limit);
+    if (current !== previous && this.events.observed) {
+      this.events.emit({ type: 'concurrency-limit', policy: this.name, previous, limit: current });
+    }
+  }
 
   /** The partition key of a call. */
   keyOf(invocation: Invocation): string {
@@ -76,7 +112,8 @@ export class BulkheadState {
   }
 
   /** Builds the rejection and reports it. */
-  reject(reason: 'full' | 'wait', invocation: Invocation): BulkheadRejectedError {
+  reject(reason: 'full' | 'wait' | 'limit', invocation: Invocation): BulkheadRejectedError {
+    this.rejections++;
     if (this.events.observed) {
       this.events.emit({ type: 'bulkhead-rejected', policy: this.name, target: invocation.target, reason });
     }
@@ -93,6 +130,7 @@ export class BulkheadState {
       if (!compartment.idle) partitions++;
     }
     const { maxConcurrent, maxQueue } = this.options;
-    return { name: this.name, maxConcurrent, maxQueue, active, queued, partitions };
+    const limit = this.adaptive === undefined ? maxConcurrent : Math.floor(this.adaptive.limit);
+    return { name: this.name, maxConcurrent, maxQueue, active, queued, partitions, limit, rejected: this.rejections };
   }
 }

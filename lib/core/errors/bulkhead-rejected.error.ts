@@ -6,13 +6,18 @@ export class BulkheadRejectedError extends ResilienceError {
 
   constructor(
     policy: string,
-    /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`. */
-    readonly reason: 'full' | 'wait',
+    /**
+     * `full`: no slot and no queue room; `wait`: queued longer than `maxWait`; `limit`: over an adaptive bulkhead's
+     * current limit.
+     */
+    readonly reason: 'full' | 'wait' | 'limit',
   ) {
     super(
       reason === 'full'
         ? `Bulkhead "${policy}" is full: no free slot and no room in its queue`
-        : `Bulkhead "${policy}" rejected the call: it waited in the queue longer than allowed`,
+        : reason === 'wait'
+          ? `Bulkhead "${policy}" rejected the call: it waited in the queue longer than allowed`
+          : `Bulkhead "${policy}" is at its adaptive concurrency limit`,
       policy,
     );
   }

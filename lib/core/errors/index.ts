@@ -15,3 +15,4 @@ export {
   isIdempotencyKeyError,
 } from './idempotency-key.error.js';
 export { ChaosFaultError, isChaosFaultError } from './chaos-fault.error.js';
+export { LoadShedError, isLoadShedError, type LoadShedReason } from './load-shed.error.js';

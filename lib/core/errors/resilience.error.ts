@@ -17,7 +17,9 @@ export type ResilienceErrorCode =
   /** `@Idempotent`: the idempotency store did not answer, and the request was refused rather than run unprotected. */
   | 'IDEMPOTENCY_STORE_UNAVAILABLE'
   /** A chaos experiment injected this fault (`ChaosFaultError`): retried and recorded like a downstream failure. */
-  | 'CHAOS_FAULT';
+  | 'CHAOS_FAULT'
+  /** The process is overloaded and refused the request early (load shedding; HTTP 503 with `Retry-After`). */
+  | 'LOAD_SHED';
 
 /**
  * Base class of every error thrown by nest-resilience.

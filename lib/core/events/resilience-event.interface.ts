@@ -1,3 +1,6 @@
+import type { LoadShedReason } from '../errors/load-shed.error.js';
+import type { LoadSample } from '../load-shedding/load-sampler.interface.js';
+import type { RequestPriority } from '../load-shedding/load-shedding.options.js';
 import type { CircuitState, CircuitTransitionReason } from '../circuit-breaker/circuit-breaker.snapshot.js';
 
 /** The decorated class and method a policy ran for. */
@@ -24,6 +27,29 @@ export interface RetryEvent extends BaseEvent {
   readonly delay: number;
   /** Why the attempt failed. */
   readonly error: unknown;
+}
+
+/**
+ * A failed attempt was not retried because its retry budget was spent: the call failed at once with `error`
+ * (marked `retryBudgetExhausted: budget`).
+ */
+export interface RetryBudgetExhaustedEvent extends BaseEvent {
+  readonly type: 'retry-budget-exhausted';
+  /** Name of the retry budget that had no room. */
+  readonly budget: string;
+  /** The attempt that failed and was not retried. */
+  readonly attempt: number;
+  /** The error the call failed with. */
+  readonly error: unknown;
+}
+
+/** `@Hedge` started another attempt beside the running one(s). */
+export interface HedgeEvent extends BaseEvent {
+  readonly type: 'hedge';
+  /** 1 for the first hedge (the second attempt), 2 for the next ... */
+  readonly hedge: number;
+  /** The delay after which it started, in ms (it starts at once when every running attempt has failed). */
+  readonly delay: number;
 }
 
 /** A call exceeded its per-attempt timeout or the total budget. */
@@ -63,8 +89,17 @@ export interface CircuitStateEvent {
 /** A bulkhead turned a call away. */
 export interface BulkheadRejectedEvent extends BaseEvent {
   readonly type: 'bulkhead-rejected';
-  /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`. */
-  readonly reason: 'full' | 'wait';
+  /** `full`: no slot and no queue room; `wait`: queued longer than `maxWait`; `limit`: over an adaptive limit. */
+  readonly reason: 'full' | 'wait' | 'limit';
+}
+
+/** An adaptive bulkhead's limit changed (reported when its whole part changes). */
+export interface ConcurrencyLimitEvent {
+  readonly type: 'concurrency-limit';
+  /** Name of the bulkhead. */
+  readonly policy: string;
+  readonly previous: number;
+  readonly limit: number;
 }
 
 /**
@@ -137,9 +172,33 @@ export interface DeadLetterReplayEvent {
   readonly outcome: 'succeeded' | 'failed' | 'skipped';
 }
 
+/** The overloaded process refused a request early (load shedding). `policy` is `loadShedding`. */
+export interface LoadShedEvent extends BaseEvent {
+  readonly type: 'load-shed';
+  /** The priority of the refused request. */
+  readonly priority: RequestPriority;
+  /** The signal furthest past its threshold. */
+  readonly reason: LoadShedReason;
+  /** The pressure when it was refused (1 = at the hard threshold). */
+  readonly level: number;
+}
+
+/** The process started shedding load (`level` > 0), or stopped (`level` 0): reported once per change. */
+export interface LoadPressureEvent {
+  readonly type: 'load-pressure';
+  /** The pressure (0 = healthy, 1 = at the hard threshold of the worst signal). */
+  readonly level: number;
+  /** The signal furthest past its soft threshold, when under pressure. */
+  readonly reason: LoadShedReason | undefined;
+  /** The sample that changed it. */
+  readonly sample: LoadSample;
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
+  | RetryBudgetExhaustedEvent
+  | HedgeEvent
   | TimeoutEvent
   | FallbackEvent
   | CircuitStateEvent
@@ -150,7 +209,10 @@ export type ResilienceEvent =
   | ChaosInjectedEvent
   | DeadLetterEvent
   | DeadLetterStoreErrorEvent
-  | DeadLetterReplayEvent;
+  | DeadLetterReplayEvent
+  | LoadShedEvent
+  | ConcurrencyLimitEvent
+  | LoadPressureEvent;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

@@ -48,6 +48,20 @@ export class Invocation {
     this.controller?.abort(reason);
   }
 
+  /**
+   * A concurrent attempt of this call (`@Hedge`): the same receiver and arguments, and whatever a subclass carries
+   * (a handler's source), with its own attempt state and signal.
+   */
+  fork(): Invocation {
+    const child = Object.create(this) as Invocation;
+    child.attempt = this.attempt;
+    child.cancelled = undefined;
+    child.onAttemptAbort = undefined;
+    child.controller = undefined;
+    child.cancelWait = undefined;
+    return child;
+  }
+
   /** Starts a new attempt: a fresh signal, since the previous one may already be aborted. */
   nextAttempt(): void {
     this.attempt++;

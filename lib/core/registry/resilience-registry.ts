@@ -8,6 +8,8 @@ import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store.js';
 import type { RateLimitOptions } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.interface.js';
 import { RateLimitState, type RateLimitSnapshot } from '../rate-limit/rate-limit.state.js';
+import type { RetryBudgetOptions } from '../retry/retry-budget.options.js';
+import { RetryBudgetState, type RetryBudgetSnapshot } from '../retry/retry-budget.state.js';
 import { CircuitBreakers, NamedPolicies } from './named-policies.js';
 import { ChaosExperiments } from '../chaos/chaos-experiments.js';
 import type { ChaosExperimentOptions } from '../chaos/chaos.options.js';
@@ -51,6 +53,8 @@ export class ResilienceRegistry {
    * second). Empty unless call metrics are enabled (module option `metrics: true`, an exporter or the dashboard).
    */
   readonly targets = new TargetMetrics();
+  /** Every retry budget of the module option `retryBudgets`: `get`, `has`, `names`, `list` (calls, retries, room). */
+  readonly retryBudgets = new NamedPolicies<RetryBudgetState, RetryBudgetSnapshot>('retry budget');
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -93,6 +97,11 @@ export class ResilienceRegistry {
   /** @internal The chaos experiment called `name`, created with `options` on first use. */
   chaosFor(name: string, options: ChaosExperimentOptions): ChaosState {
     return this.chaos.obtain(name, () => new ChaosState(name, options, this.chaos));
+  }
+
+  /** @internal The retry budget called `name`, created with `options` on first use. */
+  retryBudgetFor(name: string, options: RetryBudgetOptions): RetryBudgetState {
+    return this.retryBudgets.obtain(name, () => new RetryBudgetState(name, options));
   }
 
   /** @internal The rate limit called `name`, created with `options` on first use. */

@@ -45,6 +45,12 @@ export interface RetryOptions {
    * Default `false`: only GET, HEAD, OPTIONS, PUT and DELETE are retried. Ignored on provider methods.
    */
   retryNonIdempotent?: boolean;
+  /**
+   * Name of a retry budget in the module option `retryBudgets`, shared by every `@Retry` naming it: a retry starts
+   * only while the budget has room, otherwise the call fails at once with its last error (marked
+   * `retryBudgetExhausted`). Default: no budget.
+   */
+  budget?: string;
 }
 
 /** Library defaults of `@Retry` (frozen). */
@@ -69,6 +75,7 @@ const RETRY_OPTION_NAMES = Object.keys({
   retryErrors: true,
   ignoreErrors: true,
   retryNonIdempotent: true,
+  budget: true,
 } satisfies Record<keyof RetryOptions, true>);
 
 /**
@@ -94,6 +101,9 @@ export function validateRetryOptions(options: RetryOptions, validator: OptionsVa
   validator.optionalErrorClasses('ignoreErrors', options.ignoreErrors);
   if (options.retryNonIdempotent !== undefined) {
     normalized.retryNonIdempotent = validator.boolean('retryNonIdempotent', options.retryNonIdempotent);
+  }
+  if (options.budget !== undefined && (typeof options.budget !== 'string' || options.budget.trim() === '')) {
+    validator.fail('budget', options.budget, `must name a retry budget of the module option "retryBudgets"`);
   }
   return normalized;
 }

@@ -7,6 +7,8 @@ import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/
 import { backoffDelay } from './backoff.js';
 import { isTransientError, retryAfterOf } from '../errors/error-classification.js';
 import type { RetryOptions } from './retry.options.js';
+import type { RetryBudgetState } from './retry-budget.state.js';
+import { markRetryBudgetExhausted } from './retry-budget-exhausted.js';
 
 /** Rejections by other policies: retrying them only adds load to something that already said no. */
 const NEVER_RETRIED = new Set(['BROKEN_CIRCUIT', 'BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'INVALID_CONFIGURATION']);
@@ -25,14 +27,23 @@ export class RetryPolicy implements ResiliencePolicy {
     readonly name: string,
     private readonly options: RetryOptions,
     private readonly events: ResilienceEvents,
+    /** The shared budget retries are spent from (`options.budget`), when there is one. */
+    private readonly budget?: RetryBudgetState,
   ) {
     this.retryIf = options.retryIf ?? isTransientError;
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
+    const { budget } = this;
     // The first attempt costs one `then`; the retry loop only starts after a failure.
-    return (invocation) =>
-      next(invocation).then(undefined, (error: unknown) => this.retryAfter(error, invocation, next));
+    if (budget === undefined) {
+      return (invocation) =>
+        next(invocation).then(undefined, (error: unknown) => this.retryAfter(error, invocation, next));
+    }
+    return (invocation) => {
+      budget.recordCall();
+      return next(invocation).then(undefined, (error: unknown) => this.retryAfter(error, invocation, next));
+    };
   }
 
   /** The attempts after the first failed with `error`, until one succeeds or no retry is left. */
@@ -62,7 +73,12 @@ export class RetryPolicy implements ResiliencePolicy {
    * @internal
    */
   wrapSink(next: SinkStep): SinkStep {
-    return (invocation, sink) => new RetryCall(this, next, invocation, sink).attempt();
+    const { budget } = this;
+    if (budget === undefined) return (invocation, sink) => new RetryCall(this, next, invocation, sink).attempt();
+    return (invocation, sink) => {
+      budget.recordCall();
+      return new RetryCall(this, next, invocation, sink).attempt();
+    };
   }
 
   /**
@@ -78,6 +94,10 @@ export class RetryPolicy implements ResiliencePolicy {
     ) {
       return NO_RETRY;
     }
+    if (this.budget !== undefined && !this.budget.tryRetry()) {
+      this.budgetExhausted(error, invocation);
+      return NO_RETRY;
+    }
     let delay = backoffDelay(this.options, attempt, previousDelay);
     const requested = retryAfterOf(error);
     if (requested !== undefined) delay = Math.max(delay, Math.min(requested, this.options.maxDelay));
@@ -85,6 +105,22 @@ export class RetryPolicy implements ResiliencePolicy {
       this.events.emit({ type: 'retry', policy: this.name, target: invocation.target, attempt, delay, error });
     }
     return delay;
+  }
+
+  /** No retry left in the budget: the call fails now with `error`, marked and reported so that logs say why. */
+  private budgetExhausted(error: unknown, invocation: Invocation): void {
+    const budget = this.budget!.name;
+    markRetryBudgetExhausted(error, budget);
+    if (this.events.observed) {
+      this.events.emit({
+        type: 'retry-budget-exhausted',
+        policy: this.name,
+        target: invocation.target,
+        budget,
+        attempt: invocation.attempt,
+        error,
+      });
+    }
   }
 
   private isRetryable(error: unknown, attempt: number): boolean {

@@ -1,6 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { BrokenCircuitError } from '../../core/errors/broken-circuit.error.js';
 import { IdempotencyKeyError, IdempotencyKeyInFlightError } from '../../core/errors/idempotency-key.error.js';
+import { BulkheadRejectedError } from '../../core/errors/bulkhead-rejected.error.js';
+import { LoadShedError } from '../../core/errors/load-shed.error.js';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 
@@ -21,6 +23,8 @@ const STATUS_BY_CODE: Partial<Record<ResilienceError['code'], HttpStatus>> = {
   CHAOS_FAULT: HttpStatus.SERVICE_UNAVAILABLE,
   // An admin endpoint asking the registry for a breaker that does not exist.
   UNKNOWN_POLICY: HttpStatus.NOT_FOUND,
+  // The process is overloaded: another replica, or this one a little later, can serve it.
+  LOAD_SHED: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
@@ -32,7 +36,8 @@ const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
 
 /**
  * Maps a resilience error to its HTTP answer: timeout -> 504, open circuit or full bulkhead -> 503, rate limited
- * -> 429. The JSON body names the policy and carries the stable `code`. Other errors give `undefined`.
+ * -> 429, load shed -> 503. The JSON body names the policy and carries the stable `code` (and a load shed's
+ * `reason`). Other errors give `undefined`.
  */
 export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | undefined {
   if (!(error instanceof ResilienceError)) return undefined;
@@ -45,6 +50,7 @@ export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | und
     message: error.message,
     code: error.code,
     policy: error.policy,
+    ...(error instanceof LoadShedError ? { reason: error.reason } : {}),
   };
   return {
     exception: new HttpException(body, status, { cause: error }),
@@ -72,6 +78,9 @@ function problemAnswer(error: IdempotencyKeyError, now: number): HttpAnswer {
 /** Seconds until a retry may succeed: known for rate limits and open circuits. */
 export function retryAfterSeconds(error: ResilienceError, now: number): number | undefined {
   if (error instanceof IdempotencyKeyInFlightError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+  // An adaptive limit moves with every completed call: a second is a fair guess of when there is room again.
+  if (error instanceof BulkheadRejectedError && error.reason === 'limit') return 1;
+  if (error instanceof LoadShedError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof RateLimitExceededError) return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (error instanceof BrokenCircuitError && error.retryAt !== undefined) {
     return Math.max(1, Math.ceil((error.retryAt - now) / 1000));

@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
+import { LoadShedError } from '../../core/errors/load-shed.error.js';
 import { retryAfterSeconds, toHttpAnswer } from './http-error.mapper.js';
 
 /** What an RPC client or a WebSocket client receives for a resilience error (and GraphQL's `extensions`). */
@@ -13,6 +14,8 @@ export interface ResilienceErrorPayload {
   readonly policy: string;
   /** Seconds after which a retry may succeed, when known (open circuit, rate limit). */
   readonly retryAfter?: number;
+  /** Why an overloaded process shed the request (`LOAD_SHED`): `event-loop-delay`, `event-loop-utilization`, `heap`. */
+  readonly reason?: string;
 }
 
 type ExceptionClass = new (payload: object) => Error;
@@ -44,7 +47,8 @@ export function loadTransportExceptions(): Promise<void> {
 export function errorPayload(error: ResilienceError): ResilienceErrorPayload {
   const retryAfter = retryAfterSeconds(error, Date.now());
   const payload = { status: 'error' as const, message: error.message, code: error.code, policy: error.policy };
-  return retryAfter === undefined ? payload : { ...payload, retryAfter };
+  const withReason = error instanceof LoadShedError ? { ...payload, reason: error.reason } : payload;
+  return retryAfter === undefined ? withReason : { ...withReason, retryAfter };
 }
 
 /**

@@ -20,6 +20,9 @@ const TOP_LEVEL_KEYS = [
   'lastKnownGoodStore',
   'deadLetterStore',
   'metrics',
+  'retryBudgets',
+  'loadShedding',
+  'latencySource',
   'isGlobal',
 ];
 
@@ -30,6 +33,7 @@ const NAMED: Record<string, { kind: string; example: string }> = {
   circuitBreakers: { kind: 'circuit breaker', example: '{ failureRateThreshold: 50 }' },
   bulkheads: { kind: 'bulkhead', example: '{ maxConcurrent: 10 }' },
   rateLimits: { kind: 'rate limit', example: '{ limit: 100, interval: 60_000 }' },
+  retryBudgets: { kind: 'retry budget', example: '{ ratio: 0.2, minPerSecond: 10, window: 10_000 }' },
 };
 
 /** Keys of `defaults`, with the kind of options each holds. */
@@ -101,6 +105,14 @@ export function validateModuleOptions(options: unknown): void {
   const { metrics } = options;
   if (metrics !== undefined && typeof metrics !== 'boolean' && metrics !== 'true' && metrics !== 'false') {
     fail(`ResilienceModule option "metrics" = ${describe(metrics)} must be true or false, got ${typeOf(metrics)}`);
+  }
+  validateLoadShedding(options.loadShedding);
+  const latencySource: unknown = options.latencySource;
+  if (
+    latencySource !== undefined &&
+    !(isPlainObject(latencySource) && typeof latencySource.percentile === 'function')
+  ) {
+    fail(`ResilienceModule option "latencySource" must have a percentile() method, got ${typeOf(latencySource)}`);
   }
   validateStore(options.store);
   validateIdempotencyStore(options.idempotencyStore);
@@ -219,6 +231,21 @@ function validateIdempotencyStore(store: unknown): void {
         `(MemoryIdempotencyStore, redisStore.idempotency, or your own), got ${typeOf(store)} ` +
         `lacking ${missing.join(', ')}`,
     );
+  }
+}
+
+/** `true`, `false` or an options object (whose options the load shedder checks); a sampler with a `sample` method. */
+function validateLoadShedding(loadShedding: unknown): void {
+  if (loadShedding === undefined || typeof loadShedding === 'boolean') return;
+  if (!isPlainObject(loadShedding)) {
+    fail(
+      `ResilienceModule option "loadShedding" = ${describe(loadShedding)} must be true, false or an options object, ` +
+        `e.g. { eventLoopDelay: { soft: 50, hard: 200 } }, got ${typeOf(loadShedding)}`,
+    );
+  }
+  const sampler: unknown = loadShedding.sampler;
+  if (sampler !== undefined && !(isPlainObject(sampler) && typeof sampler.sample === 'function')) {
+    fail(`ResilienceModule option "loadShedding.sampler" must have a sample() method, got ${typeOf(sampler)}`);
   }
 }
 

@@ -5,6 +5,10 @@ import type { RateLimitOptions } from '../../core/rate-limit/rate-limit.options.
 import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.interface.js';
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import type { RetryOptions } from '../../core/retry/retry.options.js';
+import type { RetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
+import type { LoadSheddingOptions } from '../../core/load-shedding/load-shedding.options.js';
+import type { LoadSampler } from '../../core/load-shedding/load-sampler.interface.js';
+import type { LatencySource } from '../../core/hedge/latency-source.interface.js';
 import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
 import type { LastKnownGoodStore } from '../../core/fallback/last-known-good-store.interface.js';
@@ -44,6 +48,22 @@ export interface ResilienceModuleOptions {
   bulkheads?: Record<string, Partial<BulkheadOptions>>;
   /** Named rate limits, used as `@RateLimit('name')`; every method naming one shares its buckets. */
   rateLimits?: Record<string, Partial<RateLimitOptions>>;
+  /**
+   * Named retry budgets, used as `@Retry({ budget: 'name' })`: every retry naming one spends from it, and a retry
+   * starts only while retries stay within `minPerSecond` plus `ratio` of the calls of the last `window` ms.
+   * Defaults per budget: `{ ratio: 0.2, minPerSecond: 10, window: 10_000 }`.
+   */
+  retryBudgets?: Record<string, Partial<RetryBudgetOptions>>;
+  /**
+   * Refuse requests early while the process is overloaded (event-loop delay, event-loop utilisation, heap), on every
+   * handler, by priority (`@Priority`): `true` for the defaults, or options. Default: off (and then it costs nothing).
+   */
+  loadShedding?: boolean | LoadSheddingModuleOptions;
+  /**
+   * Recent latencies per method, for `@Hedge({ delay: { percentile } })`; provided by the observability integration,
+   * or your own. Default: none (percentile delays are refused at bootstrap).
+   */
+  latencySource?: LatencySource;
   /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */
   store?: RateLimitStore;
   /**
@@ -82,4 +102,10 @@ export interface ResilienceModuleOptions {
    * pipelines have no measuring step at all. `'true'` / `'false'` strings (from `ConfigService`) are accepted.
    */
   metrics?: boolean | 'true' | 'false';
+}
+
+/** The module option `loadShedding`: the options, and what measures the load (replace it in tests). */
+export interface LoadSheddingModuleOptions extends Partial<LoadSheddingOptions> {
+  /** Measures the process's load on every `sampleInterval`. Default: a `ProcessLoadSampler` (perf_hooks, v8). */
+  sampler?: LoadSampler;
 }

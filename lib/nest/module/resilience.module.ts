@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
@@ -11,6 +11,8 @@ import { ResilienceExplorer } from '../providers/resilience.explorer.js';
 import { ResilienceExceptionFilter } from '../errors/resilience-exception.filter.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { ResilienceService } from '../service/resilience.service.js';
+import { LoadShedderState } from '../../core/load-shedding/load-shedder.state.js';
+import { LOAD_SHEDDING_PROVIDERS } from './load-shedding.providers.js';
 import {
   RESILIENCE_MODULE_OPTIONS,
   RESILIENCE_OPTIONS_TYPE,
@@ -49,16 +51,21 @@ import {
     ResilienceExplorer,
     ResilienceService,
     { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
+    ...LOAD_SHEDDING_PROVIDERS,
   ],
-  exports: [ResilienceEvents, ResilienceRegistry, RESILIENCE_MODULE_OPTIONS, ResilienceService],
+  exports: [ResilienceEvents, ResilienceRegistry, RESILIENCE_MODULE_OPTIONS, ResilienceService, LoadShedderState],
 })
 export class ResilienceModule extends ResilienceConfigurableModule implements OnApplicationShutdown {
-  constructor(private readonly registry: ResilienceRegistry) {
+  constructor(
+    private readonly registry: ResilienceRegistry,
+    @Inject(LoadShedderState) private readonly loadShedder: LoadShedderState | null,
+  ) {
     super();
   }
 
   /** Releases what the store and the coordination opened for this app (a Redis client given by the user stays open). */
   async onApplicationShutdown(): Promise<void> {
+    this.loadShedder?.close();
     await this.registry.close();
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import {
   DEFAULT_BULKHEAD_OPTIONS,
@@ -16,6 +16,10 @@ import {
   type CircuitBreakerOptions,
 } from '../../core/circuit-breaker/circuit-breaker.options.js';
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from '../../core/retry/retry.options.js';
+import { DEFAULT_RETRY_BUDGET_OPTIONS, validateRetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
+import type { RetryBudgetState } from '../../core/retry/retry-budget.state.js';
+import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../core/hedge/hedge.options.js';
+import { HedgePolicy } from '../../core/hedge/hedge.policy.js';
 import {
   DEFAULT_TIMEOUT_OPTIONS,
   validateTimeoutOptions,
@@ -26,6 +30,7 @@ import { AdaptiveDuration } from '../../core/timeout/adaptive-duration.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
 import { ChaosPolicy } from '../../core/chaos/chaos.policy.js';
 import { validateChaosOptions, type ChaosOptions } from '../../core/chaos/chaos.options.js';
+import { AdaptiveBulkheadPolicy } from '../../core/bulkhead/adaptive-bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
@@ -61,6 +66,7 @@ import {
   FALLBACK_METADATA,
   POLICY_METADATA_KEYS,
   IDEMPOTENT_METADATA,
+  HEDGE_METADATA,
   RATE_LIMIT_METADATA,
   RETRY_METADATA,
   SKIP_RATE_LIMIT_METADATA,
@@ -72,6 +78,9 @@ import { RESILIENCE_MODULE_OPTIONS } from '../module/resilience.module-definitio
 import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { HandlerRateLimit } from '../handlers/handler-rate-limits.js';
+
+/** Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true`. */
+const NON_IDEMPOTENT = new Set([RequestMethod.POST, RequestMethod.PATCH, RequestMethod.ALL]);
 
 /** Everything the factory needs to know about one configurable policy kind. */
 export interface PolicyKind<TOptions> {
@@ -205,6 +214,7 @@ interface Stage {
     | 'fallback'
     | 'total timeout'
     | 'retry'
+    | 'hedge'
     | 'circuit breaker'
     | 'rate limit'
     | 'timeout'
@@ -215,14 +225,14 @@ interface Stage {
 
 /**
  * The canonical order, outermost first, whatever order the decorators are written in:
- * `Idempotent( DeadLetter( Fallback( totalTimeout( Retry( CircuitBreaker( RateLimit( Timeout( Bulkhead(`
- * `chaos( call ))))))))))`.
+ * `Idempotent( DeadLetter( Fallback( totalTimeout( Retry( Hedge( CircuitBreaker( RateLimit( Timeout( Bulkhead(`
+ * `chaos( call )))))))))))`.
  * Idempotent stores what the caller finally got (on handlers it is a step of the handler pipeline outside these
  * policies, see `handlerIdempotency`); a dead letter is written only when even the fallback gave up; Fallback answers
  * once everything else gave up; the total timeout spans every attempt and backoff; retry sits outside the breaker (an
- * open circuit fails fast and is not retried); the per-attempt timeout wraps the bulkhead, so queue wait counts
- * against it; chaos is innermost, so every real policy handles what it injects. On handlers the rate limit is a
- * guard, before all of this.
+ * open circuit fails fast and is not retried); each hedged attempt goes through the breaker and gets its own
+ * per-attempt timeout; the per-attempt timeout wraps the bulkhead, so queue wait counts against it; chaos is
+ * innermost, so every real policy handles what it injects. On handlers the rate limit is a guard, before all of this.
  */
 const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'idempotent', build: (factory, context) => factory.idempotentStage(context) },
@@ -230,6 +240,7 @@ const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'fallback', build: (factory, context) => factory.fallbackStage(context) },
   { name: 'total timeout', build: (factory, context) => factory.timeoutStage(context, 'total') },
   { name: 'retry', build: (factory, context) => factory.retryStage(context) },
+  { name: 'hedge', build: (factory, context) => factory.hedgeStage(context) },
   { name: 'circuit breaker', build: (factory, context) => factory.circuitBreakerStage(context) },
   { name: 'rate limit', build: (factory, context) => factory.rateLimitStage(context) },
   { name: 'timeout', build: (factory, context) => factory.timeoutStage(context, 'attempt') },
@@ -258,6 +269,7 @@ export class PipelineFactory {
     // Read once, at bootstrap: an app started outside production cannot turn into one that injects in production.
     this.chaos = validateChaosOptions(options.chaos ?? { enabled: false }, process.env.NODE_ENV);
     registry.chaos.configure(this.chaos.seed, this.chaos.maxInjectionsPerMinute);
+    this.createRetryBudgets();
   }
 
   /**
@@ -447,7 +459,66 @@ export class PipelineFactory {
     const spec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(RETRY_KIND, spec, declaredAt);
-    return [new RetryPolicy(name, options, this.events)];
+    return [new RetryPolicy(name, options, this.events, this.retryBudget(options.budget, name, declaredAt))];
+  }
+
+  /** @internal `@Hedge`, inside retry: each retry attempt may be hedged. */
+  hedgeStage({ read, method, declaredAt, site }: StageContext): ResiliencePolicy[] {
+    const spec = read(HEDGE_METADATA) as PolicySpec<HedgeOptions> | undefined;
+    if (spec === undefined) return [];
+    const validator = new OptionsValidator('hedge', declaredAt, declaredAt);
+    const options = validateHedgeOptions({ ...DEFAULT_HEDGE_OPTIONS, ...withoutUndefined(spec.options) }, validator);
+    if (site === 'handler' && method !== undefined && options.hedgeNonIdempotent !== true) {
+      const requestMethod = Reflect.getMetadata('method', method) as RequestMethod | undefined;
+      if (requestMethod !== undefined && NON_IDEMPOTENT.has(requestMethod)) {
+        validator.fail(
+          'hedgeNonIdempotent',
+          options.hedgeNonIdempotent,
+          `must be true to hedge a ${RequestMethod[requestMethod]} route: its requests would run twice`,
+        );
+      }
+    }
+    if (typeof options.delay === 'object' && this.options.latencySource === undefined) {
+      validator.fail(
+        'delay',
+        options.delay,
+        'needs recent latencies: give the module option latencySource (the observability integration provides ' +
+          'one), or a fixed delay in ms',
+      );
+    }
+    const retry = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
+    const budgetName = retry && this.resolveOptions(RETRY_KIND, retry, declaredAt).options.budget;
+    const budget = budgetName === undefined ? undefined : this.registry.retryBudgets.get(budgetName);
+    return [new HedgePolicy(declaredAt, options, this.events, budget, this.options.latencySource)];
+  }
+
+  /** The retry budget a `@Retry` names, which must be one of the module option `retryBudgets`. */
+  private retryBudget(budget: string | undefined, policy: string, declaredAt: string): RetryBudgetState | undefined {
+    if (budget === undefined) return undefined;
+    const budgets = this.registry.retryBudgets;
+    if (budgets.has(budget)) return budgets.get(budget);
+    const known = budgets.names();
+    const closest = closestName(budget, known);
+    return new OptionsValidator('retry', policy, declaredAt).fail(
+      'budget',
+      budget,
+      'names no retry budget' +
+        (closest === undefined ? '' : ` (did you mean '${closest}'?)`) +
+        ': ResilienceModule options "retryBudgets" has ' +
+        (known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'),
+    );
+  }
+
+  /** Every budget of `retryBudgets` is validated and created at bootstrap, used or not (the registry lists it). */
+  private createRetryBudgets(): void {
+    for (const [name, named] of Object.entries(this.options.retryBudgets ?? {})) {
+      const validator = new OptionsValidator('retry budget', name, 'ResilienceModule options "retryBudgets"');
+      const options = validateRetryBudgetOptions(
+        { ...DEFAULT_RETRY_BUDGET_OPTIONS, ...withoutUndefined(named) },
+        validator,
+      );
+      this.registry.retryBudgetFor(name, options);
+    }
   }
 
   /** @internal */
@@ -489,7 +560,8 @@ export class PipelineFactory {
     const spec = read(BULKHEAD_METADATA) as PolicySpec<BulkheadOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = this.resolveOptions(BULKHEAD_KIND, spec, declaredAt);
-    return [new BulkheadPolicy(this.registry.bulkheadFor(name, options))];
+    const bulkhead = this.registry.bulkheadFor(name, options);
+    return [bulkhead.adaptive ? new AdaptiveBulkheadPolicy(bulkhead) : new BulkheadPolicy(bulkhead)];
   }
 
   /**

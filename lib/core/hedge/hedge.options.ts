@@ -1,0 +1,52 @@
+import { deepFreeze } from '../validation/deep-freeze.js';
+import type { OptionsValidator } from '../validation/options.validator.js';
+
+/** When a hedge starts: a fixed delay in ms, or a percentile of the method's recent latencies. */
+export type HedgeDelay = number | { readonly percentile: number; readonly fallback?: number };
+
+/** Options of `@Hedge`. */
+export interface HedgeOptions {
+  /** Extra attempts that may run beside the first. Default `1`. */
+  maxHedges: number;
+  /**
+   * Milliseconds without an answer before the next attempt starts; or `{ percentile: 95, fallback: 100 }`: the
+   * method's recent 95th percentile (read from the module option `latencySource`), `fallback` ms while it has none.
+   * Default `100`.
+   */
+  delay: HedgeDelay;
+  /** On controller handlers, also hedge POST, PATCH and `@All()` routes (not idempotent). Default `false`. */
+  hedgeNonIdempotent?: boolean;
+}
+
+/** Library defaults of `@Hedge` (frozen). */
+export const DEFAULT_HEDGE_OPTIONS: Readonly<HedgeOptions> = deepFreeze({ maxHedges: 1, delay: 100 });
+
+const HEDGE_OPTION_NAMES = Object.keys({
+  maxHedges: true,
+  delay: true,
+  hedgeNonIdempotent: true,
+} satisfies Record<keyof HedgeOptions, true>);
+
+/** Throws a clear configuration error when an option is invalid or unknown; returns the normalized options. */
+export function validateHedgeOptions(options: HedgeOptions, validator: OptionsValidator): HedgeOptions {
+  validator.knownOptions(options, HEDGE_OPTION_NAMES);
+  const normalized: HedgeOptions = {
+    ...options,
+    maxHedges: validator.integerAtLeast('maxHedges', options.maxHedges, 1),
+    delay: hedgeDelay(options.delay, validator),
+  };
+  if (options.hedgeNonIdempotent !== undefined) {
+    normalized.hedgeNonIdempotent = validator.boolean('hedgeNonIdempotent', options.hedgeNonIdempotent);
+  }
+  return normalized;
+}
+
+function hedgeDelay(delay: unknown, validator: OptionsValidator): HedgeDelay {
+  if (typeof delay !== 'object' || delay === null) return validator.nonNegativeDuration('delay', delay);
+  const { percentile, fallback, ...unknown } = delay as Record<string, unknown>;
+  validator.knownOptions(unknown, ['percentile', 'fallback']);
+  const normalized = { percentile: validator.numberAtLeast('delay.percentile', percentile, 1), fallback: 100 };
+  if (normalized.percentile >= 100) validator.fail('delay.percentile', percentile, 'must be below 100');
+  if (fallback !== undefined) normalized.fallback = validator.nonNegativeDuration('delay.fallback', fallback);
+  return normalized;
+}

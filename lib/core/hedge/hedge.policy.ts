@@ -1,0 +1,191 @@
+import { Observable, type Subscription } from 'rxjs';
+import type { ResilienceEvents } from '../events/resilience-events.js';
+import type { Invocation } from '../pipeline/invocation.js';
+import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+import type { RetryBudgetState } from '../retry/retry-budget.state.js';
+import type { HedgeOptions } from './hedge.options.js';
+import type { LatencySource } from './latency-source.interface.js';
+
+/** The reason a losing attempt's signal is aborted with. */
+export class HedgeLostError extends Error {
+  constructor() {
+    super('Another hedged attempt answered first');
+    this.name = 'HedgeLostError';
+  }
+}
+
+/**
+ * `@Hedge`: when an attempt has not answered after `delay`, or failed, starts another beside it (up to `maxHedges`
+ * more); the first success wins and every other attempt is aborted through its own AbortSignal (Observables:
+ * unsubscribed). When all fail, the call fails with the first attempt's error. Each attempt is its own
+ * {@link Invocation}, so `getTimeoutSignal()` and the policies inside see per-attempt state. Hedges spend from the
+ * retry budget of the method's `@Retry`, when it names one: no budget left, no hedge.
+ */
+export class HedgePolicy implements ResiliencePolicy {
+  private readonly delayOf: (invocation: Invocation) => number;
+
+  constructor(
+    readonly name: string,
+    private readonly options: HedgeOptions,
+    private readonly events: ResilienceEvents,
+    private readonly budget?: RetryBudgetState,
+    latencySource?: LatencySource,
+  ) {
+    const { delay } = options;
+    if (typeof delay === 'number') this.delayOf = () => delay;
+    else
+      this.delayOf = (invocation) => latencySource?.percentile(invocation.target, delay.percentile) ?? delay.fallback!;
+  }
+
+  wrapPromise(next: PromiseStep): PromiseStep {
+    return (invocation) =>
+      new Promise((resolve, reject) => {
+        const race = new HedgeRace(this, invocation, this.delayOf(invocation), (child) => next(child));
+        race.onWin = (attempt) => void attempt.result!.then(resolve, reject);
+        race.onLoss = reject;
+        race.start();
+      });
+  }
+
+  wrapObservable(next: ObservableStep): ObservableStep {
+    return (invocation) =>
+      new Observable((subscriber) => {
+        const subscriptions: Subscription[] = [];
+        let winner = -1;
+        const race = new HedgeRace(this, invocation, this.delayOf(invocation), (child, index) => {
+          // A Promise standing for "this attempt produced its first value, completed, or failed".
+          return new Promise((resolve, reject) => {
+            subscriptions[index] = next(child).subscribe({
+              next: (value) => {
+                if (winner === -1) {
+                  winner = index;
+                  resolve(undefined);
+                }
+                if (winner === index) subscriber.next(value);
+              },
+              error: (error: unknown) => {
+                if (winner === index) subscriber.error(error);
+                else reject(error);
+              },
+              complete: () => {
+                if (winner === -1) winner = index;
+                if (winner === index) subscriber.complete();
+                resolve(undefined);
+              },
+            });
+          });
+        });
+        race.onLoser = (index) => subscriptions[index]?.unsubscribe();
+        race.onLoss = (error) => subscriber.error(error);
+        race.start();
+        return () => {
+          race.stop();
+          for (const subscription of subscriptions) subscription?.unsubscribe();
+        };
+      });
+  }
+
+  /** @internal Whether another hedge may start now (reported when it does). */
+  mayHedge(invocation: Invocation, hedge: number, delay: number): boolean {
+    if (hedge > this.options.maxHedges || invocation.cancelled !== undefined) return false;
+    if (this.budget !== undefined && !this.budget.tryRetry()) return false;
+    if (this.events.observed) {
+      this.events.emit({ type: 'hedge', policy: this.name, target: invocation.target, hedge, delay });
+    }
+    return true;
+  }
+}
+
+interface Attempt {
+  readonly invocation: Invocation;
+  result?: Promise<unknown>;
+  ended: boolean;
+}
+
+/** The attempts of one hedged call, until one succeeds or all have failed. */
+class HedgeRace {
+  onWin: (attempt: Attempt) => void = () => undefined;
+  onLoss: (error: unknown) => void = () => undefined;
+  onLoser: (index: number) => void = () => undefined;
+  private readonly attempts: Attempt[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private settled = false;
+  private firstError: unknown = undefined;
+  private readonly previousAbort: ((reason: unknown) => void) | undefined;
+
+  constructor(
+    private readonly policy: HedgePolicy,
+    private readonly invocation: Invocation,
+    private readonly delay: number,
+    private readonly run: (child: Invocation, index: number) => Promise<unknown>,
+  ) {
+    this.previousAbort = invocation.onAttemptAbort;
+  }
+
+  start(): void {
+    // The whole attempt given up (a total timeout, the caller gone): every hedged attempt goes with it.
+    this.invocation.onAttemptAbort = (reason) => {
+      this.previousAbort?.(reason);
+      for (const attempt of this.attempts) attempt.invocation.cancel(reason);
+      this.stop();
+    };
+    this.launch();
+  }
+
+  stop(): void {
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.invocation.onAttemptAbort = this.previousAbort;
+  }
+
+  private launch(): void {
+    const index = this.attempts.length;
+    if (index > 0 && !this.policy.mayHedge(this.invocation, index, this.delay)) return;
+    const child = this.invocation.fork();
+    const attempt: Attempt = { invocation: child, ended: false };
+    this.attempts.push(attempt);
+    const result = this.run(child, index);
+    attempt.result = result;
+    result.then(
+      () => this.won(attempt),
+      (error: unknown) => this.failed(attempt, index, error),
+    );
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.settled) this.launch();
+    }, this.delay);
+  }
+
+  private won(attempt: Attempt): void {
+    attempt.ended = true;
+    if (this.settled) return;
+    this.stop();
+    const lost = new HedgeLostError();
+    this.attempts.forEach((other, otherIndex) => {
+      if (other === attempt || other.ended) return;
+      other.invocation.abortAttempt(lost);
+      this.onLoser(otherIndex);
+    });
+    this.onWin(attempt);
+  }
+
+  private failed(attempt: Attempt, index: number, error: unknown): void {
+    attempt.ended = true;
+    if (index === 0) this.firstError = error;
+    if (this.settled) return;
+    if (this.attempts.every((other) => other.ended)) {
+      // Nothing running: hedge now rather than after the delay, or give up with the first attempt's error.
+      const before = this.attempts.length;
+      this.launch();
+      if (this.attempts.length > before) return;
+      this.stop();
+      this.onLoss(this.firstError);
+    }
+  }
+}

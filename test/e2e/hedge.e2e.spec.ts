@@ -1,0 +1,117 @@
+import { Controller, Get, Injectable, Module, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  getTimeoutSignal,
+  Hedge,
+  ResilienceConfigError,
+  ResilienceModule,
+  type LatencySource,
+  type ResilienceModuleOptions,
+} from '../../lib/index.js';
+import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
+
+async function bootstrap(options: ResilienceModuleOptions, controllers: (new () => unknown)[], providers = []) {
+  @Module({ imports: [ResilienceModule.forRoot(options)], controllers, providers })
+  class AppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  await moduleRef.init();
+  return moduleRef;
+}
+
+const errorOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+describe('@Hedge at bootstrap', () => {
+  it('refuses a POST handler unless hedgeNonIdempotent says so', async () => {
+    @Controller()
+    class PaymentsController {
+      @Post('charge')
+      @Hedge({ delay: 50 })
+      charge() {
+        return 'ok';
+      }
+    }
+    const error = await errorOf(bootstrap({}, [PaymentsController]));
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toMatch(
+      /hedge option "hedgeNonIdempotent" = undefined for policy "PaymentsController.charge".*POST route/,
+    );
+
+    @Controller()
+    class IdempotentController {
+      @Post('charge')
+      @Hedge({ delay: 50, hedgeNonIdempotent: true })
+      charge() {
+        return 'ok';
+      }
+
+      @Get('quote')
+      @Hedge({ delay: 50 })
+      quote() {
+        return 'ok';
+      }
+    }
+    await (await bootstrap({}, [IdempotentController])).close();
+  });
+
+  it('refuses a percentile delay without a latency source, and uses one when given', async () => {
+    @Injectable()
+    class SearchClient {
+      @Hedge({ delay: { percentile: 95, fallback: 40 } })
+      async search(): Promise<boolean> {
+        const signal = getTimeoutSignal()!;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return signal.aborted;
+      }
+    }
+    const error = await errorOf(bootstrap({}, [], [SearchClient] as never));
+    expect((error as Error).message).toMatch(/hedge option "delay" = \{"percentile":95,"fallback":40\}.*latencySource/);
+
+    const asked: unknown[] = [];
+    const latencySource: LatencySource = {
+      percentile: (target, percentile) => (asked.push([target.methodName, percentile]), 10),
+    };
+    const moduleRef = await bootstrap({ latencySource }, [], [SearchClient] as never);
+    expect(await moduleRef.get(SearchClient).search()).toBe(false); // the hedge (after 10 ms) lost to the first
+    expect(asked).toEqual([['search', 95]]);
+    await moduleRef.close();
+  });
+});
+
+/** The first request's first attempt hangs until released; every other attempt answers at once. */
+const quotes = { attempts: 0, release: undefined as (() => void) | undefined };
+
+@Controller()
+class QuotesController {
+  @Get('quote')
+  @Hedge({ delay: 20 })
+  async quote() {
+    const attempt = ++quotes.attempts;
+    if (attempt === 1) await new Promise<void>((resolve) => (quotes.release = resolve));
+    return { attempt };
+  }
+}
+
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [QuotesController] })
+class QuotesModule {}
+
+describe.each(PLATFORMS)('@Hedge on a %s handler', (platform) => {
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    quotes.release?.();
+    await app?.close();
+    app = undefined;
+    quotes.attempts = 0;
+  });
+
+  it('runs the handler again after the delay and answers with the first attempt that succeeds', async () => {
+    app = await createTestApp(platform, QuotesModule);
+    const answer = await app.send('GET', '/quote');
+    expect(answer).toMatchObject({ status: 200, body: { attempt: 2 } });
+    expect(quotes.attempts).toBe(2);
+  });
+});

@@ -1,0 +1,119 @@
+import { Observable } from 'rxjs';
+import { firstValueFrom } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_HEDGE_OPTIONS, getTimeoutSignal, HedgeLostError, type HedgeOptions } from '../../lib/index.js';
+import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
+import { RetryBudgetState } from '../../lib/core/retry/retry-budget.state.js';
+import { resilient } from './policy-harness.js';
+
+const hedge = (options: Partial<HedgeOptions> = {}) => ({ ...DEFAULT_HEDGE_OPTIONS, ...options });
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    });
+  });
+
+describe('HedgePolicy', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('cuts a slow 5% tail: p99 drops below the hedge delay plus the median', async () => {
+    let calls = 0;
+    // Every 20th call to the downstream takes 1 s, the others 10 ms.
+    const downstream = () => sleep(++calls % 20 === 0 ? 1_000 : 10, getTimeoutSignal());
+    const latencies = async (policies: (bus: never) => HedgePolicy[]) => {
+      calls = 0;
+      const { call } = resilient(downstream, policies as never);
+      const measured: number[] = [];
+      const all = Array.from({ length: 400 }, async (_, index) => {
+        await sleep(index * 5); // a call every 5 ms
+        const start = performance.now();
+        await call();
+        measured.push(performance.now() - start);
+      });
+      await vi.runAllTimersAsync();
+      await Promise.all(all);
+      measured.sort((a, b) => a - b);
+      return { p99: measured[Math.floor(measured.length * 0.99)], median: measured[measured.length / 2] };
+    };
+    const unhedged = await latencies(() => []);
+    expect(unhedged.p99).toBe(1_000);
+    const hedged = await latencies((bus) => [new HedgePolicy('h', hedge({ delay: 30 }), bus)]);
+    expect(hedged.p99).toBeLessThan(30 + unhedged.median + 1);
+  });
+
+  it('aborts the losers through their own signals; the first success wins', async () => {
+    const signals: AbortSignal[] = [];
+    const method = vi.fn(() => {
+      const signal = getTimeoutSignal()!;
+      signals.push(signal);
+      return sleep(signals.length === 1 ? 1_000 : 10, signal).then(() => signals.length);
+    });
+    const { call, events } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 50 }), bus)]);
+    const result = call();
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(result).resolves.toBe(2);
+    expect(method).toHaveBeenCalledTimes(2);
+    expect(signals[0]).not.toBe(signals[1]);
+    expect(signals[0].aborted).toBe(true);
+    expect(signals[0].reason).toBeInstanceOf(HedgeLostError);
+    expect(signals[1].aborted).toBe(false);
+    expect(events).toEqual([expect.objectContaining({ type: 'hedge', policy: 'h', hedge: 1, delay: 50 })]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("fails with the first attempt's error when every attempt fails, hedging at once after a failure", async () => {
+    let calls = 0;
+    const method = vi.fn(async () => {
+      calls++;
+      await sleep(5);
+      throw new Error(`failure ${calls}`);
+    });
+    const { call } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ maxHedges: 2, delay: 1_000 }), bus)]);
+    const result = call().catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await result).toMatchObject({ message: 'failure 1' });
+    expect(method).toHaveBeenCalledTimes(3);
+  });
+
+  it('hedges only while the retry budget has room', async () => {
+    const budget = new RetryBudgetState('default', { ratio: 0.1, minPerSecond: 0, window: 10_000 });
+    for (let call = 0; call < 10; call++) budget.recordCall(); // room for one retry or hedge
+    const method = vi.fn(() => sleep(100).then(() => 'ok'));
+    const { call } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 10 }), bus, budget)]);
+    const results = [call(), call()];
+    await vi.runAllTimersAsync();
+    await Promise.all(results);
+    expect(method).toHaveBeenCalledTimes(3);
+    expect(budget.snapshot()).toMatchObject({ retries: 1, exhausted: 1 });
+  });
+
+  it('unsubscribes the losing Observable attempts', async () => {
+    const subscribed: number[] = [];
+    const unsubscribed: number[] = [];
+    const method = () =>
+      new Observable<string>((subscriber) => {
+        const index = subscribed.push(subscribed.length);
+        const timer = setTimeout(
+          () => {
+            subscriber.next(`answer ${index}`);
+            subscriber.complete();
+          },
+          index === 1 ? 1_000 : 10,
+        );
+        return () => {
+          clearTimeout(timer);
+          unsubscribed.push(index);
+        };
+      });
+    const { call } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 20 }), bus)], 'observable');
+    const result = firstValueFrom(call());
+    await vi.advanceTimersByTimeAsync(40);
+    await expect(result).resolves.toBe('answer 2');
+    expect(unsubscribed).toContain(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  DEFAULT_LOAD_SHEDDING_OPTIONS,
+  LoadShedderState,
+  LoadShedError,
+  ProcessLoadSampler,
+  ResilienceEvents,
+  type LoadSample,
+  type LoadSheddingOptions,
+  type ResilienceEvent,
+} from '../../lib/index.js';
+import { validateLoadSheddingOptions } from '../../lib/core/load-shedding/load-shedding.options.js';
+import { OptionsValidator } from '../../lib/core/validation/options.validator.js';
+
+const HEALTHY: LoadSample = { eventLoopDelay: 0, eventLoopUtilization: 0.1, heapUsed: 0.2 };
+const target = { className: 'Api', methodName: 'list' };
+
+/** A shedder whose load is whatever `load.now` says, sampled every 500 ms; `draw` is its random number. */
+function shedderOf(options: Partial<LoadSheddingOptions> = {}) {
+  const load = { now: HEALTHY };
+  const draw = { value: 0.5 };
+  const events = new ResilienceEvents();
+  const seen: ResilienceEvent[] = [];
+  events.subscribe((event) => seen.push(event));
+  const sampler = { sample: vi.fn(() => load.now), close: vi.fn() };
+  const shedder = new LoadShedderState(
+    { ...DEFAULT_LOAD_SHEDDING_OPTIONS, ...options },
+    sampler,
+    events,
+    () => draw.value,
+  );
+  return { shedder, load, draw, seen, sampler };
+}
+
+describe('LoadShedderState', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('samples in the background on its interval, never per request, and stops when closed', () => {
+    const { shedder, sampler } = shedderOf({ sampleInterval: 500 });
+    expect(sampler.sample).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1_500);
+    expect(sampler.sample).toHaveBeenCalledTimes(3);
+    shedder.close();
+    vi.advanceTimersByTime(5_000);
+    expect(sampler.sample).toHaveBeenCalledTimes(3);
+    expect(sampler.close).toHaveBeenCalledOnce();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stays at level 0 below every soft threshold', () => {
+    const { shedder } = shedderOf();
+    shedder.sample();
+    expect(shedder.level).toBe(0);
+  });
+
+  it('raises the drop probability of normal requests from 0 at soft to 1 at hard, sheddable twice as fast', () => {
+    const { shedder, load, draw } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 } });
+    load.now = { ...HEALTHY, eventLoopDelay: 75 }; // a quarter of the way
+    shedder.sample();
+    expect(shedder.level).toBeCloseTo(0.25);
+    draw.value = 0.3;
+    expect(shedder.shed('normal', target)).toBeUndefined();
+    expect(shedder.shed('sheddable', target)).toBeInstanceOf(LoadShedError); // 0.3 < 0.5
+    draw.value = 0.2;
+    expect(shedder.shed('normal', target)).toMatchObject({ code: 'LOAD_SHED', reason: 'event-loop-delay' });
+    expect(shedder.shed('critical', target)).toBeUndefined();
+  });
+
+  it('refuses every normal and sheddable request past hard, critical ones only past hard plus the margin', () => {
+    const { shedder, load, draw } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 }, criticalMargin: 0.5 });
+    draw.value = 0.999_999;
+    load.now = { ...HEALTHY, eventLoopDelay: 150 };
+    shedder.sample();
+    expect(shedder.shed('normal', target)).toBeInstanceOf(LoadShedError);
+    expect(shedder.shed('sheddable', target)).toBeInstanceOf(LoadShedError);
+    expect(shedder.shed('critical', target)).toBeUndefined();
+    load.now = { ...HEALTHY, eventLoopDelay: 200 }; // hard + half of (hard - soft)
+    shedder.sample();
+    expect(shedder.shed('critical', target)).toMatchObject({ priority: 'critical', retryAfterMs: 5_000 });
+    expect(shedder.snapshot()).toMatchObject({ level: 1.5, reason: 'event-loop-delay', shed: { critical: 1 } });
+  });
+
+  it('takes the signal furthest past its threshold as the reason, ignoring signals that are off', () => {
+    const { shedder, load } = shedderOf({ eventLoopDelay: false });
+    load.now = { eventLoopDelay: 10_000, eventLoopUtilization: 0.94, heapUsed: 0.93 };
+    shedder.sample();
+    expect(shedder.snapshot()).toMatchObject({ reason: 'heap' });
+    expect(shedder.level).toBeCloseTo(0.8);
+  });
+
+  it('reports when shedding starts and stops, and each request it sheds', () => {
+    const { shedder, load, seen } = shedderOf();
+    load.now = { ...HEALTHY, eventLoopUtilization: 1 };
+    shedder.sample();
+    shedder.sample();
+    shedder.shed('normal', target);
+    load.now = HEALTHY;
+    shedder.sample();
+    expect(seen.map((event) => event.type)).toEqual(['load-pressure', 'load-shed', 'load-pressure']);
+    expect(seen[1]).toMatchObject({
+      policy: 'loadShedding',
+      target,
+      priority: 'normal',
+      reason: 'event-loop-utilization',
+    });
+    expect(seen[2]).toMatchObject({ level: 0, reason: undefined });
+  });
+});
+
+describe('validateLoadSheddingOptions', () => {
+  const validate = (options: Record<string, unknown>) =>
+    validateLoadSheddingOptions(
+      { ...DEFAULT_LOAD_SHEDDING_OPTIONS, ...options },
+      new OptionsValidator('load shedding', 'loadShedding', 'ResilienceModule options'),
+    );
+
+  it('accepts numeric strings and false for a signal', () => {
+    expect(validate({ eventLoopDelay: { soft: '20', hard: '80' }, heapUsed: false })).toMatchObject({
+      eventLoopDelay: { soft: 20, hard: 80 },
+      heapUsed: false,
+    });
+  });
+
+  it.each([
+    [{ eventLoopDelay: { soft: 200, hard: 100 } }, /"eventLoopDelay.soft" = 200 .*must be below eventLoopDelay.hard/],
+    [{ eventLoopUtilization: { soft: 0.5, hard: 1.5 } }, /"eventLoopUtilization.hard" = 1.5 .*between 0 and 1/],
+    [{ heapUsed: 0.9 }, /"heapUsed" = 0.9 .*must be \{ soft, hard \} or false/],
+    [{ eventLoopDelay: { soft: 1, hard: 2, hrad: 3 } }, /Unknown load shedding option "hrad"/],
+    [{ eventLoopDelay: false, eventLoopUtilization: false, heapUsed: false }, /nothing could ever be shed/],
+    [{ sampleInterval: 0 }, /"sampleInterval" = 0 .*greater than 0/],
+    [{ exemptPaths: ['health'] }, /"exemptPaths" = \["health"\] .*starting with "\/"/],
+    [{ sampleIntreval: 100 }, /Did you mean "sampleInterval"/],
+  ])('refuses %j', (options, message) => {
+    expect(() => validate(options)).toThrow(message);
+  });
+});
+
+describe('ProcessLoadSampler', () => {
+  it('sees a blocked event loop as delay and utilisation', async () => {
+    const sampler = new ProcessLoadSampler();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      sampler.sample();
+      // An overloaded loop: blocked 60 ms at a time, with short breaks in which the monitor's timer runs late.
+      for (let block = 0; block < 6; block++) {
+        const blockedUntil = Date.now() + 60;
+        while (Date.now() < blockedUntil) {
+          // busy
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const sample = sampler.sample();
+      expect(sample.eventLoopDelay).toBeGreaterThan(30);
+      expect(sample.eventLoopUtilization).toBeGreaterThan(0.4);
+      expect(sample.heapUsed).toBeGreaterThan(0);
+      expect(sample.heapUsed).toBeLessThan(1);
+    } finally {
+      sampler.close();
+    }
+  });
+});
