@@ -1,4 +1,4 @@
-import { Controller, Get, HttpException, Injectable, Module, Param } from '@nestjs/common';
+import { Controller, Get, Module, Param } from '@nestjs/common';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -7,20 +7,10 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule, ResilienceRegistry, Retry } from '../../lib/index.js';
+import { RateLimit, ResilienceModule, ResilienceRegistry } from '../../lib/index.js';
 import { ResilienceOpenTelemetryModule } from '../../lib/opentelemetry/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
-
-@Injectable()
-class Gateway {
-  @Retry({ maxAttempts: 2, initialDelay: 0 })
-  @CircuitBreaker('gateway')
-  @Bulkhead('db')
-  async charge(ok: boolean): Promise<{ charged: boolean }> {
-    if (!ok) throw new HttpException('gateway down', 502);
-    return { charged: true };
-  }
-}
+import { Gateway, SHOP_RESILIENCE_OPTIONS } from './metrics-shop.fixture.js';
 
 @Controller()
 class ShopController {
@@ -36,11 +26,7 @@ class ShopController {
 function appModule(meterProvider: MeterProvider) {
   @Module({
     imports: [
-      ResilienceModule.forRoot({
-        circuitBreakers: { gateway: { consecutiveFailures: 2, openDuration: 60_000 } },
-        bulkheads: { db: { maxConcurrent: 4 } },
-        rateLimits: { api: { limit: 4, interval: 60_000, key: 'global' } },
-      }),
+      ResilienceModule.forRoot(SHOP_RESILIENCE_OPTIONS),
       ResilienceOpenTelemetryModule.forRoot({ meterProvider }),
     ],
     controllers: [ShopController],

@@ -1,29 +1,14 @@
 import type { AddressInfo, Server } from 'node:net';
-import { Controller, Get, Header, HttpException, Injectable, Module, Param } from '@nestjs/common';
+import { Controller, Get, Header, Module, Param } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule, ResilienceRegistry, Retry } from '../../lib/index.js';
+import { RateLimit, ResilienceModule, ResilienceRegistry } from '../../lib/index.js';
 import { ResiliencePrometheusModule } from '../../lib/prometheus/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
+import { Gateway, SHOP_RESILIENCE_OPTIONS } from './metrics-shop.fixture.js';
 
 const PROM = new Registry();
-
-@Injectable()
-class Gateway {
-  @Retry({ maxAttempts: 2, initialDelay: 0 })
-  @CircuitBreaker('gateway')
-  @Bulkhead('db')
-  async charge(ok: boolean): Promise<{ charged: boolean }> {
-    if (!ok) throw new HttpException('gateway down', 502);
-    return { charged: true };
-  }
-
-  @Bulkhead('db')
-  async hold(until: Promise<void>): Promise<void> {
-    await until;
-  }
-}
 
 @Controller()
 class ShopController {
@@ -45,11 +30,7 @@ class ShopController {
 function appModule(registry?: Registry) {
   @Module({
     imports: [
-      ResilienceModule.forRoot({
-        circuitBreakers: { gateway: { consecutiveFailures: 2, openDuration: 60_000 } },
-        bulkheads: { db: { maxConcurrent: 4 } },
-        rateLimits: { api: { limit: 4, interval: 60_000, key: 'global' } },
-      }),
+      ResilienceModule.forRoot(SHOP_RESILIENCE_OPTIONS),
       ResiliencePrometheusModule.forRoot(registry ? { registry } : {}),
     ],
     controllers: [ShopController],
