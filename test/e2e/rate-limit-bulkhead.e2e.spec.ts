@@ -38,6 +38,12 @@ class ApiController {
     return { ok: true };
   }
 
+  @Get('quiet')
+  @RateLimit({ limit: 1, interval: 30_000, headers: false })
+  quiet() {
+    return { ok: true };
+  }
+
   @Get('free')
   @SkipRateLimit()
   free() {
@@ -105,6 +111,17 @@ describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform)
     const refused = await testApp.send('GET', '/per-user?user=ann');
     expect(refused.status).toBe(429);
     expect(refused.headers).toMatchObject({ 'x-ratelimit-limit': '1', 'x-ratelimit-remaining': '0' });
+  });
+
+  it('sends no RateLimit-* header with headers: false, and still Retry-After on a refusal', async () => {
+    testApp = await createTestApp(platform, ApiModule);
+    const allowed = await testApp.send('GET', '/quiet');
+    expect(allowed.status).toBe(200);
+    expect(Object.keys(allowed.headers).filter((name) => name.includes('ratelimit'))).toEqual([]);
+    const refused = await testApp.send('GET', '/quiet');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('30');
+    expect(Object.keys(refused.headers).filter((name) => name.includes('ratelimit'))).toEqual([]);
   });
 
   it('exempts handlers marked @SkipRateLimit()', async () => {

@@ -123,6 +123,13 @@ describe('option validation', () => {
       });
     });
 
+    it('refuses legacy headers without the standard ones, naming both options', () => {
+      expect(rateLimit({ headers: 'false' })).toMatchObject({ headers: false, legacyHeaders: false });
+      expect(errorOf(() => rateLimit({ headers: false, legacyHeaders: true }))).toMatch(
+        /"legacyHeaders" = true .*needs headers: true/,
+      );
+    });
+
     it('checks the converted value against the rule', () => {
       expect(errorOf(() => retry({ maxAttempts: '0' }))).toMatch(/"maxAttempts" = "0" .*must be an integer >= 1$/);
       expect(errorOf(() => retry({ initialDelay: '500', maxDelay: '100' }))).toMatch(/must be >= initialDelay \(500\)/);

@@ -25,7 +25,13 @@ export interface RateLimitOptions {
    * most 2^31 - 1 (Node's timer limit). Default `0`: fail at once. (Controllers always answer 429 at once.)
    */
   maxWait: number;
-  /** Controllers only: also send `X-RateLimit-Limit/Remaining/Reset`. Default `false`. */
+  /**
+   * Handlers, over HTTP: send `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` on every answer.
+   * `false` sends none (a refusal still carries `Retry-After`), like @nestjs/throttler's `setHeaders: false`: for
+   * APIs that do not publish their limits, and the cheapest answer. Default `true`.
+   */
+  headers: boolean;
+  /** Handlers, over HTTP: also send `X-RateLimit-Limit/Remaining/Reset` (needs `headers`). Default `false`. */
   legacyHeaders: boolean;
 }
 
@@ -35,6 +41,7 @@ export const DEFAULT_RATE_LIMIT_OPTIONS: Readonly<RateLimitOptions> = deepFreeze
   interval: 60_000,
   cost: 1,
   maxWait: 0,
+  headers: true,
   legacyHeaders: false,
 });
 
@@ -46,6 +53,7 @@ const RATE_LIMIT_OPTION_NAMES = Object.keys({
   cost: true,
   key: true,
   maxWait: true,
+  headers: true,
   legacyHeaders: true,
 } satisfies Record<keyof RateLimitOptions, true>);
 
@@ -61,8 +69,16 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
     interval: validator.positiveDuration('interval', options.interval),
     cost: validator.numberAtLeast('cost', options.cost, Number.MIN_VALUE),
     maxWait: validator.nonNegativeDuration('maxWait', options.maxWait),
+    headers: validator.boolean('headers', options.headers),
     legacyHeaders: validator.boolean('legacyHeaders', options.legacyHeaders),
   };
+  if (normalized.legacyHeaders && !normalized.headers) {
+    validator.fail(
+      'legacyHeaders',
+      options.legacyHeaders,
+      'needs headers: true (headers: false sends no RateLimit header)',
+    );
+  }
   if (options.burst !== undefined) normalized.burst = validator.numberAtLeast('burst', options.burst, 1);
   const capacity = normalized.burst ?? normalized.limit;
   if (normalized.cost > capacity) {

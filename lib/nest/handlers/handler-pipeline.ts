@@ -8,6 +8,7 @@ import { Invocation } from '../../core/pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { toTransportError } from '../errors/transport-errors.js';
 import type { HandlerIdempotency } from './handler-idempotency.js';
+import { httpRequest } from './http-arguments.js';
 
 /** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
 const IDEMPOTENT_HTTP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'SEARCH', 'TRACE']);
@@ -131,7 +132,7 @@ class TransportAnswerSink implements Sink {
 function mayRepeat(context: ExecutionContext): boolean {
   const type = context.getType<string>();
   if (type === 'http') {
-    const { method } = context.switchToHttp().getRequest<{ method?: string }>();
+    const { method } = httpRequest<{ method?: string }>(context);
     return method === undefined || IDEMPOTENT_HTTP_METHODS.has(method);
   }
   if (type === 'graphql') {

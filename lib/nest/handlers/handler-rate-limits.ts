@@ -6,6 +6,7 @@ import type { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
 import { clientAddressKey } from './client-address.js';
 import { toTransportError } from '../errors/transport-errors.js';
+import { httpRequest, httpResponse } from './http-arguments.js';
 
 /** One limit of a handler: the shared limiter and how a request picks its bucket. */
 export interface HandlerRateLimit {
@@ -57,7 +58,7 @@ export class HandlerRateLimitPlan {
   }
 
   private answer(context: ExecutionContext, { limiter }: HandlerRateLimit, decision: RateLimitDecision): boolean {
-    if (context.getType() === 'http') this.setHeaders(context, limiter, decision);
+    if (limiter.options.headers && context.getType() === 'http') this.setHeaders(context, limiter, decision);
     if (decision.allowed) return true;
     throw toTransportError(new RateLimitExceededError(limiter.name, decision.retryAfterMs), context, this.adapterHost);
   }
@@ -65,17 +66,19 @@ export class HandlerRateLimitPlan {
   private setHeaders(context: ExecutionContext, limiter: RateLimitState, decision: RateLimitDecision): void {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (adapter === undefined) return;
-    const response: unknown = context.switchToHttp().getResponse();
+    const response = httpResponse<unknown>(context);
     const limit = limiter.capacityHeader;
     const remaining = String(decision.remaining);
     const reset = String(Math.ceil(decision.resetMs / 1000));
-    adapter.setHeader(response, 'RateLimit-Limit', limit);
-    adapter.setHeader(response, 'RateLimit-Remaining', remaining);
-    adapter.setHeader(response, 'RateLimit-Reset', reset);
+    // Lower-case names: HTTP field names are case-insensitive, and Fastify lower-cases every name it is given (a new
+    // string per header and request unless it already is).
+    adapter.setHeader(response, 'ratelimit-limit', limit);
+    adapter.setHeader(response, 'ratelimit-remaining', remaining);
+    adapter.setHeader(response, 'ratelimit-reset', reset);
     if (limiter.options.legacyHeaders) {
-      adapter.setHeader(response, 'X-RateLimit-Limit', limit);
-      adapter.setHeader(response, 'X-RateLimit-Remaining', remaining);
-      adapter.setHeader(response, 'X-RateLimit-Reset', reset);
+      adapter.setHeader(response, 'x-ratelimit-limit', limit);
+      adapter.setHeader(response, 'x-ratelimit-remaining', remaining);
+      adapter.setHeader(response, 'x-ratelimit-reset', reset);
     }
   }
 }
@@ -97,7 +100,7 @@ function keyOf(key: HandlerRateLimitKey, context: ExecutionContext): string {
 function clientAddress(context: ExecutionContext): string | undefined {
   switch (context.getType<string>()) {
     case 'http':
-      return context.switchToHttp().getRequest<{ ip?: string }>().ip;
+      return httpRequest<{ ip?: string }>(context).ip;
     case 'graphql':
       return context.getArgByIndex<{ req?: { ip?: string } } | undefined>(2)?.req?.ip;
     case 'ws':

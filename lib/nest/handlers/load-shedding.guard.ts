@@ -4,6 +4,7 @@ import type { LoadShedderState } from '../../core/load-shedding/load-shedder.sta
 import type { RequestPriority } from '../../core/load-shedding/load-shedding.options.js';
 import { PRIORITY_METADATA, SKIP_LOAD_SHEDDING_METADATA } from '../../decorators/resilience.metadata.js';
 import { toTransportError } from '../errors/transport-errors.js';
+import { httpRequest } from './http-arguments.js';
 
 /** A handler's priority, or `exempt` when it is never shed. */
 type HandlerPriority = RequestPriority | 'exempt';
@@ -54,7 +55,7 @@ export class LoadSheddingGuard implements CanActivate {
 
   private isExemptPath(context: ExecutionContext): boolean {
     if (context.getType() !== 'http' || this.exemptPaths.length === 0) return false;
-    const url = context.switchToHttp().getRequest<{ url?: string }>().url ?? '';
+    const url = httpRequest<{ url?: string }>(context).url ?? '';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     return this.exemptPaths.some((exempt) => path === exempt || path.startsWith(`${exempt}/`));
