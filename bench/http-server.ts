@@ -1,9 +1,10 @@
 /**
  * One Nest 12 HTTP app for the HTTP benchmark, started in its own process by `bench/http.ts`:
  *   node dist/bench/http-server.js <express|fastify> <variant> <port>
- * Variants: bare, ratelimit (ours), throttler (@nestjs/throttler), resilience (all our decorators), cockatiel (the
- * same policies via cockatiel in a hand-written interceptor), module-only (our module, route undecorated), and Nest's
- * own enhancer cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is
+ * Variants: bare, ratelimit (ours), ratelimit-no-headers (ours, `headers: false`), throttler (@nestjs/throttler),
+ * resilience (all our decorators), cockatiel (the same policies via cockatiel in a hand-written interceptor),
+ * module-only (our module, route undecorated), and Nest's own enhancer cost: noop-interceptor, noop-guard, noop-both
+ * (one of each). Limits are high enough that nothing is
  * refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants (every request a new
  * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
  */
@@ -67,6 +68,15 @@ class BareController {
 class RateLimitController {
   @Get('hello')
   @RateLimit(HIGH)
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+@Controller()
+class QuietRateLimitController {
+  @Get('hello')
+  @RateLimit({ ...HIGH, headers: false })
   hello() {
     return { hello: 'world' };
   }
@@ -218,6 +228,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
     ],
   },
   ratelimit: { controller: RateLimitController, imports: [ResilienceModule.forRoot()] },
+  'ratelimit-no-headers': { controller: QuietRateLimitController, imports: [ResilienceModule.forRoot()] },
   throttler: {
     controller: ThrottlerController,
     imports: [ThrottlerModule.forRoot([{ limit: 1e9, ttl: 1000 }])],

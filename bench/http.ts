@@ -1,14 +1,17 @@
 /**
  * HTTP throughput and p99 latency of a Nest 12 endpoint on loopback, bare and guarded, on Express and Fastify.
- * Each variant's server runs in its own fresh process, all started before measuring; autocannon (in this process)
- * loads one at a time, in interleaved rounds (every variant once, then again), and each figure is the median of the
- * rounds, so a slow patch of the machine hits every variant alike. Run: `npm run bench:http`.
+ * Every run starts a fresh server process for its variant (pinned to core 0 when `taskset` is there, the load
+ * generator to core 1), warms it for a second, then loads it with autocannon (in this process); rounds interleave
+ * the variants, and each figure is the median over the rounds, so neither one process's luck nor a slow patch of
+ * the machine decides a row. Beside req/s, the server's CPU time per request (from /proc) is the cost that does not
+ * depend on whether the load generator kept up. Run: `npm run bench:http`.
  * BENCH_SECONDS (default 3) is the duration of each run, BENCH_ROUNDS (default 3) the rounds, BENCH_CONNECTIONS
  * (default 50) the concurrency; BENCH_VARIANTS and BENCH_PLATFORMS pick rows; BENCH_OUT names the results file
- * (default results-http.md). POST variants send a JSON body and a new Idempotency-Key on every request; a
- * redis-server is started for `idempotent-redis`.
- */
-import { spawn, type ChildProcess } from 'node:child_process';
+ * (default results-http.md); BENCH_PIN=0 turns pinning off. POST variants send a JSON body and a new
+ * Idempotency-Key on every request; a redis-server is started for `idempotent-redis`. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -20,7 +23,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const variants = (
   process.env.BENCH_VARIANTS ??
-  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,throttler,load-shedding'
+  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,ratelimit-no-headers,' +
+    'throttler,load-shedding'
 ).split(',');
 const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
@@ -32,6 +36,7 @@ const labels: Record<string, string> = {
   resilience: 'nest-resilience: all six decorators',
   cockatiel: `cockatiel ${version('cockatiel')}: same policies in an interceptor`,
   ratelimit: 'nest-resilience: @RateLimit',
+  'ratelimit-no-headers': 'nest-resilience: @RateLimit({ headers: false })',
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
   'module-only': 'nest-resilience imported, route undecorated',
   'load-shedding': 'nest-resilience, loadShedding on, process healthy (vs peer: module-only)',
@@ -49,6 +54,7 @@ const POST_VARIANTS = new Set(['post-bare', 'post-noop-interceptor', 'idempotent
 const peerOf: Record<string, string> = {
   resilience: 'cockatiel',
   ratelimit: 'throttler',
+  'ratelimit-no-headers': 'throttler',
   'idempotent-memory': 'post-bare',
   'idempotent-redis': 'post-bare',
   'load-shedding': 'module-only',
@@ -57,6 +63,7 @@ const peerOf: Record<string, string> = {
 const enhancersOf: Record<string, string> = {
   resilience: 'noop-both',
   ratelimit: 'noop-guard',
+  'ratelimit-no-headers': 'noop-guard',
   cockatiel: 'noop-interceptor',
   'idempotent-memory': 'post-noop-interceptor',
   'idempotent-redis': 'post-noop-interceptor',
@@ -88,9 +95,27 @@ function load(variant: string, url: string): autocannon.Options {
 const redis = variants.includes('idempotent-redis') ? await RedisServer.start() : undefined;
 if (redis) process.env.REDIS_URL = redis.url;
 
+/**
+ * The server under test and the load generator on separate cores when `taskset` can pin them (BENCH_PIN=0 turns it
+ * off): sharing cores, the load generator's own work lands on the server's measurements and rows spread by 20 points
+ * from run to run; pinned, the server gets one whole core and each figure is its throughput on that core.
+ */
+const pinned = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && canPin();
+function canPin(): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function start(platform: string, variant: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [server, platform, variant, String(port)], {
+    const [command, args] = pinned
+      ? ['taskset', ['-c', '0', process.execPath, server, platform, variant, String(port)]]
+      : [process.execPath, [server, platform, variant, String(port)]];
+    const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout.on('data', (chunk: Buffer) => {
@@ -106,29 +131,57 @@ interface Row {
   requests: number;
   p99: number;
   non2xx: number;
+  cpuPerRequest: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const rows: Row[] = [];
 let port = 3200;
-for (const platform of platforms) {
-  const servers = new Map<string, { child: ChildProcess; url: string }>();
-  for (const variant of variants) {
-    port++;
-    servers.set(variant, { child: await start(platform, variant, port), url: `http://127.0.0.1:${port}/hello` });
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+/** CPU time the server process has used, in clock ticks (user + system), read from /proc. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** One figure: a fresh server process for the variant, warmed up for a second, then loaded for `seconds`. */
+async function measureOnce(platform: string, variant: string) {
+  port++;
+  const child = await start(platform, variant, port);
+  try {
+    const url = `http://127.0.0.1:${port}/hello`;
+    await autocannon({ ...load(variant, url), duration: 1 }); // warm-up: the JIT settles before we count
+    const before = cpuTicks(child.pid!);
+    const result = await autocannon({ ...load(variant, url), duration: seconds });
+    const cpuMicros = ((cpuTicks(child.pid!) - before) * 1e6) / CLOCK_TICKS;
+    return {
+      requests: result.requests.average,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      cpuPerRequest: cpuMicros / result.requests.total,
+    };
+  } finally {
+    child.kill();
   }
-  for (const [variant, { url }] of servers) await autocannon({ ...load(variant, url), duration: 1 }); // warm-up
-  const samples = new Map<string, { requests: number; p99: number; non2xx: number }[]>(
+}
+
+// Every round starts a new process per variant: two processes of the same server differ by up to 25% here (JIT and
+// memory layout), so the median of several processes is the figure, and rounds interleave the variants so that a slow
+// patch of the machine hits every variant alike.
+for (const platform of platforms) {
+  const samples = new Map<string, { requests: number; p99: number; non2xx: number; cpuPerRequest: number }[]>(
     variants.map((variant) => [variant, []]),
   );
   for (let round = 0; round < rounds; round++) {
-    for (const [variant, { url }] of servers) {
-      const result = await autocannon({ ...load(variant, url), duration: seconds });
-      samples.get(variant)!.push({ requests: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
+    for (const variant of variants) {
+      const sample = await measureOnce(platform, variant);
+      samples.get(variant)!.push(sample);
+      const figures = `${Math.round(sample.requests)} req/s, ${sample.cpuPerRequest.toFixed(1)} us CPU/request`;
+      console.error(`${platform} ${variant} round ${round + 1}: ${figures}`);
     }
   }
-  for (const { child } of servers.values()) child.kill();
   for (const [variant, runs] of samples) {
     rows.push({
       platform,
@@ -136,6 +189,7 @@ for (const platform of platforms) {
       requests: median(runs.map((run) => run.requests)),
       p99: median(runs.map((run) => run.p99)),
       non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+      cpuPerRequest: median(runs.map((run) => run.cpuPerRequest)),
     });
   }
 }
@@ -143,11 +197,12 @@ for (const platform of platforms) {
 const percent = (value: number, base: number | undefined) => (base ? `${Math.round((value / base) * 100)}%` : '-');
 const lines = [
   `HTTP on loopback, Node ${process.version}, NestJS ${version('@nestjs/core')}, autocannon ${connections} ` +
-    `connections, median of ${rounds} interleaved ${seconds} s runs per row, each server in a fresh process`,
+    `connections, median of ${rounds} interleaved ${seconds} s runs per row, each run a fresh server process` +
+    (pinned ? ', servers pinned to core 0 and autocannon to core 1 (taskset)' : ', not pinned'),
   '',
   '| platform | endpoint | req/s | vs bare | vs do-nothing interceptor | vs same do-nothing enhancers | vs peer | ' +
-    'p99 ms | non-2xx |',
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    'server CPU us/request | p99 ms | non-2xx |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const row of rows) {
   const find = (variant: string | undefined) =>
@@ -162,6 +217,7 @@ for (const row of rows) {
     percent(row.requests, find(interceptor)),
     percent(row.requests, find(enhancersOf[row.variant])),
     percent(row.requests, find(peerOf[row.variant])),
+    row.cpuPerRequest.toFixed(1),
     row.p99,
     row.non2xx,
   ];
