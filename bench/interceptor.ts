@@ -22,6 +22,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import { of, type Observable } from 'rxjs';
 import {
@@ -130,23 +131,23 @@ const postResponse = {
   setHeader: () => undefined,
   getHeader: (name: string) => (name === 'content-type' ? 'application/json; charset=utf-8' : undefined),
 };
-const postHttp = { getRequest: () => postRequest, getResponse: () => postResponse, getNext: () => undefined };
-const postContext = {
-  getType: () => 'http',
-  getHandler: () => proto.pay,
-  getClass: () => BenchController,
-  getArgs: () => [postRequest, postResponse],
-  getArgByIndex: (index: number) => [postRequest, postResponse][index],
-  switchToHttp: () => postHttp,
-} as unknown as ExecutionContext;
 const paid = { paid: 42, currency: 'EUR' };
 const postNext: CallHandler = { handle: () => of(paid) };
 let keys = 0;
-/** A new key and a freshly parsed body, as every HTTP request brings. */
+/**
+ * A new key and a freshly parsed body, as every HTTP request brings, in a new `ExecutionContextHost`: Nest makes
+ * one per request, and its `switchToHttp()` assigns three new closures to it on every call, which a stand-in would hide.
+ */
 function nextPost(): ExecutionContext {
   postRequest.headers['idempotency-key'] = `bench-${++keys}`;
   postRequest.body = { amount: 42, currency: 'EUR' };
-  return postContext;
+  const context = new ExecutionContextHost(
+    [postRequest, postResponse, undefined],
+    BenchController,
+    proto.pay as () => unknown,
+  );
+  context.setType('http');
+  return context;
 }
 
 const settle = (observable: Observable<unknown>) =>
