@@ -136,7 +136,8 @@ const postNext: CallHandler = { handle: () => of(paid) };
 let keys = 0;
 /**
  * A new key and a freshly parsed body, as every HTTP request brings, in a new `ExecutionContextHost`: Nest makes
- * one per request, and its `switchToHttp()` assigns three new closures to it on every call, which a stand-in would hide.
+ * one per request, and its `switchToHttp()` assigns three new closures to it on every call (a stand-in would hide
+ * that cost).
  */
 function nextPost(): ExecutionContext {
   postRequest.headers['idempotency-key'] = `bench-${++keys}`;
@@ -186,10 +187,10 @@ if (only !== undefined) {
     ...['noop-guard', 'ratelimit-guard'].map(
       (name) => `| ${name} | ${ns(name).toFixed(0)} | ${(ns(name) - ns('noop-guard')).toFixed(0)} ns |`,
     ),
-    ...['post-bare', 'post-noop-interceptor', 'post-idempotent-memory'].map(
-      (name) =>
-        `| ${name} | ${ns(name).toFixed(0)} | ${name === 'post-bare' ? '-' : `${(ns(name) - ns('post-noop-interceptor')).toFixed(0)} ns`} |`,
-    ),
+    ...['post-bare', 'post-noop-interceptor', 'post-idempotent-memory'].map((name) => {
+      const added = name === 'post-bare' ? '-' : `${(ns(name) - ns('post-noop-interceptor')).toFixed(0)} ns`;
+      return `| ${name} | ${ns(name).toFixed(0)} | ${added} |`;
+    }),
   ];
   console.log(lines.join('\n'));
 }
