@@ -34,6 +34,12 @@ export type IdempotencyRecord =
  */
 export interface IdempotencyStore {
   /**
+   * True when records never leave this process (the memory store): handlers may then pass a short request's
+   * canonical text itself as the fingerprint (exact, and cheaper than hashing it). Absent or false (Redis, your own
+   * stores): fingerprints are SHA-256 digests, so what is written elsewhere is bounded and holds no payload.
+   */
+  readonly exactFingerprints?: boolean;
+  /**
    * Takes the lease on `key` for `leaseMs` with the fencing `token` when the key is free (never used, expired, or
    * its lease ran out), else reports what holds it. Atomic.
    */
