@@ -37,6 +37,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
+  /** Records stay in this process: a short request text may be its own fingerprint. */
+  readonly exactFingerprints = true;
 
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
     const validator = new OptionsValidator('store', 'MemoryIdempotencyStore', 'new MemoryIdempotencyStore(...)');
@@ -59,8 +61,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const now = Date.now();
     const record = this.live(key, now);
     if (record === undefined) {
-      this.put(newRecord(key, fingerprint, token, undefined, now + leaseMs));
-      return Promise.resolve(ACQUIRED);
+      this.put(newLease(key, fingerprint, token, now + leaseMs));
+      return ACQUIRED_NOW;
     }
     this.touch(record);
     if (record.token !== undefined) {
@@ -76,18 +78,30 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   complete(key: string, token: string, response: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     const record = this.live(key, now);
-    if (record === undefined || record.token !== token) return Promise.resolve(false);
-    this.remove(record);
-    const completed = newRecord(key, record.fingerprint, undefined, response, now + ttlMs);
-    this.put(completed);
-    return Promise.resolve(this.records.get(key) === completed);
+    if (record === undefined || record.token !== token) return FALSE;
+    // The lease becomes the answer in place: no second record, and only the answer's bytes are new to count.
+    const bytes = record.bytes + byteLength(response);
+    if (bytes > this.maxBytes) {
+      // Larger than the whole bound: not kept at all (its answer runs again next time).
+      this.remove(record);
+      return FALSE;
+    }
+    record.token = undefined;
+    record.response = response;
+    record.expiresAt = now + ttlMs;
+    this.bytes += bytes - record.bytes;
+    record.bytes = bytes;
+    this.touch(record);
+    // Never drops this record: it is now the most recent, and alone it fits the bound (checked above).
+    this.evict();
+    return TRUE;
   }
 
   release(key: string, token: string): Promise<boolean> {
     const record = this.live(key, Date.now());
-    if (record === undefined || record.token !== token) return Promise.resolve(false);
+    if (record === undefined || record.token !== token) return FALSE;
     this.remove(record);
-    return Promise.resolve(true);
+    return TRUE;
   }
 
   get(key: string): Promise<IdempotencyRecord | undefined> {
@@ -124,31 +138,34 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.records.set(record.key, record);
     this.recency.append(record);
     this.bytes += record.bytes;
+    this.evict();
+  }
+
+  /** Drops the least recently used records until both bounds hold. */
+  private evict(): void {
     while (this.records.size > this.maxEntries || this.bytes > this.maxBytes) this.remove(this.recency.first!);
   }
 
+  /** Drops a record that is in the store: every caller found it through the Map or the recency list, kept in step. */
   private remove(record: MemoryRecord): void {
-    if (this.records.get(record.key) !== record) return;
     this.records.delete(record.key);
     this.recency.remove(record);
     this.bytes -= record.bytes;
   }
 }
 
-function newRecord(
-  key: string,
-  fingerprint: string,
-  token: string | undefined,
-  response: string | undefined,
-  expiresAt: number,
-): MemoryRecord {
-  const bytes = byteLength(key) + byteLength(fingerprint) + (response === undefined ? 0 : byteLength(response));
-  return { key, fingerprint, token, response, expiresAt, bytes, older: undefined, newer: undefined };
+/** A new lease: its answer comes in place on `complete`. */
+function newLease(key: string, fingerprint: string, token: string, expiresAt: number): MemoryRecord {
+  const bytes = byteLength(key) + byteLength(fingerprint);
+  return { key, fingerprint, token, response: undefined, expiresAt, bytes, older: undefined, newer: undefined };
 }
 
-const ACQUIRED: IdempotencyAcquireResult = Object.freeze({ outcome: 'acquired' });
+/** Settled Promises are immutable: every call can return the same one instead of making its own. */
+const ACQUIRED_NOW: Promise<IdempotencyAcquireResult> = Promise.resolve(Object.freeze({ outcome: 'acquired' }));
+const TRUE = Promise.resolve(true);
+const FALSE = Promise.resolve(false);
 
-/** UTF-8 length without encoding the string: ASCII (keys, fingerprints, most JSON) counts one byte per character. */
+/** UTF-8 length without encoding the string (Node's binding beats counting in JavaScript, even for short keys). */
 function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
