@@ -269,6 +269,29 @@ describe('MemoryIdempotencyStore', () => {
     expect(store.byteSize).toBe(98);
   });
 
+  it('answers at once through acquireNow/completeNow, unless a subclass overrides the Promise forms', async () => {
+    const store = new MemoryIdempotencyStore();
+    expect(store.immediate()).toBe(store);
+    expect(store.acquireNow('k', 'fp', 't', 1000)).toEqual({ outcome: 'acquired' });
+    expect(store.acquireNow('k', 'fp', 't2', 1000)).toMatchObject({ outcome: 'in-flight', leaseRemainingMs: 1000 });
+    expect(store.completeNow('k', 't2', 'stolen', 5000)).toBe(false);
+    expect(store.completeNow('k', 't', 'answer', 5000)).toBe(true);
+    expect(await store.acquire('k', 'fp', 't3', 1000)).toMatchObject({ outcome: 'completed', response: 'answer' });
+
+    class Observed extends MemoryIdempotencyStore {
+      override acquire(key: string, fingerprint: string, token: string, leaseMs: number) {
+        return super.acquire(key, fingerprint, token, leaseMs);
+      }
+    }
+    class ObservedCompletion extends MemoryIdempotencyStore {
+      override complete(key: string, token: string, response: string, ttlMs: number) {
+        return super.complete(key, token, response, ttlMs);
+      }
+    }
+    expect(new Observed().immediate()).toBeUndefined();
+    expect(new ObservedCompletion().immediate()).toBeUndefined();
+  });
+
   it('stays within its entry bound', async () => {
     const store = new MemoryIdempotencyStore({ maxEntries: 3 });
     for (let index = 0; index < 10; index++) await store.acquire(`k${index}`, 'fp', 't', 1000);

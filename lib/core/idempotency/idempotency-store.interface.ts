@@ -54,3 +54,13 @@ export interface IdempotencyStore {
   /** Reads the record, `undefined` when there is none (or it expired). */
   get(key: string): Promise<IdempotencyRecord | undefined>;
 }
+
+/**
+ * A store that answers in this process at once (`MemoryIdempotencyStore`): a handler calls these instead of the
+ * Promise forms, and so runs, stores and answers a request without waiting a microtask turn for each step.
+ * @internal
+ */
+export interface ImmediateIdempotencyStore {
+  acquireNow(key: string, fingerprint: string, token: string, leaseMs: number): IdempotencyAcquireResult;
+  completeNow(key: string, token: string, response: string, ttlMs: number): boolean;
+}

@@ -1,4 +1,9 @@
-import type { IdempotencyAcquireResult, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface.js';
+import type {
+  IdempotencyAcquireResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+  ImmediateIdempotencyStore,
+} from './idempotency-store.interface.js';
 import { OptionsValidator } from '../validation/options.validator.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
@@ -27,7 +32,7 @@ interface MemoryRecord extends ListNode<MemoryRecord> {
  * used records are dropped first (an answer then runs again; a dropped lease lets its owner's `complete` fail, so
  * the answer is sent but not stored). Expiry is read lazily: no timer.
  */
-export class MemoryIdempotencyStore implements IdempotencyStore {
+export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempotencyStore {
   private readonly records = new Map<string, MemoryRecord>();
   /**
    * Least recently used first. A list rather than the Map's own order: deleting and re-inserting Map entries leaves
@@ -57,34 +62,51 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return this.bytes;
   }
 
+  /**
+   * @internal This store itself, whose `acquireNow` and `completeNow` handlers may call instead of the Promise forms;
+   * `undefined` when a subclass overrides `acquire` or `complete` (to observe or change them: they stay the ones
+   * called).
+   */
+  immediate(): ImmediateIdempotencyStore | undefined {
+    const own = MemoryIdempotencyStore.prototype;
+    return this.acquire === own.acquire && this.complete === own.complete ? this : undefined;
+  }
+
   acquire(key: string, fingerprint: string, token: string, leaseMs: number): Promise<IdempotencyAcquireResult> {
+    const result = this.acquireNow(key, fingerprint, token, leaseMs);
+    return result === ACQUIRED ? ACQUIRED_NOW : Promise.resolve(result);
+  }
+
+  complete(key: string, token: string, response: string, ttlMs: number): Promise<boolean> {
+    return this.completeNow(key, token, response, ttlMs) ? TRUE : FALSE;
+  }
+
+  /** @internal `acquire`, answered at once. */
+  acquireNow(key: string, fingerprint: string, token: string, leaseMs: number): IdempotencyAcquireResult {
     const now = Date.now();
     const record = this.live(key, now);
     if (record === undefined) {
       this.put(newLease(key, fingerprint, token, now + leaseMs));
-      return ACQUIRED_NOW;
+      return ACQUIRED;
     }
     this.touch(record);
     if (record.token !== undefined) {
-      return Promise.resolve({
-        outcome: 'in-flight',
-        fingerprint: record.fingerprint,
-        leaseRemainingMs: record.expiresAt - now,
-      });
+      return { outcome: 'in-flight', fingerprint: record.fingerprint, leaseRemainingMs: record.expiresAt - now };
     }
-    return Promise.resolve({ outcome: 'completed', fingerprint: record.fingerprint, response: record.response! });
+    return { outcome: 'completed', fingerprint: record.fingerprint, response: record.response! };
   }
 
-  complete(key: string, token: string, response: string, ttlMs: number): Promise<boolean> {
+  /** @internal `complete`, answered at once. */
+  completeNow(key: string, token: string, response: string, ttlMs: number): boolean {
     const now = Date.now();
     const record = this.live(key, now);
-    if (record === undefined || record.token !== token) return FALSE;
+    if (record === undefined || record.token !== token) return false;
     // The lease becomes the answer in place: no second record, and only the answer's bytes are new to count.
     const bytes = record.bytes + byteLength(response);
     if (bytes > this.maxBytes) {
       // Larger than the whole bound: not kept at all (its answer runs again next time).
       this.remove(record);
-      return FALSE;
+      return false;
     }
     record.token = undefined;
     record.response = response;
@@ -94,7 +116,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.touch(record);
     // Never drops this record: it is now the most recent, and alone it fits the bound (checked above).
     this.evict();
-    return TRUE;
+    return true;
   }
 
   release(key: string, token: string): Promise<boolean> {
@@ -160,8 +182,9 @@ function newLease(key: string, fingerprint: string, token: string, expiresAt: nu
   return { key, fingerprint, token, response: undefined, expiresAt, bytes, older: undefined, newer: undefined };
 }
 
+const ACQUIRED: IdempotencyAcquireResult = Object.freeze({ outcome: 'acquired' });
 /** Settled Promises are immutable: every call can return the same one instead of making its own. */
-const ACQUIRED_NOW: Promise<IdempotencyAcquireResult> = Promise.resolve(Object.freeze({ outcome: 'acquired' }));
+const ACQUIRED_NOW = Promise.resolve(ACQUIRED);
 const TRUE = Promise.resolve(true);
 const FALSE = Promise.resolve(false);
 

@@ -4,7 +4,11 @@ import { throwError, type Observable } from 'rxjs';
 import { IdempotencyKeyInvalidError, IdempotencyKeyMissingError } from '../../core/errors/idempotency-key.error.js';
 import type { ResilienceError } from '../../core/errors/resilience.error.js';
 import { parseIdempotencyKey } from '../../core/idempotency/idempotency-key.js';
-import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
+import type {
+  IdempotencyStore,
+  ImmediateIdempotencyStore,
+} from '../../core/idempotency/idempotency-store.interface.js';
+import { MemoryIdempotencyStore } from '../../core/idempotency/memory-idempotency.store.js';
 import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
 import { IdempotencyRecordKeys } from '../../core/idempotency/record-keys.js';
 import { pickFields, requestFingerprint } from '../../core/idempotency/request-fingerprint.js';
@@ -30,6 +34,8 @@ export class HandlerIdempotency {
   private readonly recordKeys: IdempotencyRecordKeys;
   /** The store keeps records in this process: short requests are their own fingerprints (no hash). */
   private readonly exactFingerprints: boolean;
+  /** @internal The store's synchronous forms when it answers at once (the memory store), else `undefined`. */
+  readonly immediate: ImmediateIdempotencyStore | undefined;
   private warned = false;
 
   constructor(
@@ -43,6 +49,7 @@ export class HandlerIdempotency {
     this.methods = new Set(options.methods);
     this.recordKeys = new IdempotencyRecordKeys(policy);
     this.exactFingerprints = store.exactFingerprints === true;
+    this.immediate = store instanceof MemoryIdempotencyStore ? store.immediate() : undefined;
   }
 
   /**

@@ -89,6 +89,10 @@ export class IdempotentRequest implements Unsubscribable {
 
   private acquire(): void {
     const { owner } = this;
+    if (owner.immediate !== undefined) {
+      this.onAcquired(owner.immediate.acquireNow(this.recordKey, this.fingerprint, this.token, owner.leaseMs));
+      return;
+    }
     owner.store.acquire(this.recordKey, this.fingerprint, this.token, owner.leaseMs).then(
       (result) => this.onAcquired(result),
       (error: unknown) => this.onStoreError(error),
@@ -222,8 +226,14 @@ export class IdempotentRequest implements Unsubscribable {
       send();
       return;
     }
+    const { owner } = this;
+    if (owner.immediate !== undefined) {
+      owner.immediate.completeNow(this.recordKey, this.token, serialized, owner.options.ttl);
+      send();
+      return;
+    }
     // `send` either way: one reaction, where `.catch().then()` made two Promises and two microtask turns.
-    this.owner.store.complete(this.recordKey, this.token, serialized, this.owner.options.ttl).then(send, send);
+    owner.store.complete(this.recordKey, this.token, serialized, owner.options.ttl).then(send, send);
   }
 
   private replay(response: string): void {
