@@ -271,7 +271,8 @@ function safeHeaders(response: HttpResponse): Record<string, string> | undefined
  */
 export function serializeAnswer(answer: StoredAnswer): string {
   const body = JSON.stringify(answer.body) as string | undefined;
-  let text = `{"status":${JSON.stringify(answer.status)}`;
+  const { status } = answer;
+  let text = `{"status":${Number.isInteger(status) ? `${status}` : JSON.stringify(status)}`;
   if (body !== undefined) text += `,"body":${body}`;
   if (answer.headers !== undefined) text += `,"headers":${JSON.stringify(answer.headers)}`;
   if (answer.error !== undefined) text += ',"error":true';
