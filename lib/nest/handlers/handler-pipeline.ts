@@ -131,7 +131,8 @@ class TransportAnswerSink implements Sink {
 function mayRepeat(context: ExecutionContext): boolean {
   const type = context.getType<string>();
   if (type === 'http') {
-    const { method } = context.switchToHttp().getRequest<{ method?: string }>();
+    // The request without `switchToHttp()`, which assigns three new closures to Nest's context on every call.
+    const { method } = context.getArgByIndex<{ method?: string }>(0);
     return method === undefined || IDEMPOTENT_HTTP_METHODS.has(method);
   }
   if (type === 'graphql') {
