@@ -42,8 +42,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempo
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
-  /** Records stay in this process: a short request text may be its own fingerprint. */
-  readonly exactFingerprints = true;
+  /**
+   * Records stay in this process: a short request text may be its own fingerprint. A subclass that writes records
+   * elsewhere sets it to false (digests then).
+   */
+  readonly exactFingerprints: boolean = true;
 
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
     const validator = new OptionsValidator('store', 'MemoryIdempotencyStore', 'new MemoryIdempotencyStore(...)');
