@@ -30,6 +30,7 @@ import {
   CircuitBreaker,
   Fallback,
   Idempotent,
+  MemoryIdempotencyStore,
   RateLimit,
   RateLimitGuard,
   ResilienceInterceptor,
@@ -84,7 +85,15 @@ class NoopGuard implements CanActivate {
   }
 }
 
-@Module({ imports: [ResilienceModule.forRoot()], controllers: [BenchController] })
+/**
+ * BENCH_IDEMPOTENCY_MAX_ENTRIES sets the memory store's record bound (default 10,000, the library's): with a new key
+ * per call the store holds that many records and evicts one per call, which is what the garbage collector copies.
+ */
+const maxEntries = process.env.BENCH_IDEMPOTENCY_MAX_ENTRIES;
+const idempotencyStore =
+  maxEntries === undefined ? undefined : new MemoryIdempotencyStore({ maxEntries: Number(maxEntries) });
+
+@Module({ imports: [ResilienceModule.forRoot({ idempotencyStore })], controllers: [BenchController] })
 class BenchModule {}
 
 const moduleRef = await (await Test.createTestingModule({ imports: [BenchModule] }).compile()).init();
