@@ -5,7 +5,9 @@
  *   node dist/bench/interceptor.js <case> <count>   -> runs one case <count> times (for instruction counts:
  *     valgrind --tool=callgrind --callgrind-out-file=/dev/null node dist/bench/interceptor.js <case> <count>)
  * Cases: noop-interceptor, resilience-all (Fallback, Retry, CircuitBreaker, Timeout, Bulkhead), resilience-timeout,
- * noop-guard, ratelimit-guard.
+ * noop-guard, ratelimit-guard; and a POST with a JSON body and a new `Idempotency-Key` on every call: post-bare
+ * (`next.handle()` alone), post-noop-interceptor, post-idempotent-memory (`@Idempotent()`, the default memory store:
+ * acquire, run, complete, and past 10,000 keys one eviction per call).
  */
 import 'reflect-metadata';
 import {
@@ -13,18 +15,22 @@ import {
   Get,
   Injectable,
   Module,
+  Post,
   type CallHandler,
   type CanActivate,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import { of, type Observable } from 'rxjs';
 import {
   Bulkhead,
   CircuitBreaker,
   Fallback,
+  Idempotent,
+  MemoryIdempotencyStore,
   RateLimit,
   RateLimitGuard,
   ResilienceInterceptor,
@@ -57,6 +63,12 @@ class BenchController {
   limited() {
     return { hello: 'world' };
   }
+
+  @Post('pay')
+  @Idempotent()
+  pay() {
+    return { paid: 42, currency: 'EUR' };
+  }
 }
 
 @Injectable()
@@ -73,7 +85,15 @@ class NoopGuard implements CanActivate {
   }
 }
 
-@Module({ imports: [ResilienceModule.forRoot()], controllers: [BenchController] })
+/**
+ * BENCH_IDEMPOTENCY_MAX_ENTRIES sets the memory store's record bound (default 10,000, the library's): with a new key
+ * per call the store holds that many records and evicts one per call, which is what the garbage collector copies.
+ */
+const maxEntries = process.env.BENCH_IDEMPOTENCY_MAX_ENTRIES;
+const idempotencyStore =
+  maxEntries === undefined ? undefined : new MemoryIdempotencyStore({ maxEntries: Number(maxEntries) });
+
+@Module({ imports: [ResilienceModule.forRoot({ idempotencyStore })], controllers: [BenchController] })
 class BenchModule {}
 
 const moduleRef = await (await Test.createTestingModule({ imports: [BenchModule] }).compile()).init();
@@ -103,6 +123,43 @@ const next: CallHandler = { handle: () => of(body) };
 const proto = BenchController.prototype as unknown as Record<string, object>;
 const contexts = { all: contextOf(proto.all), timeout: contextOf(proto.timeout), limited: contextOf(proto.limited) };
 
+/**
+ * bench/http-server.ts's POST /pay as Express hands it over: a parsed JSON body and a new key on every request (set
+ * before each call in every POST case alike, so the cases differ only by what runs around the handler).
+ */
+const postRequest = {
+  method: 'POST',
+  url: '/pay',
+  originalUrl: '/pay',
+  ip: '127.0.0.1',
+  body: { amount: 42, currency: 'EUR' } as unknown,
+  headers: { 'content-type': 'application/json', 'idempotency-key': '' } as Record<string, string>,
+};
+const postResponse = {
+  statusCode: 201,
+  setHeader: () => undefined,
+  getHeader: (name: string) => (name === 'content-type' ? 'application/json; charset=utf-8' : undefined),
+};
+const paid = { paid: 42, currency: 'EUR' };
+const postNext: CallHandler = { handle: () => of(paid) };
+let keys = 0;
+/**
+ * A new key and a freshly parsed body, as every HTTP request brings, in a new `ExecutionContextHost`: Nest makes
+ * one per request, and its `switchToHttp()` assigns three new closures to it on every call (a stand-in would hide
+ * that cost).
+ */
+function nextPost(): ExecutionContext {
+  postRequest.headers['idempotency-key'] = `bench-${++keys}`;
+  postRequest.body = { amount: 42, currency: 'EUR' };
+  const context = new ExecutionContextHost(
+    [postRequest, postResponse, undefined],
+    BenchController,
+    proto.pay as () => unknown,
+  );
+  context.setType('http');
+  return context;
+}
+
 const settle = (observable: Observable<unknown>) =>
   new Promise<unknown>((resolve, reject) => observable.subscribe({ next: resolve, error: reject }));
 
@@ -112,6 +169,9 @@ const cases: Record<string, BenchCase['run']> = {
   'resilience-timeout': () => settle(interceptor.intercept(contexts.timeout, next)),
   'noop-guard': () => Promise.resolve(noopGuard.canActivate()),
   'ratelimit-guard': () => Promise.resolve(guard.canActivate(contexts.limited)),
+  'post-bare': () => settle(nextPost() && postNext.handle()),
+  'post-noop-interceptor': () => settle(noopInterceptor.intercept(nextPost(), postNext)),
+  'post-idempotent-memory': () => settle(interceptor.intercept(nextPost(), postNext)),
 };
 
 const [only, count] = process.argv.slice(2);
@@ -136,6 +196,10 @@ if (only !== undefined) {
     ...['noop-guard', 'ratelimit-guard'].map(
       (name) => `| ${name} | ${ns(name).toFixed(0)} | ${(ns(name) - ns('noop-guard')).toFixed(0)} ns |`,
     ),
+    ...['post-bare', 'post-noop-interceptor', 'post-idempotent-memory'].map((name) => {
+      const added = name === 'post-bare' ? '-' : `${(ns(name) - ns('post-noop-interceptor')).toFixed(0)} ns`;
+      return `| ${name} | ${ns(name).toFixed(0)} | ${added} |`;
+    }),
   ];
   console.log(lines.join('\n'));
 }

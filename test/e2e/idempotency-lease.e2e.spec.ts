@@ -12,14 +12,21 @@ import {
 } from '../../lib/index.js';
 import { createKeyedApp } from './idempotency-http.js';
 
-/** A memory store that remembers the lease each acquire asked for. */
+/** A memory store that remembers the lease and the fingerprint each acquire asked for. */
 class LeaseSpy extends MemoryIdempotencyStore {
   readonly leases: number[] = [];
+  readonly fingerprints: string[] = [];
 
   override acquire(key: string, fingerprint: string, token: string, leaseMs: number) {
     this.leases.push(leaseMs);
+    this.fingerprints.push(fingerprint);
     return super.acquire(key, fingerprint, token, leaseMs);
   }
+}
+
+/** The same, for a store that keeps its records out of the process (as Redis does): no `exactFingerprints`. */
+class SharedStoreSpy extends LeaseSpy {
+  override readonly exactFingerprints = false;
 }
 
 @Controller()
@@ -110,6 +117,32 @@ describe('the in-flight lease', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('fingerprints', () => {
+  it('are the request text for an in-process store, a SHA-256 digest for one that stores them elsewhere', async () => {
+    const fingerprintsOf = async (store: LeaseSpy) => {
+      @Module({ imports: [ResilienceModule.forRoot({ idempotencyStore: store })], controllers: [LeaseController] })
+      class FingerprintModule {}
+      const app = await createKeyedApp('express', FingerprintModule);
+      try {
+        const first = await app.post('/plain', { currency: 'EUR', amount: 42 }, { 'Idempotency-Key': 'fp' });
+        const replay = await app.post('/plain', { amount: 42, currency: 'EUR' }, { 'Idempotency-Key': 'fp' });
+        const other = await app.post('/plain', { amount: 43, currency: 'EUR' }, { 'Idempotency-Key': 'fp' });
+        expect([first.status, replay.status, other.status]).toEqual([201, 201, 422]);
+        expect(replay.headers['idempotent-replayed']).toBe('true');
+        return store.fingerprints;
+      } finally {
+        await app.close();
+      }
+    };
+    const exact = await fingerprintsOf(new LeaseSpy());
+    expect(exact[0]).toBe('POST /plain\n{"amount":42,"currency":"EUR"}');
+    const digests = await fingerprintsOf(new SharedStoreSpy());
+    expect(digests[0]).toMatch(/^[\w-]{43}$/);
+    expect(digests[0]).toBe(digests[1]);
+    expect(digests[2]).not.toBe(digests[0]);
   });
 });
 

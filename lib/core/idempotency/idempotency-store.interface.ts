@@ -34,6 +34,12 @@ export type IdempotencyRecord =
  */
 export interface IdempotencyStore {
   /**
+   * True when records never leave this process (the memory store): handlers may then pass a short request's
+   * canonical text itself as the fingerprint (exact, and cheaper than hashing it). Absent or false (Redis, your own
+   * stores): fingerprints are SHA-256 digests, so what is written elsewhere is bounded and holds no payload.
+   */
+  readonly exactFingerprints?: boolean;
+  /**
    * Takes the lease on `key` for `leaseMs` with the fencing `token` when the key is free (never used, expired, or
    * its lease ran out), else reports what holds it. Atomic.
    */
@@ -47,4 +53,14 @@ export interface IdempotencyStore {
   release(key: string, token: string): Promise<boolean>;
   /** Reads the record, `undefined` when there is none (or it expired). */
   get(key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/**
+ * A store that answers in this process at once (`MemoryIdempotencyStore`): a handler calls these instead of the
+ * Promise forms, and so runs, stores and answers a request without waiting a microtask turn for each step.
+ * @internal
+ */
+export interface ImmediateIdempotencyStore {
+  acquireNow(key: string, fingerprint: string, token: string, leaseMs: number): IdempotencyAcquireResult;
+  completeNow(key: string, token: string, response: string, ttlMs: number): boolean;
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { lastValueFrom, Observable } from 'rxjs';
 import { IdempotencyStoreUnavailableError } from '../errors/idempotency-key.error.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+import { nextFencingToken } from './fencing-token.js';
 import type { IdempotencyStore } from './idempotency-store.interface.js';
 import type { IdempotencyStoreErrorMode } from './idempotency.options.js';
 
@@ -75,7 +75,7 @@ export class IdempotentPolicy implements ResiliencePolicy {
   }
 
   private async run(recordKey: string, invocation: Invocation, next: PromiseStep): Promise<unknown> {
-    const token = randomUUID();
+    const token = nextFencingToken();
     const { store, options } = this;
     for (;;) {
       let acquired;

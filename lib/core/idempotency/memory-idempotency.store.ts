@@ -1,4 +1,9 @@
-import type { IdempotencyAcquireResult, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface.js';
+import type {
+  IdempotencyAcquireResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+  ImmediateIdempotencyStore,
+} from './idempotency-store.interface.js';
 import { OptionsValidator } from '../validation/options.validator.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
@@ -27,7 +32,7 @@ interface MemoryRecord extends ListNode<MemoryRecord> {
  * used records are dropped first (an answer then runs again; a dropped lease lets its owner's `complete` fail, so
  * the answer is sent but not stored). Expiry is read lazily: no timer.
  */
-export class MemoryIdempotencyStore implements IdempotencyStore {
+export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempotencyStore {
   private readonly records = new Map<string, MemoryRecord>();
   /**
    * Least recently used first. A list rather than the Map's own order: deleting and re-inserting Map entries leaves
@@ -37,6 +42,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
+  /**
+   * Records stay in this process: a short request text may be its own fingerprint. A subclass that writes records
+   * elsewhere sets it to false (digests then).
+   */
+  readonly exactFingerprints: boolean = true;
 
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
     const validator = new OptionsValidator('store', 'MemoryIdempotencyStore', 'new MemoryIdempotencyStore(...)');
@@ -55,39 +65,68 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return this.bytes;
   }
 
+  /**
+   * @internal This store itself, whose `acquireNow` and `completeNow` handlers may call instead of the Promise forms;
+   * `undefined` when a subclass overrides `acquire` or `complete` (to observe or change them: they stay the ones
+   * called).
+   */
+  immediate(): ImmediateIdempotencyStore | undefined {
+    const own = MemoryIdempotencyStore.prototype;
+    return this.acquire === own.acquire && this.complete === own.complete ? this : undefined;
+  }
+
   acquire(key: string, fingerprint: string, token: string, leaseMs: number): Promise<IdempotencyAcquireResult> {
-    const now = Date.now();
-    const record = this.live(key, now);
-    if (record === undefined) {
-      this.put(newRecord(key, fingerprint, token, undefined, now + leaseMs));
-      return Promise.resolve(ACQUIRED);
-    }
-    this.touch(record);
-    if (record.token !== undefined) {
-      return Promise.resolve({
-        outcome: 'in-flight',
-        fingerprint: record.fingerprint,
-        leaseRemainingMs: record.expiresAt - now,
-      });
-    }
-    return Promise.resolve({ outcome: 'completed', fingerprint: record.fingerprint, response: record.response! });
+    const result = this.acquireNow(key, fingerprint, token, leaseMs);
+    return result === ACQUIRED ? ACQUIRED_NOW : Promise.resolve(result);
   }
 
   complete(key: string, token: string, response: string, ttlMs: number): Promise<boolean> {
+    return this.completeNow(key, token, response, ttlMs) ? TRUE : FALSE;
+  }
+
+  /** @internal `acquire`, answered at once. */
+  acquireNow(key: string, fingerprint: string, token: string, leaseMs: number): IdempotencyAcquireResult {
     const now = Date.now();
     const record = this.live(key, now);
-    if (record === undefined || record.token !== token) return Promise.resolve(false);
-    this.remove(record);
-    const completed = newRecord(key, record.fingerprint, undefined, response, now + ttlMs);
-    this.put(completed);
-    return Promise.resolve(this.records.get(key) === completed);
+    if (record === undefined) {
+      this.put(newLease(key, fingerprint, token, now + leaseMs));
+      return ACQUIRED;
+    }
+    this.touch(record);
+    if (record.token !== undefined) {
+      return { outcome: 'in-flight', fingerprint: record.fingerprint, leaseRemainingMs: record.expiresAt - now };
+    }
+    return { outcome: 'completed', fingerprint: record.fingerprint, response: record.response! };
+  }
+
+  /** @internal `complete`, answered at once. */
+  completeNow(key: string, token: string, response: string, ttlMs: number): boolean {
+    const now = Date.now();
+    const record = this.live(key, now);
+    if (record === undefined || record.token !== token) return false;
+    // The lease becomes the answer in place: no second record, and only the answer's bytes are new to count.
+    const bytes = record.bytes + byteLength(response);
+    if (bytes > this.maxBytes) {
+      // Larger than the whole bound: not kept at all (its answer runs again next time).
+      this.remove(record);
+      return false;
+    }
+    record.token = undefined;
+    record.response = response;
+    record.expiresAt = now + ttlMs;
+    this.bytes += bytes - record.bytes;
+    record.bytes = bytes;
+    this.touch(record);
+    // Never drops this record: it is now the most recent, and alone it fits the bound (checked above).
+    this.evict();
+    return true;
   }
 
   release(key: string, token: string): Promise<boolean> {
     const record = this.live(key, Date.now());
-    if (record === undefined || record.token !== token) return Promise.resolve(false);
+    if (record === undefined || record.token !== token) return FALSE;
     this.remove(record);
-    return Promise.resolve(true);
+    return TRUE;
   }
 
   get(key: string): Promise<IdempotencyRecord | undefined> {
@@ -124,31 +163,35 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.records.set(record.key, record);
     this.recency.append(record);
     this.bytes += record.bytes;
+    this.evict();
+  }
+
+  /** Drops the least recently used records until both bounds hold. */
+  private evict(): void {
     while (this.records.size > this.maxEntries || this.bytes > this.maxBytes) this.remove(this.recency.first!);
   }
 
+  /** Drops a record that is in the store: every caller found it through the Map or the recency list, kept in step. */
   private remove(record: MemoryRecord): void {
-    if (this.records.get(record.key) !== record) return;
     this.records.delete(record.key);
     this.recency.remove(record);
     this.bytes -= record.bytes;
   }
 }
 
-function newRecord(
-  key: string,
-  fingerprint: string,
-  token: string | undefined,
-  response: string | undefined,
-  expiresAt: number,
-): MemoryRecord {
-  const bytes = byteLength(key) + byteLength(fingerprint) + (response === undefined ? 0 : byteLength(response));
-  return { key, fingerprint, token, response, expiresAt, bytes, older: undefined, newer: undefined };
+/** A new lease: its answer comes in place on `complete`. */
+function newLease(key: string, fingerprint: string, token: string, expiresAt: number): MemoryRecord {
+  const bytes = byteLength(key) + byteLength(fingerprint);
+  return { key, fingerprint, token, response: undefined, expiresAt, bytes, older: undefined, newer: undefined };
 }
 
 const ACQUIRED: IdempotencyAcquireResult = Object.freeze({ outcome: 'acquired' });
+/** Settled Promises are immutable: every call can return the same one instead of making its own. */
+const ACQUIRED_NOW = Promise.resolve(ACQUIRED);
+const TRUE = Promise.resolve(true);
+const FALSE = Promise.resolve(false);
 
-/** UTF-8 length without encoding the string: ASCII (keys, fingerprints, most JSON) counts one byte per character. */
+/** UTF-8 length without encoding the string (Node's binding beats counting in JavaScript, even for short keys). */
 function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }

@@ -1,14 +1,20 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
-import { Observable, throwError } from 'rxjs';
+import { throwError, type Observable } from 'rxjs';
 import { IdempotencyKeyInvalidError, IdempotencyKeyMissingError } from '../../core/errors/idempotency-key.error.js';
 import type { ResilienceError } from '../../core/errors/resilience.error.js';
 import { parseIdempotencyKey } from '../../core/idempotency/idempotency-key.js';
-import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
+import type {
+  IdempotencyStore,
+  ImmediateIdempotencyStore,
+} from '../../core/idempotency/idempotency-store.interface.js';
+import { MemoryIdempotencyStore } from '../../core/idempotency/memory-idempotency.store.js';
 import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
+import { IdempotencyRecordKeys } from '../../core/idempotency/record-keys.js';
 import { pickFields, requestFingerprint } from '../../core/idempotency/request-fingerprint.js';
 import { toTransportError } from '../errors/transport-errors.js';
-import { IdempotentRequest } from './idempotent-request.js';
+import { IdempotentRequestObservable } from './idempotent-request.js';
+import { httpRequest } from './http-arguments.js';
 
 /** What the handler step reads of an HTTP request on Express and Fastify. */
 interface HttpRequest {
@@ -26,6 +32,11 @@ interface HttpRequest {
  */
 export class HandlerIdempotency {
   private readonly methods: ReadonlySet<string>;
+  private readonly recordKeys: IdempotencyRecordKeys;
+  /** The store keeps records in this process: short requests are their own fingerprints (no hash). */
+  private readonly exactFingerprints: boolean;
+  /** @internal The store's synchronous forms when it answers at once (the memory store), else `undefined`. */
+  readonly immediate: ImmediateIdempotencyStore | undefined;
   private warned = false;
 
   constructor(
@@ -37,6 +48,9 @@ export class HandlerIdempotency {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.methods = new Set(options.methods);
+    this.recordKeys = new IdempotencyRecordKeys(policy);
+    this.exactFingerprints = store.exactFingerprints === true;
+    this.immediate = store instanceof MemoryIdempotencyStore ? store.immediate() : undefined;
   }
 
   /**
@@ -45,8 +59,9 @@ export class HandlerIdempotency {
    */
   run(context: ExecutionContext, run: (keyed: boolean) => Observable<unknown>): Observable<unknown> {
     if (context.getType() !== 'http') return run(false);
-    const request = context.switchToHttp().getRequest<HttpRequest>();
-    if (!this.methods.has(request.method)) return run(false);
+    const request = httpRequest<HttpRequest>(context);
+    const { method } = request;
+    if (!this.methods.has(method)) return run(false);
     const header = request.headers['idempotency-key'];
     if (header === undefined) {
       return this.options.required ? this.refuse(new IdempotencyKeyMissingError(this.policy), context) : run(false);
@@ -56,19 +71,18 @@ export class HandlerIdempotency {
     let recordKey: string;
     let fingerprint: string;
     try {
-      const scope = this.options.scope === undefined ? '' : String((this.options.scope as Scope)(context));
-      recordKey = JSON.stringify([this.policy, request.method, scope, key]);
+      const { scope } = this.options;
+      recordKey = this.recordKeys.of(method, scope === undefined ? '' : String((scope as Scope)(context)), key);
       fingerprint = requestFingerprint(
-        request.method,
+        method,
         request.originalUrl ?? request.url,
         this.covered(context, request),
+        this.exactFingerprints,
       );
     } catch (error) {
       return throwError(() => error);
     }
-    return new Observable<unknown>((subscriber) =>
-      new IdempotentRequest(this, context, recordKey, fingerprint, run, subscriber).start(),
-    );
+    return new IdempotentRequestObservable(this, context, recordKey, fingerprint, run);
   }
 
   /** @internal The HTTP adapter, for replayed headers. */

@@ -1,14 +1,16 @@
 import { HttpException, StreamableFile, type ExecutionContext } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { Observable, Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import { Observable, type Subscriber, type Subscription, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import { IdempotencyKeyInFlightError, IdempotencyKeyMismatchError } from '../../core/errors/idempotency-key.error.js';
 import { IdempotencyStoreUnavailableError } from '../../core/errors/idempotency-key.error.js';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
+import { nextFencingToken } from '../../core/idempotency/fencing-token.js';
 import type { IdempotencyAcquireResult } from '../../core/idempotency/idempotency-store.interface.js';
+import { subscriberOf } from '../../core/pipeline/sink.js';
 import type { HandlerIdempotency } from './handler-idempotency.js';
+import { httpResponse } from './http-arguments.js';
 
 /** An answer as stored: status, body, the safe headers, and whether it was an error (replayed as an exception). */
-interface StoredAnswer {
+export interface StoredAnswer {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
@@ -28,11 +30,34 @@ interface HttpResponse {
 }
 
 /**
- * One request with an `Idempotency-Key`, from `acquire` to the stored answer: runs the handler when it took the
- * lease, replays the stored answer, refuses or waits while another request holds the key. One object per request.
+ * The cold Observable of one keyed request: each subscription is an {@link IdempotentRequest}. It carries what the
+ * request needs as fields, so all requests share one subscribe function instead of a new closure each.
  */
-export class IdempotentRequest {
-  private readonly token = randomUUID();
+export class IdempotentRequestObservable extends Observable<unknown> {
+  constructor(
+    readonly owner: HandlerIdempotency,
+    readonly context: ExecutionContext,
+    readonly recordKey: string,
+    readonly fingerprint: string,
+    readonly run: (keyed: boolean) => Observable<unknown>,
+  ) {
+    super(startRequest);
+  }
+}
+
+/** RxJS calls the subscribe function with the Observable as `this`. */
+function startRequest(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
+  const { owner, context, recordKey, fingerprint, run } = this as IdempotentRequestObservable;
+  return new IdempotentRequest(owner, context, recordKey, fingerprint, run, subscriber).start();
+}
+
+/**
+ * One request with an `Idempotency-Key`, from `acquire` to the stored answer: runs the handler when it took the
+ * lease, replays the stored answer, refuses or waits while another request holds the key. One object per request:
+ * it is also the handler's observer and its own teardown.
+ */
+export class IdempotentRequest implements Unsubscribable {
+  private readonly token = nextFencingToken();
   private inner: Subscription | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -52,16 +77,23 @@ export class IdempotentRequest {
 
   start(): TeardownLogic {
     this.acquire();
-    return () => {
-      // The lease is not released here: a handler still working after its client left must not run twice.
-      this.closed = true;
-      clearTimeout(this.timer);
-      this.inner?.unsubscribe();
-    };
+    return this;
+  }
+
+  /** @internal The subscription ended (answered, or the client left). */
+  unsubscribe(): void {
+    // The lease is not released here: a handler still working after its client left must not run twice.
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.inner?.unsubscribe();
   }
 
   private acquire(): void {
     const { owner } = this;
+    if (owner.immediate !== undefined) {
+      this.onAcquired(owner.immediate.acquireNow(this.recordKey, this.fingerprint, this.token, owner.leaseMs));
+      return;
+    }
     owner.store.acquire(this.recordKey, this.fingerprint, this.token, owner.leaseMs).then(
       (result) => this.onAcquired(result),
       (error: unknown) => this.onStoreError(error),
@@ -74,8 +106,9 @@ export class IdempotentRequest {
       return;
     }
     if (result.outcome === 'acquired') {
-      // This object is the observer of the handler's answer (next, error, complete): no closures per request.
-      this.inner = this.run(true).subscribe(this);
+      // This object is the observer of the handler's answer (next, error, complete): no closures per request, and
+      // one plain Subscriber around it (what `subscribe(this)` would wrap in two objects).
+      this.inner = this.run(true).subscribe(subscriberOf(this));
       return;
     }
     if (result.fingerprint !== this.fingerprint) {
@@ -150,7 +183,7 @@ export class IdempotentRequest {
       this.subscriber.complete();
       return;
     }
-    const response = this.context.switchToHttp().getResponse<HttpResponse>();
+    const response = httpResponse<HttpResponse>(this.context);
     const body = this.held?.value;
     const answer: StoredAnswer = { status: response.statusCode, body, headers: safeHeaders(response) };
     this.settle(answer, () => {
@@ -188,21 +221,25 @@ export class IdempotentRequest {
   private settle(answer: StoredAnswer, send: () => void): void {
     let serialized: string;
     try {
-      serialized = JSON.stringify(answer);
+      serialized = serializeAnswer(answer);
     } catch {
       void this.owner.store.release(this.recordKey, this.token).catch(() => false);
       send();
       return;
     }
-    this.owner.store
-      .complete(this.recordKey, this.token, serialized, this.owner.options.ttl)
-      .catch(() => false)
-      .then(send, send);
+    const { owner } = this;
+    if (owner.immediate !== undefined) {
+      owner.immediate.completeNow(this.recordKey, this.token, serialized, owner.options.ttl);
+      send();
+      return;
+    }
+    // `send` either way: one reaction, where `.catch().then()` made two Promises and two microtask turns.
+    owner.store.complete(this.recordKey, this.token, serialized, owner.options.ttl).then(send, send);
   }
 
   private replay(response: string): void {
     const answer = JSON.parse(response) as StoredAnswer;
-    const http = this.context.switchToHttp().getResponse<HttpResponse>();
+    const http = httpResponse<HttpResponse>(this.context);
     const adapter = this.owner.adapter();
     for (const [name, value] of Object.entries(answer.headers ?? {})) adapter?.setHeader(http, name, value);
     adapter?.setHeader(http, 'Idempotent-Replayed', 'true');
@@ -227,4 +264,18 @@ function safeHeaders(response: HttpResponse): Record<string, string> | undefined
     (headers ??= {})[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return headers;
+}
+
+/**
+ * `JSON.stringify(answer)`, the same text (stores hold it across versions), written around the body's own
+ * serialization: the wrapper object cost as much as the body again.
+ */
+export function serializeAnswer(answer: StoredAnswer): string {
+  const body = JSON.stringify(answer.body) as string | undefined;
+  const { status } = answer;
+  let text = `{"status":${Number.isInteger(status) ? `${status}` : JSON.stringify(status)}`;
+  if (body !== undefined) text += `,"body":${body}`;
+  if (answer.headers !== undefined) text += `,"headers":${JSON.stringify(answer.headers)}`;
+  if (answer.error !== undefined) text += ',"error":true';
+  return `${text}}`;
 }
