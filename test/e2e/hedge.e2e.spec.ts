@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   getTimeoutSignal,
   Hedge,
+  HedgeLostError,
   ResilienceConfigError,
   ResilienceModule,
+  TimeoutSignal,
   type LatencySource,
   type ResilienceModuleOptions,
 } from '../../lib/index.js';
@@ -96,7 +98,22 @@ class QuotesController {
   }
 }
 
-@Module({ imports: [ResilienceModule.forRoot()], controllers: [QuotesController] })
+/** Each attempt's `@TimeoutSignal()`, in the order the attempts started. */
+const signals: AbortSignal[] = [];
+
+@Controller()
+class PricesController {
+  @Get('price')
+  @Hedge({ delay: 20 })
+  async price(@TimeoutSignal() signal: AbortSignal) {
+    const attempt = signals.push(signal);
+    // The first attempt answers only when aborted (it lost); the hedge answers at once.
+    if (attempt === 1) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    return { attempt };
+  }
+}
+
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [QuotesController, PricesController] })
 class QuotesModule {}
 
 describe.each(PLATFORMS)('@Hedge on a %s handler', (platform) => {
@@ -113,5 +130,17 @@ describe.each(PLATFORMS)('@Hedge on a %s handler', (platform) => {
     const answer = await app.send('GET', '/quote');
     expect(answer).toMatchObject({ status: 200, body: { attempt: 2 } });
     expect(quotes.attempts).toBe(2);
+  });
+
+  it("gives each attempt its own @TimeoutSignal(): the loser's is aborted, the winner's is not", async () => {
+    signals.length = 0;
+    app = await createTestApp(platform, QuotesModule);
+    const answer = await app.send('GET', '/price');
+    expect(answer).toMatchObject({ status: 200, body: { attempt: 2 } });
+    expect(signals).toHaveLength(2);
+    expect(signals[0]).not.toBe(signals[1]);
+    expect(signals[0].aborted).toBe(true);
+    expect(signals[0].reason).toBeInstanceOf(HedgeLostError);
+    expect(signals[1].aborted).toBe(false);
   });
 });
