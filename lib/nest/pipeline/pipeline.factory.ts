@@ -78,8 +78,11 @@ import { RESILIENCE_MODULE_OPTIONS } from '../module/resilience.module-definitio
 import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { HandlerRateLimit } from '../handlers/handler-rate-limits.js';
+import { isGraphQLMutation } from '../handlers/handler-kind.js';
 
-/** Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true`. */
+/**
+ * Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true` (as do GraphQL mutations).
+ */
 const NON_IDEMPOTENT = new Set([RequestMethod.POST, RequestMethod.PATCH, RequestMethod.ALL]);
 
 /** Everything the factory needs to know about one configurable policy kind. */
@@ -475,6 +478,13 @@ export class PipelineFactory {
           'hedgeNonIdempotent',
           options.hedgeNonIdempotent,
           `must be true to hedge a ${RequestMethod[requestMethod]} route: its requests would run twice`,
+        );
+      }
+      if (isGraphQLMutation(method)) {
+        validator.fail(
+          'hedgeNonIdempotent',
+          options.hedgeNonIdempotent,
+          'must be true to hedge a GraphQL mutation: its operations would run twice',
         );
       }
     }
