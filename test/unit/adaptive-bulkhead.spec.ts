@@ -2,6 +2,7 @@ import { firstValueFrom, interval, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_BULKHEAD_OPTIONS,
+  DEFAULT_RETRY_OPTIONS,
   getTimeoutSignal,
   ResilienceEvents,
   TimeoutError,
@@ -13,6 +14,7 @@ import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { validateBulkheadOptions } from '../../lib/core/bulkhead/bulkhead.options.js';
 import { OptionsValidator } from '../../lib/core/validation/options.validator.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
+import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
@@ -156,6 +158,31 @@ describe('what the adaptive limit is told', () => {
     const { call, bulkhead } = aimdBehindTimeout(() => Promise.reject(new TimeoutError('inner', 10, 'attempt')));
     expect(await window(call)).toEqual(Array(11).fill('TimeoutError'));
     expect(bulkhead.snapshot().limit).toBe(45);
+  });
+
+  it("reports a retry's second timed-out attempt as a drop, though the first one's work ends during it", async () => {
+    const bulkhead = new BulkheadState(
+      'downstream',
+      { ...DEFAULT_BULKHEAD_OPTIONS, adaptive: { algorithm: 'aimd', initialLimit: 50, minLimit: 10, maxLimit: 100 } },
+      new ResilienceEvents(),
+    );
+    const sample = vi.spyOn(bulkhead, 'sample');
+    // Ignores its signal and answers after 150 ms: the 100 ms timeout gives each attempt up first.
+    const { call } = resilient(
+      () => new Promise((resolve) => setTimeout(resolve, 150, 'late')),
+      (bus) => [
+        new RetryPolicy('retry', { ...DEFAULT_RETRY_OPTIONS, maxAttempts: 2, initialDelay: 0, jitter: 'none' }, bus),
+        new TimeoutPolicy('attempt', 100, 'attempt', bus),
+        new AdaptiveBulkheadPolicy(bulkhead),
+      ],
+    );
+    const result = call().then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    await vi.advanceTimersByTimeAsync(400);
+    expect(await result).toBe('TimeoutError');
+    expect(sample.mock.calls.map(([, , dropped]) => dropped)).toEqual([true, true]);
   });
 
   it('does not report an attempt a hedge aborted (it lost) as a drop', async () => {

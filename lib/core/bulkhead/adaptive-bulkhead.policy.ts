@@ -24,6 +24,7 @@ class AdmittedCall {
   private reported = false;
   private released = false;
   private readonly previousAbort: ((reason: unknown) => void) | undefined;
+  private readonly onAbort: (reason: unknown) => void;
 
   constructor(
     private readonly bulkhead: BulkheadState,
@@ -33,10 +34,11 @@ class AdmittedCall {
   ) {
     compartment.active++;
     this.previousAbort = invocation.onAttemptAbort;
-    invocation.onAttemptAbort = (reason) => {
+    this.onAbort = (reason) => {
       this.previousAbort?.(reason);
       this.report(isTimeout(reason) ? 'drop' : 'none');
     };
+    invocation.onAttemptAbort = this.onAbort;
   }
 
   /** Reports the call, once: its latency (`'sample'`), a drop, or nothing. */
@@ -51,7 +53,8 @@ class AdmittedCall {
     if (this.released) return;
     this.released = true;
     this.compartment.active--;
-    if (this.invocation.onAttemptAbort !== undefined) this.invocation.onAttemptAbort = this.previousAbort;
+    // Only if still ours: a retry's next attempt may have entered (and hooked in) while this one's work went on.
+    if (this.invocation.onAttemptAbort === this.onAbort) this.invocation.onAttemptAbort = this.previousAbort;
   }
 
   /** The work ended with an answer or an error of its own. */
