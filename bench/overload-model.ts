@@ -23,14 +23,20 @@ export function kneeDownstream(knee: number, baseLatency: number, maxLatency = I
   return { call, state };
 }
 
-/** What an offered load got: answers within the deadline per second, their p99, rejections and late answers. */
+/**
+ * What an offered load got: answers within the deadline per second, their p99, late answers, calls that failed with a
+ * timeout, and the other failures (rejections: a bulkhead, a limit, a shed request).
+ */
 export interface LoadResult {
   readonly goodput: number;
   readonly p99: number;
   readonly ok: number;
   readonly late: number;
+  readonly timedOut: number;
   readonly rejected: number;
 }
+
+const isTimeout = (error: unknown) => (error as { code?: unknown } | null)?.code === 'TIMEOUT';
 
 /**
  * Offers `rate` calls per second for `duration` ms (open loop: arrivals do not wait for answers), then waits for
@@ -45,6 +51,7 @@ export async function offerLoad(
   const latencies: number[] = [];
   let late = 0;
   let rejected = 0;
+  let timedOut = 0;
   let ok = 0;
   const pending: Promise<void>[] = [];
   const started = performance.now();
@@ -70,8 +77,10 @@ export async function offerLoad(
               if (latency <= options.deadline) ok++;
               else late++;
             },
-            () => {
-              if (measured) rejected++;
+            (error: unknown) => {
+              if (!measured) return;
+              if (isTimeout(error)) timedOut++;
+              else rejected++;
             },
           ),
         );
@@ -82,5 +91,5 @@ export async function offerLoad(
   latencies.sort((a, b) => a - b);
   const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] : 0;
   const seconds = (options.duration - options.warmup) / 1000;
-  return { goodput: ok / seconds, p99, ok, late, rejected };
+  return { goodput: ok / seconds, p99, ok, late, timedOut, rejected };
 }

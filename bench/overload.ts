@@ -1,47 +1,60 @@
 /**
  * Goodput and p99 of a downstream with a knee under 1x, 2x and 4x its best throughput, with no protection, a fixed
  * bulkhead and the adaptive limits, in one process in real time (timers on loopback only, bounded: about a minute).
- * The downstream answers in 10 ms up to 20 calls in flight, then in 10 ms x (inflight / 20)^1.5, at most 2 s; a call is
- * good when it succeeds within 50 ms. Run: `npm run bench:overload`. BENCH_SECONDS (default 3) per run.
+ * The downstream answers in 10 ms up to 20 calls in flight, then in 10 ms x (inflight / 20)^1.5, at most 2 s, and
+ * ignores its callers' signals (a remote server goes on working on a request its client gave up); every row has the
+ * same per-attempt `@Timeout` of 50 ms outside the bulkhead (the canonical order); a call is good when it succeeds
+ * within 50 ms. Then the load-shedding rows (bench/overload-shedding.ts). Run: `npm run bench:overload`.
+ * BENCH_SECONDS (default 3) per run.
  */
 import { AdaptiveBulkheadPolicy } from '../lib/core/bulkhead/adaptive-bulkhead.policy.js';
 import { BulkheadPolicy } from '../lib/core/bulkhead/bulkhead.policy.js';
 import { BulkheadState } from '../lib/core/bulkhead/bulkhead.state.js';
-import type { BulkheadOptions } from '../lib/core/bulkhead/bulkhead.options.js';
+import { validateBulkheadOptions, type BulkheadOptions } from '../lib/core/bulkhead/bulkhead.options.js';
+import { TimeoutPolicy } from '../lib/core/timeout/timeout.policy.js';
+import { OptionsValidator } from '../lib/core/validation/options.validator.js';
 import { createResilientMethod } from '../lib/core/pipeline/resilient-method.js';
 import type { ResiliencePolicy } from '../lib/core/pipeline/policy.interface.js';
 import { DEFAULT_BULKHEAD_OPTIONS, ResilienceEvents } from '../lib/index.js';
 import { kneeDownstream, offerLoad } from './overload-model.js';
+import { SHEDDING_SETUP, sheddingRows } from './overload-shedding.js';
 
 const KNEE = 20;
 const BASE_LATENCY = 10;
 const KNEE_RATE = (KNEE / BASE_LATENCY) * 1000;
+const DEADLINE = 5 * BASE_LATENCY;
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 
 const variants: Record<string, Partial<BulkheadOptions> | undefined> = {
   'no protection': undefined,
   'fixed bulkhead, maxConcurrent 100': { maxConcurrent: 100 },
   'fixed bulkhead at the knee (20, known in advance)': { maxConcurrent: KNEE },
-  'adaptive gradient2 (defaults)': { adaptive: { algorithm: 'gradient2' } },
+  // minLimit 1: the default floor of gradient2 and aimd (Netflix's 20) is this model's knee, and would do the work.
+  'adaptive gradient2 (minLimit 1)': { adaptive: { algorithm: 'gradient2', minLimit: 1 } },
   'adaptive vegas (defaults)': { adaptive: { algorithm: 'vegas' } },
-  'adaptive aimd (defaults)': { adaptive: { algorithm: 'aimd' } },
+  'adaptive aimd (minLimit 1)': { adaptive: { algorithm: 'aimd', minLimit: 1 } },
 };
 
 const lines = [
   `In-process simulation, Node ${process.version}: knee ${KNEE} calls in flight, ${BASE_LATENCY} ms up to the knee ` +
-    `(best throughput ${KNEE_RATE} calls/s), good = success within ${5 * BASE_LATENCY} ms; ${seconds} s per run, ` +
-    'the first second not counted',
+    `(best throughput ${KNEE_RATE} calls/s), per-attempt timeout and good = success within ${DEADLINE} ms; ` +
+    `${seconds} s per run, the first second not counted`,
   '',
-  '| protection | load | goodput/s | p99 ms (successes) | late | rejected | limit at the end |',
+  '| protection | load | goodput/s | p99 ms (successes) | timed out | rejected | limit at the end |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const [label, options] of Object.entries(variants)) {
   for (const multiple of [1, 2, 4]) {
     const downstream = kneeDownstream(KNEE, BASE_LATENCY, 2_000);
-    const policies: ResiliencePolicy[] = [];
+    const events = new ResilienceEvents();
+    const policies: ResiliencePolicy[] = [new TimeoutPolicy('attempt', DEADLINE, 'attempt', events)];
     let bulkhead: BulkheadState | undefined;
     if (options !== undefined) {
-      bulkhead = new BulkheadState('downstream', { ...DEFAULT_BULKHEAD_OPTIONS, ...options }, new ResilienceEvents());
+      const validated = validateBulkheadOptions(
+        { ...DEFAULT_BULKHEAD_OPTIONS, ...options },
+        new OptionsValidator('bulkhead', 'downstream', 'Bench.call'),
+      );
+      bulkhead = new BulkheadState('downstream', validated, events);
       policies.push(bulkhead.adaptive ? new AdaptiveBulkheadPolicy(bulkhead) : new BulkheadPolicy(bulkhead));
     }
     const call = createResilientMethod(
@@ -54,14 +67,14 @@ for (const [label, options] of Object.entries(variants)) {
       rate: KNEE_RATE * multiple,
       duration: seconds * 1000,
       warmup: 1000,
-      deadline: 5 * BASE_LATENCY,
+      deadline: DEADLINE,
     });
     const cells = [
       label,
       `${multiple}x`,
       Math.round(result.goodput),
       Math.round(result.p99),
-      result.late,
+      result.timedOut,
       result.rejected,
       bulkhead?.snapshot().limit ?? '-',
     ];
@@ -69,4 +82,24 @@ for (const [label, options] of Object.entries(variants)) {
     console.error(lines.at(-1));
   }
 }
+
+// Load shedding reacts to this process's event loop, which the in-process downstream does not load: its rows come
+// from a real Nest app in a child process whose handler burns the CPU (bench/overload-shedding.ts).
+const shedSeconds = Number(process.env.BENCH_SHED_SECONDS ?? 5);
+const { burnMs, deadlineMs, giveUpMs } = SHEDDING_SETUP;
+lines.push(
+  '',
+  `Load shedding: a Nest app (Express) in a child process, its handler busy ${burnMs} ms per request (capacity ` +
+    `${1000 / burnMs} requests/s), offered 1x, 2x and 4x that rate open-loop over HTTP keep-alive; ` +
+    `good = 200 within ${deadlineMs} ms of when the request was due; abandoned after ${giveUpMs} ms; ` +
+    `${shedSeconds} s per run, the first second not counted, a fresh server per run`,
+  '',
+  '| protection | load | goodput/s | p99 ms (200s) | timed out | shed (503) | offered |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+);
+await sheddingRows(shedSeconds, (row) => {
+  const cells = [row.label, `${row.multiple}x`, Math.round(row.goodput), Math.round(row.p99), row.timedOut, row.shed];
+  lines.push(`| ${[...cells, row.offered].join(' | ')} |`);
+  console.error(lines.at(-1));
+});
 console.log(lines.join('\n'));

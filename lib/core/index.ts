@@ -117,4 +117,5 @@ export { ProcessLoadSampler } from './load-shedding/process-load.sampler.js';
 export { LoadShedderState, type LoadSheddingSnapshot } from './load-shedding/load-shedder.state.js';
 export { DEFAULT_HEDGE_OPTIONS, type HedgeDelay, type HedgeOptions } from './hedge/hedge.options.js';
 export type { LatencySource } from './hedge/latency-source.interface.js';
+export { DEFAULT_MIN_LATENCY_SAMPLES } from './hedge/metrics-latency.source.js';
 export { HedgeLostError } from './hedge/hedge.policy.js';

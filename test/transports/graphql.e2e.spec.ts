@@ -3,7 +3,16 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Args, Field, GraphQLModule, Mutation, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CircuitBreaker, Fallback, RateLimit, ResilienceModule, Retry, Timeout } from '../../lib/index.js';
+import {
+  CircuitBreaker,
+  Fallback,
+  Hedge,
+  RateLimit,
+  ResilienceConfigError,
+  ResilienceModule,
+  Retry,
+  Timeout,
+} from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../e2e/http-harness.js';
 import { Downstream } from './downstream.js';
 
@@ -159,5 +168,74 @@ describe('GraphQL field resolvers without fieldResolverEnhancers', () => {
         "to field resolvers only when told to: add fieldResolverEnhancers: ['interceptors', 'guards']",
     );
     await app.close();
+  });
+});
+
+/** Mutation attempts that ran; the first of each request hangs until the test ends. */
+const orders = { attempts: 0, release: [] as (() => void)[] };
+
+@Resolver()
+class OrdersResolver {
+  @Query(() => String)
+  health(): string {
+    return 'ok';
+  }
+
+  @Mutation(() => String)
+  @Hedge({ delay: 20 })
+  placeOrder(): string {
+    return 'placed';
+  }
+}
+
+@Resolver()
+class ExplicitOrdersResolver {
+  @Query(() => String)
+  @Hedge({ delay: 20 })
+  async order(): Promise<string> {
+    return 'read';
+  }
+
+  @Mutation(() => String)
+  @Hedge({ delay: 20, hedgeNonIdempotent: true })
+  async placeOrder(): Promise<string> {
+    const attempt = ++orders.attempts;
+    if (attempt === 1) await new Promise<void>((resolve) => orders.release.push(resolve));
+    return `placed by attempt ${attempt}`;
+  }
+}
+
+describe('@Hedge on GraphQL mutations', () => {
+  afterEach(() => {
+    for (const release of orders.release.splice(0)) release();
+    orders.attempts = 0;
+  });
+
+  it('is refused at bootstrap: a mutation is not idempotent', async () => {
+    @Module({ imports: [ResilienceModule.forRoot(), graphql('express', [])], providers: [OrdersResolver] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const error = await app.init().then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toMatch(
+      /hedge option "hedgeNonIdempotent" = undefined for policy "OrdersResolver.placeOrder".*hedge a GraphQL mutation/,
+    );
+    await app.close();
+  });
+
+  it.each(PLATFORMS)('runs on %s when hedgeNonIdempotent says so, and queries need nothing', async (platform) => {
+    @Module({
+      imports: [ResilienceModule.forRoot(), graphql(platform, [])],
+      providers: [ExplicitOrdersResolver],
+    })
+    class AppModule {}
+    testApp = await createTestApp(platform, AppModule);
+    expect(await ask('{ order }')).toEqual({ data: { order: 'read' } });
+    expect(await ask('mutation { placeOrder }')).toEqual({ data: { placeOrder: 'placed by attempt 2' } });
+    expect(orders.attempts).toBe(2); // what the option allows: the mutation ran twice
   });
 });

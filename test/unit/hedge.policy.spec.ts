@@ -91,6 +91,27 @@ describe('HedgePolicy', () => {
     expect(budget.snapshot()).toMatchObject({ retries: 1, exhausted: 1 });
   });
 
+  it("aborts a losing Observable attempt's signal, not the winner's, when the winner completes at once", async () => {
+    const signals: AbortSignal[] = [];
+    const method = () => {
+      const index = signals.push(getTimeoutSignal()!);
+      return new Observable<string>((subscriber) => {
+        // The first attempt never answers; the hedge answers and completes in the same turn.
+        if (index === 2) {
+          subscriber.next('hedge');
+          subscriber.complete();
+        }
+      });
+    };
+    const { call } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 20 }), bus)], 'observable');
+    const result = firstValueFrom(call());
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(result).resolves.toBe('hedge');
+    expect(signals).toHaveLength(2);
+    expect(signals[0].reason).toBeInstanceOf(HedgeLostError);
+    expect(signals[1].aborted).toBe(false);
+  });
+
   it('unsubscribes the losing Observable attempts', async () => {
     const subscribed: number[] = [];
     const unsubscribed: number[] = [];

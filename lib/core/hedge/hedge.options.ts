@@ -10,7 +10,8 @@ export interface HedgeOptions {
   maxHedges: number;
   /**
    * Milliseconds without an answer before the next attempt starts; or `{ percentile: 95, fallback: 100 }`: the
-   * method's recent 95th percentile (read from the module option `latencySource`), `fallback` ms while it has none.
+   * method's recent 95th percentile (its own sliding latency histogram, the last 30 to 60 s, once it holds at least
+   * 20 calls; or the module option `latencySource` when given), `fallback` ms (default 100) until then.
    * Default `100`.
    */
   delay: HedgeDelay;

@@ -80,6 +80,9 @@ export class HedgePolicy implements ResiliencePolicy {
         race.start();
         return () => {
           race.stop();
+          // The winner's end tears this down before the race hears of it (the race learns through a Promise): the
+          // losers' signals are aborted here, as they would be by the race.
+          if (winner !== -1) race.abortLosers(winner);
           for (const subscription of subscriptions) subscription?.unsubscribe();
         };
       });
@@ -166,13 +169,19 @@ class HedgeRace {
     attempt.ended = true;
     if (this.settled) return;
     this.stop();
-    const lost = new HedgeLostError();
-    this.attempts.forEach((other, otherIndex) => {
-      if (other === attempt || other.ended) return;
-      other.invocation.abortAttempt(lost);
-      this.onLoser(otherIndex);
-    });
+    this.abortLosers(this.attempts.indexOf(attempt));
     this.onWin(attempt);
+  }
+
+  /** Aborts every attempt still running but the winner's, with a {@link HedgeLostError}, once each. */
+  abortLosers(winner: number): void {
+    let lost: HedgeLostError | undefined;
+    this.attempts.forEach((other, index) => {
+      if (index === winner || other.ended) return;
+      other.ended = true;
+      other.invocation.abortAttempt((lost ??= new HedgeLostError()));
+      this.onLoser(index);
+    });
   }
 
   private failed(attempt: Attempt, index: number, error: unknown): void {

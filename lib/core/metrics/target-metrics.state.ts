@@ -48,6 +48,11 @@ export class TargetMetricsState {
     for (const recorder of this.recorders) recorder.recordCall(this.name, outcome, durationMs / 1000);
   }
 
+  /** Calls in the sliding window, and the duration below which `percentile` percent of them lie (ms). */
+  recentLatency(percentile: number): { readonly count: number; readonly value: number } {
+    return { count: this.latency.count(), value: this.latency.percentile(percentile) };
+  }
+
   snapshot(): TargetSnapshot {
     const { count, p50, p95, p99, spanMs } = this.latency.percentiles();
     const outcomes = {} as Record<CallOutcome, number>;

@@ -182,10 +182,13 @@ class TimeoutCall implements Sink, Unsubscribable, DeadlineNode {
   expire(): void {
     this.armed = false;
     this.ended = true;
+    // The attempt is aborted before it is unsubscribed, so that what runs inside (an adaptive bulkhead) can tell a
+    // timeout from a caller that merely went away.
+    const error = this.policy.expire(this.invocation, this.deadlines.duration);
     const { inner } = this;
     this.inner = undefined;
     inner?.unsubscribe();
-    this.downstream.error(this.policy.expire(this.invocation, this.deadlines.duration));
+    this.downstream.error(error);
   }
 
   next(value: unknown): void {

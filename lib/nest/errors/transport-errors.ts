@@ -56,13 +56,14 @@ export function errorPayload(error: ResilienceError): ResilienceErrorPayload {
  * so clients read `errors[0].extensions.code`.
  */
 export class GraphQLResilienceError extends Error {
-  readonly extensions: { code: string; policy: string; retryAfter?: number };
+  readonly extensions: { code: string; policy: string; retryAfter?: number; reason?: string };
 
   constructor(error: ResilienceError) {
     super(error.message, { cause: error });
     this.name = 'GraphQLResilienceError';
-    const { code, policy, retryAfter } = errorPayload(error);
-    this.extensions = retryAfter === undefined ? { code, policy } : { code, policy, retryAfter };
+    // The payload of RPC and WebSocket clients without its `status` and `message` (GraphQL has its own).
+    const { status: _status, message: _message, ...extensions } = errorPayload(error);
+    this.extensions = extensions;
   }
 }
 

@@ -8,6 +8,7 @@ const GATEWAY_MESSAGE = 'message'; // @SubscribeMessage()
 const GATEWAY_CLASS = 'websockets:is_gateway'; // @WebSocketGateway()
 const GRAPHQL_RESOLVER = 'graphql:resolver_name'; // @Query(), @Mutation(), @ResolveField() ...
 const GRAPHQL_FIELD = 'graphql:resolve_property'; // @ResolveField()
+const GRAPHQL_RESOLVER_TYPE = 'graphql:resolver_type'; // 'Query', 'Mutation', 'Subscription' or a field's parent
 
 /**
  * True when Nest invokes `method` as a handler, applying its interceptors and guards: an HTTP route (on a
@@ -24,4 +25,9 @@ export function isTransportHandler(method: object, classRef: object, isControlle
 /** True for a GraphQL field resolver: Nest applies interceptors to it only with `fieldResolverEnhancers`. */
 export function isGraphQLFieldResolver(method: object): boolean {
   return Reflect.getMetadata(GRAPHQL_FIELD, method) === true;
+}
+
+/** True for a GraphQL `@Mutation()` resolver: its operations change state, so they must not run twice. */
+export function isGraphQLMutation(method: object): boolean {
+  return Reflect.getMetadata(GRAPHQL_RESOLVER_TYPE, method) === 'Mutation';
 }

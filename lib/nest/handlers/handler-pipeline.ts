@@ -15,11 +15,21 @@ const IDEMPOTENT_HTTP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELET
 
 /** One call of a handler: its arguments are `[context]`, and the rest of the pipeline is Nest's `next.handle()`. */
 class HandlerInvocation extends Invocation {
-  source!: Observable<unknown>;
+  /** `next.handle()`, made once per request; undefined when each attempt makes its own (see `callHandler`). */
+  source: Observable<unknown> | undefined;
+  next!: CallHandler;
 }
 
-/** The handler's own call: Nest's `next.handle()`, which re-runs pipes and the handler on every subscription. */
-const callHandler: ObservableStep = (invocation) => (invocation as HandlerInvocation).source;
+/**
+ * The handler's own call: Nest's `next.handle()`, which re-runs pipes and the handler on every subscription. A handler
+ * with a `@TimeoutSignal()` parameter gets a `next.handle()` per attempt, made inside that attempt's async context
+ * (Nest binds the handler's run to the context `handle()` was called in): so each attempt, a hedge's forks included,
+ * reads its own signal rather than the request's first one.
+ */
+const callHandler: ObservableStep = (invocation) => {
+  const handler = invocation as HandlerInvocation;
+  return handler.source ?? handlerInvocations.run(handler, () => handler.next.handle());
+};
 
 /** How the pipeline of one handler is built: its policies in the canonical order, outermost first. */
 export interface HandlerPipelineParts {
@@ -67,9 +77,8 @@ export class HandlerPipeline {
     // `@Idempotent` alone: no policy, so no resilience error to map either.
     if (this.parts.policies.length === 0) return next.handle();
     const invocation = new HandlerInvocation(this.parts.target, this.parts.instance, [context]);
-    invocation.source = this.parts.usesTimeoutSignal
-      ? handlerInvocations.run(invocation, () => next.handle())
-      : next.handle();
+    invocation.next = next;
+    invocation.source = this.parts.usesTimeoutSignal ? undefined : next.handle();
     const step = this.withoutRetry !== undefined && !keyed && !mayRepeat(context) ? this.withoutRetry : this.all;
     return step(invocation);
   }

@@ -60,8 +60,9 @@ export interface ResilienceModuleOptions {
    */
   loadShedding?: boolean | LoadSheddingModuleOptions;
   /**
-   * Recent latencies per method, for `@Hedge({ delay: { percentile } })`; provided by the observability integration,
-   * or your own. Default: none (percentile delays are refused at bootstrap).
+   * Recent latencies per method, for `@Hedge({ delay: { percentile } })`. Default: each hedged method's own sliding
+   * latency histogram (the registry's `targets`, measured for it even with call metrics off), trusted from 20 calls
+   * in the window; give your own to read them elsewhere.
    */
   latencySource?: LatencySource;
   /** Where rate-limit buckets live. Default: a `MemoryRateLimitStore` (this process, at most 100,000 keys). */

@@ -48,6 +48,7 @@ import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
 import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
+import { MetricsLatencySource } from '../../core/hedge/metrics-latency.source.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import {
   DEFAULT_IDEMPOTENCY_LEASE,
@@ -78,8 +79,11 @@ import { RESILIENCE_MODULE_OPTIONS } from '../module/resilience.module-definitio
 import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { HandlerRateLimit } from '../handlers/handler-rate-limits.js';
+import { isGraphQLMutation } from '../handlers/handler-kind.js';
 
-/** Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true`. */
+/**
+ * Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true` (as do GraphQL mutations).
+ */
 const NON_IDEMPOTENT = new Set([RequestMethod.POST, RequestMethod.PATCH, RequestMethod.ALL]);
 
 /** Everything the factory needs to know about one configurable policy kind. */
@@ -327,8 +331,10 @@ export class PipelineFactory {
       all.push(...policies);
       if (stage.name !== 'retry') withoutRetry?.push(...policies);
     }
-    if (this.registry.targets.enabled) {
-      // Outermost, decided here once: without metrics the pipeline has no measuring step at all.
+    const { targets } = this.registry;
+    if (targets.enabled || (targets.has(context.declaredAt) && context.read(HEDGE_METADATA) !== undefined)) {
+      // Outermost, decided here once: without metrics the pipeline has no measuring step at all, unless a hedge
+      // reads this method's percentile (hedgeStage registered its target).
       const measure = new CallMetricsPolicy(this.registry.targets.targetFor(context.declaredAt));
       all.unshift(measure);
       withoutRetry?.unshift(measure);
@@ -477,19 +483,24 @@ export class PipelineFactory {
           `must be true to hedge a ${RequestMethod[requestMethod]} route: its requests would run twice`,
         );
       }
+      if (isGraphQLMutation(method)) {
+        validator.fail(
+          'hedgeNonIdempotent',
+          options.hedgeNonIdempotent,
+          'must be true to hedge a GraphQL mutation: its operations would run twice',
+        );
+      }
     }
-    if (typeof options.delay === 'object' && this.options.latencySource === undefined) {
-      validator.fail(
-        'delay',
-        options.delay,
-        'needs recent latencies: give the module option latencySource (the observability integration provides ' +
-          'one), or a fixed delay in ms',
-      );
+    // A percentile delay without a latencySource of the user's reads the method's own call metrics, measured for it
+    // whether metrics are on or not (see build()).
+    let latencySource = this.options.latencySource;
+    if (typeof options.delay === 'object' && latencySource === undefined) {
+      latencySource = new MetricsLatencySource(this.registry.targets.targetFor(declaredAt));
     }
     const retry = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
     const budgetName = retry && this.resolveOptions(RETRY_KIND, retry, declaredAt).options.budget;
     const budget = budgetName === undefined ? undefined : this.registry.retryBudgets.get(budgetName);
-    return [new HedgePolicy(declaredAt, options, this.events, budget, this.options.latencySource)];
+    return [new HedgePolicy(declaredAt, options, this.events, budget, latencySource)];
   }
 
   /** The retry budget a `@Retry` names, which must be one of the module option `retryBudgets`. */

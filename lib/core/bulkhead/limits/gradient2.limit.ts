@@ -1,10 +1,11 @@
 import type { ConcurrencyLimit, LimitBounds } from './concurrency-limit.interface.js';
+import { SampleWindow } from './sample-window.js';
 
 /** Netflix's `Gradient2Limit` defaults (its `maxConcurrency` is our `maxLimit`). */
 export const GRADIENT2_DEFAULTS = { initialLimit: 20, minLimit: 20, maxLimit: 200 } as const;
 const SMOOTHING = 0.2;
 const RTT_TOLERANCE = 1.5;
-/** Samples in the long-term latency average. */
+/** Windows in the long-term latency average. */
 const LONG_WINDOW = 600;
 /** Calls the limit may exceed what the latency gradient allows, so that it can probe upwards. */
 const QUEUE_SIZE = 4;
@@ -12,20 +13,27 @@ const QUEUE_SIZE = 4;
 const WARMUP = 10;
 
 /**
- * Netflix `Gradient2Limit`: compares each call's latency with a long-term exponential average; the limit is
- * multiplied by `clamp(1.5 x long / short, 0.5, 1)` plus a small queue allowance, smoothed. When the long-term
- * average is far above the current latency (the load went away), it decays so the limit can grow again.
+ * Netflix `Gradient2Limit` behind their `WindowedLimit`: compares each window's average latency (see
+ * {@link SampleWindow}) with a long-term exponential average of them (600 windows); the limit is multiplied by
+ * `clamp(1.5 x long / short, 0.5, 1)` plus a queue allowance of 4, smoothed by 0.2. When the long-term average is far
+ * above the current latency (the load went away), it decays so the limit can grow again.
  */
 export class Gradient2Limit implements ConcurrencyLimit {
   limit: number;
   private longRtt = 0;
   private count = 0;
+  private readonly window = new SampleWindow();
 
   constructor(private readonly bounds: LimitBounds) {
     this.limit = bounds.initialLimit;
   }
 
-  onSample(rtt: number, inflight: number): void {
+  onSample(rtt: number, inflight: number, dropped: boolean): void {
+    const sample = this.window.add(rtt, inflight, dropped, performance.now());
+    if (sample !== undefined) this.update(sample.rtt, sample.inflight);
+  }
+
+  private update(rtt: number, inflight: number): void {
     const shortRtt = Math.max(rtt, 0.001);
     this.count++;
     if (this.count <= WARMUP) this.longRtt += (shortRtt - this.longRtt) / this.count;

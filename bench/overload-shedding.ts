@@ -1,0 +1,127 @@
+/**
+ * The load-shedding rows of `npm run bench:overload`: a real Nest app in a child process (bench/overload-server.ts)
+ * whose handler burns the CPU for BURN_MS per request, offered a fixed request rate (open loop: requests are sent on
+ * schedule whether or not earlier ones were answered) of 1x, 2x and 4x what its CPU can serve (1000 / BURN_MS per
+ * second), without and with `loadShedding: true` (the defaults). A request is good when it gets a 200 within
+ * DEADLINE_MS of the moment it was due to be sent; latency is measured from that moment too, so a client-side queue
+ * counts against the server (no coordinated omission). A fresh server per run.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { once } from 'node:events';
+
+const BURN_MS = 4;
+const DEADLINE_MS = 500;
+/** Requests still unanswered after this are abandoned (their socket closed) and counted as timed out. */
+const GIVE_UP_MS = 2_000;
+
+export interface SheddingRow {
+  readonly label: string;
+  readonly multiple: number;
+  readonly goodput: number;
+  readonly p99: number;
+  readonly timedOut: number;
+  readonly shed: number;
+  readonly offered: number;
+}
+
+async function startServer(shedding: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(new URL('./overload-server.js', import.meta.url), [String(BURN_MS), shedding ? 'on' : 'off'], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const [message] = (await once(child, 'message')) as [{ port: number }];
+  return { child, port: message.port };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.send('stop');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Offers `rate` requests per second for `seconds`, the first not counted; waits for every answer or give-up. */
+async function offer(port: number, rate: number, seconds: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const latencies: number[] = [];
+  let shed = 0;
+  let timedOut = 0;
+  let offered = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const warmup = 1_000;
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const elapsed = now - start;
+      if (elapsed >= seconds * 1000) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      // Every request due by now, each stamped with the moment it was due.
+      const due = Math.floor((elapsed / 1000) * rate);
+      for (; sent < due; sent++) {
+        const dueAt = start + (sent * 1000) / rate;
+        const measured = dueAt - start >= warmup;
+        if (measured) offered++;
+        pending.push(
+          request(agent, port, dueAt).then((outcome) => {
+            if (!measured) return;
+            if (outcome.status === 200) latencies.push(outcome.latency);
+            else if (outcome.status === 503) shed++;
+            else timedOut++;
+          }),
+        );
+      }
+    }, 2);
+  });
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const good = latencies.filter((latency) => latency <= DEADLINE_MS).length;
+  const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] : 0;
+  return { goodput: good / (seconds - warmup / 1000), p99, timedOut, shed, offered };
+}
+
+function request(agent: http.Agent, port: number, dueAt: number): Promise<{ status: number; latency: number }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/work', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, latency: performance.now() - dueAt }));
+    });
+    const giveUp = setTimeout(
+      () => req.destroy(new Error('gave up')),
+      Math.max(1, dueAt + GIVE_UP_MS - performance.now()),
+    );
+    req.on('error', () => resolve({ status: 0, latency: performance.now() - dueAt }));
+    req.on('close', () => clearTimeout(giveUp));
+  });
+}
+
+/** The rows: no protection and load shedding, under 1x, 2x and 4x of the handler's CPU capacity. */
+export async function sheddingRows(seconds: number, onRow: (row: SheddingRow) => void): Promise<SheddingRow[]> {
+  const capacity = 1000 / BURN_MS;
+  const rows: SheddingRow[] = [];
+  for (const [label, shedding] of [
+    ['no protection (real Nest app, CPU-bound handler)', false],
+    ['load shedding, defaults (real Nest app, CPU-bound handler)', true],
+  ] as const) {
+    for (const multiple of [1, 2, 4]) {
+      const { child, port } = await startServer(shedding);
+      try {
+        const result = await offer(port, capacity * multiple, seconds);
+        const row = { label, multiple, ...result };
+        rows.push(row);
+        onRow(row);
+      } finally {
+        await stopServer(child);
+      }
+    }
+  }
+  return rows;
+}
+
+export const SHEDDING_SETUP = { burnMs: BURN_MS, deadlineMs: DEADLINE_MS, giveUpMs: GIVE_UP_MS };
