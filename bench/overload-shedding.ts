@@ -41,8 +41,11 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Offers `rate` requests per second for `seconds`, the first not counted; waits for every answer or give-up. */
-async function offer(port: number, rate: number, seconds: number) {
+/**
+ * Offers `rate` requests per second for `seconds`, the first `warmupSeconds` not counted (the shedder's drop
+ * probability takes a few seconds to settle, as the rows without it get the same); waits for every answer or give-up.
+ */
+async function offer(port: number, rate: number, seconds: number, warmupSeconds: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const latencies: number[] = [];
   let shed = 0;
@@ -50,7 +53,7 @@ async function offer(port: number, rate: number, seconds: number) {
   let offered = 0;
   const pending: Promise<void>[] = [];
   const start = performance.now();
-  const warmup = 1_000;
+  const warmup = warmupSeconds * 1000;
   let sent = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -102,7 +105,11 @@ function request(agent: http.Agent, port: number, dueAt: number): Promise<{ stat
 }
 
 /** The rows: no protection and load shedding, under 1x, 2x and 4x of the handler's CPU capacity. */
-export async function sheddingRows(seconds: number, onRow: (row: SheddingRow) => void): Promise<SheddingRow[]> {
+export async function sheddingRows(
+  seconds: number,
+  warmupSeconds: number,
+  onRow: (row: SheddingRow) => void,
+): Promise<SheddingRow[]> {
   const capacity = 1000 / BURN_MS;
   const rows: SheddingRow[] = [];
   for (const [label, shedding] of [
@@ -112,7 +119,7 @@ export async function sheddingRows(seconds: number, onRow: (row: SheddingRow) =>
     for (const multiple of [1, 2, 4]) {
       const { child, port } = await startServer(shedding);
       try {
-        const result = await offer(port, capacity * multiple, seconds);
+        const result = await offer(port, capacity * multiple, seconds, warmupSeconds);
         const row = { label, multiple, ...result };
         rows.push(row);
         onRow(row);

@@ -85,19 +85,21 @@ for (const [label, options] of Object.entries(variants)) {
 
 // Load shedding reacts to this process's event loop, which the in-process downstream does not load: its rows come
 // from a real Nest app in a child process whose handler burns the CPU (bench/overload-shedding.ts).
-const shedSeconds = Number(process.env.BENCH_SHED_SECONDS ?? 5);
+const shedSeconds = Number(process.env.BENCH_SHED_SECONDS ?? 10);
+const shedWarmup = Number(process.env.BENCH_SHED_WARMUP ?? 5);
 const { burnMs, deadlineMs, giveUpMs } = SHEDDING_SETUP;
 lines.push(
   '',
   `Load shedding: a Nest app (Express) in a child process, its handler busy ${burnMs} ms per request (capacity ` +
     `${1000 / burnMs} requests/s), offered 1x, 2x and 4x that rate open-loop over HTTP keep-alive; ` +
     `good = 200 within ${deadlineMs} ms of when the request was due; abandoned after ${giveUpMs} ms; ` +
-    `${shedSeconds} s per run, the first second not counted, a fresh server per run`,
+    `${shedSeconds} s per run, the first ${shedWarmup} s not counted (the drop probability settling), a fresh ` +
+    'server per run',
   '',
   '| protection | load | goodput/s | p99 ms (200s) | timed out | shed (503) | offered |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
 );
-await sheddingRows(shedSeconds, (row) => {
+await sheddingRows(shedSeconds, shedWarmup, (row) => {
   const cells = [row.label, `${row.multiple}x`, Math.round(row.goodput), Math.round(row.p99), row.timedOut, row.shed];
   lines.push(`| ${[...cells, row.offered].join(' | ')} |`);
   console.error(lines.at(-1));

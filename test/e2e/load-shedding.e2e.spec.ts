@@ -88,6 +88,15 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     app!.app.get(LoadShedderState).sample();
   }
 
+  /**
+   * An overload that lasts: far past hard for 20 samples (10 s at the default interval), so the drop probability,
+   * which rises by 0.075 a sample here, reaches 1 and every normal request is shed.
+   */
+  function sustainedOverload() {
+    for (let i = 0; i < 20; i++) overload(300);
+    expect(app!.app.get(LoadShedderState).dropProbability).toBe(1);
+  }
+
   const statusOf = async (path: string) => (await app!.send('GET', path)).status;
 
   it('serves everything while the process is healthy', async () => {
@@ -98,9 +107,9 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     }
   });
 
-  it('sheds sheddable requests first: all of them from half-way between soft and hard', async () => {
+  it('sheds sheddable requests first: all of them from the hard threshold on, at once', async () => {
     app = await createTestApp(platform, appModule(SHEDDING));
-    overload(100);
+    overload(150);
     expect(await statusOf('/recommendations')).toBe(503);
     expect(await statusOf('/admin/export')).toBe(503); // the handler's priority wins over its class's
     expect(await statusOf('/checkout')).toBe(200);
@@ -111,7 +120,7 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     app = await createTestApp(platform, appModule(SHEDDING));
     const events: ResilienceEvent[] = [];
     app.app.get(ResilienceEvents).subscribe((event) => events.push(event));
-    overload(150);
+    sustainedOverload();
     const answer = await app.send('GET', '/catalog');
     expect(answer.status).toBe(503);
     expect(answer.headers['retry-after']).toBe('3');
@@ -161,7 +170,7 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     })
     class AsyncModule {}
     app = await createTestApp(platform, AsyncModule);
-    overload(150);
+    sustainedOverload();
     expect(await statusOf('/catalog')).toBe(503);
   });
 

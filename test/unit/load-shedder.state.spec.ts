@@ -48,37 +48,71 @@ describe('LoadShedderState', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('stays at level 0 below every soft threshold', () => {
+  it('stays at level 0 below every soft threshold, shedding nothing', () => {
     const { shedder } = shedderOf();
     shedder.sample();
-    expect(shedder.level).toBe(0);
+    expect(shedder.snapshot()).toMatchObject({ level: 0, dropProbability: 0 });
+    expect(shedder.shedding).toBe(false);
   });
 
-  it('raises the drop probability of normal requests from 0 at soft to 1 at hard, sheddable twice as fast', () => {
+  it('raises the drop probability while the level is above the middle of the band, holds it there, lowers it below', () => {
     const { shedder, load, draw } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 } });
-    load.now = { ...HEALTHY, eventLoopDelay: 75 }; // a quarter of the way
-    shedder.sample();
-    expect(shedder.level).toBeCloseTo(0.25);
-    draw.value = 0.3;
-    expect(shedder.shed('normal', target)).toBeUndefined();
-    expect(shedder.shed('sheddable', target)).toBeInstanceOf(LoadShedError); // 0.3 < 0.5
-    draw.value = 0.2;
+    load.now = { ...HEALTHY, eventLoopDelay: 250 }; // level 2: each sample adds 0.05 x (2 - 0.5)
+    for (let i = 0; i < 4; i++) shedder.sample();
+    expect(shedder.dropProbability).toBeCloseTo(0.3);
+    draw.value = 0.29;
     expect(shedder.shed('normal', target)).toMatchObject({ code: 'LOAD_SHED', reason: 'event-loop-delay' });
-    expect(shedder.shed('critical', target)).toBeUndefined();
+    draw.value = 0.31;
+    expect(shedder.shed('normal', target)).toBeUndefined();
+
+    load.now = { ...HEALTHY, eventLoopDelay: 100 }; // level 0.5, the middle: the probability stays
+    shedder.sample();
+    expect(shedder.snapshot()).toMatchObject({ level: 0.5 });
+    expect(shedder.dropProbability).toBeCloseTo(0.3);
+    draw.value = 0.59; // sheddable requests: twice the probability
+    expect(shedder.shed('sheddable', target)).toBeInstanceOf(LoadShedError);
+    draw.value = 0.61;
+    expect(shedder.shed('sheddable', target)).toBeUndefined();
+
+    load.now = HEALTHY; // every signal below soft: the probability falls, by 0.05 a sample here
+    for (let i = 0; i < 5; i++) shedder.sample();
+    expect(shedder.shedding).toBe(true);
+    shedder.sample();
+    expect(shedder.dropProbability).toBe(0);
+    expect(shedder.shedding).toBe(false);
+    expect(shedder.snapshot().shed).toEqual({ critical: 0, normal: 1, sheddable: 1 });
   });
 
-  it('refuses every normal and sheddable request past hard, critical ones only past hard plus the margin', () => {
+  it('refuses every sheddable request from hard on, critical ones only past hard plus the margin', () => {
     const { shedder, load, draw } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 }, criticalMargin: 0.5 });
     draw.value = 0.999_999;
     load.now = { ...HEALTHY, eventLoopDelay: 150 };
     shedder.sample();
-    expect(shedder.shed('normal', target)).toBeInstanceOf(LoadShedError);
+    expect(shedder.shedding).toBe(true);
     expect(shedder.shed('sheddable', target)).toBeInstanceOf(LoadShedError);
+    expect(shedder.shed('normal', target)).toBeUndefined(); // the drop probability has only begun to rise
     expect(shedder.shed('critical', target)).toBeUndefined();
     load.now = { ...HEALTHY, eventLoopDelay: 200 }; // hard + half of (hard - soft)
     shedder.sample();
     expect(shedder.shed('critical', target)).toMatchObject({ priority: 'critical', retryAfterMs: 5_000 });
     expect(shedder.snapshot()).toMatchObject({ level: 1.5, reason: 'event-loop-delay', shed: { critical: 1 } });
+  });
+
+  it('settles under a steady 2x overload instead of swinging between shedding all and nothing', () => {
+    // A process offered twice what it can serve: its utilisation is what it admits (refusals cost nothing here).
+    const { shedder, load } = shedderOf();
+    const offered = 2;
+    const probabilities: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      const admitted = offered * (1 - shedder.dropProbability);
+      load.now = { ...HEALTHY, eventLoopUtilization: Math.min(1, admitted) };
+      shedder.sample();
+      probabilities.push(shedder.dropProbability);
+    }
+    const settled = probabilities.slice(-20);
+    // It serves 0.94 of its capacity (the middle of the 0.9-0.98 band): it sheds 1 - 0.94 / 2 of the requests.
+    for (const probability of settled) expect(probability).toBeCloseTo(0.53, 1);
+    expect(Math.max(...settled) - Math.min(...settled)).toBeLessThan(0.05);
   });
 
   it('takes the signal furthest past its threshold as the reason, ignoring signals that are off', () => {
@@ -90,12 +124,14 @@ describe('LoadShedderState', () => {
   });
 
   it('reports when shedding starts and stops, and each request it sheds', () => {
-    const { shedder, load, seen } = shedderOf();
+    const { shedder, load, seen, draw } = shedderOf();
     load.now = { ...HEALTHY, eventLoopUtilization: 1 };
     shedder.sample();
     shedder.sample();
+    draw.value = 0.01;
     shedder.shed('normal', target);
-    load.now = HEALTHY;
+    load.now = HEALTHY; // the worst signal (delay) half a band below soft: 0.05 less a sample
+    shedder.sample();
     shedder.sample();
     expect(seen.map((event) => event.type)).toEqual(['load-pressure', 'load-shed', 'load-pressure']);
     expect(seen[1]).toMatchObject({

@@ -29,7 +29,7 @@ export class LoadSheddingGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     // Healthy: nothing else to do.
-    if (this.shedder.level <= 0) return true;
+    if (!this.shedder.shedding) return true;
     return this.underPressure(context);
   }
 
