@@ -57,8 +57,8 @@ describe('LoadShedderState', () => {
 
   it('raises the drop probability while the level is above the middle of the band, holds it there, lowers it below', () => {
     const { shedder, load, draw } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 } });
-    load.now = { ...HEALTHY, eventLoopDelay: 250 }; // level 2: each sample adds 0.05 x (2 - 0.5)
-    for (let i = 0; i < 4; i++) shedder.sample();
+    load.now = { ...HEALTHY, eventLoopDelay: 130 }; // level 0.8: each sample adds 0.05 x (0.8 - 0.5)
+    for (let i = 0; i < 20; i++) shedder.sample();
     expect(shedder.dropProbability).toBeCloseTo(0.3);
     draw.value = 0.29;
     expect(shedder.shed('normal', target)).toMatchObject({ code: 'LOAD_SHED', reason: 'event-loop-delay' });
@@ -81,6 +81,17 @@ describe('LoadShedderState', () => {
     expect(shedder.dropProbability).toBe(0);
     expect(shedder.shedding).toBe(false);
     expect(shedder.snapshot().shed).toEqual({ critical: 0, normal: 1, sheddable: 1 });
+  });
+
+  it('closes a quarter of the gap to 1 per sample while the level stays past hard (a saturated loop)', () => {
+    const { shedder, load } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 } });
+    load.now = { ...HEALTHY, eventLoopDelay: 250 }; // level 2
+    shedder.sample();
+    expect(shedder.dropProbability).toBeCloseTo(0.075); // the first sample past hard: the integrator alone
+    shedder.sample();
+    expect(shedder.dropProbability).toBeCloseTo(0.075 + 0.075 + 0.25 * (1 - 0.075));
+    for (let i = 0; i < 10; i++) shedder.sample();
+    expect(shedder.dropProbability).toBe(1);
   });
 
   it('refuses every sheddable request from hard on, critical ones only past hard plus the margin', () => {
@@ -125,13 +136,11 @@ describe('LoadShedderState', () => {
 
   it('reports when shedding starts and stops, and each request it sheds', () => {
     const { shedder, load, seen, draw } = shedderOf();
-    load.now = { ...HEALTHY, eventLoopUtilization: 1 };
-    shedder.sample();
+    load.now = { ...HEALTHY, eventLoopUtilization: 1 }; // level 1.25: shedding starts, the probability at 0.0375
     shedder.sample();
     draw.value = 0.01;
     shedder.shed('normal', target);
-    load.now = HEALTHY; // the worst signal (delay) half a band below soft: 0.05 less a sample
-    shedder.sample();
+    load.now = HEALTHY; // the worst signal (delay) half a band below soft: 0.05 less, down to 0
     shedder.sample();
     expect(seen.map((event) => event.type)).toEqual(['load-pressure', 'load-shed', 'load-pressure']);
     expect(seen[1]).toMatchObject({

@@ -43,6 +43,8 @@ const GAIN = 0.05;
 /** The level's influence on one step is capped: far past a threshold says no more about how much to shed. */
 const MIN_STEP_LEVEL = -1;
 const MAX_STEP_LEVEL = 2;
+/** The share of the remaining gap to 1 the drop probability closes per sample while the loop stays saturated. */
+const SATURATED_SHARE = 0.25;
 
 /**
  * Decides which requests an overloaded process refuses. The signals are sampled on an unref'd interval; a request
@@ -63,6 +65,8 @@ export class LoadShedderState {
   private lastSample: LoadSample = IDLE;
   private readonly shedCount: Record<RequestPriority, number> = { critical: 0, normal: 0, sheddable: 0 };
   private readonly timer: ReturnType<typeof setInterval>;
+  /** When the last sample was taken (`performance.now()`). */
+  private sampledAt = performance.now();
 
   constructor(
     readonly options: LoadSheddingOptions,
@@ -70,7 +74,7 @@ export class LoadShedderState {
     private readonly events: ResilienceEvents,
     private readonly random: () => number = Math.random,
   ) {
-    this.timer = setInterval(() => this.sample(), options.sampleInterval);
+    this.timer = setInterval(() => this.sampleIfDue(0.9), options.sampleInterval);
     // The sampling must never keep a process alive that has nothing else to do.
     this.timer.unref();
   }
@@ -95,6 +99,9 @@ export class LoadShedderState {
    * {@link shedding}: otherwise every request runs.
    */
   shed(priority: RequestPriority, target: PolicyTarget): LoadShedError | undefined {
+    // A saturated event loop runs its timers late (a loop turn can take seconds under a deep backlog), so the
+    // interval alone would steer seldom just when it matters: under pressure the requests take the overdue samples.
+    this.sampleIfDue(1);
     const level = this.current;
     let refused: boolean;
     if (priority === 'critical') refused = level >= 1 + this.options.criticalMargin;
@@ -109,8 +116,14 @@ export class LoadShedderState {
     return new LoadShedError(reason, priority, this.options.retryAfter);
   }
 
+  /** Samples when the last sample is at least `share` of `sampleInterval` old. */
+  private sampleIfDue(share: number): void {
+    if (performance.now() - this.sampledAt >= share * this.options.sampleInterval) this.sample();
+  }
+
   /** Takes a sample now and updates the level (the interval calls this; tests may too). */
   sample(): void {
+    this.sampledAt = performance.now();
     const sample = this.sampler.sample();
     // The worst signal's pressure, negative below its soft threshold: how far below says how fast to stop shedding.
     let worst = -Infinity;
@@ -125,8 +138,12 @@ export class LoadShedderState {
       }
     }
     const level = Math.max(0, worst);
+    // Past hard twice in a row, the loop is saturated, and a saturated loop's utilisation (1) no longer says by how
+    // much: also close a quarter of the remaining gap to 1 per sample (0 to 0.75 within five samples at 4x), the
+    // integrator alone steering again once the level comes back into the band.
+    const saturated = worst >= 1 && this.current >= 1;
     const step = Math.min(MAX_STEP_LEVEL, Math.max(MIN_STEP_LEVEL, worst)) - TARGET_LEVEL;
-    const drop = this.drop + GAIN * step;
+    const drop = this.drop + GAIN * step + (saturated ? SATURATED_SHARE * (1 - this.drop) : 0);
     // Below a billionth is none: sums of 0.05 steps leave float dust that would keep shedding switched on.
     this.drop = drop < 1e-9 ? 0 : Math.min(1, drop);
     const wasShedding = this.active;
