@@ -31,6 +31,7 @@ import {
   Bulkhead,
   CircuitBreaker,
   Fallback,
+  Hedge,
   RateLimit,
   ResilienceModule,
   ResilienceRegistry,
@@ -118,6 +119,10 @@ class Target {
   async adaptiveBulkhead(): Promise<number> {
     return 1;
   }
+  @Hedge({ delay: 100 })
+  async hedge(): Promise<number> {
+    return 1;
+  }
   @Fallback({ value: 0 })
   @Retry()
   @Timeout(1000)
@@ -182,6 +187,10 @@ class Target {
   }
   @Bulkhead({ adaptive: { algorithm: 'gradient2' } })
   adaptiveBulkhead$(): Observable<number> {
+    return of(1);
+  }
+  @Hedge({ delay: 100 })
+  hedge$(): Observable<number> {
     return of(1);
   }
   @Fallback({ value: 0 })
@@ -289,6 +298,7 @@ export const CASES: OverheadCase[] = [
   ours('Bulkhead (free slot)', 'bulkhead'),
   ours('Retry with a budget', 'retryBudget'),
   ours('Bulkhead adaptive (gradient2, under the limit)', 'adaptiveBulkhead'),
+  ours('Hedge (fixed 100 ms delay, answered before it)', 'hedge'),
   ours('Timeout+Retry+Fallback', 'combined'),
   {
     name: 'Timeout+Retry+Fallback, ResilienceService pipeline',

@@ -25,6 +25,21 @@ describe('DeadlineQueue (fake timers)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('keeps one timer when an expiring deadline schedules another in the same queue', () => {
+    const queue = new DeadlineQueue(100);
+    const expired: string[] = [];
+    queue.add(() => {
+      expired.push('first');
+      queue.add(() => expired.push('second')); // a hedge launched by its delay schedules its next one at once
+    });
+    vi.advanceTimersByTime(100);
+    expect(expired).toEqual(['first']);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(100);
+    expect(expired).toEqual(['first', 'second']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('a cleared deadline never expires, and clearing twice or after expiry is harmless', () => {
     const queue = new DeadlineQueue(50);
     const expire = vi.fn();

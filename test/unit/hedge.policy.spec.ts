@@ -1,7 +1,13 @@
 import { Observable } from 'rxjs';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_HEDGE_OPTIONS, getTimeoutSignal, HedgeLostError, type HedgeOptions } from '../../lib/index.js';
+import {
+  DEFAULT_HEDGE_OPTIONS,
+  getIdempotencyKey,
+  getTimeoutSignal,
+  HedgeLostError,
+  type HedgeOptions,
+} from '../../lib/index.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
 import { RetryBudgetState } from '../../lib/core/retry/retry-budget.state.js';
 import { resilient } from './policy-harness.js';
@@ -62,7 +68,27 @@ describe('HedgePolicy', () => {
     expect(signals[0].reason).toBeInstanceOf(HedgeLostError);
     expect(signals[1].aborted).toBe(false);
     expect(events).toEqual([expect.objectContaining({ type: 'hedge', policy: 'h', hedge: 1, delay: 50 })]);
+    // One timer is left: the policy's shared hedge timer (unref'd, holding nothing open), which runs out at the last
+    // deadline it was set for and is not armed again.
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(50);
     expect(vi.getTimerCount()).toBe(0);
+    expect(method).toHaveBeenCalledTimes(2);
+  });
+
+  it('sends one idempotency key from every hedged attempt: they are one logical call', async () => {
+    const keys: (string | undefined)[] = [];
+    const method = vi.fn(() => {
+      keys.push(getIdempotencyKey());
+      return sleep(keys.length === 1 ? 1_000 : 10, getTimeoutSignal()).then(() => keys.length);
+    });
+    const { call } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 50 }), bus)]);
+    const result = call();
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(result).resolves.toBe(2);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
   });
 
   it("fails with the first attempt's error when every attempt fails, hedging at once after a failure", async () => {

@@ -55,7 +55,7 @@ describe('LoadShedderState', () => {
     expect(shedder.shedding).toBe(false);
   });
 
-  it('raises the drop probability while the level is above the middle of the band, holds it there, lowers it below', () => {
+  it('raises the drop probability above the middle of the band, holds it there, lowers it below', () => {
     const { shedder, load, draw } = shedderOf({ eventLoopDelay: { soft: 50, hard: 150 } });
     load.now = { ...HEALTHY, eventLoopDelay: 130 }; // level 0.8: each sample adds 0.05 x (0.8 - 0.5)
     for (let i = 0; i < 20; i++) shedder.sample();

@@ -3,6 +3,7 @@ import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RetryBudgetState } from '../retry/retry-budget.state.js';
+import { DeadlineQueue, type DeadlineNode } from '../timeout/deadline-queue.js';
 import type { HedgeOptions } from './hedge.options.js';
 import type { LatencySource } from './latency-source.interface.js';
 
@@ -23,6 +24,8 @@ export class HedgeLostError extends Error {
  */
 export class HedgePolicy implements ResiliencePolicy {
   private readonly delayOf: (invocation: Invocation) => number;
+  /** @internal With a fixed delay, every call's hedge timer is a node of one shared timer (see `DeadlineQueue`). */
+  readonly deadlines: DeadlineQueue | undefined;
 
   constructor(
     readonly name: string,
@@ -32,6 +35,7 @@ export class HedgePolicy implements ResiliencePolicy {
     latencySource?: LatencySource,
   ) {
     const { delay } = options;
+    this.deadlines = typeof delay === 'number' ? new DeadlineQueue(delay) : undefined;
     if (typeof delay === 'number') this.delayOf = () => delay;
     else
       this.delayOf = (invocation) => latencySource?.percentile(invocation.target, delay.percentile) ?? delay.fallback!;
@@ -99,17 +103,26 @@ export class HedgePolicy implements ResiliencePolicy {
   }
 }
 
+/** The default of the race's callbacks: one function shared by every race rather than three closures per call. */
+const ignore = (): void => undefined;
+
 interface Attempt {
   readonly invocation: Invocation;
   result?: Promise<unknown>;
   ended: boolean;
 }
 
-/** The attempts of one hedged call, until one succeeds or all have failed. */
-class HedgeRace {
-  onWin: (attempt: Attempt) => void = () => undefined;
-  onLoss: (error: unknown) => void = () => undefined;
-  onLoser: (index: number) => void = () => undefined;
+/**
+ * The attempts of one hedged call, until one succeeds or all have failed. It is its own node in the policy's shared
+ * deadline queue when the delay is fixed (no timer per call), else it sets a timer.
+ */
+class HedgeRace implements DeadlineNode {
+  older?: DeadlineNode;
+  newer?: DeadlineNode;
+  at = 0;
+  onWin: (attempt: Attempt) => void = ignore;
+  onLoss: (error: unknown) => void = ignore;
+  onLoser: (index: number) => void = ignore;
   private readonly attempts: Attempt[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private settled = false;
@@ -137,9 +150,20 @@ class HedgeRace {
 
   stop(): void {
     this.settled = true;
+    this.cancelTimer();
+    this.invocation.onAttemptAbort = this.previousAbort;
+  }
+
+  /** The delay has passed without an answer: hedge. */
+  expire(): void {
+    this.timer = undefined;
+    if (!this.settled) this.launch();
+  }
+
+  private cancelTimer(): void {
+    this.policy.deadlines?.clear(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.invocation.onAttemptAbort = this.previousAbort;
   }
 
   private launch(): void {
@@ -158,11 +182,9 @@ class HedgeRace {
   }
 
   private schedule(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.settled) this.launch();
-    }, this.delay);
+    this.cancelTimer();
+    if (this.policy.deadlines !== undefined) this.policy.deadlines.schedule(this);
+    else this.timer = setTimeout(() => this.expire(), this.delay);
   }
 
   private won(attempt: Attempt): void {

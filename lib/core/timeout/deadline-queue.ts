@@ -64,6 +64,9 @@ export class DeadlineQueue {
       oldest.expire();
       oldest = this.pending.first;
     }
-    if (oldest !== undefined) this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(oldest.at - now)));
+    // An expired node's callback may have scheduled a node (a hedge, a retry at once) and armed a timer already.
+    if (oldest !== undefined && this.timer === undefined) {
+      this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(oldest.at - now)));
+    }
   };
 }

@@ -18,6 +18,13 @@ class HandlerInvocation extends Invocation {
   /** `next.handle()`, made once per request; undefined when each attempt makes its own (see `callHandler`). */
   source: Observable<unknown> | undefined;
   next!: CallHandler;
+
+  protected override copy(): HandlerInvocation {
+    const child = new HandlerInvocation(this.target, this.thisArg, this.args);
+    child.source = this.source;
+    child.next = this.next;
+    return child;
+  }
 }
 
 /**
