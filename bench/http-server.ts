@@ -53,7 +53,7 @@ import {
 } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 
-const [platform = 'express', variant = 'bare', port = '3100'] = process.argv.slice(2);
+const [platform = 'express', variant = 'bare', port = '0'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
 
 @Controller()
@@ -255,6 +255,7 @@ class BenchHttpModule {}
 const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
 const app = await NestFactory.create(BenchHttpModule, adapter, { logger: false });
 await app.listen(Number(port), '127.0.0.1');
-console.log('ready');
+// The port actually bound (0 asks the system for a free one), for bench/http.ts to load.
+console.log(`ready ${(app.getHttpServer() as { address(): { port: number } }).address().port}`);
 // A normal exit on SIGINT, so that `node --cpu-prof` can write its profile when asked to stop.
 process.on('SIGINT', () => process.exit(0));

@@ -110,16 +110,18 @@ function canPin(): boolean {
   }
 }
 
-function start(platform: string, variant: string, port: number): Promise<ChildProcess> {
+/** Starts a server on a port the system picks (a fixed one may be taken); resolves with it and its port. */
+function start(platform: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const [command, args] = pinned
-      ? ['taskset', ['-c', '0', process.execPath, server, platform, variant, String(port)]]
-      : [process.execPath, [server, platform, variant, String(port)]];
+      ? ['taskset', ['-c', '0', process.execPath, server, platform, variant, '0']]
+      : [process.execPath, [server, platform, variant, '0']];
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
+      const ready = /ready (\d+)/.exec(chunk.toString());
+      if (ready) resolve({ child, port: Number(ready[1]) });
     });
     child.on('exit', (code) => reject(new Error(`${platform}/${variant} exited with ${code}`)));
   });
@@ -137,7 +139,6 @@ interface Row {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const rows: Row[] = [];
-let port = 3200;
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
 /** CPU time the server process has used, in clock ticks (user + system), read from /proc. */
@@ -148,8 +149,7 @@ function cpuTicks(pid: number): number {
 
 /** One figure: a fresh server process for the variant, warmed up for a second, then loaded for `seconds`. */
 async function measureOnce(platform: string, variant: string) {
-  port++;
-  const child = await start(platform, variant, port);
+  const { child, port } = await start(platform, variant);
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     await autocannon({ ...load(variant, url), duration: 1 }); // warm-up: the JIT settles before we count
