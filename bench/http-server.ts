@@ -1,10 +1,10 @@
 /**
  * One Nest 12 HTTP app for the HTTP benchmark, started in its own process by `bench/http.ts`:
- *   node dist/bench/http-server.js <express|fastify> <variant> <port>
+ *   node dist/bench/http-server.js <express|fastify> <variant> <port, 0 for any>
  * Variants: bare, ratelimit (ours), ratelimit-no-headers (ours, `headers: false`), throttler (@nestjs/throttler),
- * resilience (all our decorators), cockatiel (the same policies via cockatiel in a hand-written interceptor),
- * module-only (our module, route undecorated), and Nest's own enhancer cost: noop-interceptor, noop-guard, noop-both
- * (one of each). Limits are high enough that nothing is
+ * resilience (all our decorators), interceptor-policies (the five without @RateLimit), cockatiel (the same policies
+ * via cockatiel in a hand-written interceptor), module-only (our module, route undecorated), and Nest's own enhancer
+ * cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is
  * refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants (every request a new
  * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
  */
@@ -98,6 +98,20 @@ class ResilienceController {
   @Retry()
   @CircuitBreaker()
   @RateLimit(HIGH)
+  @Timeout(5000)
+  @Bulkhead({ maxConcurrent: 1000 })
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+/** The five policies the interceptor runs, without the rate-limit guard: against the do-nothing interceptor. */
+@Controller()
+class InterceptorPoliciesController {
+  @Get('hello')
+  @Fallback({ value: { hello: 'fallback' } })
+  @Retry()
+  @CircuitBreaker()
   @Timeout(5000)
   @Bulkhead({ maxConcurrent: 1000 })
   hello() {
@@ -235,6 +249,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
     guards: [ThrottlerGuard],
   },
   resilience: { controller: ResilienceController, imports: [ResilienceModule.forRoot()] },
+  'interceptor-policies': { controller: InterceptorPoliciesController, imports: [ResilienceModule.forRoot()] },
   cockatiel: { controller: CockatielController, imports: [] },
   'post-bare': { controller: PostController, imports: [] },
   'post-noop-interceptor': { controller: PostNoopInterceptorController, imports: [] },

@@ -34,6 +34,7 @@ const version = (name: string) => (require(`${name}/package.json`) as { version:
 const labels: Record<string, string> = {
   bare: 'bare',
   resilience: 'nest-resilience: all six decorators',
+  'interceptor-policies': 'nest-resilience: the five interceptor policies (no @RateLimit)',
   cockatiel: `cockatiel ${version('cockatiel')}: same policies in an interceptor`,
   ratelimit: 'nest-resilience: @RateLimit',
   'ratelimit-no-headers': 'nest-resilience: @RateLimit({ headers: false })',
@@ -65,6 +66,7 @@ const enhancersOf: Record<string, string> = {
   ratelimit: 'noop-guard',
   'ratelimit-no-headers': 'noop-guard',
   cockatiel: 'noop-interceptor',
+  'interceptor-policies': 'noop-interceptor',
   'idempotent-memory': 'post-noop-interceptor',
   'idempotent-redis': 'post-noop-interceptor',
   'load-shedding': 'noop-guard',
