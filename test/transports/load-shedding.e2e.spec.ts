@@ -9,11 +9,9 @@ import {
   type ClientProxy,
   type MicroserviceOptions,
 } from '@nestjs/microservices';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { firstValueFrom } from 'rxjs';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   LoadShedderState,
@@ -24,6 +22,7 @@ import {
 } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../e2e/http-harness.js';
 import { freePort } from './free-port.js';
+import { connectSocket, listenWithSocketIo, sendEvent } from './socket-client.js';
 
 // Each transport's answer to a shed request, with the shedder driven by a sampler the test sets (no real overload).
 
@@ -117,37 +116,16 @@ describe('a WebSocket gateway under load shedding', () => {
   async function connect(): Promise<Socket> {
     @Module({ imports: [ResilienceModule.forRoot(SHEDDING)], providers: [QuotesGateway] })
     class AppModule {}
-    app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
-    app.useWebSocketAdapter(new IoAdapter(app));
-    await app.listen(0, '127.0.0.1');
+    app = await listenWithSocketIo(AppModule);
     opened.push(app);
-    const { port } = (app.getHttpServer() as { address(): { port: number } }).address();
-    const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
-    sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('connect_error', reject);
-    });
-    return socket;
-  }
-
-  /** Sends `event`: the acknowledgement, or the `exception` event the gateway sent instead. */
-  function send(socket: Socket, event: string): Promise<{ ack?: unknown; exception?: unknown }> {
-    return new Promise((resolve) => {
-      const onException = (exception: unknown) => resolve({ exception });
-      socket.once('exception', onException);
-      socket.emit(event, {}, (ack: unknown) => {
-        socket.off('exception', onException);
-        resolve({ ack });
-      });
-    });
+    return connectSocket(app, sockets);
   }
 
   it('sends a shed message an exception event with code LOAD_SHED', async () => {
     const socket = await connect();
-    expect(await send(socket, 'quote')).toEqual({ ack: 'ACME 42' });
+    expect(await sendEvent(socket, 'quote')).toEqual({ ack: 'ACME 42' });
     overload(app);
-    expect(await send(socket, 'quote')).toMatchObject({ exception: { status: 'error', ...SHED_ANSWER } });
+    expect(await sendEvent(socket, 'quote')).toMatchObject({ exception: { status: 'error', ...SHED_ANSWER } });
   });
 });
 

@@ -1,12 +1,10 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker, Fallback, RateLimit, ResilienceModule, Retry, Timeout } from '../../lib/index.js';
 import { Downstream } from './downstream.js';
+import { connectSocket, listenWithSocketIo, sendEvent } from './socket-client.js';
 
 const downstream = new Downstream();
 
@@ -57,38 +55,15 @@ afterEach(async () => {
 });
 
 async function connect(): Promise<Socket> {
-  if (app === undefined) {
-    app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
-    app.useWebSocketAdapter(new IoAdapter(app));
-    await app.listen(0, '127.0.0.1');
-  }
-  const { port } = (app.getHttpServer() as { address(): { port: number } }).address();
-  const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
-  sockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('connect_error', reject);
-  });
-  return socket;
-}
-
-/** Sends `event` and resolves with the acknowledgement, or with the `exception` event the gateway sent instead. */
-function send(socket: Socket, event: string): Promise<{ ack?: unknown; exception?: unknown }> {
-  return new Promise((resolve) => {
-    const onException = (exception: unknown) => resolve({ exception });
-    socket.once('exception', onException);
-    socket.emit(event, {}, (ack: unknown) => {
-      socket.off('exception', onException);
-      resolve({ ack });
-    });
-  });
+  app ??= await listenWithSocketIo(AppModule);
+  return connectSocket(app, sockets);
 }
 
 describe('WebSocket gateway (Socket.IO, real client on 127.0.0.1)', () => {
   it('@Timeout: the client receives an exception event with code TIMEOUT', async () => {
     const socket = await connect();
     downstream.hanging = true;
-    expect(await send(socket, 'slow')).toEqual({
+    expect(await sendEvent(socket, 'slow')).toEqual({
       exception: expect.objectContaining({ status: 'error', code: 'TIMEOUT', policy: 'QuotesGateway.slow' }) as unknown,
     });
   });
@@ -96,22 +71,22 @@ describe('WebSocket gateway (Socket.IO, real client on 127.0.0.1)', () => {
   it('@Retry: a message that fails twice is acknowledged with the third attempt', async () => {
     const socket = await connect();
     downstream.failures = 2;
-    expect(await send(socket, 'flaky')).toEqual({ ack: 'flaky #3' });
+    expect(await sendEvent(socket, 'flaky')).toEqual({ ack: 'flaky #3' });
     expect(downstream.calls).toBe(3);
   });
 
   it('@Fallback: a failed message is acknowledged with the fallback value', async () => {
     const socket = await connect();
     downstream.down = true;
-    expect(await send(socket, 'with-fallback')).toEqual({ ack: 'cached quote' });
+    expect(await sendEvent(socket, 'with-fallback')).toEqual({ ack: 'cached quote' });
   });
 
   it('@CircuitBreaker: after two failures the circuit opens and the downstream is not called', async () => {
     const socket = await connect();
     downstream.down = true;
-    await send(socket, 'guarded');
-    await send(socket, 'guarded');
-    expect(await send(socket, 'guarded')).toEqual({
+    await sendEvent(socket, 'guarded');
+    await sendEvent(socket, 'guarded');
+    expect(await sendEvent(socket, 'guarded')).toEqual({
       exception: expect.objectContaining({ code: 'BROKEN_CIRCUIT', policy: 'QuotesGateway.guarded' }) as unknown,
     });
     expect(downstream.calls).toBe(2);
@@ -119,13 +94,13 @@ describe('WebSocket gateway (Socket.IO, real client on 127.0.0.1)', () => {
 
   it('@RateLimit: per client address by default; the third message of a limit of 2 is refused', async () => {
     const first = await connect();
-    expect(await send(first, 'limited')).toEqual({ ack: 'allowed' });
-    expect(await send(first, 'limited')).toEqual({ ack: 'allowed' });
-    expect(await send(first, 'limited')).toEqual({
+    expect(await sendEvent(first, 'limited')).toEqual({ ack: 'allowed' });
+    expect(await sendEvent(first, 'limited')).toEqual({ ack: 'allowed' });
+    expect(await sendEvent(first, 'limited')).toEqual({
       exception: expect.objectContaining({ code: 'RATE_LIMIT_EXCEEDED', policy: 'QuotesGateway.limited' }) as unknown,
     });
     // A second connection from the same address shares the bucket.
     const second = await connect();
-    expect(await send(second, 'limited')).toMatchObject({ exception: { code: 'RATE_LIMIT_EXCEEDED' } });
+    expect(await sendEvent(second, 'limited')).toMatchObject({ exception: { code: 'RATE_LIMIT_EXCEEDED' } });
   });
 });
