@@ -35,10 +35,12 @@ export class HedgePolicy implements ResiliencePolicy {
     latencySource?: LatencySource,
   ) {
     const { delay } = options;
-    this.deadlines = typeof delay === 'number' ? new DeadlineQueue(delay) : undefined;
-    if (typeof delay === 'number') this.delayOf = () => delay;
-    else
+    if (typeof delay === 'number') {
+      this.delayOf = () => delay;
+      this.deadlines = new DeadlineQueue(delay);
+    } else {
       this.delayOf = (invocation) => latencySource?.percentile(invocation.target, delay.percentile) ?? delay.fallback!;
+    }
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { httpRequest, httpResponse } from './http-arguments.js';
 
 /**
  * The default last-known-good key of a handler marked `shared`: what identifies the request apart from who sends
@@ -9,7 +10,7 @@ export function defaultHandlerKey(context: ExecutionContext): string | undefined
   try {
     switch (context.getType<string>()) {
       case 'http': {
-        const request = context.switchToHttp().getRequest<{ method?: string; originalUrl?: string; url?: string }>();
+        const request = httpRequest<{ method?: string; originalUrl?: string; url?: string }>(context);
         return `${request.method ?? ''} ${request.originalUrl ?? request.url ?? ''}`;
       }
       case 'rpc':
@@ -34,12 +35,12 @@ export function markStale(context: ExecutionContext, ageMs: number): void {
   // A replayed dead letter runs the handler's policies with the letter's data, not a request: nothing to mark.
   if (typeof (context as Partial<ExecutionContext> | undefined)?.getType !== 'function') return;
   if (context.getType<string>() !== 'http') return;
-  const response = context.switchToHttp().getResponse<{
+  const response = httpResponse<{
     headersSent?: boolean;
     sent?: boolean;
     setHeader?: (name: string, value: string) => void;
     header?: (name: string, value: string) => void;
-  }>();
+  }>(context);
   if (response.headersSent === true || response.sent === true) return;
   const set = (name: string, value: string): void => {
     // Express responses have setHeader; Fastify replies have header.

@@ -335,7 +335,7 @@ export class PipelineFactory {
     if (targets.enabled || (targets.has(context.declaredAt) && context.read(HEDGE_METADATA) !== undefined)) {
       // Outermost, decided here once: without metrics the pipeline has no measuring step at all, unless a hedge
       // reads this method's percentile (hedgeStage registered its target).
-      const measure = new CallMetricsPolicy(this.registry.targets.targetFor(context.declaredAt));
+      const measure = new CallMetricsPolicy(targets.targetFor(context.declaredAt));
       all.unshift(measure);
       withoutRetry?.unshift(measure);
     }
