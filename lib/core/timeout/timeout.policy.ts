@@ -33,60 +33,45 @@ export class TimeoutPolicy implements ResiliencePolicy {
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
-    if (this.adaptive !== undefined) return this.wrapAdaptivePromise(next, this.adaptive);
-    const deadlines = this.deadlines;
-    return (invocation) =>
-      new Promise<unknown>((resolve, reject) => {
-        const deadline = deadlines.add(() => reject(this.expire(invocation)));
-        let running: Promise<unknown>;
-        try {
-          running = next(invocation);
-        } catch (error) {
-          // A step that throws instead of rejecting must not leave its deadline to report a false timeout later.
-          deadlines.clear(deadline);
-          reject(error);
-          return;
-        }
-        running.then(
-          (value) => {
-            deadlines.clear(deadline);
-            resolve(value);
-          },
-          (error: unknown) => {
-            deadlines.clear(deadline);
-            reject(error);
-          },
-        );
-      });
+    const { adaptive, deadlines } = this;
+    if (adaptive === undefined) return (invocation) => this.within(deadlines, invocation, next);
+    // A duration chosen per call, and the duration of each attempt that succeeds in time recorded.
+    return (invocation) => {
+      const start = performance.now();
+      return this.within(adaptive.deadlines(), invocation, next, () => adaptive.record(performance.now() - start));
+    };
   }
 
-  /** The same with a duration chosen per call, and the duration of each attempt that succeeds in time recorded. */
-  private wrapAdaptivePromise(next: PromiseStep, adaptive: AdaptiveDuration): PromiseStep {
-    return (invocation) =>
-      new Promise<unknown>((resolve, reject) => {
-        const deadlines = adaptive.deadlines();
-        const start = performance.now();
-        const deadline = deadlines.add(() => reject(this.expire(invocation, deadlines.duration)));
-        let running: Promise<unknown>;
-        try {
-          running = next(invocation);
-        } catch (error) {
+  /** Runs one attempt against a deadline of `deadlines`; `onTime` is called when it succeeds before it. */
+  private within(
+    deadlines: DeadlineQueue,
+    invocation: Invocation,
+    next: PromiseStep,
+    onTime?: () => void,
+  ): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const deadline = deadlines.add(() => reject(this.expire(invocation, deadlines.duration)));
+      let running: Promise<unknown>;
+      try {
+        running = next(invocation);
+      } catch (error) {
+        // A step that throws instead of rejecting must not leave its deadline to report a false timeout later.
+        deadlines.clear(deadline);
+        reject(error);
+        return;
+      }
+      running.then(
+        (value) => {
+          deadlines.clear(deadline);
+          onTime?.();
+          resolve(value);
+        },
+        (error: unknown) => {
           deadlines.clear(deadline);
           reject(error);
-          return;
-        }
-        running.then(
-          (value) => {
-            deadlines.clear(deadline);
-            adaptive.record(performance.now() - start);
-            resolve(value);
-          },
-          (error: unknown) => {
-            deadlines.clear(deadline);
-            reject(error);
-          },
-        );
-      });
+        },
+      );
+    });
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
