@@ -7,6 +7,9 @@
  * cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is
  * refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants (every request a new
  * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
+ * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
+ * a guard that sets three constant headers. Variant `all-routes` serves every variant that needs only our module in
+ * one process, each under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for `BENCH_SAME_PROCESS=1`.
  */
 import 'reflect-metadata';
 import {
@@ -25,6 +28,7 @@ import {
   type NestInterceptor,
   type Type,
 } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -40,7 +44,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { from, lastValueFrom, type Observable } from 'rxjs';
+import { from, lastValueFrom, Observable } from 'rxjs';
 import {
   Bulkhead,
   CircuitBreaker,
@@ -52,6 +56,7 @@ import {
   Timeout,
 } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
+import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
 
 const [platform = 'express', variant = 'bare', port = '0'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
@@ -178,6 +183,43 @@ class NoopInterceptorController {
   }
 }
 
+/**
+ * The floor of the six decorators' design: an interceptor that puts one Observable of its own around
+ * `next.handle()`, and a guard that sets the three rate-limit headers (constants) and lets everything through.
+ */
+@Injectable()
+class MinimalInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return new Observable((subscriber) => next.handle().subscribe(subscriber));
+  }
+}
+
+@Injectable()
+class HeaderGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const response = context.getArgByIndex<{
+      header?: (name: string, value: string) => void;
+      setHeader?: (name: string, value: string) => void;
+    }>(1);
+    // Fastify's reply has `header`, Express's response Node's `setHeader`.
+    const set = response.header ?? response.setHeader!;
+    set.call(response, 'ratelimit-limit', '1000000000');
+    set.call(response, 'ratelimit-remaining', '999999999');
+    set.call(response, 'ratelimit-reset', '1');
+    return true;
+  }
+}
+
+@Controller()
+@UseGuards(HeaderGuard)
+@UseInterceptors(MinimalInterceptor)
+class MinimalController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
 /** Nest's own cost of the enhancers the six decorators use: one interceptor and one guard, both doing nothing. */
 @Controller()
 @UseGuards(NoopGuard)
@@ -231,6 +273,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'noop-interceptor': { controller: NoopInterceptorController, imports: [] },
   'noop-guard': { controller: NoopGuardController, imports: [] },
   'noop-both': { controller: NoopBothController, imports: [] },
+  minimal: { controller: MinimalController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   // Load shedding on, with thresholds the saturated benchmark never reaches: the cost of the healthy path (its guard).
   'load-shedding': {
@@ -257,13 +300,25 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'idempotent-redis': { controller: IdempotentController, imports: redisModule() },
 };
 
-const chosen = variants[variant];
-if (!chosen) throw new Error(`unknown variant ${variant}`);
+function allRoutes(): { controllers: Type[]; imports: DynamicModule[] } {
+  const controllers = SAME_PROCESS_VARIANTS.map((name) => {
+    // A subclass per variant, mounted under the variant's name: the decorated methods are inherited unchanged.
+    const controller = class extends variants[name].controller {};
+    Object.defineProperty(controller, 'name', { value: `${variants[name].controller.name}_${name}` });
+    Reflect.defineMetadata(PATH_METADATA, name, controller);
+    return controller;
+  });
+  return { controllers, imports: [ResilienceModule.forRoot()] };
+}
+
+const chosen = variant === 'all-routes' ? undefined : variants[variant];
+if (variant !== 'all-routes' && !chosen) throw new Error(`unknown variant ${variant}`);
+const { controllers, imports } = chosen ? { controllers: [chosen.controller], imports: chosen.imports } : allRoutes();
 
 @Module({
-  imports: chosen.imports,
-  controllers: [chosen.controller],
-  providers: (chosen.guards ?? []).map((guard) => ({ provide: APP_GUARD, useClass: guard })),
+  imports,
+  controllers,
+  providers: (chosen?.guards ?? []).map((guard) => ({ provide: APP_GUARD, useClass: guard })),
 })
 class BenchHttpModule {}
 

@@ -9,125 +9,33 @@
  * (default 50) the concurrency; BENCH_VARIANTS and BENCH_PLATFORMS pick rows; BENCH_OUT names the results file
  * (default results-http.md); BENCH_PIN=0 turns pinning off. POST variants send a JSON body and a new
  * Idempotency-Key on every request; a redis-server is started for `idempotent-redis`. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { writeResults } from './results.js';
+import {
+  connections,
+  cpuMicros,
+  enhancersOf,
+  labels,
+  load,
+  peerOf,
+  pinned,
+  POST_VARIANTS,
+  start,
+  version,
+} from './http-harness.js';
 import { RedisServer } from '../test/support/redis-server.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const variants = (
   process.env.BENCH_VARIANTS ??
   'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,ratelimit-no-headers,' +
     'throttler,load-shedding'
 ).split(',');
 const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
-const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
-const require = createRequire(import.meta.url);
-const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
-
-const labels: Record<string, string> = {
-  bare: 'bare',
-  resilience: 'nest-resilience: all six decorators',
-  'interceptor-policies': 'nest-resilience: the five interceptor policies (no @RateLimit)',
-  cockatiel: `cockatiel ${version('cockatiel')}: same policies in an interceptor`,
-  ratelimit: 'nest-resilience: @RateLimit',
-  'ratelimit-no-headers': 'nest-resilience: @RateLimit({ headers: false })',
-  throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
-  'module-only': 'nest-resilience imported, route undecorated',
-  'load-shedding': 'nest-resilience, loadShedding on, process healthy (vs peer: module-only)',
-  'noop-interceptor': 'a do-nothing Nest interceptor',
-  'noop-guard': 'a do-nothing Nest guard',
-  'noop-both': 'a do-nothing interceptor and a do-nothing guard',
-  'post-bare': 'POST, bare',
-  'post-noop-interceptor': 'POST, a do-nothing Nest interceptor',
-  'idempotent-memory': 'POST, nest-resilience: @Idempotent (memory), new key each request',
-  'idempotent-redis': 'POST, nest-resilience: @Idempotent (Redis), new key each request',
-};
-/** POST variants: their baseline is the bare POST, not the bare GET. */
-const POST_VARIANTS = new Set(['post-bare', 'post-noop-interceptor', 'idempotent-memory', 'idempotent-redis']);
-/** The peer each of our rows is compared with. */
-const peerOf: Record<string, string> = {
-  resilience: 'cockatiel',
-  ratelimit: 'throttler',
-  'ratelimit-no-headers': 'throttler',
-  'idempotent-memory': 'post-bare',
-  'idempotent-redis': 'post-bare',
-  'load-shedding': 'module-only',
-};
-/** Nest's own cost of the enhancers a row uses: the six decorators use one interceptor and one guard. */
-const enhancersOf: Record<string, string> = {
-  resilience: 'noop-both',
-  ratelimit: 'noop-guard',
-  'ratelimit-no-headers': 'noop-guard',
-  cockatiel: 'noop-interceptor',
-  'interceptor-policies': 'noop-interceptor',
-  'idempotent-memory': 'post-noop-interceptor',
-  'idempotent-redis': 'post-noop-interceptor',
-  'load-shedding': 'noop-guard',
-};
-
-/** autocannon options for a variant: POST variants send a payment and a fresh key per request. */
-let keyCounter = 0;
-const keyPrefix = Math.random().toString(36).slice(2);
-function load(variant: string, url: string): autocannon.Options {
-  if (!POST_VARIANTS.has(variant)) return { url, connections };
-  return {
-    url: url.replace(/\/hello$/, '/pay'),
-    connections,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amount: 42, currency: 'EUR' }),
-    requests: [
-      {
-        setupRequest: (request) => ({
-          ...request,
-          headers: { ...request.headers, 'idempotency-key': `${keyPrefix}-${++keyCounter}` },
-        }),
-      },
-    ],
-  };
-}
 
 const redis = variants.includes('idempotent-redis') ? await RedisServer.start() : undefined;
 if (redis) process.env.REDIS_URL = redis.url;
-
-/**
- * The server under test and the load generator on separate cores when `taskset` can pin them (BENCH_PIN=0 turns it
- * off): sharing cores, the load generator's own work lands on the server's measurements and rows spread by 20 points
- * from run to run; pinned, the server gets one whole core and each figure is its throughput on that core.
- */
-const pinned = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && canPin();
-function canPin(): boolean {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Starts a server on a port the system picks (a fixed one may be taken); resolves with it and its port. */
-function start(platform: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const [command, args] = pinned
-      ? ['taskset', ['-c', '0', process.execPath, server, platform, variant, '0']]
-      : [process.execPath, [server, platform, variant, '0']];
-    const child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      const ready = /ready (\d+)/.exec(chunk.toString());
-      if (ready) resolve({ child, port: Number(ready[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${platform}/${variant} exited with ${code}`)));
-  });
-}
 
 interface Row {
   platform: string;
@@ -143,28 +51,20 @@ interface Row {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const rows: Row[] = [];
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100;
-/** CPU time the server process has used, in clock ticks (user + system), read from /proc. */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 /** One figure: a fresh server process for the variant, warmed up for a second, then loaded for `seconds`. */
 async function measureOnce(platform: string, variant: string) {
   const { child, port } = await start(platform, variant);
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     await autocannon({ ...load(variant, url), duration: 1 }); // warm-up: the JIT settles before we count
-    const before = cpuTicks(child.pid!);
+    const before = cpuMicros(child.pid!);
     const result = await autocannon({ ...load(variant, url), duration: seconds });
-    const cpuMicros = ((cpuTicks(child.pid!) - before) * 1e6) / CLOCK_TICKS;
+    const cpuUsed = cpuMicros(child.pid!) - before;
     return {
       requests: result.requests.average,
       p99: result.latency.p99,
       non2xx: result.non2xx,
-      cpuPerRequest: cpuMicros / result.requests.total,
+      cpuPerRequest: cpuUsed / result.requests.total,
     };
   } finally {
     child.kill();

@@ -4,6 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const SECTIONS = [
   { file: 'results-overhead.md', title: 'Per-call overhead and scaling (`npm run bench`)' },
   { file: 'results-http.md', title: 'HTTP (`npm run bench:http`)' },
+  {
+    file: 'results-http-same-process.md',
+    title: 'HTTP, ratios inside one process (`npm run bench:http:same-process`)',
+  },
   { file: 'results-redis.md', title: 'Redis rate-limit store (`npm run bench:redis`)' },
 ];
 

@@ -1,0 +1,102 @@
+/**
+ * The HTTP benchmark's ratios measured inside one server process: every variant that needs only our module is served
+ * by the same process under its own prefix, and the loads on them interleave. A fresh process on this VM runs at one
+ * of two speeds about 20% apart (see bench/README.md), which puts +-5% on any ratio of two processes; inside one
+ * process the JIT, the heap layout and the core are the same for numerator and denominator. Each ratio is taken per
+ * process (median of its rounds), then the median over the processes is reported with their lowest and highest.
+ * Run: `npm run bench:http:same-process`. BENCH_PROCESSES (default 3) fresh processes per platform, BENCH_ROUNDS
+ * (default 3) rounds in each, BENCH_SECONDS (default 3) per run, BENCH_PLATFORMS, BENCH_CONNECTIONS; BENCH_OUT
+ * names the results file (default results-http-same-process.md).
+ */
+import autocannon from 'autocannon';
+import { writeResults } from './results.js';
+import { cpuMicros, enhancersOf, labels, load, pinned, POST_VARIANTS, start, version } from './http-harness.js';
+import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const processes = Number(process.env.BENCH_PROCESSES ?? 3);
+const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
+
+interface Figures {
+  requests: number;
+  cpuPerRequest: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** One process: every variant warmed for a second, then `rounds` interleaved runs; the median run of each variant. */
+async function measureProcess(platform: string): Promise<Map<string, Figures>> {
+  const { child, port } = await start(platform, 'all-routes');
+  try {
+    const url = (variant: string) => `http://127.0.0.1:${port}/${variant}/hello`;
+    for (const variant of SAME_PROCESS_VARIANTS) await autocannon({ ...load(variant, url(variant)), duration: 1 });
+    const runs = new Map<string, Figures[]>(SAME_PROCESS_VARIANTS.map((variant) => [variant, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of SAME_PROCESS_VARIANTS) {
+        const before = cpuMicros(child.pid!);
+        const result = await autocannon({ ...load(variant, url(variant)), duration: seconds });
+        if (result.non2xx > 0) throw new Error(`${platform} ${variant}: ${result.non2xx} answers were not 2xx`);
+        const figures = {
+          requests: result.requests.average,
+          cpuPerRequest: (cpuMicros(child.pid!) - before) / result.requests.total,
+        };
+        runs.get(variant)!.push(figures);
+        console.error(`${platform} ${variant} round ${round + 1}: ${Math.round(figures.requests)} req/s`);
+      }
+    }
+    return new Map(
+      [...runs].map(([variant, figures]) => [
+        variant,
+        {
+          requests: median(figures.map((run) => run.requests)),
+          cpuPerRequest: median(figures.map((run) => run.cpuPerRequest)),
+        },
+      ]),
+    );
+  } finally {
+    child.kill();
+  }
+}
+
+/** The median over processes of a per-process ratio, with the lowest and highest: `95% (93-97%)`. */
+function ratio(perProcess: Map<string, Figures>[], variant: string, base: string | undefined): string {
+  if (base === undefined) return '-';
+  const values = perProcess.map((figures) => figures.get(variant)!.requests / figures.get(base)!.requests);
+  const percent = (value: number) => Math.round(value * 100);
+  return `${percent(median(values))}% (${percent(Math.min(...values))}-${percent(Math.max(...values))}%)`;
+}
+
+const lines = [
+  `HTTP on loopback in one server process per platform run, Node ${process.version}, NestJS ` +
+    `${version('@nestjs/core')}, autocannon ${load('bare', '').connections} connections, ${processes} processes x ` +
+    `${rounds} interleaved ${seconds} s runs per route` +
+    (pinned ? ', server pinned to core 0 and autocannon to core 1 (taskset)' : ', not pinned') +
+    '; each ratio taken inside each process, then the median over processes (lowest-highest). "bare" is our ' +
+    'module imported with the route undecorated; POST rows are compared with the bare POST.',
+  '',
+  '| platform | endpoint | req/s (median) | vs bare | vs do-nothing interceptor | vs same do-nothing enhancers | ' +
+    'vs floor (one Observable, three headers) | server CPU us/request |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+];
+for (const platform of platforms) {
+  const perProcess: Map<string, Figures>[] = [];
+  for (let index = 0; index < processes; index++) perProcess.push(await measureProcess(platform));
+  for (const variant of SAME_PROCESS_VARIANTS) {
+    const post = POST_VARIANTS.has(variant);
+    const cells = [
+      platform,
+      labels[variant] ?? variant,
+      Math.round(median(perProcess.map((figures) => figures.get(variant)!.requests))),
+      ratio(perProcess, variant, post ? 'post-bare' : 'bare'),
+      ratio(perProcess, variant, post ? 'post-noop-interceptor' : 'noop-interceptor'),
+      ratio(perProcess, variant, enhancersOf[variant]),
+      ratio(perProcess, variant, variant === 'resilience' ? 'minimal' : undefined),
+      median(perProcess.map((figures) => figures.get(variant)!.cpuPerRequest)).toFixed(1),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+}
+const report = lines.join('\n');
+console.log(report);
+writeResults(process.env.BENCH_OUT ?? 'results-http-same-process.md', report);
