@@ -31,6 +31,7 @@ export const labels: Record<string, string> = {
   'noop-guard': 'a do-nothing Nest guard',
   'noop-both': 'a do-nothing interceptor and a do-nothing guard',
   minimal: 'floor: an interceptor adding one Observable, a guard setting three headers',
+  'fused-stand-in': "stand-in: the five policies' happy path in one object (bench/fused-stand-in.ts)",
   'post-bare': 'POST, bare',
   'post-noop-interceptor': 'POST, a do-nothing Nest interceptor',
   'idempotent-memory': 'POST, nest-resilience: @Idempotent (memory), new key each request',
@@ -49,6 +50,7 @@ export const peerOf: Record<string, string> = {
 export const enhancersOf: Record<string, string> = {
   resilience: 'noop-both',
   minimal: 'noop-both',
+  'fused-stand-in': 'noop-interceptor',
   ratelimit: 'noop-guard',
   'ratelimit-no-headers': 'noop-guard',
   cockatiel: 'noop-interceptor',

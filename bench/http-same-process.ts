@@ -5,8 +5,11 @@
  * process the JIT, the heap layout and the core are the same for numerator and denominator. Each ratio is taken per
  * process (median of its rounds), then the median over the processes is reported with their lowest and highest.
  * Run: `npm run bench:http:same-process`. BENCH_PROCESSES (default 3) fresh processes per platform, BENCH_ROUNDS
- * (default 3) rounds in each, BENCH_SECONDS (default 3) per run, BENCH_PLATFORMS, BENCH_CONNECTIONS; BENCH_OUT
- * names the results file (default results-http-same-process.md).
+ * (default 3) rounds in each, BENCH_SECONDS (default 3) per run, BENCH_PLATFORMS, BENCH_CONNECTIONS, BENCH_VARIANTS
+ * (default: all of `SAME_PROCESS_VARIANTS`; the baselines a row is compared with must be among them); BENCH_OUT names
+ * the results file (default results-http-same-process.md).
+ * Floors: all six decorators are set against `minimal` (the least any interceptor-plus-guard design adds), the five
+ * interceptor policies against `fused-stand-in` (the least their happy path could cost in one object).
  */
 import autocannon from 'autocannon';
 import { writeResults } from './results.js';
@@ -17,6 +20,12 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const processes = Number(process.env.BENCH_PROCESSES ?? 3);
 const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
+const variants = process.env.BENCH_VARIANTS?.split(',') ?? SAME_PROCESS_VARIANTS;
+for (const variant of variants) {
+  if (!SAME_PROCESS_VARIANTS.includes(variant)) throw new Error(`${variant} is not served by the all-routes server`);
+}
+/** The floor each row is compared with, beside the do-nothing enhancers. */
+const floorOf: Record<string, string> = { resilience: 'minimal', 'interceptor-policies': 'fused-stand-in' };
 
 interface Figures {
   requests: number;
@@ -30,10 +39,10 @@ async function measureProcess(platform: string): Promise<Map<string, Figures>> {
   const { child, port } = await start(platform, 'all-routes');
   try {
     const url = (variant: string) => `http://127.0.0.1:${port}/${variant}/hello`;
-    for (const variant of SAME_PROCESS_VARIANTS) await autocannon({ ...load(variant, url(variant)), duration: 1 });
-    const runs = new Map<string, Figures[]>(SAME_PROCESS_VARIANTS.map((variant) => [variant, []]));
+    for (const variant of variants) await autocannon({ ...load(variant, url(variant)), duration: 1 });
+    const runs = new Map<string, Figures[]>(variants.map((variant) => [variant, []]));
     for (let round = 0; round < rounds; round++) {
-      for (const variant of SAME_PROCESS_VARIANTS) {
+      for (const variant of variants) {
         const before = cpuMicros(child.pid!);
         const result = await autocannon({ ...load(variant, url(variant)), duration: seconds });
         if (result.non2xx > 0) throw new Error(`${platform} ${variant}: ${result.non2xx} answers were not 2xx`);
@@ -61,7 +70,7 @@ async function measureProcess(platform: string): Promise<Map<string, Figures>> {
 
 /** The median over processes of a per-process ratio, with the lowest and highest: `95% (93-97%)`. */
 function ratio(perProcess: Map<string, Figures>[], variant: string, base: string | undefined): string {
-  if (base === undefined) return '-';
+  if (base === undefined || !variants.includes(base)) return '-';
   const values = perProcess.map((figures) => figures.get(variant)!.requests / figures.get(base)!.requests);
   const percent = (value: number) => Math.round(value * 100);
   return `${percent(median(values))}% (${percent(Math.min(...values))}-${percent(Math.max(...values))}%)`;
@@ -73,16 +82,18 @@ const lines = [
     `${rounds} interleaved ${seconds} s runs per route` +
     (pinned ? ', server pinned to core 0 and autocannon to core 1 (taskset)' : ', not pinned') +
     '; each ratio taken inside each process, then the median over processes (lowest-highest). "bare" is our ' +
-    'module imported with the route undecorated; POST rows are compared with the bare POST.',
+    'module imported with the route undecorated; POST rows are compared with the bare POST. Floors: all six ' +
+    'decorators against the minimal design (one Observable, three constant headers), the five interceptor ' +
+    'policies against their happy path done by one object (bench/fused-stand-in.ts).',
   '',
   '| platform | endpoint | req/s (median) | vs bare | vs do-nothing interceptor | vs same do-nothing enhancers | ' +
-    'vs floor (one Observable, three headers) | server CPU us/request |',
+    'vs its floor | server CPU us/request |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const platform of platforms) {
   const perProcess: Map<string, Figures>[] = [];
   for (let index = 0; index < processes; index++) perProcess.push(await measureProcess(platform));
-  for (const variant of SAME_PROCESS_VARIANTS) {
+  for (const variant of variants) {
     const post = POST_VARIANTS.has(variant);
     const cells = [
       platform,
@@ -91,7 +102,7 @@ for (const platform of platforms) {
       ratio(perProcess, variant, post ? 'post-bare' : 'bare'),
       ratio(perProcess, variant, post ? 'post-noop-interceptor' : 'noop-interceptor'),
       ratio(perProcess, variant, enhancersOf[variant]),
-      ratio(perProcess, variant, variant === 'resilience' ? 'minimal' : undefined),
+      ratio(perProcess, variant, floorOf[variant]),
       median(perProcess.map((figures) => figures.get(variant)!.cpuPerRequest)).toFixed(1),
     ];
     lines.push(`| ${cells.join(' | ')} |`);

@@ -8,8 +8,10 @@
  * refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants (every request a new
  * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
  * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
- * a guard that sets three constant headers. Variant `all-routes` serves every variant that needs only our module in
- * one process, each under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for `BENCH_SAME_PROCESS=1`.
+ * a guard that sets three constant headers; `fused-stand-in` the least the five interceptor policies' happy path
+ * could cost, done by one object (bench/fused-stand-in.ts). Variant `all-routes` serves every variant that needs only
+ * our module in one process, each under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for
+ * `npm run bench:http:same-process`.
  */
 import 'reflect-metadata';
 import {
@@ -57,6 +59,7 @@ import {
 } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
+import { FusedStandInController } from './fused-stand-in.js';
 
 const [platform = 'express', variant = 'bare', port = '0'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
@@ -274,6 +277,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'noop-guard': { controller: NoopGuardController, imports: [] },
   'noop-both': { controller: NoopBothController, imports: [] },
   minimal: { controller: MinimalController, imports: [] },
+  'fused-stand-in': { controller: FusedStandInController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   // Load shedding on, with thresholds the saturated benchmark never reaches: the cost of the healthy path (its guard).
   'load-shedding': {

@@ -9,6 +9,7 @@ export const SAME_PROCESS_VARIANTS = [
   'noop-guard',
   'noop-both',
   'minimal',
+  'fused-stand-in',
   'resilience',
   'interceptor-policies',
   'ratelimit',
