@@ -9,7 +9,8 @@
  * (default: all of `SAME_PROCESS_VARIANTS`; the baselines a row is compared with must be among them); BENCH_OUT names
  * the results file (default results-http-same-process.md).
  * Floors: all six decorators are set against `minimal` (the least any interceptor-plus-guard design adds), the five
- * interceptor policies against `fused-stand-in` (the least their happy path could cost in one object).
+ * interceptor policies against `fused-stand-in` (the least their happy path could cost in one object), `@RateLimit`
+ * against `ratelimit-stand-in` (a token bucket and the three headers in one guard function).
  */
 import autocannon from 'autocannon';
 import { writeResults } from './results.js';
@@ -25,7 +26,11 @@ for (const variant of variants) {
   if (!SAME_PROCESS_VARIANTS.includes(variant)) throw new Error(`${variant} is not served by the all-routes server`);
 }
 /** The floor each row is compared with, beside the do-nothing enhancers. */
-const floorOf: Record<string, string> = { resilience: 'minimal', 'interceptor-policies': 'fused-stand-in' };
+const floorOf: Record<string, string> = {
+  resilience: 'minimal',
+  'interceptor-policies': 'fused-stand-in',
+  ratelimit: 'ratelimit-stand-in',
+};
 
 interface Figures {
   requests: number;
@@ -84,7 +89,8 @@ const lines = [
     '; each ratio taken inside each process, then the median over processes (lowest-highest). "bare" is our ' +
     'module imported with the route undecorated; POST rows are compared with the bare POST. Floors: all six ' +
     'decorators against the minimal design (one Observable, three constant headers), the five interceptor ' +
-    'policies against their happy path done by one object (bench/fused-stand-in.ts).',
+    'policies against their happy path done by one object, @RateLimit against a token bucket and three headers in ' +
+    'one guard function (bench/stand-ins.ts).',
   '',
   '| platform | endpoint | req/s (median) | vs bare | vs do-nothing interceptor | vs same do-nothing enhancers | ' +
     'vs its floor | server CPU us/request |',

@@ -9,7 +9,8 @@
  * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
  * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
  * a guard that sets three constant headers; `fused-stand-in` the least the five interceptor policies' happy path
- * could cost, done by one object (bench/fused-stand-in.ts). Variant `all-routes` serves every variant that needs only
+ * could cost, done by one object, and `ratelimit-stand-in` the least a rate-limit guard with our headers could
+ * (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only
  * our module in one process, each under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for
  * `npm run bench:http:same-process`.
  */
@@ -59,7 +60,7 @@ import {
 } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
-import { FusedStandInController } from './fused-stand-in.js';
+import { FusedStandInController, RateLimitStandInController } from './stand-ins.js';
 
 const [platform = 'express', variant = 'bare', port = '0'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
@@ -278,6 +279,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'noop-both': { controller: NoopBothController, imports: [] },
   minimal: { controller: MinimalController, imports: [] },
   'fused-stand-in': { controller: FusedStandInController, imports: [] },
+  'ratelimit-stand-in': { controller: RateLimitStandInController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   // Load shedding on, with thresholds the saturated benchmark never reaches: the cost of the healthy path (its guard).
   'load-shedding': {

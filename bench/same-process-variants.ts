@@ -10,6 +10,7 @@ export const SAME_PROCESS_VARIANTS = [
   'noop-both',
   'minimal',
   'fused-stand-in',
+  'ratelimit-stand-in',
   'resilience',
   'interceptor-policies',
   'ratelimit',

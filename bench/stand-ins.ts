@@ -1,16 +1,21 @@
 /**
- * A measuring stick for the HTTP benchmark, not a policy: the least the five interceptor policies' happy path could
- * cost if one object did all of it. Per request, one Map read for the handler's state, a concurrency count (the
+ * Measuring sticks for the HTTP benchmark, not policies: the least the library's work could cost, written inline.
+ *
+ * `FusedStandInController`: the least the five interceptor policies' happy path could cost if one object did all of
+ * it. Per request, one Map read for the handler's state, a concurrency count (the
  * bulkhead), an open flag (the breaker) and a success count, one node appended to and removed from a deadline list
  * (the timeout; no clock read, no timer work), and one Subscriber passing the answer on. No retry, no fallback, no
  * events, no error mapping: what the real policies add beyond this row is the price of their generality.
  */
+import { ServerResponse } from 'node:http';
 import {
   Controller,
   Get,
   Injectable,
+  UseGuards,
   UseInterceptors,
   type CallHandler,
+  type CanActivate,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
@@ -96,6 +101,58 @@ class FusedStandInInterceptor implements NestInterceptor {
 @Controller()
 @UseInterceptors(FusedStandInInterceptor)
 export class FusedStandInController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+/** A token bucket of the stand-in guard: refilled by elapsed time on each request, like the library's. */
+interface StandInBucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+const LIMIT = 1e9;
+const LIMIT_HEADER = String(LIMIT);
+const buckets = new Map<string, StandInBucket>();
+
+/**
+ * The least a rate-limit guard with the library's answer could cost: the client's socket address as the key, one
+ * token bucket refilled from `Date.now()`, and the three `RateLimit-*` headers with the bucket's own values, all in
+ * one function (no store, no plan, no limit objects).
+ */
+@Injectable()
+class RateLimitStandInGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.getArgByIndex<{ socket: { remoteAddress?: string } }>(0);
+    const response = context.getArgByIndex<ServerResponse | { header(name: string, value: string): void }>(1);
+    const key = request.socket.remoteAddress ?? 'unknown';
+    const now = Date.now();
+    let bucket = buckets.get(key);
+    if (bucket === undefined) buckets.set(key, (bucket = { tokens: LIMIT, updatedAt: now }));
+    bucket.tokens = Math.min(LIMIT, bucket.tokens + ((now - bucket.updatedAt) * LIMIT) / 1000);
+    bucket.updatedAt = now;
+    const allowed = bucket.tokens >= 1;
+    if (allowed) bucket.tokens -= 1;
+    const remaining = String(Math.floor(bucket.tokens));
+    const reset = String(Math.ceil((LIMIT - bucket.tokens) / LIMIT));
+    if (response instanceof ServerResponse) {
+      response.setHeader('ratelimit-limit', LIMIT_HEADER);
+      response.setHeader('ratelimit-remaining', remaining);
+      response.setHeader('ratelimit-reset', reset);
+    } else {
+      response.header('ratelimit-limit', LIMIT_HEADER);
+      response.header('ratelimit-remaining', remaining);
+      response.header('ratelimit-reset', reset);
+    }
+    return allowed;
+  }
+}
+
+@Controller()
+@UseGuards(RateLimitStandInGuard)
+export class RateLimitStandInController {
   @Get('hello')
   hello() {
     return { hello: 'world' };
