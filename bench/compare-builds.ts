@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as current from './overhead-cases.js';
+import { middleValue as median } from './measure.js';
 
 type Cases = typeof current;
 const [otherRoot, shape = 'promise', name = current.CASES.find((each) => each.name.startsWith('full'))!.name] =
@@ -34,7 +35,6 @@ for (let round = 0; round < 24; round++) {
     if (round >= 4) samples.get(label)!.push(Number(process.hrtime.bigint() - start) / calls);
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const [theirs, ours] = [samples.get('other')!, samples.get('this')!];
 console.log(`${name}, ${shape}: other ${median(theirs).toFixed(0)} ns, this ${median(ours).toFixed(0)} ns (medians);`);
 console.log(

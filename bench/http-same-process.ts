@@ -14,8 +14,19 @@
  */
 import autocannon from 'autocannon';
 import { writeResults } from './results.js';
-import { cpuMicros, enhancersOf, labels, load, pinned, POST_VARIANTS, start, version } from './http-harness.js';
+import {
+  connections,
+  cpuMicros,
+  enhancersOf,
+  labels,
+  load,
+  pinned,
+  POST_VARIANTS,
+  start,
+  version,
+} from './http-harness.js';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
+import { middleValue as median } from './measure.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -36,8 +47,6 @@ interface Figures {
   requests: number;
   cpuPerRequest: number;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** One process: every variant warmed for a second, then `rounds` interleaved runs; the median run of each variant. */
 async function measureProcess(platform: string): Promise<Map<string, Figures>> {
@@ -83,7 +92,7 @@ function ratio(perProcess: Map<string, Figures>[], variant: string, base: string
 
 const lines = [
   `HTTP on loopback in one server process per platform run, Node ${process.version}, NestJS ` +
-    `${version('@nestjs/core')}, autocannon ${load('bare', '').connections} connections, ${processes} processes x ` +
+    `${version('@nestjs/core')}, autocannon ${connections} connections, ${processes} processes x ` +
     `${rounds} interleaved ${seconds} s runs per route` +
     (pinned ? ', server pinned to core 0 and autocannon to core 1 (taskset)' : ', not pinned') +
     '; each ratio taken inside each process, then the median over processes (lowest-highest). "bare" is our ' +

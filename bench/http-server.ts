@@ -10,9 +10,8 @@
  * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
  * a guard that sets three constant headers; `fused-stand-in` the least the five interceptor policies' happy path
  * could cost, done by one object, and `ratelimit-stand-in` the least a rate-limit guard with our headers could
- * (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only
- * our module in one process, each under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for
- * `npm run bench:http:same-process`.
+ * (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only our module in one process, each
+ * under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for `npm run bench:http:same-process`.
  */
 import 'reflect-metadata';
 import {
@@ -47,7 +46,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { from, lastValueFrom, Observable } from 'rxjs';
+import { from, lastValueFrom, type Observable } from 'rxjs';
 import {
   Bulkhead,
   CircuitBreaker,
@@ -60,7 +59,7 @@ import {
 } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
-import { FusedStandInController, RateLimitStandInController } from './stand-ins.js';
+import { FusedStandInController, MinimalController, RateLimitStandInController } from './stand-ins.js';
 
 const [platform = 'express', variant = 'bare', port = '0'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
@@ -181,43 +180,6 @@ class NoopInterceptor implements NestInterceptor {
 @Controller()
 @UseInterceptors(NoopInterceptor)
 class NoopInterceptorController {
-  @Get('hello')
-  hello() {
-    return { hello: 'world' };
-  }
-}
-
-/**
- * The floor of the six decorators' design: an interceptor that puts one Observable of its own around
- * `next.handle()`, and a guard that sets the three rate-limit headers (constants) and lets everything through.
- */
-@Injectable()
-class MinimalInterceptor implements NestInterceptor {
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return new Observable((subscriber) => next.handle().subscribe(subscriber));
-  }
-}
-
-@Injectable()
-class HeaderGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const response = context.getArgByIndex<{
-      header?: (name: string, value: string) => void;
-      setHeader?: (name: string, value: string) => void;
-    }>(1);
-    // Fastify's reply has `header`, Express's response Node's `setHeader`.
-    const set = response.header ?? response.setHeader!;
-    set.call(response, 'ratelimit-limit', '1000000000');
-    set.call(response, 'ratelimit-remaining', '999999999');
-    set.call(response, 'ratelimit-reset', '1');
-    return true;
-  }
-}
-
-@Controller()
-@UseGuards(HeaderGuard)
-@UseInterceptors(MinimalInterceptor)
-class MinimalController {
   @Get('hello')
   hello() {
     return { hello: 'world' };

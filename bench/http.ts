@@ -24,6 +24,7 @@ import {
   version,
 } from './http-harness.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { middleValue as median } from './measure.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -47,8 +48,6 @@ interface Row {
   /** The fastest process's req/s (see `bestOf`). */
   best: number;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const rows: Row[] = [];
 /** One figure: a fresh server process for the variant, warmed up for a second, then loaded for `seconds`. */

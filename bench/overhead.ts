@@ -11,13 +11,13 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './overhead-cases.js';
 import { writeResults } from './results.js';
+import { middleValue as median } from './measure.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const caseScript = fileURLToPath(new URL('./overhead-case.js', import.meta.url));
 const scalingScript = fileURLToPath(new URL('./scaling.js', import.meta.url));
 const require = createRequire(import.meta.url);
 const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function fresh<T>(script: string, args: string[], nodeArgs: string[] = []): T {
   return JSON.parse(execFileSync(process.execPath, [...nodeArgs, script, ...args], { encoding: 'utf8' })) as T;

@@ -11,6 +11,7 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisStore } from '../lib/redis/index.js';
 import { RedisServer } from '../test/support/redis-server.js';
 import { writeResults } from './results.js';
+import { middleValue as median } from './measure.js';
 
 const checks = Number(process.env.BENCH_CHECKS ?? 20_000);
 const rounds = 5;
@@ -51,8 +52,6 @@ async function round(contender: Contender, concurrency: number): Promise<Figures
     p99: latencies[Math.floor(checks * 0.99)],
   };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const server = await RedisServer.start();
 const store = new RedisStore({ url: server.url, prefix: 'bench:' });

@@ -1,6 +1,9 @@
 /**
  * Measuring sticks for the HTTP benchmark, not policies: the least the library's work could cost, written inline.
  *
+ * `MinimalController`: the floor of the six decorators' design, an interceptor that puts one Observable of its own
+ * around `next.handle()` and a guard that sets the three rate-limit headers (constants) and lets everything through.
+ *
  * `FusedStandInController`: the least the five interceptor policies' happy path could cost if one object did all of
  * it. Per request, one Map read for the handler's state, a concurrency count (the
  * bulkhead), an open flag (the breaker) and a success count, one node appended to and removed from a deadline list
@@ -20,6 +23,46 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Observable, Subscriber } from 'rxjs';
+
+/** What both stand-in guards write headers on: Node's response (Express) or Fastify's reply. */
+type HeaderTarget = ServerResponse | { header(name: string, value: string): void };
+
+/**
+ * Sets a header the way the library's rate-limit guard does: on Node's response directly (Express's `res.header` is
+ * `res.set`, which adds work), through `reply.header` on Fastify.
+ */
+function setHeader(response: HeaderTarget, name: string, value: string): void {
+  if (response instanceof ServerResponse) response.setHeader(name, value);
+  else response.header(name, value);
+}
+
+@Injectable()
+class MinimalInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return new Observable((subscriber) => next.handle().subscribe(subscriber));
+  }
+}
+
+@Injectable()
+class HeaderGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const response = context.getArgByIndex<HeaderTarget>(1);
+    setHeader(response, 'ratelimit-limit', '1000000000');
+    setHeader(response, 'ratelimit-remaining', '999999999');
+    setHeader(response, 'ratelimit-reset', '1');
+    return true;
+  }
+}
+
+@Controller()
+@UseGuards(HeaderGuard)
+@UseInterceptors(MinimalInterceptor)
+export class MinimalController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
 
 interface DeadlineNode {
   older?: DeadlineNode;
@@ -126,7 +169,7 @@ const buckets = new Map<string, StandInBucket>();
 class RateLimitStandInGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.getArgByIndex<{ socket: { remoteAddress?: string } }>(0);
-    const response = context.getArgByIndex<ServerResponse | { header(name: string, value: string): void }>(1);
+    const response = context.getArgByIndex<HeaderTarget>(1);
     const key = request.socket.remoteAddress ?? 'unknown';
     const now = Date.now();
     let bucket = buckets.get(key);
@@ -137,15 +180,9 @@ class RateLimitStandInGuard implements CanActivate {
     if (allowed) bucket.tokens -= 1;
     const remaining = String(Math.floor(bucket.tokens));
     const reset = String(Math.ceil((LIMIT - bucket.tokens) / LIMIT));
-    if (response instanceof ServerResponse) {
-      response.setHeader('ratelimit-limit', LIMIT_HEADER);
-      response.setHeader('ratelimit-remaining', remaining);
-      response.setHeader('ratelimit-reset', reset);
-    } else {
-      response.header('ratelimit-limit', LIMIT_HEADER);
-      response.header('ratelimit-remaining', remaining);
-      response.header('ratelimit-reset', reset);
-    }
+    setHeader(response, 'ratelimit-limit', LIMIT_HEADER);
+    setHeader(response, 'ratelimit-remaining', remaining);
+    setHeader(response, 'ratelimit-reset', reset);
     return allowed;
   }
 }
