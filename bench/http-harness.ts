@@ -33,6 +33,8 @@ export const labels: Record<string, string> = {
   minimal: 'floor: an interceptor adding one Observable, a guard setting three headers',
   'fused-stand-in': "stand-in: the five policies' happy path in one object (bench/stand-ins.ts)",
   'ratelimit-stand-in': 'stand-in: a token bucket and the three headers in one guard function (bench/stand-ins.ts)',
+  'six-stand-ins':
+    "stand-in: the five policies' object and the rate-limit guard function on one route (all six inline)",
   'post-bare': 'POST, bare',
   'post-noop-interceptor': 'POST, a do-nothing Nest interceptor',
   'idempotent-memory': 'POST, nest-resilience: @Idempotent (memory), new key each request',
@@ -53,6 +55,7 @@ export const enhancersOf: Record<string, string> = {
   minimal: 'noop-both',
   'fused-stand-in': 'noop-interceptor',
   'ratelimit-stand-in': 'noop-guard',
+  'six-stand-ins': 'noop-both',
   ratelimit: 'noop-guard',
   'ratelimit-no-headers': 'noop-guard',
   cockatiel: 'noop-interceptor',
@@ -101,14 +104,22 @@ function canPin(): boolean {
   }
 }
 
-/** Starts a server on a port the system picks (a fixed one may be taken); resolves with it and its port. */
-export function start(platform: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
+/**
+ * Starts a server on a port the system picks (a fixed one may be taken); resolves with it and its port. `routes`: for
+ * `all-routes`, the variants to serve, in the order their routes are registered (default: every one).
+ */
+export function start(
+  platform: string,
+  variant: string,
+  routes?: readonly string[],
+): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const [command, args] = pinned
       ? ['taskset', ['-c', '0', process.execPath, server, platform, variant, '0']]
       : [process.execPath, [server, platform, variant, '0']];
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: routes === undefined ? process.env : { ...process.env, BENCH_ROUTES: routes.join(',') },
     });
     child.stdout.on('data', (chunk: Buffer) => {
       const ready = /ready (\d+)/.exec(chunk.toString());

@@ -2,7 +2,8 @@
  * The HTTP benchmark's ratios measured inside one server process: every variant that needs only our module is served
  * by the same process under its own prefix, and the loads on them interleave. A fresh process on this VM runs at one
  * of two speeds about 20% apart (see bench/README.md), which puts +-5% on any ratio of two processes; inside one
- * process the JIT, the heap layout and the core are the same for numerator and denominator. Each ratio is taken per
+ * process the JIT, the heap layout and the core are the same for numerator and denominator (see `measureProcess` for
+ * what it serves, and in which order). Each ratio is taken per
  * process (median of its rounds), then the median over the processes is reported with their lowest and highest.
  * Run: `npm run bench:http:same-process`. BENCH_PROCESSES (default 3) fresh processes per platform, BENCH_ROUNDS
  * (default 3) rounds in each, BENCH_SECONDS (default 3) per run, BENCH_PLATFORMS, BENCH_CONNECTIONS, BENCH_VARIANTS
@@ -48,9 +49,15 @@ interface Figures {
   cpuPerRequest: number;
 }
 
-/** One process: every variant warmed for a second, then `rounds` interleaved runs; the median run of each variant. */
-async function measureProcess(platform: string): Promise<Map<string, Figures>> {
-  const { child, port } = await start(platform, 'all-routes');
+/**
+ * One process: every variant warmed for a second, then `rounds` interleaved runs; the median run of each variant.
+ * The process serves only the variants measured (the others' code never runs, as in the fresh-process bench, so no
+ * row's call sites are made polymorphic by rows that are not in the run), registered forwards in even processes and
+ * backwards in odd ones: Express tries routes in order, so a later route pays for the misses before it.
+ */
+async function measureProcess(platform: string, index: number): Promise<Map<string, Figures>> {
+  const routes = index % 2 === 0 ? variants : [...variants].reverse();
+  const { child, port } = await start(platform, 'all-routes', routes);
   try {
     const url = (variant: string) => `http://127.0.0.1:${port}/${variant}/hello`;
     for (const variant of variants) await autocannon({ ...load(variant, url(variant)), duration: 1 });
@@ -95,7 +102,8 @@ const lines = [
     `${version('@nestjs/core')}, autocannon ${connections} connections, ${processes} processes x ` +
     `${rounds} interleaved ${seconds} s runs per route` +
     (pinned ? ', server pinned to core 0 and autocannon to core 1 (taskset)' : ', not pinned') +
-    '; each ratio taken inside each process, then the median over processes (lowest-highest). "bare" is our ' +
+    '; each process serves only the routes measured, registered forwards in even processes and backwards in odd ' +
+    'ones; each ratio taken inside each process, then the median over processes (lowest-highest). "bare" is our ' +
     'module imported with the route undecorated; POST rows are compared with the bare POST. Floors: all six ' +
     'decorators against the minimal design (one Observable, three constant headers), the five interceptor ' +
     'policies against their happy path done by one object, @RateLimit against a token bucket and three headers in ' +
@@ -107,7 +115,7 @@ const lines = [
 ];
 for (const platform of platforms) {
   const perProcess: Map<string, Figures>[] = [];
-  for (let index = 0; index < processes; index++) perProcess.push(await measureProcess(platform));
+  for (let index = 0; index < processes; index++) perProcess.push(await measureProcess(platform, index));
   for (const variant of variants) {
     const post = POST_VARIANTS.has(variant);
     const cells = [

@@ -9,9 +9,10 @@
  * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
  * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
  * a guard that sets three constant headers; `fused-stand-in` the least the five interceptor policies' happy path
- * could cost, done by one object, and `ratelimit-stand-in` the least a rate-limit guard with our headers could
- * (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only our module in one process, each
- * under its own prefix (`/<variant>/hello`, `/<variant>/pay`), for `npm run bench:http:same-process`.
+ * could cost, done by one object, `ratelimit-stand-in` the least a rate-limit guard with our headers could, and
+ * `six-stand-ins` both on one route (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only
+ * our module in one process (or those BENCH_ROUTES lists), each under its own prefix (`/<variant>/hello`,
+ * `/<variant>/pay`), for `npm run bench:http:same-process`.
  */
 import 'reflect-metadata';
 import {
@@ -59,7 +60,12 @@ import {
 } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
-import { FusedStandInController, MinimalController, RateLimitStandInController } from './stand-ins.js';
+import {
+  FusedStandInController,
+  MinimalController,
+  RateLimitStandInController,
+  SixStandInsController,
+} from './stand-ins.js';
 
 const [platform = 'express', variant = 'bare', port = '0'] = process.argv.slice(2);
 const HIGH = { limit: 1e9, interval: 1000 };
@@ -242,6 +248,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   minimal: { controller: MinimalController, imports: [] },
   'fused-stand-in': { controller: FusedStandInController, imports: [] },
   'ratelimit-stand-in': { controller: RateLimitStandInController, imports: [] },
+  'six-stand-ins': { controller: SixStandInsController, imports: [] },
   'module-only': { controller: BareController, imports: [ResilienceModule.forRoot()] },
   // Load shedding on, with thresholds the saturated benchmark never reaches: the cost of the healthy path (its guard).
   'load-shedding': {
@@ -268,8 +275,17 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'idempotent-redis': { controller: IdempotentController, imports: redisModule() },
 };
 
+/**
+ * Every variant of BENCH_ROUTES (default: all of them) under its own prefix, registered in that order. The order
+ * matters on Express, whose router tries the routes one by one: a route registered later pays for the misses before
+ * it (bench/http-same-process.ts alternates the order between processes).
+ */
 function allRoutes(): { controllers: Type[]; imports: DynamicModule[] } {
-  const controllers = SAME_PROCESS_VARIANTS.map((name) => {
+  const routes = process.env.BENCH_ROUTES?.split(',') ?? SAME_PROCESS_VARIANTS;
+  for (const name of routes) {
+    if (!SAME_PROCESS_VARIANTS.includes(name)) throw new Error(`${name} is not a same-process variant`);
+  }
+  const controllers = routes.map((name) => {
     // A subclass per variant, mounted under the variant's name: the decorated methods are inherited unchanged.
     const controller = class extends variants[name].controller {};
     Object.defineProperty(controller, 'name', { value: `${variants[name].controller.name}_${name}` });

@@ -11,6 +11,7 @@ export const SAME_PROCESS_VARIANTS = [
   'minimal',
   'fused-stand-in',
   'ratelimit-stand-in',
+  'six-stand-ins',
   'resilience',
   'interceptor-policies',
   'ratelimit',
