@@ -4,6 +4,9 @@
  * `MinimalController`: the floor of the six decorators' design, an interceptor that puts one Observable of its own
  * around `next.handle()` and a guard that sets the three rate-limit headers (constants) and lets everything through.
  *
+ * `SixStandInsController`: both stand-ins below on one route, the least all six decorators' happy path could cost
+ * written inline in the design the issue asks for (the policies in an interceptor, the rate limit in a guard).
+ *
  * `FusedStandInController`: the least the five interceptor policies' happy path could cost if one object did all of
  * it. Per request, one Map read for the handler's state, a concurrency count (the
  * bulkhead), an open flag (the breaker) and a success count, one node appended to and removed from a deadline list
@@ -190,6 +193,17 @@ class RateLimitStandInGuard implements CanActivate {
 @Controller()
 @UseGuards(RateLimitStandInGuard)
 export class RateLimitStandInController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
+/** Both stand-ins on one route: the inline happy path of all six decorators, as an interceptor and a guard. */
+@Controller()
+@UseGuards(RateLimitStandInGuard)
+@UseInterceptors(FusedStandInInterceptor)
+export class SixStandInsController {
   @Get('hello')
   hello() {
     return { hello: 'world' };
