@@ -8,6 +8,10 @@ const SECTIONS = [
     file: 'results-http-same-process.md',
     title: 'HTTP, ratios inside one process (`npm run bench:http:same-process`)',
   },
+  {
+    file: 'results-http-goal.md',
+    title: "HTTP, issue 9's goal rows in one process (see bench/README.md for the command)",
+  },
   { file: 'results-redis.md', title: 'Redis rate-limit store (`npm run bench:redis`)' },
 ];
 
