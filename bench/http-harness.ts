@@ -12,6 +12,12 @@ import type autocannon from 'autocannon';
 
 /** BENCH_CONNECTIONS (default 50): autocannon's concurrency. */
 export const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** BENCH_SECONDS (default 3): the length of each load run. */
+export const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+/** BENCH_ROUNDS (default 3): interleaved rounds over the variants. */
+export const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_PLATFORMS (default `express,fastify`): the HTTP platforms measured. */
+export const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
 const require = createRequire(import.meta.url);
 /** The installed version of a package. */

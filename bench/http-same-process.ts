@@ -3,8 +3,8 @@
  * by the same process under its own prefix, and the loads on them interleave. A fresh process on this VM runs at one
  * of two speeds about 20% apart (see bench/README.md), which puts +-5% on any ratio of two processes; inside one
  * process the JIT, the heap layout and the core are the same for numerator and denominator (see `measureProcess` for
- * what it serves, and in which order). Each ratio is taken per
- * process (median of its rounds), then the median over the processes is reported with their lowest and highest.
+ * what it serves, and in which order). Each ratio is taken per process (median of its rounds), then the median over
+ * the processes is reported with their lowest and highest.
  * Run: `npm run bench:http:same-process`. BENCH_PROCESSES (default 3) fresh processes per platform, BENCH_ROUNDS
  * (default 3) rounds in each, BENCH_SECONDS (default 3) per run, BENCH_PLATFORMS, BENCH_CONNECTIONS, BENCH_VARIANTS
  * (default: all of `SAME_PROCESS_VARIANTS`; the baselines a row is compared with must be among them); BENCH_OUT names
@@ -22,17 +22,17 @@ import {
   labels,
   load,
   pinned,
+  platforms,
   POST_VARIANTS,
+  rounds,
+  seconds,
   start,
   version,
 } from './http-harness.js';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
 import { middleValue as median } from './measure.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const processes = Number(process.env.BENCH_PROCESSES ?? 3);
-const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const variants = process.env.BENCH_VARIANTS?.split(',') ?? SAME_PROCESS_VARIANTS;
 for (const variant of variants) {
   if (!SAME_PROCESS_VARIANTS.includes(variant)) throw new Error(`${variant} is not served by the all-routes server`);

@@ -19,21 +19,21 @@ import {
   load,
   peerOf,
   pinned,
+  platforms,
   POST_VARIANTS,
+  rounds,
+  seconds,
   start,
   version,
 } from './http-harness.js';
 import { RedisServer } from '../test/support/redis-server.js';
 import { middleValue as median } from './measure.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const variants = (
   process.env.BENCH_VARIANTS ??
   'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,ratelimit-no-headers,' +
     'throttler,load-shedding'
 ).split(',');
-const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 
 const redis = variants.includes('idempotent-redis') ? await RedisServer.start() : undefined;
 if (redis) process.env.REDIS_URL = redis.url;
