@@ -20,7 +20,10 @@ export class AdaptiveDuration {
   /** The duration before `minSamples` successes: the configured one, within `[min, max]`. */
   private readonly initial: number;
 
-  constructor(initial: number, private readonly options: ResolvedAdaptiveTimeoutOptions) {
+  constructor(
+    initial: number,
+    private readonly options: ResolvedAdaptiveTimeoutOptions,
+  ) {
     this.initial = Math.min(options.max, Math.max(options.min, initial));
     this.latencies = new SlidingHistogram(options.window);
     this.queue = new DeadlineQueue(this.initial);
