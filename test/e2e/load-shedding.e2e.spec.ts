@@ -96,9 +96,8 @@ function appModule(options: ResilienceModuleOptions) {
   return AppModule;
 }
 
-const SHEDDING: ResilienceModuleOptions = {
-  loadShedding: { sampler, eventLoopDelay: { soft: 50, hard: 150 }, criticalMargin: 0.5, retryAfter: 3_000 },
-};
+const SHEDDING_OPTIONS = { sampler, eventLoopDelay: { soft: 50, hard: 150 }, criticalMargin: 0.5, retryAfter: 3_000 };
+const SHEDDING: ResilienceModuleOptions = { loadShedding: SHEDDING_OPTIONS };
 
 describe.each(PLATFORMS)('load shedding on %s', (platform) => {
   let app: TestApp | undefined;
@@ -183,7 +182,7 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     expect(app.app.get(LoadShedderState).snapshot()).toMatchObject({ level: 0, shed: { critical: 1 } });
   });
 
-  it('admits every request again within five seconds of the overload ending (the shedder on its own timer)', async () => {
+  it('admits every request again within five seconds of the overload ending (on the shedder timer)', async () => {
     // Only the shedder's interval and clock are faked: the server and its sockets run for real.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
     try {
@@ -208,7 +207,7 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     @Module({
       imports: [
         ResilienceModule.forRoot({
-          loadShedding: { ...SHEDDING.loadShedding, exemptPaths: ['/health', '/metrics', '/internal'] },
+          loadShedding: { ...SHEDDING_OPTIONS, exemptPaths: ['/health', '/metrics', '/internal'] },
         }),
         TerminusModule,
       ],

@@ -254,6 +254,15 @@ const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'chaos', build: (factory, context) => factory.chaosStage(context) },
 ];
 
+/** `@Idempotent` on one handler, as the factory resolved it. */
+export interface HandlerIdempotencySpec {
+  readonly options: IdempotencyOptions;
+  readonly leaseMs: number;
+  readonly store: IdempotencyStore;
+  /** Read per request: while it answers `false` the handler runs as if it had no `@Idempotent` (the testing kit). */
+  readonly active?: () => boolean;
+}
+
 /**
  * Turns the metadata of the policy decorators into a method's pipeline: the policies in the canonical order, with
  * the precedence of options applied and validated. Every mistake surfaces here, at bootstrap, as a
@@ -385,10 +394,7 @@ export class PipelineFactory {
    * `@Idempotent` on a handler, validated, with its store and lease; `undefined` when the handler has none.
    * @internal
    */
-  handlerIdempotency(
-    method: object,
-    target: PolicyTarget,
-  ): { options: IdempotencyOptions; leaseMs: number; store: IdempotencyStore } | undefined {
+  handlerIdempotency(method: object, target: PolicyTarget): HandlerIdempotencySpec | undefined {
     const declaredAt = `${target.className}.${target.methodName}`;
     const read: SpecReader = (key) => Reflect.getMetadata(key, method);
     const options = this.idempotencyOptions(read, declaredAt);
