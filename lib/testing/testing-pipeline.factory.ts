@@ -11,6 +11,7 @@ import type { HandlerRateLimit } from '../nest/handlers/handler-rate-limits.js';
 import type { ResilienceModuleOptions } from '../nest/module/resilience-module.options.js';
 import { PipelineFactory } from '../nest/pipeline/pipeline.factory.js';
 import type { PolicySite, ReceiverOf, ResolvedPolicies } from '../nest/pipeline/stage.js';
+import type { HandlerIdempotencySpec } from '../nest/pipeline/stages/idempotent.stage.js';
 import type { ResilienceTestingOptions } from './testing.options.js';
 
 /** Whether the policies of a test's application run; read on every call, switched by the kit. */
@@ -62,6 +63,13 @@ export class TestingPipelineFactory extends PipelineFactory {
       limiter: switchedLimiter(limit.limiter, this.policySwitch),
     }));
     return { ...resolved, limits };
+  }
+
+  /** Handlers' `@Idempotent` steps aside too while the switch is off: every request runs the handler. */
+  override handlerIdempotency(method: object, target: PolicyTarget): HandlerIdempotencySpec | undefined {
+    const resolved = super.handlerIdempotency(method, target);
+    if (resolved === undefined) return undefined;
+    return { ...resolved, active: () => this.policySwitch.on };
   }
 
   override createFromSpecs(specs: ReadonlyMap<string, unknown>, declaredAt: string): readonly ResiliencePolicy[] {

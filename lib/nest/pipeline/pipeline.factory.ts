@@ -24,7 +24,8 @@ import type {
   StageHost,
 } from './stage.js';
 import { registerReplay } from './stages/dead-letter.stage.js';
-import { handlerIdempotency } from './stages/idempotent.stage.js';
+import { checkChaosExperiments } from './stages/chaos.stage.js';
+import { handlerIdempotency, type HandlerIdempotencySpec } from './stages/idempotent.stage.js';
 import { RATE_LIMIT_KIND, handlerRateLimits } from './stages/rate-limit.stage.js';
 
 /** The metadata keys of a handler's pipeline: on handlers `@RateLimit` alone is the guard's business. */
@@ -39,6 +40,8 @@ const HANDLER_METADATA_KEYS = POLICY_METADATA_KEYS.filter((key) => key !== RATE_
 export class PipelineFactory implements StageHost {
   /** What the stages keep once per application (a store, validated options). */
   private readonly kept = new Map<object, unknown>();
+  /** `Class.method` of every pipeline built: the targets a chaos experiment may name. Bounded by the methods. */
+  private readonly builtTargets = new Set<string>();
 
   constructor(
     @Inject(RESILIENCE_MODULE_OPTIONS) readonly options: ResilienceModuleOptions,
@@ -99,7 +102,7 @@ export class PipelineFactory implements StageHost {
    * `@Idempotent` on a handler, validated, with its store and lease; `undefined` when the handler has none.
    * @internal
    */
-  handlerIdempotency(method: object, target: PolicyTarget): ReturnType<typeof handlerIdempotency> {
+  handlerIdempotency(method: object, target: PolicyTarget): HandlerIdempotencySpec | undefined {
     return handlerIdempotency(this, method, target);
   }
 
@@ -132,7 +135,18 @@ export class PipelineFactory implements StageHost {
     return this.kept.get(owner) as T;
   }
 
+  /**
+   * Refuses a chaos experiment that names no configuration and no decorated method (called once every method of
+   * the application has its pipeline).
+   * @internal
+   */
+  checkChaosExperiments(): void {
+    checkChaosExperiments(this, this.namedConfigurationNames(), this.builtTargets);
+  }
+
   private build(context: StageContext): ResolvedPolicies {
+    // Service pipelines are built after bootstrap, some per call: not kept (their names are accepted unchecked).
+    if (!context.declaredAt.startsWith('ResilienceService.')) this.builtTargets.add(context.declaredAt);
     const all: ResiliencePolicy[] = [];
     let withoutRetry: ResiliencePolicy[] | undefined;
     for (const stage of CANONICAL_ORDER) {

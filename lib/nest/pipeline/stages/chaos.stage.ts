@@ -1,6 +1,7 @@
 import { validateChaosOptions, type ChaosOptions } from '../../../core/chaos/chaos.options.js';
 import { ChaosPolicy } from '../../../core/chaos/chaos.policy.js';
 import type { PolicyKind, Stage, StageHost } from '../stage.js';
+import { checkChaosExperimentNames } from './chaos-experiment-names.js';
 
 /** Chaos: no decorator, the module option `chaos` switches it on. */
 export const CHAOS_KIND: PolicyKind = { label: 'chaos' };
@@ -34,4 +35,18 @@ function chaosOptions(host: StageHost): ChaosOptions {
   return host.once(CHAOS_KIND, () =>
     validateChaosOptions(host.options.chaos ?? { enabled: false }, process.env.NODE_ENV),
   );
+}
+
+/**
+ * Refuses a chaos experiment that names no configuration and no decorated method (called once every method of the
+ * application has its pipeline).
+ */
+export function checkChaosExperiments(
+  host: StageHost,
+  configurationNames: readonly string[],
+  targets: ReadonlySet<string>,
+): void {
+  const names = Object.keys(chaosOptions(host).experiments ?? {});
+  if (names.length === 0) return;
+  checkChaosExperimentNames(names, configurationNames, targets);
 }

@@ -71,12 +71,21 @@ export const IDEMPOTENT_STAGE = {
   },
 } as const satisfies Stage;
 
+/** `@Idempotent` on one handler, as the factory resolved it. */
+export interface HandlerIdempotencySpec {
+  readonly options: IdempotencyOptions;
+  readonly leaseMs: number;
+  readonly store: IdempotencyStore;
+  /** Read per request: while it answers `false` the handler runs as if it had no `@Idempotent` (the testing kit). */
+  readonly active?: () => boolean;
+}
+
 /** `@Idempotent` on a handler, validated, with its store and lease; `undefined` when the handler has none. */
 export function handlerIdempotency(
   host: StageHost,
   method: object,
   target: PolicyTarget,
-): { options: IdempotencyOptions; leaseMs: number; store: IdempotencyStore } | undefined {
+): HandlerIdempotencySpec | undefined {
   const declaredAt = `${target.className}.${target.methodName}`;
   const read: SpecReader = (key) => Reflect.getMetadata(key, method);
   const options = idempotencyOptions(read, declaredAt);
