@@ -33,10 +33,9 @@ const RECOVERY = LEASE + 3000;
 /** The request faults every schedule may have. */
 const SHAPE = {
   disconnects: true,
-  // RESTRICTED while open (issue 27, "the answer is stored when the work ends, whoever still listens"): an outer
-  // interceptor that unsubscribes (RxJS timeout()) loses the answer of a handler that goes on to finish; its lease
-  // then expires and a retry runs the handler again (found by this test: two charges for one key).
-  outerTimeouts: false,
+  // An outer interceptor (RxJS timeout()) that unsubscribes: found running the handler twice before the fix of
+  // issue 27 ("the answer is stored when the work ends, whoever still listens").
+  outerTimeouts: true,
 } as const;
 
 /** Keys never repeat, across schedules and across runs against the same Redis. */
