@@ -61,6 +61,32 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers of lib/nest, top down: module; explorer; handlers and service; pipeline (with its stages); the leaves
+  // errors, request (what a request reads) and options (the module options and their token). No import runs back up.
+  ...[
+    {
+      folders: ['errors', 'request', 'options'],
+      above: ['errors', 'request', 'options', 'pipeline', 'handlers', 'service', 'explorer', 'module'],
+    },
+    { folders: ['pipeline'], above: ['handlers', 'service', 'explorer', 'module'] },
+    { folders: ['handlers', 'service'], above: ['handlers', 'service', 'explorer', 'module'] },
+    { folders: ['explorer'], above: ['module'] },
+  ].map(({ folders, above }) => ({
+    files: folders.map((folder) => `lib/nest/${folder}/**/*.ts`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${above.join('|')})/`,
+              message: `lib/nest/${folders.join(', ')} import(s) nothing from ${above.join(', ')}: those sit above.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Test fixtures imitate services: async methods without await are the point.
     files: ['test/**/*.ts', 'sample/**/*.ts', 'bench/**/*.ts'],

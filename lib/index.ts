@@ -32,13 +32,13 @@ export { TimeoutSignal } from './decorators/timeout-signal.decorator.js';
 export { ResilienceExceptionFilter } from './nest/errors/resilience-exception.filter.js';
 export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.js';
 export { ResilienceModule } from './nest/module/resilience.module.js';
-export { RESILIENCE_MODULE_OPTIONS } from './nest/module/resilience.module-definition.js';
-export type { ResilienceModuleExtras } from './nest/module/resilience.module-definition.js';
+export { RESILIENCE_MODULE_OPTIONS } from './nest/options/resilience.module-definition.js';
+export type { ResilienceModuleExtras } from './nest/options/resilience.module-definition.js';
 export type {
   LoadSheddingModuleOptions,
   ResilienceModuleOptions,
   ResiliencePolicyDefaults,
-} from './nest/module/resilience-module.options.js';
+} from './nest/options/resilience-module.options.js';
 export { ResilienceService } from './nest/service/resilience.service.js';
 export { ResiliencePipeline } from './nest/service/resilience.pipeline.js';
 export type { PipelineAttempt } from './nest/service/pipeline-attempt.js';

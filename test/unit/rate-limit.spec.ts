@@ -9,7 +9,7 @@ import {
 } from '../../lib/index.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
 import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
-import { clientAddressKey } from '../../lib/nest/handlers/client-address.js';
+import { clientAddressKey } from '../../lib/nest/request/client-address.js';
 import { resilient } from './policy-harness.js';
 
 const rule = (limit: number, interval: number, burst = limit) => ({ capacity: burst, refillPerMs: limit / interval });

@@ -13,8 +13,8 @@ import type { IdempotencyOptions } from '../../core/idempotency/idempotency.opti
 import { IdempotencyRecordKeys } from '../../core/idempotency/record-keys.js';
 import { pickFields, requestFingerprint } from '../../core/idempotency/request-fingerprint.js';
 import { toTransportError } from '../errors/transport-errors.js';
-import { IdempotentRequestObservable } from './idempotent-request.js';
-import { httpRequest } from './http-arguments.js';
+import { IdempotentRequestObservable, type IdempotencyOwner } from './idempotent-request.js';
+import { httpRequest } from '../request/http-arguments.js';
 
 /** What the handler step reads of an HTTP request on Express and Fastify. */
 interface HttpRequest {
@@ -30,7 +30,7 @@ interface HttpRequest {
  * stores the answer the client finally gets (after `@Fallback`, with resilience errors already turned into HTTP
  * answers). HTTP only; other transports run the handler unchanged.
  */
-export class HandlerIdempotency {
+export class HandlerIdempotency implements IdempotencyOwner {
   private readonly methods: ReadonlySet<string>;
   private readonly recordKeys: IdempotencyRecordKeys;
   /** The store keeps records in this process: short requests are their own fingerprints (no hash). */

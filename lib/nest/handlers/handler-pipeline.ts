@@ -8,10 +8,8 @@ import { Invocation } from '../../core/pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { toTransportError } from '../errors/transport-errors.js';
 import type { HandlerIdempotency } from './handler-idempotency.js';
-import { httpRequest } from './http-arguments.js';
-
-/** HTTP methods that may be repeated without changing the result beyond the first call (RFC 9110, 9.2.2). */
-const IDEMPOTENT_HTTP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'SEARCH', 'TRACE']);
+import { IDEMPOTENT_HTTP_METHODS } from '../request/idempotent-methods.js';
+import { httpRequest } from '../request/http-arguments.js';
 
 /** One call of a handler: its arguments are `[context]`, and the rest of the pipeline is Nest's `next.handle()`. */
 class HandlerInvocation extends Invocation {

@@ -5,15 +5,12 @@ import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.er
 import type { RateLimitDecision } from '../../core/rate-limit/rate-limit-store.interface.js';
 import type { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
-import { clientAddressKey } from './client-address.js';
+import { clientAddressKey } from '../request/client-address.js';
 import { toTransportError } from '../errors/transport-errors.js';
-import { httpRequest, httpResponse } from './http-arguments.js';
+import { httpRequest, httpResponse } from '../request/http-arguments.js';
 
 /** One limit of a handler: the shared limiter and how a request picks its bucket. */
-export interface HandlerRateLimit {
-  readonly limiter: RateLimitState;
-  readonly key: HandlerRateLimitKey;
-}
+import type { HandlerRateLimit } from '../pipeline/stages/rate-limit.stage.js';
 
 /**
  * The limits of one handler, compiled at bootstrap and applied by the rate-limit guards. A request spends one token

@@ -4,11 +4,16 @@ import { IdempotencyKeyInFlightError, IdempotencyKeyMismatchError } from '../../
 import { IdempotencyStoreUnavailableError } from '../../core/errors/idempotency-key.error.js';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { nextFencingToken } from '../../core/idempotency/fencing-token.js';
-import type { IdempotencyAcquireResult } from '../../core/idempotency/idempotency-store.interface.js';
+import type {
+  IdempotencyAcquireResult,
+  IdempotencyStore,
+  ImmediateIdempotencyStore,
+} from '../../core/idempotency/idempotency-store.interface.js';
+import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
+import type { HttpAdapterHost } from '@nestjs/core';
 import { storeAnswerLater } from '../../core/idempotency/store-answer.js';
 import { subscriberOf } from '../../core/pipeline/sink.js';
-import type { HandlerIdempotency } from './handler-idempotency.js';
-import { httpRequest, httpResponse } from './http-arguments.js';
+import { httpRequest, httpResponse } from '../request/http-arguments.js';
 
 /** An answer as stored: status, body, the safe headers, and whether it was an error (replayed as an exception). */
 export interface StoredAnswer {
@@ -21,6 +26,21 @@ export interface StoredAnswer {
 /** Headers stored with an answer and replayed; never `Set-Cookie` or anything else about the session. */
 const SAFE_HEADERS = ['content-type', 'location', 'etag'] as const;
 
+/** What one request reads of its handler's `@Idempotent` (`HandlerIdempotency`, which compiled it at bootstrap). */
+export interface IdempotencyOwner {
+  /** `Class.method`: names the handler in errors. */
+  readonly policy: string;
+  readonly options: IdempotencyOptions;
+  readonly leaseMs: number;
+  readonly store: IdempotencyStore;
+  /** The store's synchronous forms when it answers at once (the memory store), else `undefined`. */
+  readonly immediate: ImmediateIdempotencyStore | undefined;
+  /** The HTTP adapter, for replayed headers. */
+  adapter(): HttpAdapterHost['httpAdapter'] | undefined;
+  transportError(error: ResilienceError, context: ExecutionContext): unknown;
+  /** Streams are sent but not stored: said once per handler. */
+  warnStreaming(): void;
+}
 /** While another request holds the key and this one waits (`onInFlight: { wait }`), how often the store is read. */
 const WAIT_POLL_MS = 25;
 
@@ -36,7 +56,7 @@ interface HttpResponse {
  */
 export class IdempotentRequestObservable extends Observable<unknown> {
   constructor(
-    readonly owner: HandlerIdempotency,
+    readonly owner: IdempotencyOwner,
     readonly context: ExecutionContext,
     readonly recordKey: string,
     readonly fingerprint: string,
@@ -78,7 +98,7 @@ export class IdempotentRequest implements Unsubscribable {
   private streaming = false;
 
   constructor(
-    private readonly owner: HandlerIdempotency,
+    private readonly owner: IdempotencyOwner,
     private readonly context: ExecutionContext,
     private readonly recordKey: string,
     private readonly fingerprint: string,

@@ -5,7 +5,7 @@ import type { RequestPriority } from '../../core/load-shedding/load-shedding.opt
 import { PRIORITY_METADATA, SKIP_LOAD_SHEDDING_METADATA } from '../../decorators/resilience.metadata.js';
 import { toTransportError } from '../errors/transport-errors.js';
 import { declaredRoutes, isPathBelow } from './declared-routes.js';
-import { httpRequest } from './http-arguments.js';
+import { httpRequest } from '../request/http-arguments.js';
 
 /** A handler's priority, or `exempt` when it is never shed. */
 type HandlerPriority = RequestPriority | 'exempt';

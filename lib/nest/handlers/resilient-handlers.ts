@@ -5,7 +5,7 @@ import type { Invocation } from '../../core/pipeline/invocation.js';
 import { HandlerPipeline } from './handler-pipeline.js';
 import { HandlerIdempotency } from './handler-idempotency.js';
 import { HandlerRateLimitPlan } from './handler-rate-limits.js';
-import { isGraphQLFieldResolver } from './handler-kind.js';
+import { isGraphQLFieldResolver } from '../request/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { TIMEOUT_SIGNAL_PARAMETER } from '../../decorators/resilience.metadata.js';
 

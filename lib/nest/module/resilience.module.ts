@@ -4,10 +4,10 @@ import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coo
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
-import type { ResilienceModuleOptions } from './resilience-module.options.js';
+import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
 import { validateModuleOptions } from './module-options.validator.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
-import { ResilienceExplorer } from '../providers/resilience.explorer.js';
+import { ResilienceExplorer } from '../explorer/resilience.explorer.js';
 import { ResilienceExceptionFilter } from '../errors/resilience-exception.filter.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { ResilienceService } from '../service/resilience.service.js';
@@ -17,7 +17,7 @@ import {
   RESILIENCE_MODULE_OPTIONS,
   RESILIENCE_OPTIONS_TYPE,
   ResilienceConfigurableModule,
-} from './resilience.module-definition.js';
+} from '../options/resilience.module-definition.js';
 
 /**
  * Import once, in the root module: `ResilienceModule.forRoot({ ... })` or `forRootAsync({ imports, inject,

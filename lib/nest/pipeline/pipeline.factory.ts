@@ -10,9 +10,8 @@ import { closestName } from '../../core/validation/did-you-mean.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { PolicySpec } from '../../decorators/resilience.metadata.js';
-import type { HandlerRateLimit } from '../handlers/handler-rate-limits.js';
-import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
-import { RESILIENCE_MODULE_OPTIONS } from '../module/resilience.module-definition.js';
+import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience.module-definition.js';
 import { CANONICAL_ORDER, CONFIGURABLE_KINDS, KIND_OF_METADATA, POLICY_METADATA_KEYS } from './canonical-order.js';
 import type {
   ConfigurableKind,
@@ -26,7 +25,7 @@ import type {
 import { registerReplay } from './stages/dead-letter.stage.js';
 import { checkChaosExperiments } from './stages/chaos.stage.js';
 import { handlerIdempotency, type HandlerIdempotencySpec } from './stages/idempotent.stage.js';
-import { RATE_LIMIT_KIND, handlerRateLimits } from './stages/rate-limit.stage.js';
+import { RATE_LIMIT_KIND, handlerRateLimits, type HandlerRateLimit } from './stages/rate-limit.stage.js';
 
 /** The metadata keys of a handler's pipeline: on handlers `@RateLimit` alone is the guard's business. */
 const HANDLER_METADATA_KEYS = POLICY_METADATA_KEYS.filter((key) => key !== RATE_LIMIT_KIND.metadataKey);

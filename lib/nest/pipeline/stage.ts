@@ -4,7 +4,7 @@ import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { OptionsValidator } from '../../core/validation/options.validator.js';
 import type { PolicySpec } from '../../decorators/resilience.metadata.js';
-import type { ResilienceModuleOptions } from '../module/resilience-module.options.js';
+import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
 
 /** What every policy kind says about itself: the words of messages and where its decorator records its spec. */
 export interface PolicyKind {

@@ -22,7 +22,7 @@ import {
   type FallbackStepSpec,
 } from '../../../decorators/resilience.metadata.js';
 import type { PolicyKind, Stage } from '../stage.js';
-import { defaultHandlerKey, markStale } from '../../handlers/last-known-good.context.js';
+import { defaultHandlerKey, markStale } from '../../request/last-known-good.context.js';
 
 /** `@Fallback`: a chain of steps, recorded by the decorator (or a `ResilienceService` pipeline's `fallback`). */
 export const FALLBACK_KIND: PolicyKind = { label: 'fallback', decorator: '@Fallback', metadataKey: FALLBACK_METADATA };

@@ -6,14 +6,10 @@ import type { RetryOptions } from '../../../core/retry/retry.options.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../../core/validation/without-undefined.js';
 import { HEDGE_METADATA, RETRY_METADATA, type PolicySpec } from '../../../decorators/resilience.metadata.js';
-import { isGraphQLMutation } from '../../handlers/handler-kind.js';
+import { isGraphQLMutation } from '../../request/handler-kind.js';
+import { isIdempotentRoute } from '../../request/idempotent-methods.js';
 import type { PolicyKind, Stage } from '../stage.js';
 import { RETRY_KIND } from './retry.stage.js';
-
-/**
- * Routes whose requests must not run twice: hedging them needs `hedgeNonIdempotent: true` (as do GraphQL mutations).
- */
-const NON_IDEMPOTENT = new Set([RequestMethod.POST, RequestMethod.PATCH, RequestMethod.ALL]);
 
 /** `@Hedge`: inline options only. */
 export const HEDGE_KIND: PolicyKind = { label: 'hedge', decorator: '@Hedge', metadataKey: HEDGE_METADATA };
@@ -29,7 +25,8 @@ export const HEDGE_STAGE = {
     const options = validateHedgeOptions({ ...DEFAULT_HEDGE_OPTIONS, ...withoutUndefined(spec.options) }, validator);
     if (site === 'handler' && method !== undefined && options.hedgeNonIdempotent !== true) {
       const requestMethod = Reflect.getMetadata('method', method) as RequestMethod | undefined;
-      if (requestMethod !== undefined && NON_IDEMPOTENT.has(requestMethod)) {
+      // Routes whose requests must not run twice need `hedgeNonIdempotent: true` (as do GraphQL mutations).
+      if (requestMethod !== undefined && !isIdempotentRoute(requestMethod)) {
         validator.fail(
           'hedgeNonIdempotent',
           options.hedgeNonIdempotent,

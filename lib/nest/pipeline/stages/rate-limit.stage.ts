@@ -14,7 +14,7 @@ import {
   type HandlerRateLimitKey,
   type PolicySpec,
 } from '../../../decorators/resilience.metadata.js';
-import type { HandlerRateLimit } from '../../handlers/handler-rate-limits.js';
+import type { RateLimitState } from '../../../core/rate-limit/rate-limit.state.js';
 import type { ConfigurableKind, Stage, StageHost } from '../stage.js';
 
 /** `@RateLimit`: `rateLimits.<name>`, `defaults.rateLimit`; every method naming one shares its buckets. */
@@ -30,6 +30,12 @@ export const RATE_LIMIT_KIND: ConfigurableKind<RateLimitOptions, 'rateLimits', '
   stateful: true,
   several: true,
 };
+
+/** One limit of a handler, applied by the rate-limit guard: whose bucket a request spends from. */
+export interface HandlerRateLimit {
+  readonly limiter: RateLimitState;
+  readonly key: HandlerRateLimitKey;
+}
 
 /** Provider methods only: on handlers the rate-limit guard applies the limits (see `handlerRateLimits`), first. */
 export const RATE_LIMIT_STAGE = {

@@ -4,7 +4,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { createResilientMethod, type ResultShape } from '../../core/pipeline/resilient-method.js';
-import { isTransportHandler } from '../handlers/handler-kind.js';
+import { isTransportHandler } from '../request/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { RATE_LIMIT_METADATA, RESILIENT_WRAPPER } from '../../decorators/resilience.metadata.js';
 import { POLICY_METADATA_KEYS } from '../pipeline/canonical-order.js';
