@@ -143,7 +143,7 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
     await expect(registry.deadLetters.delete('charges', letter.id)).resolves.toBe(false);
   });
 
-  it('a crashed replayer's claim expires (replayClaimTtl, Redis expiry); until then replays skip', async () => {
+  it('the claim of a crashed replayer expires (replayClaimTtl, Redis expiry); until then replays skip', async () => {
     await lastValueFrom(client.send('charge', { id: 'poison-crash' }), { defaultValue: undefined });
     const [letter] = await registry.deadLetters.list('charges');
     // Another replica claimed the letter and crashed before recording anything.
