@@ -463,9 +463,9 @@ export class PipelineFactory {
   }
 
   /** @internal */
-  fallbackStage({ read, prototype, declaredAt, receiverOf, site }: StageContext): ResiliencePolicy[] {
+  fallbackStage({ read, prototype, method, declaredAt, receiverOf, site }: StageContext): ResiliencePolicy[] {
     const spec = read(FALLBACK_METADATA) as FallbackSpec | undefined;
-    return spec ? [this.fallbackPolicy(spec, prototype, declaredAt, receiverOf, site)] : [];
+    return spec ? [this.fallbackPolicy(spec, prototype, method, declaredAt, receiverOf, site)] : [];
   }
 
   /** @internal The total budget (`total`), outside retry, or the per-attempt timeout (`duration`), inside it. */
@@ -678,13 +678,14 @@ export class PipelineFactory {
   private fallbackPolicy(
     spec: FallbackSpec,
     prototype: object,
+    method: object | undefined,
     declaredAt: string,
     receiverOf: ReceiverOf,
     site: PolicySite,
   ): FallbackPolicy {
     const { events, registry } = this;
     const store = this.options.lastKnownGoodStore;
-    return buildFallbackPolicy(spec, { prototype, declaredAt, site, receiverOf, events, registry, store });
+    return buildFallbackPolicy(spec, { prototype, method, declaredAt, site, receiverOf, events, registry, store });
   }
 
   /** Named configurations are checked even when no decorator uses them yet: a typo should not wait for a deploy. */
