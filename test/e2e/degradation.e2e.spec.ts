@@ -188,7 +188,7 @@ class Money {
 describe('the default last-known-good key of a provider is its arguments only when they are data', () => {
   async function boot(
     provider: new () => unknown,
-  ): Promise<{ get: <T>(type: new () => T) => T; close: () => Promise<void> }> {
+  ): Promise<{ get: <T>(type: new (...args: never[]) => T) => T; close: () => Promise<void> }> {
     @Module({ imports: [ResilienceModule.forRoot()], providers: [provider] })
     class KeyModule {}
     const moduleRef = await Test.createTestingModule({ imports: [KeyModule] }).compile();
