@@ -55,7 +55,11 @@ async function check(cluster: Cluster, shape: ScheduleShape, numRuns: number): P
         const violations = violationsOf(history, redis);
         if (violations.length > 0) {
           const involved = keys.filter((key) => violations.some((violation) => violation.startsWith(key)));
-          throw new Error(`${violations.join('\n')}\nhistory:\n${historyLines(history, involved).join('\n')}`);
+          const stores = cluster.replicas.map((replica) => `${replica.name}: ${replica.storeStatus()}`).join(', ');
+          throw new Error(
+            `${violations.join('\n')}\nstore clients now: ${stores}\nhistory:\n` +
+              historyLines(history, involved).join('\n'),
+          );
         }
       } finally {
         ledger.forget(keys);
