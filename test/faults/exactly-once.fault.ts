@@ -74,6 +74,14 @@ async function check(cluster: Cluster, shape: ScheduleShape, numRuns: number): P
   return scheduleCount - before;
 }
 
+/** Closes a replica, saying so when that took long (a connection or a timer kept open). */
+async function closeTimed(replica: Replica): Promise<void> {
+  const started = performance.now();
+  await replica.close();
+  const took = performance.now() - started;
+  if (took > 1000) console.warn(`closing the ${replica.name} replica took ${took.toFixed(0)} ms`);
+}
+
 describe('exactly once under faults: a model-based test of @Idempotent', () => {
   describe('the memory store, one replica', () => {
     let replica: Replica;
@@ -81,7 +89,7 @@ describe('exactly once under faults: a model-based test of @Idempotent', () => {
       replica = await startReplica('express', 'express', undefined);
       await warmUp({ replicas: [replica] }, `${run}-warm-up`);
     });
-    afterAll(() => replica.close());
+    afterAll(() => closeTimed(replica));
 
     it('runs each key once and answers every client the same, whatever leaves or gives up', async () => {
       const ran = await check({ replicas: [replica] }, { ...SHAPE, replicas: 1, storeFaults: false }, 100);
@@ -105,7 +113,7 @@ describe('exactly once under faults: a model-based test of @Idempotent', () => {
       await warmUp({ replicas, redis }, `${run}-warm-up`);
     });
     afterAll(async () => {
-      for (const replica of replicas) await replica.close();
+      for (const replica of replicas) await closeTimed(replica);
       await redis.stop();
       await rm(dir, { recursive: true, force: true });
     });
