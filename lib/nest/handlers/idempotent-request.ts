@@ -5,6 +5,7 @@ import { IdempotencyStoreUnavailableError } from '../../core/errors/idempotency-
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { nextFencingToken } from '../../core/idempotency/fencing-token.js';
 import type { IdempotencyAcquireResult } from '../../core/idempotency/idempotency-store.interface.js';
+import { storeAnswerLater } from '../../core/idempotency/store-answer.js';
 import { subscriberOf } from '../../core/pipeline/sink.js';
 import type { HandlerIdempotency } from './handler-idempotency.js';
 import { httpRequest, httpResponse } from './http-arguments.js';
@@ -76,6 +77,8 @@ export class IdempotentRequest implements Unsubscribable {
    */
   private detached: { status: number; headers: Record<string, string> | undefined } | undefined;
   private waitUntil = 0;
+  /** When the lease ends at the latest (`performance.now()`), measured from before `acquire` was sent. */
+  private leaseEndsAt = 0;
   /** The handler's first value, held until it completes (a second one makes it a stream, which is not stored). */
   private held: { value: unknown } | undefined;
   private streaming = false;
@@ -132,6 +135,7 @@ export class IdempotentRequest implements Unsubscribable {
       this.onAcquired(result);
       return;
     }
+    this.leaseEndsAt = performance.now() + owner.leaseMs;
     owner.store.acquire(this.recordKey, this.fingerprint, this.token, owner.leaseMs).then(
       (result) => this.onAcquired(result),
       (error: unknown) => this.onStoreError(error),
@@ -308,8 +312,12 @@ export class IdempotentRequest implements Unsubscribable {
       send();
       return;
     }
-    // `send` either way: one reaction, where `.catch().then()` made two Promises and two microtask turns.
-    owner.store.complete(this.recordKey, this.token, serialized, owner.options.ttl).then(send, send);
+    // `send` either way: one reaction, where `.catch().then()` made two Promises and two microtask turns. A store
+    // that failed now gets the answer later, while the lease lasts: left as a lease, the key would run again.
+    owner.store.complete(this.recordKey, this.token, serialized, owner.options.ttl).then(send, () => {
+      send();
+      storeAnswerLater(owner.store, this.recordKey, this.token, serialized, owner.options.ttl, this.leaseEndsAt);
+    });
   }
 
   private replay(response: string): void {
