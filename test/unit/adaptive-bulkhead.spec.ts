@@ -18,7 +18,7 @@ import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
-import { kneeDownstream, offerLoad } from '../../bench/overload-model.js';
+import { kneeDownstream, offerLoad } from '../../bench/support/overload-model.js';
 
 const KNEE = 20;
 const BASE_LATENCY = 10;
