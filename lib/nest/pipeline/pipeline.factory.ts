@@ -237,8 +237,10 @@ interface Stage {
  * open circuit fails fast and is not retried); each hedged attempt goes through the breaker and gets its own
  * per-attempt timeout; the per-attempt timeout wraps the bulkhead, so queue wait counts against it; chaos is
  * innermost, so every real policy handles what it injects. On handlers the rate limit is a guard, before all of this.
+ * Exported for test/docs/canonical-order.spec.ts, which holds README.md, docs/composition.md and lib/README.md to it.
+ * @internal
  */
-const CANONICAL_ORDER: readonly Stage[] = [
+export const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'idempotent', build: (factory, context) => factory.idempotentStage(context) },
   { name: 'dead letter', build: (factory, context) => factory.deadLetterStage(context) },
   { name: 'fallback', build: (factory, context) => factory.fallbackStage(context) },
