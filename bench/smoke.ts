@@ -10,6 +10,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The entry file of each `bench*` npm script, with the arguments and Node flags that script passes. */
 const SCRIPTS: readonly { script: string; args?: string[]; node?: string[] }[] = [
   { script: 'overhead' },
+  { script: 'peers' },
   { script: 'interceptor' },
   { script: 'http' },
   { script: 'http-same-process' },
