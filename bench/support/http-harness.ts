@@ -30,7 +30,7 @@ export const labels: Record<string, string> = {
   bare: 'bare',
   resilience: 'nest-resilience: all six decorators',
   'interceptor-policies': 'nest-resilience: the five interceptor policies (no @RateLimit)',
-  cockatiel: `cockatiel ${version('cockatiel')}: same policies in an interceptor`,
+  cockatiel: `cockatiel ${version('cockatiel')}: five policies (no rate limit) in an interceptor, via a Promise bridge`,
   ratelimit: 'nest-resilience: @RateLimit',
   'ratelimit-no-headers': 'nest-resilience: @RateLimit({ headers: false })',
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,

@@ -40,7 +40,7 @@ const MODULE_OPTIONS: ResilienceModuleOptions = {
 
 describe('ResilienceService', () => {
   it("execute('gateway') applies every configuration called gateway, and tells the callback its attempt", async () => {
-    const { resilience } = await boot(MODULE_OPTIONS);
+    const { resilience, registry } = await boot(MODULE_OPTIONS);
     const attempts: number[] = [];
     const answer = await resilience.execute('gateway', ({ attempt }) => {
       attempts.push(attempt);
@@ -49,6 +49,8 @@ describe('ResilienceService', () => {
     });
     expect(answer).toBe('ok after 3');
     expect(attempts).toEqual([1, 2, 3]);
+    // The breaker called gateway counted every attempt: two failures and a success.
+    expect(registry.circuitBreakers.get('gateway').snapshot()).toMatchObject({ calls: 3, failures: 2 });
   });
 
   it('shares a named breaker with the decorated methods that name it', async () => {
