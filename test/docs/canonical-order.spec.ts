@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CANONICAL_ORDER } from '../../lib/nest/pipeline/pipeline.factory.js';
+import { CANONICAL_ORDER } from '../../lib/nest/pipeline/canonical-order.js';
 
 /**
  * The canonical order is written out in prose in several places; the code's list is the truth. A written chain is
