@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { firstValueFrom, of, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_RATE_LIMIT_OPTIONS,
@@ -131,6 +132,36 @@ describe('RateLimitPolicy on providers', () => {
     expect(error).toMatchObject({ policy: 'quota', retryAfterMs: 500 });
     expect(method).toHaveBeenCalledTimes(2);
   });
+
+  it.each(['promise', 'observable'] as const)(
+    'several limits on a provider (%s): a call refused by one spends nothing of the others',
+    async (shape) => {
+      const store = new MemoryRateLimitStore();
+      const tight = new RateLimitState(
+        'tight',
+        { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 1, interval: 60_000, message: 'Quota reached' },
+        store,
+      );
+      const loose = new RateLimitState('loose', { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 3, interval: 60_000 }, store);
+      const method = vi.fn(() => (shape === 'promise' ? Promise.resolve('sent') : of('sent')));
+      const { call } = resilient(
+        method,
+        () => [new RateLimitPolicy(tight, () => 'global', [{ limiter: loose, keyOf: () => 'global' }])],
+        shape,
+      );
+      const run = () =>
+        (shape === 'promise' ? (call() as Promise<unknown>) : firstValueFrom(call() as Observable<unknown>)).catch(
+          (error: unknown) => error,
+        );
+      expect(await run()).toBe('sent');
+      for (let i = 0; i < 3; i++) {
+        expect(await run()).toMatchObject({ policy: 'tight', message: 'Quota reached' });
+      }
+      // "loose" spent one token only: two left.
+      expect(await loose.consume('global', 0)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(method).toHaveBeenCalledTimes(1);
+    },
+  );
 
   it('waits up to maxWait for a token', async () => {
     const method = vi.fn(async () => Date.now());

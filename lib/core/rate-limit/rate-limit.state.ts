@@ -73,14 +73,15 @@ export class RateLimitState {
   }
 
   /**
-   * Spends from several limits at once (`keys[i]` and `rules[i]` for `limits[i]`, one store): every limit spends
-   * only when all admit, atomically when the store has `consumeAll`. The decisions are in the order of `limits`.
+   * Spends from several limits at once (`keys[i]`, `rules[i]` and `maxWaitMs[i]` for `limits[i]`, one store): every
+   * limit spends only when all admit, atomically when the store has `consumeAll`. The decisions are in the order of
+   * `limits`.
    */
   static consumeAll(
     limits: readonly RateLimitState[],
     keys: readonly string[],
     rules: readonly TokenBucketRule[],
-    maxWaitMs: number,
+    maxWaitMs: number | readonly number[],
   ): readonly RateLimitDecision[] | Promise<readonly RateLimitDecision[]> {
     if (limits[0].bypassed()) return limits.map((limit) => ({ ...ADMITTED, remaining: limit.capacity }));
     const exhausted = limits.map((limit, index) => limit.exhaustedDecision(rules[index]));
@@ -95,7 +96,7 @@ export class RateLimitState {
       key: `${limit.name}:${keys[index]}`,
       rule: rules[index],
       cost: limit.options.cost,
-      maxWaitMs,
+      maxWaitMs: typeof maxWaitMs === 'number' ? maxWaitMs : maxWaitMs[index],
     }));
     const decisions = store.consumeAll === undefined ? consumeInTurn(store, requests) : store.consumeAll(requests);
     if (decisions instanceof Promise) return decisions.then((settled) => RateLimitState.tallyAll(limits, settled));

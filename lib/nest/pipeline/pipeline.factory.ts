@@ -574,8 +574,8 @@ export class PipelineFactory {
   /** @internal Provider methods only: on handlers the rate-limit guard applies the limits. */
   rateLimitStage({ read, declaredAt, site }: StageContext): ResiliencePolicy[] {
     const specs = site === 'provider' ? rateLimitSpecsOf(read(RATE_LIMIT_METADATA)) : undefined;
-    // Several limits ("3 per second and 100 per minute"): each call spends from every one.
-    return (specs ?? []).map((spec, index) => {
+    // Several limits ("3 per second and 100 per minute"): one policy, a call spends from each only when all admit.
+    const limits = (specs ?? []).map((spec, index) => {
       const inlineName = inlineRateLimitName(declaredAt, index, specs!.length);
       const { name, options } = this.resolveOptions(RATE_LIMIT_KIND, spec, declaredAt, inlineName);
       const validator = new OptionsValidator('rate limit', name, declaredAt);
@@ -585,8 +585,11 @@ export class PipelineFactory {
         if (option === 'ipv6Prefix' ? spec.options?.ipv6Prefix === undefined : typeof value !== 'function') continue;
         validator.fail(option, value, 'is computed from the request: it applies to handlers only');
       }
-      return new RateLimitPolicy(this.registry.rateLimitFor(name, options), invocationKey(options.key));
+      return { limiter: this.registry.rateLimitFor(name, options), keyOf: invocationKey(options.key) };
     });
+    if (limits.length === 0) return [];
+    const [first, ...more] = limits;
+    return [new RateLimitPolicy(first.limiter, first.keyOf, more)];
   }
 
   /** @internal */
