@@ -232,7 +232,10 @@ export class RedisStore implements RateLimitStore {
     const decisions = await Promise.all(requests.map((request) => this.script([request]).then(first)));
     if (decisions.every((decision) => decision.allowed)) return decisions;
     const spent = requests.filter((_request, index) => decisions[index].allowed);
-    await Promise.all(spent.map((request) => this.script([{ ...request, cost: -request.cost, maxWaitMs: 0 }])));
+    // A give-back that fails leaves those tokens spent (they refill on their own): the refusal stands either way.
+    await Promise.all(
+      spent.map((request) => this.script([{ ...request, cost: -request.cost, maxWaitMs: 0 }]).catch(() => undefined)),
+    );
     return decisions;
   }
 
