@@ -26,7 +26,11 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
   });
 
   it('keeps every bucket on its own slot: keys spread over the nodes, each limited exactly', async () => {
-    const store = new RedisStore({ client: client(), prefix: 'cluster:' });
+    const connected = client();
+    // Connected first: a first script call slower than commandTimeout (the cluster client learning its slots, under
+    // load) would be decided locally for retryInterval, and nothing would reach the nodes.
+    await new Promise((resolve) => connected.once('ready', resolve));
+    const store = new RedisStore({ client: connected, prefix: 'cluster:' });
     const keys = Array.from({ length: 12 }, (_, i) => `api:user-${i}`);
     for (const key of keys) {
       const decisions = [];
