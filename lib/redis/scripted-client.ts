@@ -6,7 +6,7 @@ import {
   IDEMPOTENCY_CANCEL_SCRIPT,
   IDEMPOTENCY_RELEASE_SCRIPT,
 } from './idempotency.script.js';
-import { DEAD_LETTER_ADD_SCRIPT, DEAD_LETTER_CANCEL_SCRIPT } from './dead-letter.script.js';
+import { DEAD_LETTER_ADD_SCRIPT, DEAD_LETTER_CANCEL_SCRIPT, DEAD_LETTER_CLAIM_SCRIPT } from './dead-letter.script.js';
 
 /** Three entries per bucket: allowed (1/0), tokens left (a string), and the block's milliseconds or ''. */
 export type TokenBucketReply = (number | string)[];
@@ -42,6 +42,7 @@ export type ScriptedClient = (Redis | Cluster) & {
     markerTtlMs: number,
   ): Promise<string | null>;
   nestResilienceDeadLetterCancel(stream: string, marker: string, markerTtlMs: number): Promise<number>;
+  nestResilienceDeadLetterClaim(stream: string, claim: string, id: string, ttlMs: number): Promise<number>;
 };
 
 /**
@@ -65,6 +66,7 @@ export function defineScripts(client: Redis | Cluster): ScriptedClient {
   if (typeof scripted.nestResilienceDeadLetterAdd !== 'function') {
     client.defineCommand('nestResilienceDeadLetterAdd', { numberOfKeys: 2, lua: DEAD_LETTER_ADD_SCRIPT });
     client.defineCommand('nestResilienceDeadLetterCancel', { numberOfKeys: 2, lua: DEAD_LETTER_CANCEL_SCRIPT });
+    client.defineCommand('nestResilienceDeadLetterClaim', { numberOfKeys: 2, lua: DEAD_LETTER_CLAIM_SCRIPT });
   }
   return scripted;
 }

@@ -7,11 +7,11 @@ import { createResilientMethod, type ResultShape } from '../../core/pipeline/res
 import { isTransportHandler } from '../handlers/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import {
-  POLICY_METADATA_KEYS,
   RATE_LIMIT_METADATA,
   RESILIENT_WRAPPER,
   SKIP_RATE_LIMIT_METADATA,
 } from '../../decorators/resilience.metadata.js';
+import { POLICY_METADATA_KEYS } from '../pipeline/canonical-order.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { loadTransportExceptions } from '../errors/transport-errors.js';
 
