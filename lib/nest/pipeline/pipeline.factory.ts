@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
+import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker.options.js';
 import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
@@ -24,6 +25,7 @@ import type {
 } from './stage.js';
 import { registerReplay } from './stages/dead-letter.stage.js';
 import { checkChaosExperiments } from './stages/chaos.stage.js';
+import { CIRCUIT_BREAKER_KIND, requireCoordinator } from './stages/circuit-breaker.stage.js';
 import { handlerIdempotency, type HandlerIdempotencySpec } from './stages/idempotent.stage.js';
 import { RATE_LIMIT_KIND, globalRateLimitNames, handlerRateLimits } from './stages/rate-limit.stage.js';
 
@@ -222,7 +224,12 @@ export class PipelineFactory implements StageHost {
     for (const kind of CONFIGURABLE_KINDS) {
       for (const [name, named] of Object.entries(this.namedConfigurations(kind))) {
         const options = { ...kind.libraryDefaults, ...this.moduleDefaults(kind), ...withoutUndefined(named) };
-        kind.validate(options, new OptionsValidator(kind.label, name, `ResilienceModule options "${kind.configKey}"`));
+        const validator = new OptionsValidator(kind.label, name, `ResilienceModule options "${kind.configKey}"`);
+        const normalized = kind.validate(options, validator);
+        // A rule that needs the application, not only the options: a configuration no method uses yet is checked too.
+        if ((kind as unknown) === CIRCUIT_BREAKER_KIND) {
+          requireCoordinator(normalized as CircuitBreakerOptions, this.registry.coordinator !== undefined, validator);
+        }
       }
     }
   }
