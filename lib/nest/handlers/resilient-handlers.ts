@@ -6,6 +6,7 @@ import { HandlerPipeline } from './handler-pipeline.js';
 import { HandlerIdempotency } from './handler-idempotency.js';
 import { HandlerRateLimitPlan } from './handler-rate-limits.js';
 import { isGraphQLFieldResolver } from './handler-kind.js';
+import { refuseResponseObjectHandler } from './response-object-check.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { TIMEOUT_SIGNAL_PARAMETER } from '../../decorators/resilience.metadata.js';
 
@@ -58,6 +59,8 @@ export class ResilientHandlers {
     const policies = this.pipelines.create(handler, prototype, target, 'handler', receiverOf);
     const limits = this.pipelines.rateLimits(handler, classRef, target);
     const idempotent = this.pipelines.handlerIdempotency(handler, target);
+    if (idempotent !== undefined)
+      refuseResponseObjectHandler(handler, classRef, methodName, `${classRef.name}.${methodName}`);
     if (isGraphQLFieldResolver(handler))
       this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
     const compiled: Compiled = {
@@ -84,7 +87,7 @@ export class ResilientHandlers {
             this.adapterHost,
           )
         : null,
-      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.declaredOnHandler, this.adapterHost) : null,
+      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.appliedBy, this.adapterHost) : null,
     };
     const first = this.byHandler.get(handler);
     if (first === undefined) this.byHandler.set(handler, compiled);
