@@ -32,6 +32,9 @@ export type { ChaosExperiments } from './chaos/chaos-experiments.js';
 export type { ChaosInjectionKind, ChaosRates, ChaosSnapshot, ChaosState } from './chaos/chaos.state.js';
 export type {
   BulkheadRejectedEvent,
+  CallFailureEvent,
+  CallOutcomeEvent,
+  CallSuccessEvent,
   ChaosInjectedEvent,
   CircuitStateEvent,
   ConcurrencyLimitEvent,
@@ -41,15 +44,19 @@ export type {
   DeadLetterStoreErrorEvent,
   FallbackEvent,
   HedgeEvent,
+  RateLimitRejectedEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
+  ResilienceEventOf,
+  ResilienceEventType,
   LoadPressureEvent,
   LoadShedEvent,
   RetryBudgetExhaustedEvent,
   RetryEvent,
+  RetryGiveUpEvent,
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
@@ -61,6 +68,7 @@ export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
 export { getIdempotencyKey, getTimeoutSignal } from './pipeline/invocation.js';
+export { withSignal } from './pipeline/caller-signal.js';
 export type {
   IdempotencyAcquireResult,
   IdempotencyRecord,

@@ -19,9 +19,14 @@ import { resilient } from './policy-harness.js';
  * both hot paths (a Promise method and an Observable one through the fused sinks) in the same test.
  */
 
-const retry = (options: Partial<RetryOptions>) =>
-  ({ ...DEFAULT_RETRY_OPTIONS, jitter: 'none', initialDelay: 100, backoff: 'constant', ...options }) as RetryOptions;
-const hedge = (options: Partial<HedgeOptions>) => ({ ...DEFAULT_HEDGE_OPTIONS, ...options }) as HedgeOptions;
+const retry = (options: Partial<RetryOptions>): RetryOptions => ({
+  ...DEFAULT_RETRY_OPTIONS,
+  jitter: 'none',
+  initialDelay: 100,
+  backoff: 'constant',
+  ...options,
+});
+const hedge = (options: Partial<HedgeOptions>): HedgeOptions => ({ ...DEFAULT_HEDGE_OPTIONS, ...options });
 
 interface Status {
   readonly status: string;
@@ -45,7 +50,7 @@ async function bothPaths(
   for (const shape of ['promise', 'observable'] as const) {
     const downstream = answering(...statuses);
     const { call, events: seen } = resilient(downstream[shape] as () => unknown, policies, shape);
-    const result = shape === 'promise' ? (call() as Promise<unknown>) : lastValueFrom(call() as Observable<unknown>);
+    const result = shape === 'promise' ? call() : lastValueFrom(call() as unknown as Observable<unknown>);
     const settled = result.then(
       (value) => value,
       (error: unknown) => ({ error }),
@@ -96,7 +101,13 @@ describe('retryOnResult', () => {
     await vi.runAllTimersAsync();
     await result;
     expect(events).toEqual([
-      expect.objectContaining({ type: 'retry', attempt: 1, delay: 100, error: undefined, result: { status: 'pending' } }),
+      expect.objectContaining({
+        type: 'retry',
+        attempt: 1,
+        delay: 100,
+        error: undefined,
+        result: { status: 'pending' },
+      }),
       expect.objectContaining({ type: 'retry-give-up', attempts: 2, byResult: true, result: { status: 'pending' } }),
     ]);
   });
@@ -109,7 +120,7 @@ describe('retryOnResult', () => {
         (bus) => [new RetryPolicy('orders', retry({ retryOnResult: pending }), bus)],
         shape,
       );
-      const result = shape === 'promise' ? (call() as Promise<unknown>) : lastValueFrom(call() as Observable<unknown>);
+      const result = shape === 'promise' ? call() : lastValueFrom(call() as unknown as Observable<unknown>);
       await vi.advanceTimersByTimeAsync(99);
       expect(downstream[shape]).toHaveBeenCalledTimes(1);
       await vi.advanceTimersByTimeAsync(1);

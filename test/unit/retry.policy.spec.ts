@@ -43,7 +43,12 @@ describe('RetryPolicy', () => {
     await assertion;
     expect(method).toHaveBeenCalledTimes(3);
     expect(events.map((event) => event.type === 'retry' && event.attempt)).toEqual([1, 2, false]);
-    expect(events[2]).toMatchObject({ type: 'retry-give-up', attempts: 3, byResult: false, error: { message: 'transient' } });
+    expect(events[2]).toMatchObject({
+      type: 'retry-give-up',
+      attempts: 3,
+      byResult: false,
+      error: { message: 'transient' },
+    });
   });
 
   it('answers with the first success', async () => {

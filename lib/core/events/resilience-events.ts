@@ -70,7 +70,8 @@ export class ResilienceEvents {
     else this.namedIncidents += delta;
   }
 
-  /** The same events as {@link subscribe}, as an RxJS Observable (subscribing adds a listener, unsubscribing removes it). */
+  /** The events {@link subscribe} delivers, as an RxJS Observable (subscribing adds a listener, unsubscribing removes
+   * it). */
   asObservable(): Observable<ResilienceEvent> {
     return new Observable<ResilienceEvent>((subscriber) => this.subscribe((event) => subscriber.next(event)));
   }

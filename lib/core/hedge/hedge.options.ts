@@ -46,7 +46,7 @@ export function validateHedgeOptions(options: HedgeOptions, validator: OptionsVa
     maxHedges: validator.integerAtLeast('maxHedges', options.maxHedges, 1),
     delay: hedgeDelay(options.delay, validator),
   };
-  validator.optionalFunction('hedgeOnResult', options.hedgeOnResult);
+  validator.optionalFunction('hedgeOnResult', (options as { hedgeOnResult?: unknown }).hedgeOnResult);
   if (options.hedgeNonIdempotent !== undefined) {
     normalized.hedgeNonIdempotent = validator.boolean('hedgeNonIdempotent', options.hedgeNonIdempotent);
   }

@@ -107,7 +107,7 @@ export function validateRetryOptions(options: RetryOptions, validator: OptionsVa
     validator.fail('maxDelay', options.maxDelay, `must be >= initialDelay (${normalized.initialDelay})`);
   }
   validator.optionalFunction('retryIf', options.retryIf);
-  validator.optionalFunction('retryOnResult', options.retryOnResult);
+  validator.optionalFunction('retryOnResult', (options as { retryOnResult?: unknown }).retryOnResult);
   validator.optionalErrorClasses('retryErrors', options.retryErrors);
   validator.optionalErrorClasses('ignoreErrors', options.ignoreErrors);
   if (options.retryNonIdempotent !== undefined) {
