@@ -11,6 +11,7 @@ import type { HandlerRateLimit } from '../nest/handlers/handler-rate-limits.js';
 import type { ResilienceModuleOptions } from '../nest/module/resilience-module.options.js';
 import {
   PipelineFactory,
+  type HandlerIdempotencySpec,
   type PolicySite,
   type ReceiverOf,
   type ResolvedPolicies,
@@ -66,6 +67,13 @@ export class TestingPipelineFactory extends PipelineFactory {
       limiter: switchedLimiter(limit.limiter, this.policySwitch),
     }));
     return { ...resolved, limits };
+  }
+
+  /** Handlers' `@Idempotent` steps aside too while the switch is off: every request runs the handler. */
+  override handlerIdempotency(method: object, target: PolicyTarget): HandlerIdempotencySpec | undefined {
+    const resolved = super.handlerIdempotency(method, target);
+    if (resolved === undefined) return undefined;
+    return { ...resolved, active: () => this.policySwitch.on };
   }
 
   override createFromSpecs(specs: ReadonlyMap<string, unknown>, declaredAt: string): readonly ResiliencePolicy[] {

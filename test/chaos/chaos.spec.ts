@@ -144,6 +144,48 @@ describe('chaos: off unless asked for three times', () => {
     expect(client).toBeDefined();
   });
 
+  it.each(['Production', 'PRODUCTION', 'prod', 'Prod', ' production '])(
+    'counts NODE_ENV=%j as production, whatever its case',
+    async (environment) => {
+      vi.stubEnv('NODE_ENV', environment);
+      const chaos = { enabled: true, experiments: { gateway: { fault: { rate: 0.1 } } } };
+      await expect(boot(chaos)).rejects.toThrow(/NODE_ENV is "production" or "prod" in any case/);
+    },
+  );
+
+  it.each(['staging', 'prd', 'development', 'production-like'])('lets NODE_ENV=%j start with chaos', async (env) => {
+    vi.stubEnv('NODE_ENV', env);
+    const { client } = await boot({ enabled: true, experiments: { gateway: { fault: { rate: 1 } } } });
+    await expect(client.charge('acme')).rejects.toBeInstanceOf(ChaosFaultError);
+  });
+
+  it('refuses at bootstrap an experiment naming no configuration and no target, with "did you mean"', async () => {
+    const typo = await boot({ enabled: true, experiments: { gatewy: { fault: { rate: 1 } } } }).catch(
+      (e: unknown) => e,
+    );
+    expect(typo).toBeInstanceOf(ResilienceConfigError);
+    expect((typo as Error).message).toMatch(
+      /"experiments.gatewy" = "gatewy".*names no configuration.*Did you mean "gateway"\?/,
+    );
+    await expect(
+      boot({ enabled: true, experiments: { 'PaymentsClient.chrage': { fault: { rate: 1 } } } }),
+    ).rejects.toThrow(/Did you mean "PaymentsClient.charge"\?/);
+    // Disabled chaos is checked all the same: the typo would surface only on the day it is switched on.
+    await expect(boot({ enabled: false, experiments: { gatewy: { fault: { rate: 1 } } } })).rejects.toThrow(
+      /names no configuration/,
+    );
+    // A target, a configuration and a ResilienceService pipeline (built after bootstrap) are all accepted.
+    const { client } = await boot({
+      enabled: true,
+      experiments: {
+        'PaymentsClient.charge': { fault: { rate: 1 } },
+        gateway: { fault: { rate: 0 } },
+        'ResilienceService.later': { fault: { rate: 1 } },
+      },
+    });
+    await expect(client.charge('acme')).rejects.toBeInstanceOf(ChaosFaultError);
+  });
+
   it('pause() stops injections on the next call, resume() brings them back', async () => {
     const { client, registry, events } = await boot({
       enabled: true,

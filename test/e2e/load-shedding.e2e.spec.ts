@@ -1,5 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   LoadShedderState,
   Priority,
@@ -64,15 +65,39 @@ class AdminController {
   }
 }
 
+/** A Terminus health check, as its docs write it: nothing marks it for the guard but its path. */
+@Controller('health')
+class HealthController {
+  constructor(private readonly health: HealthCheckService) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([]);
+  }
+}
+
+@Controller()
+class OpsController {
+  @Get('metrics')
+  metrics() {
+    return 'requests_total 1';
+  }
+
+  @Get('internal/ping')
+  ping() {
+    return { pong: true };
+  }
+}
+
 function appModule(options: ResilienceModuleOptions) {
   @Module({ imports: [ResilienceModule.forRoot(options)], controllers: [ShopController, AdminController] })
   class AppModule {}
   return AppModule;
 }
 
-const SHEDDING: ResilienceModuleOptions = {
-  loadShedding: { sampler, eventLoopDelay: { soft: 50, hard: 150 }, criticalMargin: 0.5, retryAfter: 3_000 },
-};
+const SHEDDING_OPTIONS = { sampler, eventLoopDelay: { soft: 50, hard: 150 }, criticalMargin: 0.5, retryAfter: 3_000 };
+const SHEDDING: ResilienceModuleOptions = { loadShedding: SHEDDING_OPTIONS };
 
 describe.each(PLATFORMS)('load shedding on %s', (platform) => {
   let app: TestApp | undefined;
@@ -155,6 +180,47 @@ describe.each(PLATFORMS)('load shedding on %s', (platform) => {
     overload(0);
     expect(await statusOf('/checkout')).toBe(200);
     expect(app.app.get(LoadShedderState).snapshot()).toMatchObject({ level: 0, shed: { critical: 1 } });
+  });
+
+  it('admits every request again within five seconds of the overload ending (on the shedder timer)', async () => {
+    // Only the shedder's interval and clock are faked: the server and its sockets run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      app = await createTestApp(platform, appModule(SHEDDING));
+      load.now = { ...HEALTHY, eventLoopDelay: 300 };
+      vi.advanceTimersByTime(10_000);
+      expect(await statusOf('/catalog')).toBe(503);
+      load.now = { eventLoopDelay: 0, eventLoopUtilization: 0.05, heapUsed: 0.3 }; // the overload is over
+      vi.advanceTimersByTime(1_000);
+      // Two idle samples are not yet the end of it (0.96, then 0.68): one quiet moment proves nothing.
+      expect(app.app.get(LoadShedderState).dropProbability).toBeGreaterThan(0.5);
+      vi.advanceTimersByTime(4_000);
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => statusOf('/catalog')));
+      expect(statuses).toEqual(Array.from({ length: 20 }, () => 200));
+      expect(app.app.get(LoadShedderState).shedding).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never sheds a Terminus /health route nor /metrics, under a global prefix too; marked paths neither', async () => {
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({
+          loadShedding: { ...SHEDDING_OPTIONS, exemptPaths: ['/health', '/metrics', '/internal'] },
+        }),
+        TerminusModule,
+      ],
+      controllers: [AdminController, HealthController, OpsController],
+    })
+    class PrefixedModule {}
+    app = await createTestApp(platform, PrefixedModule, (nest) => nest.setGlobalPrefix('api'));
+    sustainedOverload();
+    expect(await statusOf('/api/admin/export')).toBe(503);
+    const health = await app.send('GET', '/api/health');
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await statusOf('/api/metrics')).toBe(200);
+    expect(await statusOf('/api/internal/ping')).toBe(200);
   });
 
   it('registers a global guard when on', async () => {

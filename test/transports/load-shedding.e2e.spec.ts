@@ -12,7 +12,7 @@ import {
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { firstValueFrom } from 'rxjs';
 import type { Socket } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   LoadShedderState,
   Priority,
@@ -46,6 +46,31 @@ function overload(app: { get(token: typeof LoadShedderState): LoadShedderState }
   for (let i = 0; i < 25; i++) app.get(LoadShedderState).sample();
 }
 
+/** The same thresholds, sampled on the default 500 ms interval (faked by the recovery tests). */
+const SHEDDING_ON_A_TIMER: ResilienceModuleOptions = {
+  loadShedding: { ...(SHEDDING.loadShedding as object), sampleInterval: 500 },
+};
+
+/**
+ * Only the shedder's interval and clock are faked (set before the app starts, so that its timer is a fake one): the
+ * servers, sockets and clients run for real.
+ */
+function fakeTheShedderClock() {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+}
+
+/** Ten seconds far past hard: every normal request is shed. */
+function overloadForTenSeconds() {
+  load.now = { ...HEALTHY, eventLoopDelay: 400 };
+  vi.advanceTimersByTime(10_000);
+}
+
+/** The overload ends, and the documented five seconds pass with the loop idle. */
+function idleForFiveSeconds() {
+  load.now = { eventLoopDelay: 0, eventLoopUtilization: 0.05, heapUsed: 0.3 };
+  vi.advanceTimersByTime(5_000);
+}
+
 /** What a shed request's client receives, whatever the transport: the code, the reason and when to come back. */
 const SHED_ANSWER = { code: 'LOAD_SHED', policy: 'loadShedding', reason: 'event-loop-delay', retryAfter: 3 };
 
@@ -55,6 +80,7 @@ afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.disconnect();
   for (const each of opened.splice(0).reverse()) await each.close();
   load.now = HEALTHY;
+  vi.useRealTimers();
 });
 
 @Controller()
@@ -72,8 +98,8 @@ class QuotesController {
 }
 
 describe('a TCP microservice under load shedding', () => {
-  async function start(): Promise<{ app: INestMicroservice; rpc: ClientProxy }> {
-    @Module({ imports: [ResilienceModule.forRoot(SHEDDING)], controllers: [QuotesController] })
+  async function start(options = SHEDDING): Promise<{ app: INestMicroservice; rpc: ClientProxy }> {
+    @Module({ imports: [ResilienceModule.forRoot(options)], controllers: [QuotesController] })
     class AppModule {}
     const port = await freePort();
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, {
@@ -100,6 +126,16 @@ describe('a TCP microservice under load shedding', () => {
     expect(error).toMatchObject({ status: 'error', ...SHED_ANSWER });
     await expect(firstValueFrom(rpc.send('settle', {}))).resolves.toBe('settled'); // critical: still served
   });
+
+  it('answers every message again within five seconds of the overload ending', async () => {
+    fakeTheShedderClock();
+    const { rpc } = await start(SHEDDING_ON_A_TIMER);
+    overloadForTenSeconds();
+    await expect(firstValueFrom(rpc.send('quote', {}))).rejects.toMatchObject({ code: 'LOAD_SHED' });
+    idleForFiveSeconds();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => firstValueFrom(rpc.send('quote', {}))));
+    expect(answers).toEqual(Array.from({ length: 10 }, () => 'ACME 42'));
+  });
 });
 
 @WebSocketGateway()
@@ -113,8 +149,8 @@ class QuotesGateway {
 describe('a WebSocket gateway under load shedding', () => {
   let app: INestApplication;
 
-  async function connect(): Promise<Socket> {
-    @Module({ imports: [ResilienceModule.forRoot(SHEDDING)], providers: [QuotesGateway] })
+  async function connect(options = SHEDDING): Promise<Socket> {
+    @Module({ imports: [ResilienceModule.forRoot(options)], providers: [QuotesGateway] })
     class AppModule {}
     app = await listenWithSocketIo(AppModule);
     opened.push(app);
@@ -126,6 +162,16 @@ describe('a WebSocket gateway under load shedding', () => {
     expect(await sendEvent(socket, 'quote')).toEqual({ ack: 'ACME 42' });
     overload(app);
     expect(await sendEvent(socket, 'quote')).toMatchObject({ exception: { status: 'error', ...SHED_ANSWER } });
+  });
+
+  it('acknowledges every message again within five seconds of the overload ending', async () => {
+    fakeTheShedderClock();
+    const socket = await connect(SHEDDING_ON_A_TIMER);
+    overloadForTenSeconds();
+    expect(await sendEvent(socket, 'quote')).toMatchObject({ exception: SHED_ANSWER });
+    idleForFiveSeconds();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => sendEvent(socket, 'quote')));
+    expect(answers).toEqual(Array.from({ length: 10 }, () => ({ ack: 'ACME 42' })));
   });
 });
 
@@ -145,10 +191,10 @@ describe.each(PLATFORMS)('a GraphQL resolver (Apollo) on %s under load shedding'
     return answer.body as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   }
 
-  it('answers a shed query with errors[0].extensions.code LOAD_SHED', async () => {
+  async function start(options: ResilienceModuleOptions) {
     @Module({
       imports: [
-        ResilienceModule.forRoot(SHEDDING),
+        ResilienceModule.forRoot(options),
         GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true }),
       ],
       providers: [QuotesResolver],
@@ -156,6 +202,20 @@ describe.each(PLATFORMS)('a GraphQL resolver (Apollo) on %s under load shedding'
     class AppModule {}
     testApp = await createTestApp(platform, AppModule);
     opened.push(testApp);
+  }
+
+  it('answers every query again within five seconds of the overload ending', async () => {
+    fakeTheShedderClock();
+    await start(SHEDDING_ON_A_TIMER);
+    overloadForTenSeconds();
+    expect((await ask('{ quote }')).errors?.[0]?.extensions).toMatchObject({ code: 'LOAD_SHED' });
+    idleForFiveSeconds();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask('{ quote }')));
+    expect(answers).toEqual(Array.from({ length: 10 }, () => ({ data: { quote: 'ACME 42' } })));
+  });
+
+  it('answers a shed query with errors[0].extensions.code LOAD_SHED', async () => {
+    await start(SHEDDING);
     expect(await ask('{ quote }')).toEqual({ data: { quote: 'ACME 42' } });
     overload(testApp.app);
     const { data, errors } = await ask('{ quote }');

@@ -74,9 +74,12 @@ describe('LoadShedderState', () => {
     draw.value = 0.61;
     expect(shedder.shed('sheddable', target)).toBeUndefined();
 
-    load.now = HEALTHY; // every signal below soft: the probability falls, by 0.05 a sample here
-    for (let i = 0; i < 5; i++) shedder.sample();
+    // Every signal below soft: the probability falls by 0.05 a sample here, and from the second such sample on also
+    // by a quarter of what is left: 0.25, 0.1375, 0.053, 0.
+    load.now = HEALTHY;
+    for (let i = 0; i < 3; i++) shedder.sample();
     expect(shedder.shedding).toBe(true);
+    expect(shedder.dropProbability).toBeCloseTo(0.053, 3);
     shedder.sample();
     expect(shedder.dropProbability).toBe(0);
     expect(shedder.shedding).toBe(false);
@@ -92,6 +95,21 @@ describe('LoadShedderState', () => {
     expect(shedder.dropProbability).toBeCloseTo(0.075 + 0.075 + 0.25 * (1 - 0.075));
     for (let i = 0; i < 10; i++) shedder.sample();
     expect(shedder.dropProbability).toBe(1);
+  });
+
+  it('admits everything again within five seconds of an overload ending, on its own interval', () => {
+    const { shedder, load } = shedderOf(); // the defaults: soft 50 ms of delay, a 500 ms interval
+    load.now = { ...HEALTHY, eventLoopDelay: 400 };
+    vi.advanceTimersByTime(10_000);
+    expect(shedder.dropProbability).toBe(1);
+    // Idle: no delay at all, the loop 5% busy. The delay's distance below soft (a third of the band) alone would
+    // lower the probability by 0.042 a sample, 12 s from 1 to 0.
+    load.now = { eventLoopDelay: 0, eventLoopUtilization: 0.05, heapUsed: 0.4 };
+    vi.advanceTimersByTime(2_000);
+    expect(shedder.dropProbability).toBeGreaterThan(0.2); // not all at once: one idle sample is no proof
+    vi.advanceTimersByTime(2_000);
+    expect(shedder.dropProbability).toBe(0);
+    expect(shedder.shedding).toBe(false);
   });
 
   it('refuses every sheddable request from hard on, critical ones only past hard plus the margin', () => {

@@ -44,13 +44,28 @@ export interface ChaosExperimentOptions {
 }
 
 /**
+ * The `NODE_ENV` values that count as production for chaos: `production` and `prod`, in any case, surrounding
+ * spaces ignored (`Production`, `PROD `). Every other value (`staging`, `prd`, unset) is not production.
+ */
+export const PRODUCTION_ENVIRONMENTS: readonly string[] = Object.freeze(['production', 'prod']);
+
+/** Whether `environment` (`NODE_ENV`) is production for chaos: see {@link PRODUCTION_ENVIRONMENTS}. */
+export function isProductionEnvironment(environment: string | undefined): boolean {
+  return environment !== undefined && PRODUCTION_ENVIRONMENTS.includes(environment.trim().toLowerCase());
+}
+
+/**
  * The `chaos` module option: fault injection, off unless asked for three times. Nothing is injected unless `enabled`
- * is `true`, the experiment has a rate above 0, and `NODE_ENV` is not `production` (or `allowInProduction` is set).
+ * is `true`, the experiment has a rate above 0, and `NODE_ENV` is not production (`production` or `prod`, in any
+ * case) or `allowInProduction` is set.
  */
 export interface ChaosOptions {
   /** The module flag: without `true`, no experiment is even built. Default `false`. */
   enabled: boolean;
-  /** Let the app start with chaos enabled when `NODE_ENV` is `production`. Default `false`: bootstrap fails. */
+  /**
+   * Let the app start with chaos enabled when `NODE_ENV` is `production` or `prod` (any case). Default `false`:
+   * bootstrap fails.
+   */
   allowInProduction?: boolean;
   /** Seed of the random draws (rates, latency ranges), so a run repeats exactly. Default: `Math.random`. */
   seed?: number;
@@ -84,7 +99,7 @@ const EXPERIMENT_OPTION_NAMES = Object.keys({
 
 /**
  * Checks the `chaos` option and returns it normalized (numeric and boolean strings converted). Refuses to enable
- * chaos when `environment` is `production` unless `allowInProduction` is `true`.
+ * chaos when `environment` is production ({@link isProductionEnvironment}) unless `allowInProduction` is `true`.
  */
 export function validateChaosOptions(options: unknown, environment: string | undefined): ChaosOptions {
   const validator = new OptionsValidator('chaos', 'chaos', 'ResilienceModule options "chaos"');
@@ -119,11 +134,12 @@ export function validateChaosOptions(options: unknown, environment: string | und
   for (const [name, experiment] of Object.entries(experiments)) {
     normalized.experiments![name] = validateChaosExperiment(experiment, name);
   }
-  if (normalized.enabled && environment === 'production' && normalized.allowInProduction !== true) {
+  if (normalized.enabled && isProductionEnvironment(environment) && normalized.allowInProduction !== true) {
     validator.fail(
       'enabled',
       true,
-      'chaos is refused when NODE_ENV is "production": set allowInProduction: true if you really mean it',
+      `chaos is refused when NODE_ENV is "production" or "prod" in any case (it is ${JSON.stringify(environment)}): ` +
+        'set allowInProduction: true if you really mean it',
     );
   }
   return normalized;

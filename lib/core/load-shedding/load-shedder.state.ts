@@ -45,6 +45,13 @@ const MIN_STEP_LEVEL = -1;
 const MAX_STEP_LEVEL = 2;
 /** The share of the remaining gap to 1 the drop probability closes per sample while the loop stays saturated. */
 const SATURATED_SHARE = 0.25;
+/**
+ * The share of the drop probability taken off per sample while every signal stays below its soft threshold: the
+ * process has room, and the integrator alone would take 12 s to get from 1 back to 0 (its step is bounded by the
+ * signal nearest its threshold, and an idle loop's delay of 0 ms is only a third of the band below the default soft
+ * 50 ms). With it, 1 falls to 0 within eight samples (four seconds at the default interval).
+ */
+const IDLE_SHARE = 0.25;
 
 /**
  * Decides which requests an overloaded process refuses. The signals are sampled on an unref'd interval; a request
@@ -142,8 +149,13 @@ export class LoadShedderState {
     // much: also close a quarter of the remaining gap to 1 per sample (0 to 0.75 within five samples at 4x), the
     // integrator alone steering again once the level comes back into the band.
     const saturated = worst >= 1 && this.current >= 1;
+    // Mirrored: below every soft threshold twice in a row, the process has room: also give back a quarter of the
+    // drop probability per sample, so that an idle process admits everything again within a few seconds.
+    const idle = worst < 0 && this.current === 0;
     const step = Math.min(MAX_STEP_LEVEL, Math.max(MIN_STEP_LEVEL, worst)) - TARGET_LEVEL;
-    const drop = this.drop + GAIN * step + (saturated ? SATURATED_SHARE * (1 - this.drop) : 0);
+    let drop = this.drop + GAIN * step;
+    if (saturated) drop += SATURATED_SHARE * (1 - this.drop);
+    else if (idle) drop -= IDLE_SHARE * this.drop;
     // Below a billionth is none: sums of 0.05 steps leave float dust that would keep shedding switched on.
     this.drop = drop < 1e-9 ? 0 : Math.min(1, drop);
     const wasShedding = this.active;

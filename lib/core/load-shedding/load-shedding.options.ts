@@ -31,8 +31,9 @@ export interface LoadSheddingOptions {
   /** Milliseconds the client is told to wait (`Retry-After`, rounded up to seconds). Default `5_000`. */
   retryAfter: number;
   /**
-   * HTTP paths never shed (a request whose path is one of these, or starts with one followed by `/`), for health
-   * checks and metrics scrapes. Default `['/health', '/metrics']`.
+   * HTTP paths never shed, for health checks and metrics scrapes: a route declared at one of these or below it
+   * (`@Controller('health')`, whatever global prefix the app adds), or a request whose path is one of these or
+   * below it. Default `['/health', '/metrics']`.
    */
   exemptPaths: readonly string[];
 }

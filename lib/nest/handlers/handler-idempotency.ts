@@ -46,6 +46,8 @@ export class HandlerIdempotency {
     readonly leaseMs: number,
     readonly store: IdempotencyStore,
     private readonly adapterHost: HttpAdapterHost,
+    /** While it answers `false`, requests run as if the handler had no `@Idempotent` (the testing kit's switch). */
+    private readonly active?: () => boolean,
   ) {
     this.methods = new Set(options.methods);
     this.recordKeys = new IdempotencyRecordKeys(policy);
@@ -58,7 +60,7 @@ export class HandlerIdempotency {
    * request carries a key, which makes a POST repeatable for `@Retry`.
    */
   run(context: ExecutionContext, run: (keyed: boolean) => Observable<unknown>): Observable<unknown> {
-    if (context.getType() !== 'http') return run(false);
+    if (context.getType() !== 'http' || (this.active !== undefined && !this.active())) return run(false);
     const request = httpRequest<HttpRequest>(context);
     const { method } = request;
     if (!this.methods.has(method)) return run(false);

@@ -4,6 +4,7 @@ import type { LoadShedderState } from '../../core/load-shedding/load-shedder.sta
 import type { RequestPriority } from '../../core/load-shedding/load-shedding.options.js';
 import { PRIORITY_METADATA, SKIP_LOAD_SHEDDING_METADATA } from '../../decorators/resilience.metadata.js';
 import { toTransportError } from '../errors/transport-errors.js';
+import { declaredRoutes, isPathBelow } from './declared-routes.js';
 import { httpRequest } from './http-arguments.js';
 
 /** A handler's priority, or `exempt` when it is never shed. */
@@ -47,7 +48,13 @@ export class LoadSheddingGuard implements CanActivate {
     const handler = context.getHandler();
     let priority = this.priorities.get(handler);
     if (priority === undefined) {
-      priority = readPriority(handler, context.getClass());
+      const classRef = context.getClass();
+      priority = readPriority(handler, classRef);
+      // `/health` exempts the route declared at `/health` under any global prefix (`/api/health`), once per handler.
+      const exemptRoute =
+        context.getType() === 'http' &&
+        declaredRoutes(handler, classRef).some((route) => isPathBelow(route, this.exemptPaths));
+      if (exemptRoute) priority = 'exempt';
       this.priorities.set(handler, priority);
     }
     return priority;
@@ -58,7 +65,7 @@ export class LoadSheddingGuard implements CanActivate {
     const url = httpRequest<{ url?: string }>(context).url ?? '';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    return this.exemptPaths.some((exempt) => path === exempt || path.startsWith(`${exempt}/`));
+    return isPathBelow(path, this.exemptPaths);
   }
 }
 

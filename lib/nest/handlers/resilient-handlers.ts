@@ -78,6 +78,7 @@ export class ResilientHandlers {
                   idempotent.leaseMs,
                   idempotent.store,
                   this.adapterHost,
+                  idempotent.active,
                 ),
             },
             this.adapterHost,

@@ -30,6 +30,7 @@ import { AdaptiveDuration } from '../../core/timeout/adaptive-duration.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.policy.js';
 import { ChaosPolicy } from '../../core/chaos/chaos.policy.js';
 import { validateChaosOptions, type ChaosOptions } from '../../core/chaos/chaos.options.js';
+import { checkChaosExperimentNames } from './chaos-experiment-names.js';
 import { AdaptiveBulkheadPolicy } from '../../core/bulkhead/adaptive-bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.policy.js';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
@@ -253,6 +254,15 @@ const CANONICAL_ORDER: readonly Stage[] = [
   { name: 'chaos', build: (factory, context) => factory.chaosStage(context) },
 ];
 
+/** `@Idempotent` on one handler, as the factory resolved it. */
+export interface HandlerIdempotencySpec {
+  readonly options: IdempotencyOptions;
+  readonly leaseMs: number;
+  readonly store: IdempotencyStore;
+  /** Read per request: while it answers `false` the handler runs as if it had no `@Idempotent` (the testing kit). */
+  readonly active?: () => boolean;
+}
+
 /**
  * Turns the metadata of the policy decorators into a method's pipeline: the policies in the canonical order, with
  * the precedence of options applied and validated. Every mistake surfaces here, at bootstrap, as a
@@ -262,6 +272,8 @@ const CANONICAL_ORDER: readonly Stage[] = [
 export class PipelineFactory {
   /** The `chaos` option, validated; experiments are built only when it is enabled. */
   private readonly chaos: ChaosOptions;
+  /** `Class.method` of every pipeline built: the targets a chaos experiment may name. Bounded by the methods. */
+  private readonly builtTargets = new Set<string>();
 
   constructor(
     @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions,
@@ -322,7 +334,20 @@ export class PipelineFactory {
     return [...new Set(CONFIGURABLE_KINDS.flatMap((kind) => Object.keys(namedConfigurations(this.options, kind))))];
   }
 
+  /**
+   * Refuses a chaos experiment that names no configuration and no decorated method (called once every method of
+   * the application has its pipeline).
+   * @internal
+   */
+  checkChaosExperiments(): void {
+    const names = Object.keys(this.chaos.experiments ?? {});
+    if (names.length === 0) return;
+    checkChaosExperimentNames(names, this.namedConfigurationNames(), this.builtTargets);
+  }
+
   private build(context: StageContext): ResolvedPolicies {
+    // Service pipelines are built after bootstrap, some per call: not kept (their names are accepted unchecked).
+    if (!context.declaredAt.startsWith('ResilienceService.')) this.builtTargets.add(context.declaredAt);
     const all: ResiliencePolicy[] = [];
     let withoutRetry: ResiliencePolicy[] | undefined;
     for (const stage of CANONICAL_ORDER) {
@@ -369,10 +394,7 @@ export class PipelineFactory {
    * `@Idempotent` on a handler, validated, with its store and lease; `undefined` when the handler has none.
    * @internal
    */
-  handlerIdempotency(
-    method: object,
-    target: PolicyTarget,
-  ): { options: IdempotencyOptions; leaseMs: number; store: IdempotencyStore } | undefined {
+  handlerIdempotency(method: object, target: PolicyTarget): HandlerIdempotencySpec | undefined {
     const declaredAt = `${target.className}.${target.methodName}`;
     const read: SpecReader = (key) => Reflect.getMetadata(key, method);
     const options = this.idempotencyOptions(read, declaredAt);

@@ -34,6 +34,7 @@ export class ResilienceExplorer implements OnModuleInit {
     await loadTransportExceptions();
     for (const wrapper of this.discovery.getControllers()) this.explore(wrapper, true);
     for (const wrapper of this.discovery.getProviders()) this.explore(wrapper, false);
+    this.pipelines.checkChaosExperiments();
   }
 
   private explore(wrapper: InstanceWrapper, isController: boolean): void {
