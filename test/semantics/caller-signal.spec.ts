@@ -113,12 +113,12 @@ describe("a caller's own AbortSignal, as a Nest user passes it", () => {
     const running = reports.build(1_000);
     const controller = new AbortController();
     const queued = withSignal(controller.signal, () => reports.build(10)).catch((error: unknown) => error);
-    expect(registry.bulkheads.get('reports')!.snapshot()).toMatchObject({ active: 1, queued: 1 });
+    expect(registry.bulkheads.get('reports').snapshot()).toMatchObject({ active: 1, queued: 1 });
     controller.abort(new Error('client left'));
     const error = (await queued) as CallAbortedError;
     expect(error).toBeInstanceOf(CallAbortedError);
     expect((error.cause as Error).message).toBe('client left');
-    expect(registry.bulkheads.get('reports')!.snapshot()).toMatchObject({ active: 1, queued: 0 });
+    expect(registry.bulkheads.get('reports').snapshot()).toMatchObject({ active: 1, queued: 0 });
     await vi.advanceTimersByTimeAsync(1_000);
     await expect(running).resolves.toBe('done');
     expect(reports.calls).toBe(1);

@@ -5,6 +5,7 @@ import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipel
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RateLimitDecision } from './rate-limit-store.interface.js';
 import type { RateLimitState } from './rate-limit.state.js';
+import type { ResilienceEvents } from '../events/resilience-events.js';
 
 /**
  * An outbound quota on a provider method: a call spends tokens before it runs. Without tokens it waits for them up
@@ -17,13 +18,14 @@ export class RateLimitPolicy implements ResiliencePolicy {
     private readonly limiter: RateLimitState,
     /** The bucket key of a call. */
     private readonly keyOf: (invocation: Invocation) => string,
+    private readonly events?: ResilienceEvents,
   ) {
     this.name = limiter.name;
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const proceed = async (invocation: Invocation, decision: RateLimitDecision) => {
-      if (!decision.allowed) throw new RateLimitExceededError(this.name, decision.retryAfterMs);
+      if (!decision.allowed) throw this.refused(invocation, decision);
       if (decision.waitMs > 0) await invocation.wait(decision.waitMs);
       return next(invocation);
     };
@@ -43,6 +45,20 @@ export class RateLimitPolicy implements ResiliencePolicy {
     };
   }
 
+  /** The refusal of a call, reported (`rate-limit-rejected`) when someone listens. */
+  private refused(invocation: Invocation, decision: RateLimitDecision): RateLimitExceededError {
+    if (this.events?.observed) {
+      this.events.emit({
+        type: 'rate-limit-rejected',
+        policy: this.name,
+        target: invocation.target,
+        key: this.keyOf(invocation),
+        retryAfterMs: decision.retryAfterMs,
+      });
+    }
+    return new RateLimitExceededError(this.name, decision.retryAfterMs);
+  }
+
   wrapObservable(next: ObservableStep): ObservableStep {
     return observableStepOf(this.wrapSink(sinkStepOf(next)));
   }
@@ -57,7 +73,7 @@ export class RateLimitPolicy implements ResiliencePolicy {
     const maxWait = limiter.options.maxWait;
     const proceed = (decision: RateLimitDecision, invocation: Invocation, sink: Sink): Unsubscribable | undefined => {
       if (!decision.allowed) {
-        sink.error(new RateLimitExceededError(this.name, decision.retryAfterMs));
+        sink.error(this.refused(invocation, decision));
         return undefined;
       }
       if (decision.waitMs === 0) return next(invocation, sink);

@@ -4,6 +4,8 @@ import type { HttpAdapterHost } from '@nestjs/core';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
 import type { RateLimitDecision } from '../../core/rate-limit/rate-limit-store.interface.js';
 import type { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
+import type { ResilienceEvents } from '../../core/events/resilience-events.js';
+import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
 import { clientAddressKey } from './client-address.js';
 import { toTransportError } from '../errors/transport-errors.js';
@@ -26,6 +28,8 @@ export class HandlerRateLimitPlan {
     /** True when the limits come from the handler's own `@RateLimit` (a class-level guard then stands aside). */
     readonly declaredOnHandler: boolean,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly events?: ResilienceEvents,
+    private readonly target?: PolicyTarget,
   ) {}
 
   /** Spends the request's tokens; true when allowed, else throws the transport's refusal. */
@@ -61,7 +65,20 @@ export class HandlerRateLimitPlan {
   private answer(context: ExecutionContext, { limiter }: HandlerRateLimit, decision: RateLimitDecision): boolean {
     if (limiter.options.headers && context.getType() === 'http') this.setHeaders(context, limiter, decision);
     if (decision.allowed) return true;
+    if (this.events?.observed) this.rejected(context, limiter, decision);
     throw toTransportError(new RateLimitExceededError(limiter.name, decision.retryAfterMs), context, this.adapterHost);
+  }
+
+  /** Reports a refusal (`rate-limit-rejected`), with the bucket key of the limit that refused. */
+  private rejected(context: ExecutionContext, limiter: RateLimitState, decision: RateLimitDecision): void {
+    const limit = this.limits.find((candidate) => candidate.limiter === limiter)!;
+    this.events!.emit({
+      type: 'rate-limit-rejected',
+      policy: limiter.name,
+      target: this.target!,
+      key: keyOf(limit.key, context),
+      retryAfterMs: decision.retryAfterMs,
+    });
   }
 
   private setHeaders(context: ExecutionContext, limiter: RateLimitState, decision: RateLimitDecision): void {

@@ -1,3 +1,4 @@
+import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { Injectable, type ExecutionContext, type Type } from '@nestjs/common';
 import { ContextIdFactory, HttpAdapterHost, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
@@ -35,6 +36,7 @@ export class ResilientHandlers {
     private readonly pipelines: PipelineFactory,
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
+    private readonly events: ResilienceEvents,
   ) {}
 
   /** The pipeline of the request's handler; `undefined` when it has no policy decorator. */
@@ -84,7 +86,9 @@ export class ResilientHandlers {
             this.adapterHost,
           )
         : null,
-      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.declaredOnHandler, this.adapterHost) : null,
+      rateLimits: limits
+        ? new HandlerRateLimitPlan(limits.limits, limits.declaredOnHandler, this.adapterHost, this.events, target)
+        : null,
     };
     const first = this.byHandler.get(handler);
     if (first === undefined) this.byHandler.set(handler, compiled);

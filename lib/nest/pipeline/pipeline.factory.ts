@@ -49,6 +49,7 @@ import { RateLimitPolicy } from '../../core/rate-limit/rate-limit.policy.js';
 import { RetryPolicy } from '../../core/retry/retry.policy.js';
 import { TimeoutPolicy } from '../../core/timeout/timeout.policy.js';
 import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
+import { CallEventsPolicy } from '../../core/events/call-events.policy.js';
 import { MetricsLatencySource } from '../../core/hedge/metrics-latency.source.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import {
@@ -364,6 +365,14 @@ export class PipelineFactory {
       all.unshift(measure);
       withoutRetry?.unshift(measure);
     }
+    // Outermost of all: call-success and call-failure describe what the caller got. Listeners come and go at run
+    // time, so the step is always there; it only reads a flag while nobody listens.
+    // (Not for a handler whose `@Idempotent` runs alone: it has no pipeline.)
+    if (all.length > 0) {
+      const report = new CallEventsPolicy(context.declaredAt, this.events);
+      all.unshift(report);
+      withoutRetry?.unshift(report);
+    }
     return { all, withoutRetry };
   }
 
@@ -584,7 +593,7 @@ export class PipelineFactory {
           'applies to handlers only (HTTP, GraphQL, WebSocket)',
         );
       }
-      return new RateLimitPolicy(this.registry.rateLimitFor(name, options), invocationKey(options.key));
+      return new RateLimitPolicy(this.registry.rateLimitFor(name, options), invocationKey(options.key), this.events);
     });
   }
 
