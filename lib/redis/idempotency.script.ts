@@ -5,10 +5,13 @@
  */
 
 /**
- * ARGV: fingerprint, token, lease (ms). Takes the lease on a free key, else reports the record.
- * Reply: {'acquired'} | {'in-flight', fingerprint, ms left} | {'completed', fingerprint, response}.
+ * KEYS: the record, the token's tombstone (same slot). ARGV: fingerprint, token, lease (ms). Takes the lease on a
+ * free key, else reports the record; refuses when the acquirer cancelled this token already (its call timed out and
+ * the client was answered 503: a lease taken now would refuse the client's retries until it expired).
+ * Reply: {'acquired'} | {'in-flight', fingerprint, ms left} | {'completed', fingerprint, response} | {'cancelled'}.
  */
 export const IDEMPOTENCY_ACQUIRE_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'cancelled'} end
 local record = redis.call('HMGET', KEYS[1], 'fp', 'token', 'resp')
 if not record[1] then
   redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'token', ARGV[2])
@@ -33,4 +36,18 @@ export const IDEMPOTENCY_RELEASE_SCRIPT = `
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
+`;
+
+/**
+ * KEYS: the record, the token's tombstone. ARGV: token, tombstone ttl (ms). Undoes an acquire whose answer never
+ * came: deletes the lease the token holds, or, when the acquire has not run yet, leaves a tombstone that makes it
+ * refuse itself. Reply: 1 when a lease was deleted, 0 otherwise.
+ */
+export const IDEMPOTENCY_CANCEL_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+return 0
 `;

@@ -1,5 +1,8 @@
 import type { DeadLetter, DeadLetterReplay, DeadLetterStore } from '../core/dead-letter/dead-letter.interface.js';
+import { randomUUID } from 'node:crypto';
+import { COMPENSATION_WINDOW_MS, sameSlotKey } from './compensations.js';
 import type { RedisStore } from './redis-store.js';
+import type { ScriptedClient } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
 
 /** Options of a {@link RedisDeadLetterStore}. */
@@ -14,6 +17,11 @@ export interface RedisDeadLetterStoreOptions {
  * Dead letters in Redis Streams, one stream per queue (`XADD` with `MAXLEN ~`), through a {@link RedisStore}'s
  * connection: they survive restarts and every replica sees them. Replays are claimed in a hash (`HSETNX`), so a
  * letter is replayed at most once across replicas; the outcome of a failed replay is kept there too.
+ *
+ * An `add` that failed or timed out never appears later: the handler has failed and the broker redelivers the
+ * message, so a letter written late would be replayed besides the redelivery. Each add carries a token; when it
+ * fails, a cancel (queued on the connection behind it, sent again until Redis answers) deletes the entry it wrote
+ * or marks the token cancelled so that the add refuses itself (see `dead-letter.script.ts`).
  *
  * @example `ResilienceModule.forRoot({ store, deadLetterStore: new RedisDeadLetterStore(store) })`
  */
@@ -32,12 +40,22 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   add(letter: Omit<DeadLetter, 'id'>): Promise<string> {
     // JSON.stringify throws for payloads that are not JSON: the add rejects, and the handler fails as before.
     const body = JSON.stringify(letter);
+    const stream = this.stream(letter.queue);
+    const marker = sameSlotKey(stream, `:added:${randomUUID()}`);
     return this.send((client) =>
-      client.xadd(this.stream(letter.queue), 'MAXLEN', '~', String(this.maxLength), '*', 'letter', body),
-    ).then((id) => {
-      if (id === null) throw new Error('XADD returned no id');
-      return id;
-    });
+      client.nestResilienceDeadLetterAdd(stream, marker, this.maxLength, body, COMPENSATION_WINDOW_MS),
+    ).then(
+      (id) => {
+        if (id === null) throw new Error('the dead letter was cancelled before it was written');
+        return id;
+      },
+      (error: unknown) => {
+        this.store.compensations.run(() =>
+          this.send((client) => client.nestResilienceDeadLetterCancel(stream, marker, COMPENSATION_WINDOW_MS)),
+        );
+        throw error;
+      },
+    );
   }
 
   async list(queue: string): Promise<DeadLetter[]> {
@@ -84,8 +102,8 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     return `${this.prefix}${queue}:replays`;
   }
 
-  private send<T>(command: (client: RedisStore['redis']) => Promise<T>): Promise<T> {
-    const client = this.store.redis;
+  private send<T>(command: (client: ScriptedClient) => Promise<T>): Promise<T> {
+    const client = this.store.redis as ScriptedClient;
     return sendWhenReady(client, () => command(client), this.store.options.commandTimeout);
   }
 }

@@ -3,6 +3,7 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
 } from '../core/idempotency/idempotency-store.interface.js';
+import { COMPENSATION_WINDOW_MS, type Compensations } from './compensations.js';
 import type { ResolvedRedisStoreOptions } from './redis-store.options.js';
 import type { ScriptedClient } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
@@ -13,18 +14,38 @@ import { sendWhenReady } from './send-when-ready.js';
  * wrapped in a hash tag so that it stays one slot on Redis Cluster. Errors and timeouts (`commandTimeout`) reject:
  * `@Idempotent`'s `onStoreError` decides (by default a 503, never an unprotected run). Reach it as
  * `redisStore.idempotency`; `ResilienceModule` uses it when `store` is a `RedisStore`.
+ *
+ * An acquire that failed or timed out never takes effect later: Redis may still run it when it resumes, after the
+ * client was answered 503, and the lease it would take would refuse the client's retries until it expired. So the
+ * failed acquire is cancelled by its fencing token ({@link Compensations}): the cancel, queued on the connection
+ * behind the acquire, deletes the lease that token took, or leaves a tombstone under which the acquire refuses itself.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly clientOf: () => ScriptedClient,
     private readonly options: ResolvedRedisStoreOptions,
+    private readonly compensations: Compensations,
   ) {}
 
   async acquire(key: string, fingerprint: string, token: string, leaseMs: number): Promise<IdempotencyAcquireResult> {
-    const [outcome, storedFingerprint = '', detail] = await this.send((client) =>
-      client.nestResilienceIdempotencyAcquire(this.keyOf(key), fingerprint, token, Math.ceil(leaseMs)),
-    );
+    const recordKey = this.keyOf(key);
+    const tombstone = `${recordKey}:cancelled:${token}`; // the record's hash tag: the same slot
+    let reply: Awaited<ReturnType<ScriptedClient['nestResilienceIdempotencyAcquire']>>;
+    try {
+      reply = await this.send((client) =>
+        client.nestResilienceIdempotencyAcquire(recordKey, tombstone, fingerprint, token, Math.ceil(leaseMs)),
+      );
+    } catch (error) {
+      // The tombstone outlives any acquire still queued behind a stalled Redis: they run as soon as it resumes.
+      const ttl = Math.max(Math.ceil(leaseMs), COMPENSATION_WINDOW_MS);
+      this.compensations.run(() =>
+        this.send((client) => client.nestResilienceIdempotencyCancel(recordKey, tombstone, token, ttl)),
+      );
+      throw error;
+    }
+    const [outcome, storedFingerprint = '', detail] = reply;
     if (outcome === 'acquired') return { outcome: 'acquired' };
+    if (outcome === 'cancelled') throw new Error(`idempotency token ${token} was cancelled before its acquire ran`);
     if (outcome === 'in-flight') {
       return { outcome, fingerprint: storedFingerprint, leaseRemainingMs: Math.max(0, Number(detail)) };
     }

@@ -8,6 +8,7 @@ import type {
 } from '../core/rate-limit/rate-limit-store.interface.js';
 import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
 import { withoutUndefined } from '../core/validation/without-undefined.js';
+import { Compensations } from './compensations.js';
 import { RedisCircuitCoordinator } from './redis-circuit.coordinator.js';
 import { RedisIdempotencyStore } from './redis-idempotency.store.js';
 import {
@@ -30,6 +31,8 @@ export class RedisStore implements RateLimitStore {
   readonly coordinator: RedisCircuitCoordinator;
   /** `@Idempotent`'s records in this Redis (used by `ResilienceModule` when this store is its `store`). */
   readonly idempotency: RedisIdempotencyStore;
+  /** @internal Undoes writes that timed out (idempotency acquires, dead letters); stopped when released. */
+  readonly compensations = new Compensations();
   /** Replaced by a new connection when an app attaches after the last one released the store (see {@link close}). */
   private client: ScriptedClient;
   /** Makes the store's own client from `url`; undefined when the application gave `client`. */
@@ -73,10 +76,14 @@ export class RedisStore implements RateLimitStore {
     this.client = this.connect ? this.connect() : defineScripts(options.client!);
     this.local = new MemoryRateLimitStore();
     this.coordinator = new RedisCircuitCoordinator(() => this.client, this.options);
-    this.idempotency = new RedisIdempotencyStore(() => {
-      this.reconnectIfReleased();
-      return this.client;
-    }, this.options);
+    this.idempotency = new RedisIdempotencyStore(
+      () => {
+        this.reconnectIfReleased();
+        return this.client;
+      },
+      this.options,
+      this.compensations,
+    );
   }
 
   /** The ioredis client the store uses. */
@@ -112,6 +119,7 @@ export class RedisStore implements RateLimitStore {
     this.coordinator.detach(events);
     if (this.attached.length > 0) return Promise.resolve();
     this.coordinator.close();
+    this.compensations.close();
     if (this.ownsClient) {
       this.client.disconnect();
       this.released = true;

@@ -3,8 +3,10 @@ import { RELEASE_LEASE_SCRIPT, TOKEN_BUCKET_SCRIPT } from './token-bucket.script
 import {
   IDEMPOTENCY_ACQUIRE_SCRIPT,
   IDEMPOTENCY_COMPLETE_SCRIPT,
+  IDEMPOTENCY_CANCEL_SCRIPT,
   IDEMPOTENCY_RELEASE_SCRIPT,
 } from './idempotency.script.js';
+import { DEAD_LETTER_ADD_SCRIPT, DEAD_LETTER_CANCEL_SCRIPT } from './dead-letter.script.js';
 
 /** An ioredis client with the store's scripts defined on it. */
 export type ScriptedClient = (Redis | Cluster) & {
@@ -18,12 +20,22 @@ export type ScriptedClient = (Redis | Cluster) & {
   nestResilienceReleaseLease(key: string, holder: string): Promise<number>;
   nestResilienceIdempotencyAcquire(
     key: string,
+    tombstone: string,
     fingerprint: string,
     token: string,
     leaseMs: number,
   ): Promise<[outcome: string, fingerprint?: string, detail?: string | number]>;
   nestResilienceIdempotencyComplete(key: string, token: string, response: string, ttlMs: number): Promise<number>;
   nestResilienceIdempotencyRelease(key: string, token: string): Promise<number>;
+  nestResilienceIdempotencyCancel(key: string, tombstone: string, token: string, ttlMs: number): Promise<number>;
+  nestResilienceDeadLetterAdd(
+    stream: string,
+    marker: string,
+    maxLength: number,
+    body: string,
+    markerTtlMs: number,
+  ): Promise<string | null>;
+  nestResilienceDeadLetterCancel(stream: string, marker: string, markerTtlMs: number): Promise<number>;
 };
 
 /**
@@ -37,9 +49,14 @@ export function defineScripts(client: Redis | Cluster): ScriptedClient {
     client.defineCommand('nestResilienceReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_SCRIPT });
   }
   if (typeof scripted.nestResilienceIdempotencyAcquire !== 'function') {
-    client.defineCommand('nestResilienceIdempotencyAcquire', { numberOfKeys: 1, lua: IDEMPOTENCY_ACQUIRE_SCRIPT });
+    client.defineCommand('nestResilienceIdempotencyAcquire', { numberOfKeys: 2, lua: IDEMPOTENCY_ACQUIRE_SCRIPT });
+    client.defineCommand('nestResilienceIdempotencyCancel', { numberOfKeys: 2, lua: IDEMPOTENCY_CANCEL_SCRIPT });
     client.defineCommand('nestResilienceIdempotencyComplete', { numberOfKeys: 1, lua: IDEMPOTENCY_COMPLETE_SCRIPT });
     client.defineCommand('nestResilienceIdempotencyRelease', { numberOfKeys: 1, lua: IDEMPOTENCY_RELEASE_SCRIPT });
+  }
+  if (typeof scripted.nestResilienceDeadLetterAdd !== 'function') {
+    client.defineCommand('nestResilienceDeadLetterAdd', { numberOfKeys: 2, lua: DEAD_LETTER_ADD_SCRIPT });
+    client.defineCommand('nestResilienceDeadLetterCancel', { numberOfKeys: 2, lua: DEAD_LETTER_CANCEL_SCRIPT });
   }
   return scripted;
 }

@@ -21,6 +21,13 @@ import { createKeyedApp, type KeyedApp } from './idempotency-http.js';
 const calls: Record<string, number> = {};
 const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** `/slow` holds its answer until the test opens this gate: its concurrent requests all arrive while it runs. */
+let slowGate = gate();
+function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
 
 @Controller()
 class PaymentsController {
@@ -50,7 +57,7 @@ class PaymentsController {
   @Idempotent()
   async slow() {
     count('slow');
-    await sleep(200);
+    await slowGate.promise;
     return { done: true };
   }
 
@@ -202,7 +209,18 @@ describe.each(PLATFORMS)('@Idempotent on %s', (platform) => {
 
   it('runs 20 concurrent requests with one key exactly once; the others get 409 with Retry-After', async () => {
     const headers = key('concurrent');
-    const answers = await Promise.all(Array.from({ length: 20 }, () => app.post('/slow', {}, headers)));
+    slowGate = gate();
+    let answered = 0;
+    const pending = Array.from({ length: 20 }, () =>
+      app.post('/slow', {}, headers).then((answer) => {
+        answered++;
+        return answer;
+      }),
+    );
+    // The 19 that find the key in flight are answered at once; then the first one may finish.
+    await vi.waitFor(() => expect(answered).toBe(19));
+    slowGate.resolve();
+    const answers = await Promise.all(pending);
     const statuses = answers.map((answer) => answer.status).sort();
     expect(calls.slow).toBe(1);
     expect(statuses.filter((status) => status === 201)).toHaveLength(1);

@@ -19,6 +19,7 @@ import {
   type ResilienceEvent,
 } from '../../lib/index.js';
 import { RedisDeadLetterStore, RedisStore } from '../../lib/redis/index.js';
+import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis-server.js';
 import { freePort } from '../transports/free-port.js';
 
@@ -159,6 +160,49 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
       );
     } finally {
       await server.restart();
+    }
+  });
+
+  it('an XADD that timed out (Redis paused) never appears later: the redelivery is dead-lettered once', async () => {
+    // The store's connection is up (again, after the restart above): the XADD reaches Redis's socket.
+    await vi.waitFor(() => registry.deadLetters.list('charges'), { timeout: 5000 });
+    server.pause();
+    let error: unknown;
+    try {
+      error = await lastValueFrom(client.send<string>('charge', { id: 'poison-late' })).catch(
+        (caught: unknown) => caught,
+      );
+    } finally {
+      server.resume();
+    }
+    // The handler failed (the store timed out): the broker keeps the message and redelivers it.
+    expect(error).toEqual({ status: 'error', message: 'Internal server error' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'dead-letter-store-error', policy: 'charges' }));
+    const admin = new Redis(server.url);
+    try {
+      // Redis ran the stalled XADD when it resumed, and the cancel queued behind it removed the entry again.
+      await vi.waitFor(async () => expect(await admin.xlen('dlq-test:dlq:charges')).toBe(0));
+      const info = (await admin.call('XINFO', 'STREAM', 'dlq-test:dlq:charges')) as unknown[];
+      const added = Number(info[info.indexOf('entries-added') + 1]);
+      await expect(registry.deadLetters.list('charges')).resolves.toEqual([]);
+
+      await lastValueFrom(client.send('charge', { id: 'poison-late' }), { defaultValue: undefined }); // redelivery
+      const letters = await registry.deadLetters.list('charges');
+      expect(letters).toEqual([expect.objectContaining({ args: [{ id: 'poison-late' }] })]);
+      expect(
+        Number(
+          ((await admin.call('XINFO', 'STREAM', 'dlq-test:dlq:charges')) as unknown[])[
+            info.indexOf('entries-added') + 1
+          ],
+        ),
+      ).toBe(added + 1);
+      ledger.fixed = true;
+      await expect(registry.deadLetters.replay('charges', 'all')).resolves.toEqual([
+        { id: letters[0].id, outcome: 'succeeded' },
+      ]);
+      expect(ledger.calls.filter((id) => id === 'poison-late')).toHaveLength(7); // 3 + 3 live, 1 replay
+    } finally {
+      admin.disconnect();
     }
   });
 });

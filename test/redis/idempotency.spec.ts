@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { Idempotent, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
+import type { ScriptedClient } from '../../lib/redis/scripted-client.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const runs = { charge: 0, consume: 0 };
@@ -159,6 +160,39 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
       expect((await replicas[1].post('/open', {}, key())).status).toBe(201);
     } finally {
       server.resume();
+    }
+  });
+
+  it('an acquire answered 503 while Redis was paused never takes its lease later: the retry runs', async () => {
+    for (const replica of replicas) {
+      const headers = key();
+      server.pause();
+      try {
+        expect((await replica.post('/charge', { amount: 7 }, headers)).status).toBe(503);
+      } finally {
+        server.resume();
+      }
+      // Redis now runs the stalled acquire, then its cancel (queued behind it on the same connection): no lease
+      // is left for the retry to bump into (without the cancel: 409 for the whole lease).
+      const retried = await replica.post('/charge', { amount: 7 }, headers);
+      expect(retried).toMatchObject({ status: 201, body: { amount: 7 } });
+    }
+    expect(runs.charge).toBe(2);
+  });
+
+  it('a cancel that reaches Redis before its acquire (lost connection) makes the acquire refuse itself', async () => {
+    const store = new RedisStore({ url: server.url, prefix: 'cancel-first:' });
+    const records = store.idempotency;
+    try {
+      await records.get('warm-up');
+      const scripted = store.redis as ScriptedClient;
+      const record = 'cancel-first:idempotency:{k}';
+      expect(await scripted.nestResilienceIdempotencyCancel(record, `${record}:cancelled:t1`, 't1', 60_000)).toBe(0);
+      await expect(records.acquire('k', 'fp', 't1', 60_000)).rejects.toThrow(/cancelled/);
+      expect(await records.get('k')).toBeUndefined();
+      expect(await records.acquire('k', 'fp', 't2', 60_000)).toEqual({ outcome: 'acquired' });
+    } finally {
+      await store.close();
     }
   });
 });

@@ -45,6 +45,18 @@ describe('adaptive @Timeout', () => {
     expect(adaptive.deadlines().duration).toBe(1000);
   });
 
+  it('never exceeds max before minSamples: a duration above max starts at max, one below min at min', async () => {
+    const capped = downstreamBehindAdaptiveTimeout({ ...OPTIONS, max: 300 }); // starts from 1000 ms
+    capped.downstream.latency = 500;
+    const error = await capped.callOnce();
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ duration: 300 });
+    expect(capped.adaptive.current).toBe(300);
+
+    const raised = new AdaptiveDuration(50, { ...OPTIONS, min: 100 });
+    expect(raised.deadlines().duration).toBe(100);
+  });
+
   it('follows p99 + margin of recent successes: 100 ms then 400 ms moves the timeout from 150 to 450 ms', async () => {
     const { downstream, adaptive, calls, callOnce, events } = downstreamBehindAdaptiveTimeout();
     expect(await calls(50)).toEqual([]);

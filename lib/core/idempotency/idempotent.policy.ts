@@ -2,6 +2,7 @@ import { lastValueFrom, Observable } from 'rxjs';
 import { IdempotencyStoreUnavailableError } from '../errors/idempotency-key.error.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+import { storeAnswerLater } from './store-answer.js';
 import { nextFencingToken } from './fencing-token.js';
 import type { IdempotencyStore } from './idempotency-store.interface.js';
 import type { IdempotencyStoreErrorMode } from './idempotency.options.js';
@@ -77,8 +78,10 @@ export class IdempotentPolicy implements ResiliencePolicy {
   private async run(recordKey: string, invocation: Invocation, next: PromiseStep): Promise<unknown> {
     const token = nextFencingToken();
     const { store, options } = this;
+    let leaseEndsAt: number;
     for (;;) {
       let acquired;
+      leaseEndsAt = performance.now() + options.lease;
       try {
         acquired = await store.acquire(recordKey, '', token, options.lease);
       } catch (error) {
@@ -94,16 +97,19 @@ export class IdempotentPolicy implements ResiliencePolicy {
     try {
       value = await next(invocation);
     } catch (error) {
-      if (options.rememberErrors) await this.settle(recordKey, token, { error: errorShape(error) });
+      if (options.rememberErrors) await this.settle(recordKey, token, { error: errorShape(error) }, leaseEndsAt);
       else await store.release(recordKey, token).catch(() => false);
       throw error;
     }
-    await this.settle(recordKey, token, { value });
+    await this.settle(recordKey, token, { value }, leaseEndsAt);
     return value;
   }
 
-  /** Stores the outcome; a store that fails now leaves the lease to expire (the work itself is done). */
-  private async settle(recordKey: string, token: string, outcome: StoredOutcome): Promise<void> {
+  /**
+   * Stores the outcome; a store that fails now gets it later, while the lease lasts (the work itself is done: left
+   * as a lease, the key would run again once it ends).
+   */
+  private async settle(recordKey: string, token: string, outcome: StoredOutcome, leaseEndsAt: number): Promise<void> {
     let response: string;
     try {
       response = JSON.stringify(outcome);
@@ -111,7 +117,10 @@ export class IdempotentPolicy implements ResiliencePolicy {
       await this.store.release(recordKey, token).catch(() => false);
       return; // not serializable: nothing to replay, the next call runs again
     }
-    await this.store.complete(recordKey, token, response, this.options.ttl).catch(() => false);
+    const { store, options } = this;
+    await store
+      .complete(recordKey, token, response, options.ttl)
+      .catch(() => storeAnswerLater(store, recordKey, token, response, options.ttl, leaseEndsAt));
   }
 }
 

@@ -7,7 +7,9 @@ const RECOMPUTE_EVERY_MS = 1000;
 
 /**
  * The duration of an adaptive timeout: the chosen percentile of recent successful attempts plus the margin, within
- * `min` and `max`, recomputed at most once a second; `initial` until `minSamples` successes are in the window.
+ * `min` and `max`, recomputed at most once a second; until `minSamples` successes are in the window, `initial`
+ * clamped into `[min, max]`: a `max` below the configured `duration` caps the first calls too, so no call ever waits
+ * longer than `max` (and a lease sized from `max` covers every attempt).
  * Each duration gets its own {@link DeadlineQueue} (its deadlines stay in order, one timer each); a queue left
  * behind by a change drains with the calls still in it.
  */
@@ -15,13 +17,16 @@ export class AdaptiveDuration {
   private readonly latencies: SlidingHistogram;
   private queue: DeadlineQueue;
   private computedAt = -Infinity;
+  /** The duration before `minSamples` successes: the configured one, within `[min, max]`. */
+  private readonly initial: number;
 
   constructor(
-    private readonly initial: number,
+    initial: number,
     private readonly options: ResolvedAdaptiveTimeoutOptions,
   ) {
+    this.initial = Math.min(options.max, Math.max(options.min, initial));
     this.latencies = new SlidingHistogram(options.window);
-    this.queue = new DeadlineQueue(initial);
+    this.queue = new DeadlineQueue(this.initial);
   }
 
   /** The timeout in milliseconds a call starting now gets. */

@@ -5,9 +5,10 @@ import { IdempotencyStoreUnavailableError } from '../../core/errors/idempotency-
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { nextFencingToken } from '../../core/idempotency/fencing-token.js';
 import type { IdempotencyAcquireResult } from '../../core/idempotency/idempotency-store.interface.js';
+import { storeAnswerLater } from '../../core/idempotency/store-answer.js';
 import { subscriberOf } from '../../core/pipeline/sink.js';
 import type { HandlerIdempotency } from './handler-idempotency.js';
-import { httpResponse } from './http-arguments.js';
+import { httpRequest, httpResponse } from './http-arguments.js';
 
 /** An answer as stored: status, body, the safe headers, and whether it was an error (replayed as an exception). */
 export interface StoredAnswer {
@@ -61,7 +62,17 @@ export class IdempotentRequest implements Unsubscribable {
   private inner: Subscription | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** This request holds the lease and its handler is running (`run(true)` subscribed, not yet ended). */
+  private running = false;
+  /**
+   * Set when whoever listened left (an outer interceptor unsubscribed, the client went away) while the handler ran:
+   * the status and headers as they were then, since what is sent afterwards (a 408 from an outer timeout) is not the
+   * handler's answer.
+   */
+  private detached: { status: number; headers: Record<string, string> | undefined } | undefined;
   private waitUntil = 0;
+  /** When the lease ends at the latest (`performance.now()`), measured from before `acquire` was sent. */
+  private leaseEndsAt = 0;
   /** The handler's first value, held until it completes (a second one makes it a stream, which is not stored). */
   private held: { value: unknown } | undefined;
   private streaming = false;
@@ -82,9 +93,25 @@ export class IdempotentRequest implements Unsubscribable {
 
   /** @internal The subscription ended (answered, or the client left). */
   unsubscribe(): void {
-    // The lease is not released here: a handler still working after its client left must not run twice.
+    if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    if (!this.running) {
+      this.inner?.unsubscribe();
+      return;
+    }
+    // Nobody listens any more, but the handler goes on: its answer is stored when it ends, so that the client's
+    // retry is replayed instead of running the work twice. Observed to its end, never forwarded; bounded by the
+    // lease, after which the key may pass to another request and this answer could not be stored anyway.
+    const response = httpResponse<HttpResponse>(this.context);
+    this.detached = { status: response.statusCode, headers: safeHeaders(response) };
+    this.timer = setTimeout(() => this.abandon(), this.owner.leaseMs);
+    this.timer.unref?.();
+  }
+
+  /** The lease ran out while the handler was still observed with nobody listening: stop observing it. */
+  private abandon(): void {
+    this.running = false;
     this.inner?.unsubscribe();
   }
 
@@ -94,6 +121,7 @@ export class IdempotentRequest implements Unsubscribable {
       this.onAcquired(owner.immediate.acquireNow(this.recordKey, this.fingerprint, this.token, owner.leaseMs));
       return;
     }
+    this.leaseEndsAt = performance.now() + owner.leaseMs;
     owner.store.acquire(this.recordKey, this.fingerprint, this.token, owner.leaseMs).then(
       (result) => this.onAcquired(result),
       (error: unknown) => this.onStoreError(error),
@@ -102,12 +130,13 @@ export class IdempotentRequest implements Unsubscribable {
 
   private onAcquired(result: IdempotencyAcquireResult): void {
     if (this.closed) {
-      if (result.outcome === 'acquired') void this.owner.store.release(this.recordKey, this.token).catch(() => false);
+      if (result.outcome === 'acquired') this.release();
       return;
     }
     if (result.outcome === 'acquired') {
       // This object is the observer of the handler's answer (next, error, complete): no closures per request, and
       // one plain Subscriber around it (what `subscribe(this)` would wrap in two objects).
+      this.running = true;
       this.inner = this.run(true).subscribe(subscriberOf(this));
       return;
     }
@@ -161,7 +190,7 @@ export class IdempotentRequest implements Unsubscribable {
   /** @internal The handler's values. */
   next(value: unknown): void {
     if (this.streaming) {
-      this.subscriber.next(value);
+      if (this.detached === undefined) this.subscriber.next(value);
       return;
     }
     if (this.held === undefined && !(value instanceof StreamableFile)) {
@@ -171,21 +200,30 @@ export class IdempotentRequest implements Unsubscribable {
     // A stream: sent as it comes, never stored.
     this.streaming = true;
     this.owner.warnStreaming();
-    if (this.held !== undefined) this.subscriber.next(this.held.value);
+    if (this.detached === undefined) {
+      if (this.held !== undefined) this.subscriber.next(this.held.value);
+      this.subscriber.next(value);
+    }
     this.held = undefined;
-    this.subscriber.next(value);
   }
 
   /** @internal */
   complete(): void {
+    if (!this.end()) return;
     if (this.streaming) {
-      void this.owner.store.release(this.recordKey, this.token).catch(() => false);
+      this.release();
       this.subscriber.complete();
       return;
     }
-    const response = httpResponse<HttpResponse>(this.context);
     const body = this.held?.value;
-    const answer: StoredAnswer = { status: response.statusCode, body, headers: safeHeaders(response) };
+    const { detached } = this;
+    let answer: StoredAnswer;
+    if (detached === undefined) {
+      const response = httpResponse<HttpResponse>(this.context);
+      answer = { status: response.statusCode, body, headers: safeHeaders(response) };
+    } else {
+      answer = { status: detached.status, body, headers: detached.headers };
+    }
     this.settle(answer, () => {
       if (this.held !== undefined) this.subscriber.next(body);
       this.subscriber.complete();
@@ -194,13 +232,32 @@ export class IdempotentRequest implements Unsubscribable {
 
   /** @internal */
   error(error: unknown): void {
-    const answer = this.storableError(error);
+    if (!this.end()) return;
+    // Refused before the handler began (a pipe's validation error): nothing of the handler's to keep, and the
+    // client may correct its request and send it again under the same key, as Stripe's API allows.
+    const answer = rejectedByPipes(this.context) ? undefined : this.storableError(error);
     if (answer === undefined) {
-      void this.owner.store.release(this.recordKey, this.token).catch(() => false);
+      this.release();
       this.subscriber.error(error);
       return;
     }
     this.settle(answer, () => this.subscriber.error(error));
+  }
+
+  /**
+   * The handler ended: false when it ended only because the lease ran out while nobody listened (`abandon`), or when
+   * this request ran without idempotency (`onStoreError: 'allow'` passes the handler's answer on by itself).
+   */
+  private end(): boolean {
+    if (!this.running) return false;
+    this.running = false;
+    clearTimeout(this.timer);
+    return true;
+  }
+
+  /** Gives the key up: the next request with it runs. */
+  private release(): void {
+    void this.owner.store.release(this.recordKey, this.token).catch(() => false);
   }
 
   /** The error as a stored answer, or `undefined` when it is not stored (5xx and our own rejections by default). */
@@ -223,7 +280,7 @@ export class IdempotentRequest implements Unsubscribable {
     try {
       serialized = serializeAnswer(answer);
     } catch {
-      void this.owner.store.release(this.recordKey, this.token).catch(() => false);
+      this.release();
       send();
       return;
     }
@@ -233,8 +290,12 @@ export class IdempotentRequest implements Unsubscribable {
       send();
       return;
     }
-    // `send` either way: one reaction, where `.catch().then()` made two Promises and two microtask turns.
-    owner.store.complete(this.recordKey, this.token, serialized, owner.options.ttl).then(send, send);
+    // `send` either way: one reaction, where `.catch().then()` made two Promises and two microtask turns. A store
+    // that failed now gets the answer later, while the lease lasts: left as a lease, the key would run again.
+    owner.store.complete(this.recordKey, this.token, serialized, owner.options.ttl).then(send, () => {
+      send();
+      storeAnswerLater(owner.store, this.recordKey, this.token, serialized, owner.options.ttl, this.leaseEndsAt);
+    });
   }
 
   private replay(response: string): void {
@@ -254,6 +315,17 @@ export class IdempotentRequest implements Unsubscribable {
   private fail(error: ResilienceError): void {
     this.subscriber.error(this.owner.transportError(error, this.context));
   }
+}
+
+/**
+ * The marker Nest 12 sets on a request whose pipes refused it, so that its handler never ran: a registered
+ * symbol, read without importing `@nestjs/core`'s internals (`isRejectedByPipes` reads the same).
+ */
+const REJECTED_BY_PIPES = Symbol.for('nestjs:rejected-by-pipes');
+
+function rejectedByPipes(context: ExecutionContext): boolean {
+  const request = httpRequest<Record<symbol, unknown> | undefined>(context);
+  return request?.[REJECTED_BY_PIPES] === true;
 }
 
 function safeHeaders(response: HttpResponse): Record<string, string> | undefined {

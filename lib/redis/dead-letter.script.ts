@@ -1,0 +1,24 @@
+/**
+ * The writes of `RedisDeadLetterStore#add`, made undoable: each letter carries a marker key (in the stream's slot)
+ * named after a per-call token. The add records the entry id there; a cancel (sent when the add timed out, so the
+ * handler failed and the broker will redeliver the message) deletes that entry, or, when the add has not run yet,
+ * marks the token cancelled so that the add refuses itself.
+ */
+
+/** KEYS: stream, marker. ARGV: max length, letter (JSON), marker ttl (ms). Reply: the entry id, or nil if cancelled. */
+export const DEAD_LETTER_ADD_SCRIPT = `
+local marker = redis.call('GET', KEYS[2])
+if marker == 'cancelled' then return false end
+if marker then return marker end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'letter', ARGV[2])
+redis.call('SET', KEYS[2], id, 'PX', ARGV[3])
+return id
+`;
+
+/** KEYS: stream, marker. ARGV: marker ttl (ms). Reply: 1 when an entry written late was deleted, else 0. */
+export const DEAD_LETTER_CANCEL_SCRIPT = `
+local marker = redis.call('GET', KEYS[2])
+redis.call('SET', KEYS[2], 'cancelled', 'PX', ARGV[1])
+if marker and marker ~= 'cancelled' then return redis.call('XDEL', KEYS[1], marker) end
+return 0
+`;
