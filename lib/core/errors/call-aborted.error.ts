@@ -8,7 +8,7 @@ import { ResilienceError } from './resilience.error.js';
  * signal's reason is its `cause`. Never retried, never recorded by a circuit breaker as a downstream failure.
  */
 export class CallAbortedError extends ResilienceError {
-  readonly code = 'ABORTED';
+  readonly code = 'ABORTED' as const;
 
   constructor(
     /** The decorated method or pipeline (`Class.method`). */
