@@ -237,7 +237,10 @@ function moduleFor(setup: BenchSetup): object {
         ? [ResilienceOpenTelemetryModule.forRoot({ meterProvider: meterProvider() })]
         : [];
   @Module({
-    imports: [ResilienceModule.forRoot({ circuitBreakers: BREAKERS, metrics: true }), ...exporter],
+    imports: [
+      ResilienceModule.forRoot({ circuitBreakers: BREAKERS, retryBudgets: { default: {} }, metrics: true }),
+      ...exporter,
+    ],
     providers: [Target],
   })
   class MeasuredBenchModule {}

@@ -40,19 +40,6 @@ export const TIMEOUT_SIGNAL_PARAMETER = 'nest-resilience:timeout-signal-paramete
 /** Marks a function that nest-resilience produced, so a method is never wrapped twice. */
 export const RESILIENT_WRAPPER = Symbol('nest-resilience:wrapper');
 
-/** The keys of every decorator that puts a policy on a method, for finding decorated methods. */
-export const POLICY_METADATA_KEYS = [
-  TIMEOUT_METADATA,
-  RETRY_METADATA,
-  CIRCUIT_BREAKER_METADATA,
-  BULKHEAD_METADATA,
-  FALLBACK_METADATA,
-  RATE_LIMIT_METADATA,
-  IDEMPOTENT_METADATA,
-  DEAD_LETTER_METADATA,
-  HEDGE_METADATA,
-] as const;
-
 /** What a policy decorator records: a configuration name, inline options, or both. */
 export interface PolicySpec<TOptions> {
   /** Name of a configuration in the module options (for example `retries.payments`). */

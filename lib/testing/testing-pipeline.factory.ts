@@ -9,13 +9,9 @@ import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.inte
 import type { RateLimitState } from '../core/rate-limit/rate-limit.state.js';
 import type { HandlerRateLimit } from '../nest/handlers/handler-rate-limits.js';
 import type { ResilienceModuleOptions } from '../nest/module/resilience-module.options.js';
-import {
-  PipelineFactory,
-  type HandlerIdempotencySpec,
-  type PolicySite,
-  type ReceiverOf,
-  type ResolvedPolicies,
-} from '../nest/pipeline/pipeline.factory.js';
+import { PipelineFactory } from '../nest/pipeline/pipeline.factory.js';
+import type { PolicySite, ReceiverOf, ResolvedPolicies } from '../nest/pipeline/stage.js';
+import type { HandlerIdempotencySpec } from '../nest/pipeline/stages/idempotent.stage.js';
 import type { ResilienceTestingOptions } from './testing.options.js';
 
 /** Whether the policies of a test's application run; read on every call, switched by the kit. */

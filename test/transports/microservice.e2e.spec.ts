@@ -1,4 +1,4 @@
-import { Controller, Get, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, EventPattern, MessagePattern, Transport, type ClientProxy } from '@nestjs/microservices';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -12,8 +12,25 @@ import { freePort } from './free-port.js';
 const downstream = new Downstream();
 const events: string[] = [];
 
+/** A decorated service: its errors reach whichever handler calls it. */
+@Injectable()
+class QuoteSource {
+  @Timeout(50)
+  async fetch(): Promise<string> {
+    return downstream.call('source');
+  }
+}
+
 @Controller()
 class QuotesController {
+  constructor(private readonly source: QuoteSource) {}
+
+  /** No decorator of its own: the service's TimeoutError reaches Nest's exception layer unmapped. */
+  @MessagePattern('from-service')
+  fromService(): Promise<string> {
+    return this.source.fetch();
+  }
+
   @MessagePattern('slow')
   @Timeout(50)
   async slow(): Promise<string> {
@@ -58,7 +75,7 @@ class QuotesController {
   }
 }
 
-@Module({ imports: [ResilienceModule.forRoot()], controllers: [QuotesController] })
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [QuotesController], providers: [QuoteSource] })
 class AppModule {}
 
 /** What an RPC client receives for a failed message. */
@@ -176,5 +193,51 @@ describe('hybrid app in the order the Nest docs show (connectMicroservice, start
     const response = await request(app.getHttpServer() as Parameters<typeof request>[0]).get('/flaky');
     expect(response.status).toBe(200);
     expect(response.text).toBe('http #3');
+  });
+});
+
+/**
+ * A resilience error thrown by a decorated service into an undecorated handler is answered by the module's global
+ * exception filter, which Nest applies to a microservice started alone, and to a hybrid app's microservice only when
+ * it inherits the app's configuration (`inheritAppConfig: true`, as for every global guard, pipe and filter).
+ */
+describe.each([
+  [
+    'started alone',
+    async (port: number) => {
+      const app = await NestFactory.createMicroservice(AppModule, {
+        transport: Transport.TCP,
+        options: { host: '127.0.0.1', port },
+        logger: false,
+      });
+      await app.listen();
+      return app;
+    },
+  ],
+  [
+    'connected to a hybrid app with inheritAppConfig',
+    async (port: number) => {
+      const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+      app.connectMicroservice(
+        { transport: Transport.TCP, options: { host: '127.0.0.1', port } },
+        { inheritAppConfig: true },
+      );
+      await app.startAllMicroservices();
+      await app.listen(0, '127.0.0.1');
+      return app;
+    },
+  ],
+])('an undecorated message handler calling a decorated service, %s', (_, start) => {
+  it('answers TIMEOUT with the service policy when the service times out (as HTTP answers 504)', async () => {
+    const port = await freePort();
+    opened.push(await start(port));
+    const rpc = await client(port);
+    downstream.hanging = true;
+    expect(await sendError(rpc, 'from-service')).toEqual({
+      status: 'error',
+      code: 'TIMEOUT',
+      policy: 'QuoteSource.fetch',
+      message: expect.stringContaining('50 ms') as unknown,
+    });
   });
 });

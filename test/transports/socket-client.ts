@@ -38,3 +38,23 @@ export function sendEvent(socket: Socket, event: string): Promise<{ ack?: unknow
     });
   });
 }
+
+/**
+ * Sends `event` with an acknowledgement callback and resolves once it is acknowledged, with the `exception` events
+ * the gateway sent before (a refusal: the exception event, then the acknowledgement).
+ */
+export function sendEventWithAck(
+  socket: Socket,
+  event: string,
+  data: unknown = {},
+): Promise<{ ack: unknown; exceptions: unknown[] }> {
+  return new Promise((resolve) => {
+    const exceptions: unknown[] = [];
+    const onException = (exception: unknown) => exceptions.push(exception);
+    socket.on('exception', onException);
+    socket.emit(event, data, (ack: unknown) => {
+      socket.off('exception', onException);
+      resolve({ ack, exceptions });
+    });
+  });
+}

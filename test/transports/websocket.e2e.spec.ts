@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker, Fallback, RateLimit, ResilienceModule, Retry, Timeout } from '../../lib/index.js';
 import { Downstream } from './downstream.js';
-import { connectSocket, listenWithSocketIo, sendEvent } from './socket-client.js';
+import { connectSocket, listenWithSocketIo, sendEvent, sendEventWithAck } from './socket-client.js';
 
 const downstream = new Downstream();
 
@@ -102,5 +102,35 @@ describe('WebSocket gateway (Socket.IO, real client on 127.0.0.1)', () => {
     // A second connection from the same address shares the bucket.
     const second = await connect();
     expect(await sendEvent(second, 'limited')).toMatchObject({ exception: { code: 'RATE_LIMIT_EXCEEDED' } });
+  });
+
+  it('acknowledges a refused message sent with an acknowledgement callback, after an exception naming it', async () => {
+    const socket = await connect();
+    await sendEvent(socket, 'limited');
+    await sendEvent(socket, 'limited');
+    // Refused by the rate-limit guard: the client's callback is called (emitWithAck would otherwise never settle).
+    const refused = await sendEventWithAck(socket, 'limited', { symbol: 'ACME' });
+    const payload = {
+      status: 'error',
+      code: 'RATE_LIMIT_EXCEEDED',
+      cause: { pattern: 'limited', data: { symbol: 'ACME' } },
+    };
+    expect(refused.ack).toMatchObject(payload);
+    expect(refused.exceptions).toEqual([expect.objectContaining(payload)]);
+    // Refused in the interceptor (a timeout): the same.
+    downstream.hanging = true;
+    const timedOut = await sendEventWithAck(socket, 'slow');
+    expect(timedOut.ack).toMatchObject({ code: 'TIMEOUT', cause: { pattern: 'slow' } });
+    expect(timedOut.exceptions).toEqual([
+      expect.objectContaining({ code: 'TIMEOUT', cause: { pattern: 'slow', data: {} } }),
+    ]);
+  });
+
+  it('names the refused message in the exception event of a client that asked for no acknowledgement', async () => {
+    const socket = await connect();
+    downstream.hanging = true;
+    const exception = new Promise((resolve) => socket.once('exception', resolve));
+    socket.emit('slow', { symbol: 'ACME' });
+    expect(await exception).toMatchObject({ code: 'TIMEOUT', cause: { pattern: 'slow', data: { symbol: 'ACME' } } });
   });
 });

@@ -76,6 +76,36 @@ describe('HedgePolicy', () => {
     expect(method).toHaveBeenCalledTimes(2);
   });
 
+  it('reports the delay each hedge really waited: at once after a failure, not the configured delay', async () => {
+    let calls = 0;
+    // The first attempt fails after 20 ms, the second answers.
+    const method = () =>
+      ++calls === 1 ? sleep(20).then(() => Promise.reject(new Error('down'))) : Promise.resolve('ok');
+    const { call, events } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 100 }), bus)]);
+    const result = call();
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(result).resolves.toBe('ok');
+    expect(events).toEqual([expect.objectContaining({ type: 'hedge', hedge: 1, delay: 20 })]);
+  });
+
+  it('reports the wait, not the percentile, when a failure hedges before the percentile delay', async () => {
+    let calls = 0;
+    const method = () => {
+      calls++;
+      if (calls === 1) return sleep(15).then(() => Promise.reject(new Error('down'))); // fails before 40 ms
+      if (calls === 2) return sleep(1_000).then(() => 'slow'); // hedged again after the 40 ms percentile
+      return Promise.resolve('third');
+    };
+    const source = { percentile: () => 40 };
+    const { call, events } = resilient(method, (bus) => [
+      new HedgePolicy('h', hedge({ maxHedges: 2, delay: { percentile: 95, fallback: 100 } }), bus, undefined, source),
+    ]);
+    const result = call();
+    await vi.advanceTimersByTimeAsync(15 + 40);
+    await expect(result).resolves.toBe('third');
+    expect(events.map((event) => (event as { delay?: number }).delay)).toEqual([15, 40]);
+  });
+
   it('sends one idempotency key from every hedged attempt: they are one logical call', async () => {
     const keys: (string | undefined)[] = [];
     const method = vi.fn(() => {

@@ -51,7 +51,7 @@ describe('validateModuleOptions', () => {
   it('refuses unknown top-level keys with did-you-mean', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
-        'Known options: defaults, timeouts, retries, circuitBreakers, bulkheads, rateLimits, store, coordination, ' +
+        'Known options: defaults, timeouts, retries, circuitBreakers, rateLimits, bulkheads, store, coordination, ' +
         'idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore, metrics, retryBudgets, loadShedding, ' +
         'latencySource',
     );

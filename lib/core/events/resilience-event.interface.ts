@@ -108,7 +108,10 @@ export interface HedgeEvent extends BaseEvent {
   readonly type: 'hedge';
   /** 1 for the first hedge (the second attempt), 2 for the next ... */
   readonly hedge: number;
-  /** The delay after which it started, in ms (it starts at once when every running attempt has failed). */
+  /**
+   * How long it waited after the previous attempt started, in ms, as measured: about the configured or percentile
+   * delay when the previous attempt was slow, less when every running attempt failed first (then it starts at once).
+   */
   readonly delay: number;
 }
 

@@ -134,12 +134,12 @@ export class HedgePolicy implements ResiliencePolicy {
     return true;
   }
 
-  /** @internal Whether another hedge may start now (reported when it does). */
-  mayHedge(invocation: Invocation, hedge: number, delay: number): boolean {
+  /** @internal Whether another hedge may start now (reported, with the ms it `waited`, when it does). */
+  mayHedge(invocation: Invocation, hedge: number, waited: number): boolean {
     if (hedge > this.options.maxHedges || invocation.cancelled !== undefined) return false;
     if (this.budget !== undefined && !this.budget.tryRetry()) return false;
     if (this.events.observed) {
-      this.events.emit({ type: 'hedge', policy: this.name, target: invocation.target, hedge, delay });
+      this.events.emit({ type: 'hedge', policy: this.name, target: invocation.target, hedge, delay: waited });
     }
     return true;
   }
@@ -168,6 +168,8 @@ class HedgeRace implements DeadlineNode {
   private readonly attempts: Attempt[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private settled = false;
+  /** `performance.now()` when the last attempt started: a hedge reports how long it really waited after it. */
+  private launchedAt = 0;
   private firstError: unknown = undefined;
   private handled: HandledResult | undefined = undefined;
   private readonly previousAbort: ((reason: unknown) => void) | undefined;
@@ -211,7 +213,9 @@ class HedgeRace implements DeadlineNode {
 
   private launch(): void {
     const index = this.attempts.length;
-    if (index > 0 && !this.policy.mayHedge(this.invocation, index, this.delay)) return;
+    // The wait is measured, not the configured delay: a hedge after a failure starts at once, a shared timer may fire
+    // a little late, and a timer clamps a sub-millisecond percentile to 1 ms.
+    if (index > 0 && !this.policy.mayHedge(this.invocation, index, performance.now() - this.launchedAt)) return;
     const child = this.invocation.fork();
     const attempt: Attempt = { invocation: child, ended: false };
     this.attempts.push(attempt);
@@ -226,8 +230,13 @@ class HedgeRace implements DeadlineNode {
 
   private schedule(): void {
     this.cancelTimer();
-    if (this.policy.deadlines !== undefined) this.policy.deadlines.schedule(this);
-    else this.timer = setTimeout(() => this.expire(), this.delay);
+    if (this.policy.deadlines !== undefined) {
+      this.policy.deadlines.schedule(this);
+      this.launchedAt = this.at - this.delay; // the queue read the clock already: no second read per call
+    } else {
+      this.launchedAt = performance.now();
+      this.timer = setTimeout(() => this.expire(), this.delay);
+    }
   }
 
   private won(attempt: Attempt): void {

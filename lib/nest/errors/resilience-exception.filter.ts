@@ -3,7 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { toHttpAnswer } from './http-error.mapper.js';
-import { errorPayload, GraphQLResilienceError } from './transport-errors.js';
+import { errorPayload, GraphQLResilienceError, wsErrorPayload } from './transport-errors.js';
 
 /**
  * Answers resilience errors that reach Nest's exception layer unmapped: those thrown by a decorated service inside
@@ -11,7 +11,8 @@ import { errorPayload, GraphQLResilienceError } from './transport-errors.js';
  * see Nest's standard exceptions). Registered globally by `ResilienceModule`. HTTP: 504 for a timeout, 503 for an
  * open circuit or a full bulkhead, 429 for a rate limit, with `Retry-After` when known and a JSON body naming the
  * policy. RPC: the client receives `{ status, message, code, policy, retryAfter? }`; WebSocket: an `exception` event
- * with the same payload; GraphQL: an error with `extensions.code`. Costs nothing on requests that succeed.
+ * with the same payload and the message it answers (`cause`), and the acknowledgement when one was asked for;
+ * GraphQL: an error with `extensions.code`. Costs nothing on requests that succeed.
  */
 @Catch(ResilienceError)
 export class ResilienceExceptionFilter extends BaseExceptionFilter {
@@ -23,7 +24,7 @@ export class ResilienceExceptionFilter extends BaseExceptionFilter {
         return throwError(() => errorPayload(error));
       case 'ws': {
         const client = host.switchToWs().getClient<{ emit?: (event: string, payload: unknown) => unknown }>();
-        client.emit?.('exception', errorPayload(error));
+        client.emit?.('exception', wsErrorPayload(error, host));
         return undefined;
       }
       case 'graphql':

@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { IntrinsicException, type ArgumentsHost, type ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { LoadShedError } from '../../core/errors/load-shed.error.js';
@@ -16,6 +16,12 @@ export interface ResilienceErrorPayload {
   readonly retryAfter?: number;
   /** Why an overloaded process shed the request (`LOAD_SHED`): `event-loop-delay`, `event-loop-utilization`, `heap`. */
   readonly reason?: string;
+}
+
+/** What a WebSocket client receives: the payload, and the message it answers (as Nest's `cause` for its errors). */
+export interface WsResilienceErrorPayload extends ResilienceErrorPayload {
+  /** The refused message: its event name and the data the client sent. */
+  readonly cause: { readonly pattern: string; readonly data: unknown };
 }
 
 type ExceptionClass = new (payload: object) => Error;
@@ -52,10 +58,26 @@ export function errorPayload(error: ResilienceError): ResilienceErrorPayload {
 }
 
 /**
- * An Error that GraphQL servers report with `extensions` (graphql-js copies an original error's `extensions`),
- * so clients read `errors[0].extensions.code`.
+ * The payload of `error` for the WebSocket message of `host`, naming the message it answers (`cause`, as Nest's
+ * own exception filter does for its errors). A client that sent the message with an acknowledgement callback gets
+ * the payload as its acknowledgement now: otherwise it would wait for one forever (`emitWithAck` never settles).
  */
-export class GraphQLResilienceError extends Error {
+export function wsErrorPayload(error: ResilienceError, host: ArgumentsHost): WsResilienceErrorPayload {
+  const ws = host.switchToWs();
+  const payload = { ...errorPayload(error), cause: { pattern: ws.getPattern(), data: ws.getData<unknown>() } };
+  // Socket.IO hands a gateway (client, data, ack); the pattern comes last. Other adapters pass no function there.
+  const ack = host.getArgByIndex<unknown>(2);
+  // After the exception event, which the exception filter emits in this same turn: the client sees both, in order.
+  if (typeof ack === 'function') setImmediate(ack as (answer: unknown) => void, payload);
+  return payload;
+}
+
+/**
+ * An Error that GraphQL servers report with `extensions` (graphql-js copies an original error's `extensions`),
+ * so clients read `errors[0].extensions.code`. An `IntrinsicException`: a policy's refusal is an answer, not a bug,
+ * so Nest's exception layer does not log it as an error with its stack (as for the `HttpException` of HTTP).
+ */
+export class GraphQLResilienceError extends IntrinsicException {
   readonly extensions: { code: string; policy: string; retryAfter?: number; reason?: string };
 
   constructor(error: ResilienceError) {
@@ -71,7 +93,8 @@ export class GraphQLResilienceError extends Error {
  * Turns a resilience error into the answer the handler's transport understands; other errors pass unchanged.
  * HTTP: an `HttpException` (504, 503, 429) with `Retry-After` set on the response and the error as its `cause`.
  * RPC: an `RpcException` whose payload carries `code` and `policy`. WebSocket: a `WsException` with the same payload
- * (the client gets it as an `exception` event). GraphQL: an error with `extensions.code`.
+ * and the message it answers (the client gets it as an `exception` event, and as the acknowledgement it asked for).
+ * GraphQL: an error with `extensions.code`.
  */
 export function toTransportError(error: unknown, context: ExecutionContext, adapterHost: HttpAdapterHost): unknown {
   if (!(error instanceof ResilienceError)) return error;
@@ -91,7 +114,7 @@ export function toTransportError(error: unknown, context: ExecutionContext, adap
     case 'rpc':
       return transportExceptions.rpc ? new transportExceptions.rpc(errorPayload(error)) : error;
     case 'ws':
-      return transportExceptions.ws ? new transportExceptions.ws(errorPayload(error)) : error;
+      return transportExceptions.ws ? new transportExceptions.ws(wsErrorPayload(error, context)) : error;
     case 'graphql':
       return new GraphQLResilienceError(error);
     default:

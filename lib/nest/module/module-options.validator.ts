@@ -1,6 +1,7 @@
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { didYouMean } from '../../core/validation/did-you-mean.js';
 import { describe, typeOf } from '../../core/validation/options.validator.js';
+import { CONFIGURABLE_KINDS } from '../pipeline/canonical-order.js';
 
 /** Where the errors of this file say the mistake is. */
 const POLICY = 'ResilienceModule';
@@ -8,11 +9,7 @@ const POLICY = 'ResilienceModule';
 /** Top-level keys of `ResilienceModuleOptions` (and `isGlobal`, in case an extra reaches the options). */
 const TOP_LEVEL_KEYS = [
   'defaults',
-  'timeouts',
-  'retries',
-  'circuitBreakers',
-  'bulkheads',
-  'rateLimits',
+  ...CONFIGURABLE_KINDS.map(({ configKey }) => configKey),
   'store',
   'coordination',
   'idempotencyStore',
@@ -28,31 +25,21 @@ const TOP_LEVEL_KEYS = [
 
 /** Named-configuration keys, with the kind of options each holds and an example of one, for the messages. */
 const NAMED: Record<string, { kind: string; example: string }> = {
-  timeouts: { kind: 'timeout', example: '{ duration: 800 }' },
-  retries: { kind: 'retry', example: '{ maxAttempts: 3 }' },
-  circuitBreakers: { kind: 'circuit breaker', example: '{ failureRateThreshold: 50 }' },
-  bulkheads: { kind: 'bulkhead', example: '{ maxConcurrent: 10 }' },
-  rateLimits: { kind: 'rate limit', example: '{ limit: 100, interval: 60_000 }' },
+  ...Object.fromEntries(
+    CONFIGURABLE_KINDS.map(({ configKey, label, example }) => [configKey, { kind: label, example }]),
+  ),
   retryBudgets: { kind: 'retry budget', example: '{ ratio: 0.2, minPerSecond: 10, window: 10_000 }' },
 };
 
 /** Keys of `defaults`, with the kind of options each holds. */
-const DEFAULT_KEYS: Record<string, string> = {
-  timeout: 'timeout',
-  retry: 'retry',
-  circuitBreaker: 'circuit breaker',
-  bulkhead: 'bulkhead',
-  rateLimit: 'rate limit',
-};
+const DEFAULT_KEYS: Record<string, string> = Object.fromEntries(
+  CONFIGURABLE_KINDS.map(({ defaultsKey, label }) => [defaultsKey, label]),
+);
 
 /** The named-configuration key of each kind, mapped to its key under `defaults`. */
-const SINGULAR: Record<string, string> = {
-  timeouts: 'timeout',
-  retries: 'retry',
-  circuitBreakers: 'circuitBreaker',
-  bulkheads: 'bulkhead',
-  rateLimits: 'rateLimit',
-};
+const SINGULAR: Record<string, string> = Object.fromEntries(
+  CONFIGURABLE_KINDS.map(({ configKey, defaultsKey }) => [configKey, defaultsKey]),
+);
 
 /** The methods of an `IdempotencyStore`. */
 const IDEMPOTENCY_STORE_METHODS = ['acquire', 'complete', 'release', 'get'];

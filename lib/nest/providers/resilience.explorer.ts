@@ -6,7 +6,8 @@ import { ResilienceConfigError } from '../../core/errors/resilience-config.error
 import { createResilientMethod, type ResultShape } from '../../core/pipeline/resilient-method.js';
 import { isTransportHandler } from '../handlers/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
-import { POLICY_METADATA_KEYS, RATE_LIMIT_METADATA, RESILIENT_WRAPPER } from '../../decorators/resilience.metadata.js';
+import { RATE_LIMIT_METADATA, RESILIENT_WRAPPER } from '../../decorators/resilience.metadata.js';
+import { POLICY_METADATA_KEYS } from '../pipeline/canonical-order.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { loadTransportExceptions } from '../errors/transport-errors.js';
 

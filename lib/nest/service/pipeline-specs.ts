@@ -1,27 +1,21 @@
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
 import { OptionsValidator, typeOf } from '../../core/validation/options.validator.js';
-import type { FallbackSpec } from '../../decorators/resilience.metadata.js';
-import {
-  BULKHEAD_METADATA,
-  CIRCUIT_BREAKER_METADATA,
-  FALLBACK_METADATA,
-  RATE_LIMIT_METADATA,
-  RETRY_METADATA,
-  TIMEOUT_METADATA,
-  type PolicySpec,
-} from '../../decorators/resilience.metadata.js';
+import { FALLBACK_METADATA, type FallbackSpec, type PolicySpec } from '../../decorators/resilience.metadata.js';
+import { CONFIGURABLE_KINDS } from '../pipeline/canonical-order.js';
 import type { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import type { ResiliencePipelineOptions } from './resilience-pipeline.options.js';
 
-/** The option of a pipeline for each decorator's metadata key, and whether the policy keeps named state. */
-const POLICY_OPTIONS = [
-  { option: 'timeout', key: TIMEOUT_METADATA, stateful: false },
-  { option: 'retry', key: RETRY_METADATA, stateful: false },
-  { option: 'circuitBreaker', key: CIRCUIT_BREAKER_METADATA, stateful: true },
-  { option: 'bulkhead', key: BULKHEAD_METADATA, stateful: true },
-  { option: 'rateLimit', key: RATE_LIMIT_METADATA, stateful: true },
-] as const;
+/**
+ * The option of a pipeline for each configurable kind (its `defaults` key), the metadata key its decorator records,
+ * whether the policy keeps named state and whether the decorator records a list.
+ */
+const POLICY_OPTIONS = CONFIGURABLE_KINDS.map(({ defaultsKey, metadataKey, stateful, several }) => ({
+  option: defaultsKey as keyof ResiliencePipelineOptions,
+  key: metadataKey,
+  stateful,
+  several: several === true,
+}));
 
 const PIPELINE_OPTION_NAMES = ['name', 'fallback', ...POLICY_OPTIONS.map(({ option }) => option)];
 
@@ -31,9 +25,9 @@ const PIPELINE_OPTION_NAMES = ['name', 'fallback', ...POLICY_OPTIONS.map(({ opti
  */
 export function namedPipelineSpecs(name: string, factory: PipelineFactory): Map<string, unknown> {
   const specs = new Map<string, unknown>();
-  for (const { key } of POLICY_OPTIONS) {
+  for (const { key, several } of POLICY_OPTIONS) {
     if (!factory.hasNamedConfiguration(key, name)) continue;
-    specs.set(key, key === RATE_LIMIT_METADATA ? [{ name }] : { name });
+    specs.set(key, several ? [{ name }] : { name });
   }
   if (specs.size === 0) {
     const known = factory.namedConfigurationNames();
@@ -59,7 +53,7 @@ export function pipelineSpecs(options: ResiliencePipelineOptions, declaredAt: st
   }
   validator.knownOptions(options, PIPELINE_OPTION_NAMES);
   const specs = new Map<string, unknown>();
-  for (const { option, key, stateful } of POLICY_OPTIONS) {
+  for (const { option, key, stateful, several } of POLICY_OPTIONS) {
     const reference: unknown = options[option];
     if (reference === undefined) continue;
     const spec = policySpecOf(option, reference, validator);
@@ -71,7 +65,7 @@ export function pipelineSpecs(options: ResiliencePipelineOptions, declaredAt: st
           `add name: '...' or refer to a configuration by name`,
       );
     }
-    specs.set(key, key === RATE_LIMIT_METADATA ? [spec] : spec);
+    specs.set(key, several ? [spec] : spec);
   }
   if (options.fallback !== undefined) specs.set(FALLBACK_METADATA, fallbackSpecOf(options.fallback, validator));
   return specs;

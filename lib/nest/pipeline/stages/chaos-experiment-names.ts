@@ -1,5 +1,5 @@
-import { didYouMean } from '../../core/validation/did-you-mean.js';
-import { OptionsValidator } from '../../core/validation/options.validator.js';
+import { didYouMean } from '../../../core/validation/did-you-mean.js';
+import { OptionsValidator } from '../../../core/validation/options.validator.js';
 
 /** Pipelines of `ResilienceService` are built when first used, after bootstrap: their names cannot be checked now. */
 const SERVICE_PIPELINE_PREFIX = 'ResilienceService.';

@@ -1,23 +1,43 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { ResilienceEvents } from '../../core/events/resilience-events.js';
-import type { FallbackFunction } from '../../core/fallback/fallback.options.js';
+import type { ResilienceEvents } from '../../../core/events/resilience-events.js';
+import type { FallbackFunction } from '../../../core/fallback/fallback.options.js';
 import {
   FallbackPolicy,
   type FallbackHandler,
   type FallbackHooks,
   type FallbackStepHandler,
-} from '../../core/fallback/fallback.policy.js';
-import type { LastKnownGoodStore } from '../../core/fallback/last-known-good-store.interface.js';
+} from '../../../core/fallback/fallback.policy.js';
+import type { LastKnownGoodStore } from '../../../core/fallback/last-known-good-store.interface.js';
 import {
   validateLastKnownGoodOptions,
   type LastKnownGoodOptions,
-} from '../../core/fallback/last-known-good.options.js';
-import type { LastKnownGoodState } from '../../core/fallback/last-known-good.state.js';
-import type { Invocation } from '../../core/pipeline/invocation.js';
-import type { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
-import { OptionsValidator, typeOf } from '../../core/validation/options.validator.js';
-import type { FallbackSpec, FallbackStepSpec } from '../../decorators/resilience.metadata.js';
-import { defaultHandlerKey, markStale } from '../handlers/last-known-good.context.js';
+} from '../../../core/fallback/last-known-good.options.js';
+import type { LastKnownGoodState } from '../../../core/fallback/last-known-good.state.js';
+import type { Invocation } from '../../../core/pipeline/invocation.js';
+import type { ResilienceRegistry } from '../../../core/registry/resilience-registry.js';
+import { OptionsValidator, typeOf } from '../../../core/validation/options.validator.js';
+import {
+  FALLBACK_METADATA,
+  type FallbackSpec,
+  type FallbackStepSpec,
+} from '../../../decorators/resilience.metadata.js';
+import type { PolicyKind, Stage } from '../stage.js';
+import { defaultHandlerKey, markStale } from '../../handlers/last-known-good.context.js';
+
+/** `@Fallback`: a chain of steps, recorded by the decorator (or a `ResilienceService` pipeline's `fallback`). */
+export const FALLBACK_KIND: PolicyKind = { label: 'fallback', decorator: '@Fallback', metadataKey: FALLBACK_METADATA };
+
+/** Outside every policy but idempotency and the dead letter: it answers once everything else gave up. */
+export const FALLBACK_STAGE = {
+  name: 'fallback',
+  kind: FALLBACK_KIND,
+  build: ({ read, prototype, declaredAt, receiverOf, site }, { events, registry, options }) => {
+    const spec = read(FALLBACK_METADATA) as FallbackSpec | undefined;
+    if (spec === undefined) return [];
+    const store = options.lastKnownGoodStore;
+    return [buildFallbackPolicy(spec, { prototype, declaredAt, site, receiverOf, events, registry, store })];
+  },
+} as const satisfies Stage;
 
 /** What building a method's fallback chain needs from the pipeline factory. */
 export interface FallbackStageContext {

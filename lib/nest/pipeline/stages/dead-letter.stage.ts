@@ -1,20 +1,41 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { DeadLetterPolicy, type MessageOf } from '../../core/dead-letter/dead-letter.policy.js';
-import type { DeadLetterStore } from '../../core/dead-letter/dead-letter.interface.js';
-import { validateDeadLetterOptions, type DeadLetterOptions } from '../../core/dead-letter/dead-letter.options.js';
-import type { ResilienceEvents } from '../../core/events/resilience-events.js';
-import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
-import { Invocation } from '../../core/pipeline/invocation.js';
-import { invokeAsActive } from '../../core/pipeline/invocation.js';
-import { liftToPromise } from '../../core/pipeline/lift.js';
-import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
-import { composePromise } from '../../core/pipeline/resilient-method.js';
-import type { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
-import { OptionsValidator } from '../../core/validation/options.validator.js';
-import type { PolicySpec } from '../../decorators/resilience.metadata.js';
+import { DeadLetterPolicy, type MessageOf } from '../../../core/dead-letter/dead-letter.policy.js';
+import type { DeadLetterStore } from '../../../core/dead-letter/dead-letter.interface.js';
+import { validateDeadLetterOptions, type DeadLetterOptions } from '../../../core/dead-letter/dead-letter.options.js';
+import type { ResilienceEvents } from '../../../core/events/resilience-events.js';
+import type { PolicyTarget } from '../../../core/events/resilience-event.interface.js';
+import { Invocation } from '../../../core/pipeline/invocation.js';
+import { invokeAsActive } from '../../../core/pipeline/invocation.js';
+import { liftToPromise } from '../../../core/pipeline/lift.js';
+import type { ResiliencePolicy } from '../../../core/pipeline/policy.interface.js';
+import { composePromise } from '../../../core/pipeline/resilient-method.js';
+import type { ResilienceRegistry } from '../../../core/registry/resilience-registry.js';
+import { OptionsValidator } from '../../../core/validation/options.validator.js';
+import { DEAD_LETTER_METADATA, type PolicySpec } from '../../../decorators/resilience.metadata.js';
+import type { PolicyKind, Stage } from '../stage.js';
 
 /** Set by `@MessagePattern()` and `@EventPattern()` (read by name: @nestjs/microservices stays optional). */
 const MESSAGE_PATTERN = 'microservices:pattern';
+
+/** `@DeadLetter`: inline options only; the store is the module's. */
+export const DEAD_LETTER_KIND: PolicyKind = {
+  label: 'dead letter',
+  decorator: '@DeadLetter',
+  metadataKey: DEAD_LETTER_METADATA,
+};
+
+/** Outermost but idempotency: writes what the policies inside gave up on (even the fallback) to the queue. */
+export const DEAD_LETTER_STAGE = {
+  name: 'dead letter',
+  kind: DEAD_LETTER_KIND,
+  build: ({ read, method, declaredAt, site }, { events, registry, options }) => {
+    const spec = read(DEAD_LETTER_METADATA) as PolicySpec<DeadLetterOptions> | undefined;
+    // Only decorated methods have dead letters (a ResilienceService pipeline has no message to store).
+    if (spec === undefined || method === undefined) return [];
+    const store = options.deadLetterStore;
+    return [buildDeadLetterPolicy(spec, { method, declaredAt, site, events, registry, store })];
+  },
+} as const satisfies Stage;
 
 /** What building a method's dead-letter policy needs from the pipeline factory. */
 export interface DeadLetterStageContext {

@@ -1,0 +1,144 @@
+import type { PolicyTarget } from '../../../core/events/resilience-event.interface.js';
+import {
+  DEFAULT_IDEMPOTENCY_LEASE,
+  DEFAULT_IDEMPOTENCY_OPTIONS,
+  validateIdempotencyOptions,
+  type IdempotencyOptions,
+} from '../../../core/idempotency/idempotency.options.js';
+import type { IdempotencyStore } from '../../../core/idempotency/idempotency-store.interface.js';
+import { IdempotentPolicy } from '../../../core/idempotency/idempotent.policy.js';
+import { MemoryIdempotencyStore } from '../../../core/idempotency/memory-idempotency.store.js';
+import type { RetryOptions } from '../../../core/retry/retry.options.js';
+import type { TimeoutOptions } from '../../../core/timeout/timeout.options.js';
+import { OptionsValidator } from '../../../core/validation/options.validator.js';
+import { withoutUndefined } from '../../../core/validation/without-undefined.js';
+import {
+  IDEMPOTENT_METADATA,
+  RETRY_METADATA,
+  TIMEOUT_METADATA,
+  type PolicySpec,
+} from '../../../decorators/resilience.metadata.js';
+import type { PolicyKind, PolicySite, SpecReader, Stage, StageHost } from '../stage.js';
+import { RETRY_KIND } from './retry.stage.js';
+import { TIMEOUT_KIND } from './timeout.stage.js';
+
+/** `@Idempotent`: inline options only; the store is the module's. */
+export const IDEMPOTENT_KIND: PolicyKind = {
+  label: 'idempotency',
+  decorator: '@Idempotent',
+  metadataKey: IDEMPOTENT_METADATA,
+};
+
+/** `@Idempotent` options that only mean something on HTTP handlers. */
+const HANDLER_ONLY_IDEMPOTENCY_OPTIONS = [
+  'methods',
+  'required',
+  'scope',
+  'fingerprint',
+  'onInFlight',
+  'replay',
+] as const;
+/** `@Idempotent` options that only mean something on provider methods. */
+const PROVIDER_ONLY_IDEMPOTENCY_OPTIONS = ['key', 'rememberErrors'] as const;
+
+/**
+ * Outermost: it stores what the caller finally got. Provider methods: `@Idempotent({ key })`; on handlers it runs
+ * before the policies, as a step of the handler pipeline (see `handlerIdempotency`).
+ */
+export const IDEMPOTENT_STAGE = {
+  name: 'idempotent',
+  kind: IDEMPOTENT_KIND,
+  build: ({ read, declaredAt, site }, host) => {
+    if (site !== 'provider') return [];
+    const options = idempotencyOptions(read, declaredAt, 'provider');
+    if (options === undefined) return [];
+    if (options.key === undefined) {
+      new OptionsValidator('idempotency', declaredAt, declaredAt).fail(
+        'key',
+        undefined,
+        'is required on provider methods: a function of the arguments naming the operation, e.g. (event) => event.id',
+      );
+    }
+    const keyFn = options.key as (...args: unknown[]) => unknown;
+    return [
+      new IdempotentPolicy(declaredAt, (invocation) => String(keyFn(...invocation.args)), idempotencyStore(host), {
+        ttl: options.ttl,
+        lease: leaseOf(host, read, declaredAt, options),
+        rememberErrors: options.rememberErrors,
+        onStoreError: options.onStoreError,
+      }),
+    ];
+  },
+} as const satisfies Stage;
+
+/** `@Idempotent` on one handler, as the factory resolved it. */
+export interface HandlerIdempotencySpec {
+  readonly options: IdempotencyOptions;
+  readonly leaseMs: number;
+  readonly store: IdempotencyStore;
+  /** Read per request: while it answers `false` the handler runs as if it had no `@Idempotent` (the testing kit). */
+  readonly active?: () => boolean;
+}
+
+/** `@Idempotent` on a handler, validated, with its store and lease; `undefined` when the handler has none. */
+export function handlerIdempotency(
+  host: StageHost,
+  method: object,
+  target: PolicyTarget,
+): HandlerIdempotencySpec | undefined {
+  const declaredAt = `${target.className}.${target.methodName}`;
+  const read: SpecReader = (key) => Reflect.getMetadata(key, method);
+  const options = idempotencyOptions(read, declaredAt);
+  if (options === undefined) return undefined;
+  return { options, leaseMs: leaseOf(host, read, declaredAt, options), store: idempotencyStore(host) };
+}
+
+/** The application's idempotency store: the option, else the rate-limit store's (a `RedisStore`), else memory. */
+function idempotencyStore(host: StageHost): IdempotencyStore {
+  return host.once(IDEMPOTENT_KIND, () => {
+    const fromStore = (host.options.store as { idempotency?: IdempotencyStore } | undefined)?.idempotency;
+    return host.options.idempotencyStore ?? fromStore ?? new MemoryIdempotencyStore();
+  });
+}
+
+function idempotencyOptions(
+  read: SpecReader,
+  declaredAt: string,
+  site: PolicySite = 'handler',
+): IdempotencyOptions | undefined {
+  const spec = read(IDEMPOTENT_METADATA) as PolicySpec<IdempotencyOptions> | undefined;
+  if (spec === undefined) return undefined;
+  const validator = new OptionsValidator('idempotency', declaredAt, declaredAt);
+  const given = withoutUndefined(spec.options);
+  // An option of the other site would silently do nothing: say so at bootstrap.
+  for (const option of site === 'provider' ? HANDLER_ONLY_IDEMPOTENCY_OPTIONS : PROVIDER_ONLY_IDEMPOTENCY_OPTIONS) {
+    if (!Object.hasOwn(given, option)) continue;
+    validator.fail(
+      option,
+      given[option],
+      site === 'provider'
+        ? 'applies to HTTP handlers only; a provider method names its call with "key"'
+        : 'applies to provider methods only; a handler reads its key from the Idempotency-Key header',
+    );
+  }
+  return validateIdempotencyOptions({ ...DEFAULT_IDEMPOTENCY_OPTIONS, ...given }, validator);
+}
+
+/**
+ * How long an in-flight record holds its key: the `lease` option, else shortly (1 s) after the method's own
+ * deadline: `@Timeout`'s `total`, or its `duration` times the `@Retry` attempts plus their longest backoffs.
+ */
+function leaseOf(host: StageHost, read: SpecReader, declaredAt: string, options: IdempotencyOptions): number {
+  if (options.lease !== undefined) return options.lease;
+  const timeoutSpec = read(TIMEOUT_METADATA) as PolicySpec<TimeoutOptions> | undefined;
+  if (timeoutSpec === undefined) return DEFAULT_IDEMPOTENCY_LEASE;
+  const timeout = host.resolve(TIMEOUT_KIND, timeoutSpec, declaredAt).options;
+  if (timeout.total !== undefined) return timeout.total + 1000;
+  const retrySpec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
+  if (retrySpec === undefined) return timeout.duration + 1000;
+  const retry = host.resolve(RETRY_KIND, retrySpec, declaredAt).options;
+  return Math.min(
+    timeout.duration * retry.maxAttempts + retry.maxDelay * (retry.maxAttempts - 1) + 1000,
+    2_147_483_647,
+  );
+}
