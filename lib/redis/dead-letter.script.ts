@@ -22,3 +22,14 @@ redis.call('SET', KEYS[2], 'cancelled', 'PX', ARGV[1])
 if marker and marker ~= 'cancelled' then return redis.call('XDEL', KEYS[1], marker) end
 return 0
 `;
+
+/**
+ * KEYS: stream, the letter's claim key (same slot). ARGV: entry id, claim ttl (ms). Takes the right to replay a
+ * letter that exists and is not being replayed; the claim is the key's expiry (Redis's own clock), so the claim of
+ * a replayer that crashed ends on its own. Reply: 1 when claimed, else 0.
+ */
+export const DEAD_LETTER_CLAIM_SCRIPT = `
+if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`;

@@ -7,12 +7,20 @@ import type { ResolvedRedisStoreOptions } from './redis-store.options.js';
 import type { ScriptedClient } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
 
-/** A peer's message: breaker `name` opened until `retryAt` (epoch ms), sent by replica `from`. */
+/**
+ * A peer's message: breaker `name` opened and stays open `remainingMs` more, sent by replica `from`. A duration, not
+ * an instant: an instant would be read against the receiver's clock, so a sender ten minutes ahead would keep every
+ * other replica open ten minutes longer.
+ */
 interface OpenMessage {
   readonly name: string;
-  readonly retryAt: number;
+  readonly remainingMs: number;
   readonly from: string;
 }
+
+/** The first pause before announcing again an opening Redis did not take, doubled up to {@link MAX_RETRY_MS}. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2000;
 
 /**
  * Coordinates circuit breakers between replicas through Redis. Nothing here runs while a breaker is closed. An
@@ -33,12 +41,21 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
   /** Reads the openings missed while disconnected, each time a connection becomes ready. */
   private readonly catchUp = () => {
     for (const circuits of this.circuits.values()) for (const circuit of circuits) this.readOpening(circuit);
+    // Openings Redis did not take while it was away: announced now rather than at their next retry.
+    for (const [name, pending] of this.unannounced) {
+      if (pending.timer === undefined) continue;
+      clearTimeout(pending.timer);
+      pending.timer = undefined;
+      this.announce(name, pending.until, FIRST_RETRY_MS);
+    }
   };
 
   /** The store's client now (the store makes a new one when reused after every app released it). */
   private readonly clientOf: () => ScriptedClient;
   /** The client whose 'ready' events trigger {@link catchUp}. */
   private listenedClient: ScriptedClient | undefined;
+  /** Openings not announced yet (Redis did not answer), by name: until when they last, on this replica's clock. */
+  private readonly unannounced = new Map<string, { until: number; timer: NodeJS.Timeout | undefined }>();
 
   constructor(
     client: ScriptedClient | (() => ScriptedClient),
@@ -71,12 +88,36 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     this.readOpening(circuit);
   }
 
-  publishOpen(name: string, retryAt: number): void {
-    const ttl = Math.max(1, Math.ceil(retryAt - Date.now()));
-    const message: OpenMessage = { name, retryAt, from: this.replicaId };
-    this.call(name, 'publish', () => this.client.set(this.openKey(name), String(retryAt), 'PX', ttl))
+  publishOpen(name: string, remainingMs: number): void {
+    const pending = this.unannounced.get(name);
+    if (pending?.timer !== undefined) clearTimeout(pending.timer);
+    this.unannounced.delete(name);
+    this.announce(name, performance.now() + remainingMs, FIRST_RETRY_MS);
+  }
+
+  /** Writes the opening and publishes it; when Redis does not take it, tries again while the opening lasts. */
+  private announce(name: string, until: number, retryMs: number): void {
+    const remainingMs = Math.ceil(until - performance.now());
+    if (remainingMs <= 0) return;
+    const message: OpenMessage = { name, remainingMs, from: this.replicaId };
+    this.call(name, 'publish', () => this.client.set(this.openKey(name), '1', 'PX', remainingMs))
       .then(() => this.call(name, 'publish', () => this.client.publish(this.channel, JSON.stringify(message))))
-      .catch(() => undefined);
+      .then(
+        () => {
+          if (this.unannounced.get(name)?.until === until) this.unannounced.delete(name);
+        },
+        () => {
+          const current = this.unannounced.get(name);
+          if (current !== undefined && current.until !== until) return; // a newer opening took over
+          const entry = { until, timer: undefined as NodeJS.Timeout | undefined };
+          entry.timer = setTimeout(() => {
+            entry.timer = undefined;
+            this.announce(name, until, Math.min(MAX_RETRY_MS, retryMs * 2));
+          }, retryMs);
+          entry.timer.unref();
+          this.unannounced.set(name, entry);
+        },
+      );
   }
 
   acquireProbeLease(name: string, ttlMs: number): Promise<boolean> {
@@ -99,6 +140,8 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
    * it): called when no application uses the store any more. A later {@link join} subscribes again.
    */
   close(): void {
+    for (const { timer } of this.unannounced.values()) if (timer !== undefined) clearTimeout(timer);
+    this.unannounced.clear();
     this.listenedClient?.off('ready', this.catchUp);
     this.listenedClient = undefined;
     this.subscriber?.disconnect();
@@ -106,11 +149,11 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     this.circuits.clear();
   }
 
-  /** Opens `circuit` here if a peer's opening of it is still current in Redis. */
+  /** Opens `circuit` here if a peer's opening of it is still current in Redis (for the key's time to live). */
   private readOpening(circuit: CoordinatedCircuit): void {
-    this.call(circuit.name, 'publish', () => this.client.get(this.openKey(circuit.name))).then(
-      (value) => {
-        if (value) circuit.openedByPeer(Number(value));
+    this.call(circuit.name, 'publish', () => this.client.pttl(this.openKey(circuit.name))).then(
+      (remainingMs) => {
+        if (remainingMs > 0) circuit.openedByPeer(remainingMs);
       },
       () => undefined,
     );
@@ -147,7 +190,9 @@ export class RedisCircuitCoordinator implements CircuitCoordinator {
     }
     if (message.from === this.replicaId) return;
     const circuits = this.circuits.get(message.name);
-    if (circuits) for (const circuit of circuits) circuit.openedByPeer(message.retryAt);
+    const { remainingMs } = message;
+    if (typeof remainingMs !== 'number' || !(remainingMs > 0)) return; // an older replica's message, or garbage
+    if (circuits) for (const circuit of circuits) circuit.openedByPeer(remainingMs);
   }
 
   /**

@@ -1,22 +1,37 @@
 import type { DeadLetter, DeadLetterReplay, DeadLetterStore } from '../core/dead-letter/dead-letter.interface.js';
 import { randomUUID } from 'node:crypto';
 import { COMPENSATION_WINDOW_MS, sameSlotKey } from './compensations.js';
+import { validateReplayClaimTtl } from '../core/dead-letter/dead-letter-store.bounds.js';
+import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
 import type { RedisStore } from './redis-store.js';
 import type { ScriptedClient } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
 
 /** Options of a {@link RedisDeadLetterStore}. */
 export interface RedisDeadLetterStoreOptions {
-  /** Each queue's stream keeps about this many letters (`XADD ... MAXLEN ~`); the oldest go first. Default `10_000`. */
+  /**
+   * Each queue's stream keeps about this many letters (`XADD ... MAXLEN ~`); the oldest go first. An integer from 1
+   * to 100,000,000 (`0`, an empty string, `NaN` or a fraction fail with a `ResilienceConfigError`). Default `10_000`.
+   */
   readonly maxLength?: number;
   /** Key prefix after the store's own prefix. Default `dlq:`. */
   readonly prefix?: string;
+  /**
+   * Milliseconds a replay's claim holds a letter (a Redis key's expiry): a replayer that crashed mid-replay lets it
+   * go after this, so it can be replayed again. Set it above the longest replay. Default `300_000`.
+   */
+  readonly replayClaimTtl?: number;
 }
+
+/** The most letters a Redis stream may be asked to keep. */
+export const MAX_REDIS_DEAD_LETTERS = 100_000_000;
 
 /**
  * Dead letters in Redis Streams, one stream per queue (`XADD` with `MAXLEN ~`), through a {@link RedisStore}'s
- * connection: they survive restarts and every replica sees them. Replays are claimed in a hash (`HSETNX`), so a
- * letter is replayed at most once across replicas; the outcome of a failed replay is kept there too.
+ * connection: they survive restarts and every replica sees them. A replay claims its letter with a key that expires
+ * (`SET NX PX replayClaimTtl`, in a script that also checks the letter exists), so one replica at a time replays it
+ * and a replayer that crashed lets it go; the outcome of a failed replay is kept in a hash, and the letter may be
+ * replayed again.
  *
  * An `add` that failed or timed out never appears later: the handler has failed and the broker redelivers the
  * message, so a letter written late would be replayed besides the redelivery. Each add carries a token; when it
@@ -28,13 +43,23 @@ export interface RedisDeadLetterStoreOptions {
 export class RedisDeadLetterStore implements DeadLetterStore {
   private readonly prefix: string;
   private readonly maxLength: number;
+  private readonly claimTtl: number;
 
   constructor(
     private readonly store: RedisStore,
     options: RedisDeadLetterStoreOptions = {},
   ) {
+    const validator = new OptionsValidator('store', 'RedisDeadLetterStore', 'new RedisDeadLetterStore(...)');
+    if (typeof options !== 'object' || options === null) {
+      validator.fail('options', options, `must be an object such as { maxLength: 10000 }, got ${typeOf(options)}`);
+    }
+    validator.knownOptions(options, ['maxLength', 'prefix', 'replayClaimTtl']);
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+      validator.fail('prefix', options.prefix, `must be a string, got ${typeOf(options.prefix)}`);
+    }
     this.prefix = store.options.prefix + (options.prefix ?? 'dlq:');
-    this.maxLength = options.maxLength ?? 10_000;
+    this.maxLength = validator.integerBetween('maxLength', options.maxLength ?? 10_000, 1, MAX_REDIS_DEAD_LETTERS);
+    this.claimTtl = validateReplayClaimTtl(validator, options.replayClaimTtl);
   }
 
   add(letter: Omit<DeadLetter, 'id'>): Promise<string> {
@@ -75,27 +100,37 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   }
 
   async claim(queue: string, id: string): Promise<boolean> {
-    if ((await this.get(queue, id)) === undefined) return false;
+    const stream = this.stream(queue);
     const claimed = await this.send((client) =>
-      client.hsetnx(this.replays(queue), id, JSON.stringify({ at: Date.now(), outcome: 'claimed' })),
+      client.nestResilienceDeadLetterClaim(stream, this.claimKey(stream, id), id, this.claimTtl),
     );
     return claimed === 1;
   }
 
+  /** Keeps the outcome on the letter and ends the claim: a letter whose replay failed may be replayed again. */
   async recordReplay(queue: string, id: string, replay: DeadLetterReplay): Promise<void> {
+    const stream = this.stream(queue);
     await this.send((client) => client.hset(this.replays(queue), id, JSON.stringify(replay)));
+    await this.send((client) => client.del(this.claimKey(stream, id)));
   }
 
   async delete(queue: string, id: string): Promise<boolean> {
+    const stream = this.stream(queue);
     const [removed] = await Promise.all([
-      this.send((client) => client.xdel(this.stream(queue), id)),
+      this.send((client) => client.xdel(stream, id)),
       this.send((client) => client.hdel(this.replays(queue), id)),
+      this.send((client) => client.del(this.claimKey(stream, id))),
     ]);
     return removed > 0;
   }
 
   private stream(queue: string): string {
     return `${this.prefix}${queue}`;
+  }
+
+  /** The claim of one letter's replay: a key in the stream's slot, expiring on its own. */
+  private claimKey(stream: string, id: string): string {
+    return sameSlotKey(stream, `:claim:${id}`);
   }
 
   private replays(queue: string): string {
@@ -111,6 +146,6 @@ export class RedisDeadLetterStore implements DeadLetterStore {
 function letterOf(id: string, fields: string[], replay: string | undefined): DeadLetter {
   const body = JSON.parse(fields[fields.indexOf('letter') + 1]) as Omit<DeadLetter, 'id'>;
   const recorded = replay === undefined ? undefined : (JSON.parse(replay) as DeadLetterReplay | { outcome: 'claimed' });
-  // A claim without an outcome yet is a replay in progress: shown as none until it ends.
+  // A claim kept in the hash by an earlier version is a replay in progress: shown as none.
   return recorded === undefined || recorded.outcome === 'claimed' ? { ...body, id } : { ...body, id, replay: recorded };
 }

@@ -6,7 +6,7 @@ import {
   IDEMPOTENCY_CANCEL_SCRIPT,
   IDEMPOTENCY_RELEASE_SCRIPT,
 } from './idempotency.script.js';
-import { DEAD_LETTER_ADD_SCRIPT, DEAD_LETTER_CANCEL_SCRIPT } from './dead-letter.script.js';
+import { DEAD_LETTER_ADD_SCRIPT, DEAD_LETTER_CANCEL_SCRIPT, DEAD_LETTER_CLAIM_SCRIPT } from './dead-letter.script.js';
 
 /** An ioredis client with the store's scripts defined on it. */
 export type ScriptedClient = (Redis | Cluster) & {
@@ -36,6 +36,7 @@ export type ScriptedClient = (Redis | Cluster) & {
     markerTtlMs: number,
   ): Promise<string | null>;
   nestResilienceDeadLetterCancel(stream: string, marker: string, markerTtlMs: number): Promise<number>;
+  nestResilienceDeadLetterClaim(stream: string, claim: string, id: string, ttlMs: number): Promise<number>;
 };
 
 /**
@@ -57,6 +58,7 @@ export function defineScripts(client: Redis | Cluster): ScriptedClient {
   if (typeof scripted.nestResilienceDeadLetterAdd !== 'function') {
     client.defineCommand('nestResilienceDeadLetterAdd', { numberOfKeys: 2, lua: DEAD_LETTER_ADD_SCRIPT });
     client.defineCommand('nestResilienceDeadLetterCancel', { numberOfKeys: 2, lua: DEAD_LETTER_CANCEL_SCRIPT });
+    client.defineCommand('nestResilienceDeadLetterClaim', { numberOfKeys: 2, lua: DEAD_LETTER_CLAIM_SCRIPT });
   }
   return scripted;
 }

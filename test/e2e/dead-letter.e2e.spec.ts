@@ -109,6 +109,85 @@ describe('@DeadLetter on provider methods (memory store)', () => {
   });
 });
 
+describe('@DeadLetter replays (memory store)', () => {
+  it('a letter whose replay failed is kept, replayable again, and in replay("all")', async () => {
+    const { mailer, registry } = await boot();
+    await mailer.send('ann@example.com', 'invoice');
+    const [letter] = await registry.deadLetters.list('Mailer.send');
+    await expect(registry.deadLetters.replay('Mailer.send', letter.id)).resolves.toMatchObject({ outcome: 'failed' });
+    const [kept] = await registry.deadLetters.list('Mailer.send');
+    expect(kept.replay).toMatchObject({ outcome: 'failed', error: { message: 'smtp down' } });
+    await expect(registry.deadLetters.replay('Mailer.send', 'all')).resolves.toEqual([
+      { id: letter.id, outcome: 'failed', error: { name: 'Error', message: 'smtp down' } },
+    ]);
+    downstream.up = true;
+    await expect(registry.deadLetters.replay('Mailer.send', 'all')).resolves.toEqual([
+      { id: letter.id, outcome: 'succeeded' },
+    ]);
+    await expect(registry.deadLetters.list('Mailer.send')).resolves.toEqual([]);
+  });
+
+  it('the claim of a replayer that crashed expires after replayClaimTtl; until then replays are skipped', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'Date'] });
+    const store = new MemoryDeadLetterStore({ replayClaimTtl: 60_000 });
+    const { mailer, registry } = await boot(store);
+    await mailer.send('ann@example.com', 'invoice');
+    const [letter] = await registry.deadLetters.list('Mailer.send');
+    expect(await store.claim('Mailer.send', letter.id)).toBe(true); // a replayer that then crashed
+    downstream.up = true;
+    await expect(registry.deadLetters.replay('Mailer.send', letter.id)).resolves.toEqual({
+      id: letter.id,
+      outcome: 'skipped',
+    });
+    vi.advanceTimersByTime(59_999);
+    await expect(registry.deadLetters.replay('Mailer.send', 'all')).resolves.toEqual([
+      { id: letter.id, outcome: 'skipped' },
+    ]);
+    vi.advanceTimersByTime(1);
+    await expect(registry.deadLetters.replay('Mailer.send', letter.id)).resolves.toEqual({
+      id: letter.id,
+      outcome: 'succeeded',
+    });
+  });
+});
+
+describe('dead-letter store bounds are checked at bootstrap', () => {
+  const bad: [string, unknown][] = [
+    ['0', 0],
+    ['a negative number', -5],
+    ['NaN', Number.NaN],
+    ['a fraction', 2.5],
+    ['an empty string (an unset environment variable)', ''],
+    ['above the maximum', 1_000_001],
+  ];
+  it.each(bad)('refuses maxLettersPerQueue %s with a ResilienceConfigError naming it', async (_, value) => {
+    @Module({
+      imports: [
+        ResilienceModule.forRootAsync({
+          useFactory: () => ({ deadLetterStore: new MemoryDeadLetterStore({ maxLettersPerQueue: value as number }) }),
+        }),
+      ],
+      providers: [Mailer],
+    })
+    class AppModule {}
+    const error = await Test.createTestingModule({ imports: [AppModule] })
+      .compile()
+      .then(
+        (moduleRef) => moduleRef.init(),
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toMatch(
+      /Invalid store option "maxLettersPerQueue" = .* for policy "MemoryDeadLetterStore".*integer from 1 to 1,000,000/,
+    );
+  });
+
+  it('refuses a replayClaimTtl that is not a positive duration', () => {
+    expect(() => new MemoryDeadLetterStore({ replayClaimTtl: 0 })).toThrow(ResilienceConfigError);
+    expect(() => new MemoryDeadLetterStore({ replayClaimTtl: '' as never })).toThrow(/replayClaimTtl/);
+  });
+});
+
 describe('@DeadLetter is checked at bootstrap', () => {
   it('refuses an HTTP handler: there is no broker to stop redelivering', async () => {
     @Controller()

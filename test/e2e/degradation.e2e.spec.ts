@@ -173,3 +173,95 @@ describe('a last-known-good step on a handler is checked at bootstrap', () => {
     );
   });
 });
+
+/** A value object whose state is private: JSON.stringify gives `{}` for every instance. */
+class Money {
+  readonly #cents: number;
+  constructor(cents: number) {
+    this.#cents = cents;
+  }
+  get cents(): number {
+    return this.#cents;
+  }
+}
+
+describe('the default last-known-good key of a provider is its arguments only when they are data', () => {
+  async function boot(
+    provider: new () => unknown,
+  ): Promise<{ get: <T>(type: new (...args: never[]) => T) => T; close: () => Promise<void> }> {
+    @Module({ imports: [ResilienceModule.forRoot()], providers: [provider] })
+    class KeyModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [KeyModule] }).compile();
+    await moduleRef.init();
+    return { get: (type) => moduleRef.get(type), close: () => moduleRef.close() };
+  }
+
+  it('refuses at bootstrap a method with a class, Map or Set parameter and no key, naming the parameter', async () => {
+    @Injectable()
+    class Pricing {
+      @Fallback([{ lastKnownGood: { maxAge: 60_000 } }])
+      async convert(amount: Money): Promise<number> {
+        return amount.cents;
+      }
+    }
+    @Injectable()
+    class Lookup {
+      @Fallback([{ lastKnownGood: { maxAge: 60_000 } }])
+      async find(_tenant: string, filters: Map<string, string>): Promise<number> {
+        return filters.size;
+      }
+    }
+    for (const [provider, type] of [
+      [Pricing, 'Money'],
+      [Lookup, 'Map'],
+    ] as const) {
+      const error = await boot(provider).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ResilienceConfigError);
+      expect((error as Error).message).toMatch(new RegExp(`needs a key .*parameter \\d is a ${type}`));
+    }
+  });
+
+  it('with a key, or arguments that are data, it works; untyped non-data arguments are never shared', async () => {
+    let calls = 0;
+    let up = true;
+    @Injectable()
+    class Rates {
+      @Fallback([{ lastKnownGood: { maxAge: 60_000, key: (amount: Money) => String(amount.cents) } }, { value: -1 }])
+      async typed(amount: Money): Promise<number> {
+        calls++;
+        if (!up) throw new Error('down');
+        return amount.cents * 2;
+      }
+
+      @Fallback([{ lastKnownGood: { maxAge: 60_000 } }, { value: -1 }])
+      async untyped(amount: unknown): Promise<number> {
+        calls++;
+        if (!up) throw new Error('down');
+        return (amount as Money | Set<number>) instanceof Money
+          ? (amount as Money).cents
+          : (amount as Set<number>).size;
+      }
+    }
+    const app = await boot(Rates);
+    try {
+      const rates = app.get(Rates);
+      expect(await rates.typed(new Money(100))).toBe(200);
+      expect(await rates.untyped(new Money(100))).toBe(100);
+      expect(await rates.untyped(new Set([1, 2, 3]))).toBe(3);
+      up = false;
+      expect(await rates.typed(new Money(100))).toBe(200); // remembered under its explicit key
+      expect(await rates.typed(new Money(5))).toBe(-1); // another key: nothing remembered
+      // JSON would give [{}] for both: the default key refuses them, so neither answer is served to the other.
+      expect(await rates.untyped(new Money(7))).toBe(-1);
+      expect(await rates.untyped(new Set([9]))).toBe(-1);
+      const snapshot = app.get(ResilienceRegistry).lastKnownGood.get('Rates.untyped').snapshot();
+      expect(snapshot).toMatchObject({ remembered: 0, skipped: 2, served: 0 });
+      expect(calls).toBe(7);
+    } finally {
+      await app.close();
+    }
+  });
+});

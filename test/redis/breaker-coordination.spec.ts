@@ -13,6 +13,7 @@ import {
   type ResilienceEvent,
 } from '../../lib/index.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
+import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -98,6 +99,39 @@ describe('circuit breakers coordinated through Redis', () => {
     b.downstream.mockClear();
     await expect(b.charge()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT' });
     expect(b.downstream).not.toHaveBeenCalled();
+  });
+
+  it('a replica whose clock is 10 minutes ahead opens its peers for the open duration only', async () => {
+    const [a] = await twoReplicas();
+    // Replica "skewed": its own store and a breaker whose clock runs 10 minutes ahead.
+    const store = new RedisStore({ url: server.url, prefix: `coordination-${prefix}:`, commandTimeout: 100 });
+    const skewedEvents = new ResilienceEvents();
+    const skewed = new CircuitBreakerState('payments', options, skewedEvents, () => Date.now() + 600_000);
+    skewed.coordinate(store.coordinator);
+    replicas.push({ store } as ReturnType<typeof replica>);
+    await sleep(100); // subscribed
+    skewed.onFailure(skewed.acquire(), new Error('gateway down'), 0);
+    expect(skewed.state).toBe('open');
+    await waitFor(() => a.circuit.state === 'open', 1000);
+    const openedAt = performance.now();
+    // OPEN_DURATION on A's own clock, not the skewed replica's instant (which is 10 minutes away for A).
+    await waitFor(() => a.circuit.state === 'half_open', 2000);
+    expect(performance.now() - openedAt).toBeLessThan(OPEN_DURATION + 500);
+  });
+
+  it('a breaker that opened while Redis stalled is announced once Redis answers', async () => {
+    const [a, b] = await twoReplicas();
+    a.answerWith(() => Promise.reject(new Error('gateway down')));
+    server.pause();
+    try {
+      await expect(a.charge()).rejects.toThrow('gateway down');
+      expect(a.circuit.state).toBe('open');
+      await sleep(150); // past the command timeout: the announcement failed
+      expect(b.circuit.state).toBe('closed');
+    } finally {
+      server.resume();
+    }
+    await waitFor(() => b.circuit.state === 'open', OPEN_DURATION);
   });
 
   it('a replica that starts while the breaker is open elsewhere starts open', async () => {

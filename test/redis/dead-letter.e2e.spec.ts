@@ -9,12 +9,13 @@ import {
   type ClientProxy,
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   DeadLetter,
   ResilienceEvents,
   ResilienceModule,
   ResilienceRegistry,
+  ResilienceConfigError,
   Retry,
   type ResilienceEvent,
 } from '../../lib/index.js';
@@ -46,20 +47,23 @@ class OrdersController {
   }
 }
 
+/** How long a replay's claim holds a letter in these tests. */
+const CLAIM_TTL = 400;
+
 describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => {
   let server: RedisServer;
   let microservice: INestMicroservice;
   let client: ClientProxy;
   let registry: ResilienceRegistry;
+  let deadLetterStore: RedisDeadLetterStore;
   const events: ResilienceEvent[] = [];
 
   beforeAll(async () => {
     server = await RedisServer.start();
     const store = new RedisStore({ url: server.url, prefix: 'dlq-test:' });
+    deadLetterStore = new RedisDeadLetterStore(store, { maxLength: 100, replayClaimTtl: CLAIM_TTL });
     @Module({
-      imports: [
-        ResilienceModule.forRoot({ store, deadLetterStore: new RedisDeadLetterStore(store, { maxLength: 100 }) }),
-      ],
+      imports: [ResilienceModule.forRoot({ store, deadLetterStore })],
       controllers: [OrdersController],
     })
     class AppModule {}
@@ -120,7 +124,7 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
     expect(ledger.calls.filter((id) => id === 'poison-1')).toHaveLength(4);
   });
 
-  it('records a failed replay on the letter, which stays and is never replayed again', async () => {
+  it('records a failed replay on the letter, which stays, is replayable again and in replay("all")', async () => {
     await lastValueFrom(client.send('charge', { id: 'poison-2' }), { defaultValue: undefined });
     const [letter] = await registry.deadLetters.list('charges');
     const replayed = await registry.deadLetters.replay('charges', 'all');
@@ -131,9 +135,35 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
     const [kept] = await registry.deadLetters.list('charges');
     expect(kept.replay).toMatchObject({ outcome: 'failed' });
     ledger.fixed = true;
-    await expect(registry.deadLetters.replay('charges', 'all')).resolves.toEqual([]);
-    await expect(registry.deadLetters.delete('charges', letter.id)).resolves.toBe(true);
+    await expect(registry.deadLetters.replay('charges', 'all')).resolves.toEqual([
+      { id: letter.id, outcome: 'succeeded' },
+    ]);
+    expect(ledger.calls).toHaveLength(7);
     await expect(registry.deadLetters.list('charges')).resolves.toEqual([]);
+    await expect(registry.deadLetters.delete('charges', letter.id)).resolves.toBe(false);
+  });
+
+  it('the claim of a crashed replayer expires (replayClaimTtl, Redis expiry); until then replays skip', async () => {
+    await lastValueFrom(client.send('charge', { id: 'poison-crash' }), { defaultValue: undefined });
+    const [letter] = await registry.deadLetters.list('charges');
+    // Another replica claimed the letter and crashed before recording anything.
+    const claimedAt = performance.now();
+    expect(await deadLetterStore.claim('charges', letter.id)).toBe(true);
+    ledger.fixed = true;
+    await expect(registry.deadLetters.replay('charges', letter.id)).resolves.toEqual({
+      id: letter.id,
+      outcome: 'skipped',
+    });
+    await vi.waitFor(
+      async () =>
+        expect(await registry.deadLetters.replay('charges', letter.id)).toEqual({
+          id: letter.id,
+          outcome: 'succeeded',
+        }),
+      { timeout: 5000, interval: 50 },
+    );
+    expect(performance.now() - claimedAt).toBeGreaterThanOrEqual(CLAIM_TTL);
+    expect(ledger.calls.filter((id) => id === 'poison-crash')).toHaveLength(4);
   });
 
   it('dead-letters events too, into a queue named after the handler', async () => {
@@ -204,5 +234,16 @@ describe('@DeadLetter on TCP message handlers, letters in Redis Streams', () => 
     } finally {
       admin.disconnect();
     }
+  });
+
+  it('refuses maxLength 0, NaN, a fraction or an empty string with a ResilienceConfigError', () => {
+    const store = new RedisStore({ url: server.url });
+    onTestFinished(() => store.close());
+    for (const maxLength of [0, -1, Number.NaN, 1.5, '', 100_000_001]) {
+      expect(() => new RedisDeadLetterStore(store, { maxLength: maxLength as number })).toThrow(
+        /Invalid store option "maxLength" = .* for policy "RedisDeadLetterStore".*integer from 1 to 100,000,000/,
+      );
+    }
+    expect(() => new RedisDeadLetterStore(store, { maxLength: '' as never })).toThrow(ResilienceConfigError);
   });
 });

@@ -373,7 +373,7 @@ describe('CircuitBreakerState opened by a peer replica (coordination)', () => {
 
   it('opens until the peer says, then lets a probe through as usual', () => {
     const { breaker, transitions } = circuit({ openDuration: 10_000 });
-    breaker.openedByPeer(Date.now() + 3_000);
+    breaker.openedByPeer(3_000);
     expect(breaker.state).toBe('open');
     expect(transitions.at(-1)).toBe('closed->open:peer-opened');
     expect(() => breaker.acquire()).toThrow(expect.objectContaining({ code: 'BROKEN_CIRCUIT' }) as Error);
@@ -383,14 +383,23 @@ describe('CircuitBreakerState opened by a peer replica (coordination)', () => {
 
   it('keeps the later of two openings, and ignores openings already over', () => {
     const { breaker } = circuit({ openDuration: 10_000 });
-    breaker.openedByPeer(Date.now() - 1);
+    breaker.openedByPeer(-1);
     expect(breaker.state).toBe('closed');
-    breaker.openedByPeer(Date.now() + 5_000);
-    breaker.openedByPeer(Date.now() + 2_000); // sooner: changes nothing
+    breaker.openedByPeer(5_000);
+    breaker.openedByPeer(2_000); // sooner: changes nothing
     vi.advanceTimersByTime(4_999);
     expect(breaker.state).toBe('open');
-    breaker.openedByPeer(Date.now() + 3_000); // later: extends
+    breaker.openedByPeer(3_000); // later: extends
     vi.advanceTimersByTime(2_999);
+    expect(breaker.state).toBe('open');
+    vi.advanceTimersByTime(1);
+    expect(breaker.state).toBe('half_open');
+  });
+
+  it('reads the remaining time on its own clock, capped by its maxOpenDuration (a skewed peer changes nothing)', () => {
+    const { breaker } = circuit({ openDuration: 1_000, maxOpenDuration: 5_000 });
+    breaker.openedByPeer(600_000); // a peer's message held up, or a buggy one: at most this breaker's longest opening
+    vi.advanceTimersByTime(4_999);
     expect(breaker.state).toBe('open');
     vi.advanceTimersByTime(1);
     expect(breaker.state).toBe('half_open');
@@ -399,10 +408,10 @@ describe('CircuitBreakerState opened by a peer replica (coordination)', () => {
   it("never overrides an operator's forced state", () => {
     const { breaker } = circuit();
     breaker.disable();
-    breaker.openedByPeer(Date.now() + 5_000);
+    breaker.openedByPeer(5_000);
     expect(breaker.state).toBe('disabled');
     breaker.forceOpen();
-    breaker.openedByPeer(Date.now() + 5_000);
+    breaker.openedByPeer(5_000);
     vi.advanceTimersByTime(10_000);
     expect(breaker.state).toBe('forced_open');
   });

@@ -87,10 +87,13 @@ export class CircuitBreakerState implements CoordinatedCircuit {
    * A peer replica opened this breaker: open here too, until the same moment. An operator's forced state wins, and an
    * opening that ends sooner than ours changes nothing.
    */
-  openedByPeer(retryAt: number): void {
+  openedByPeer(remainingMs: number): void {
     const now = this.now();
     this.refresh(now);
-    if (retryAt <= now || this.current === 'forced_open' || this.current === 'disabled') return;
+    if (!(remainingMs > 0) || this.current === 'forced_open' || this.current === 'disabled') return;
+    // A duration read on this replica's clock, never another's instant; capped by this breaker's own longest
+    // opening, so a peer's message held up by a stalled Redis cannot keep it open longer than it ever would be.
+    const retryAt = now + Math.min(remainingMs, this.options.maxOpenDuration);
     if (this.current === 'open') {
       this.retryAt = Math.max(this.retryAt, retryAt);
       return;
@@ -285,7 +288,7 @@ export class CircuitBreakerState implements CoordinatedCircuit {
     this.openedAt = now;
     this.retryAt = now + this.openDuration;
     this.transition('open', reason);
-    this.coordinator?.publishOpen(this.name, this.retryAt);
+    this.coordinator?.publishOpen(this.name, this.retryAt - now);
   }
 
   private close(reason: CircuitTransitionReason): void {

@@ -3,8 +3,8 @@ import type { ResilienceEvents } from '../events/resilience-events.js';
 /** What a coordinator needs of a breaker: its name, and a way to open it when a peer did. */
 export interface CoordinatedCircuit {
   readonly name: string;
-  /** A peer opened this breaker until `retryAt` (epoch ms). */
-  openedByPeer(retryAt: number): void;
+  /** A peer opened this breaker for `remainingMs` more (a duration: no replica reads another's clock). */
+  openedByPeer(remainingMs: number): void;
 }
 
 /**
@@ -15,8 +15,11 @@ export interface CoordinatedCircuit {
 export interface CircuitCoordinator {
   /** Starts delivering peers' openings of `circuit` to it. */
   join(circuit: CoordinatedCircuit): void;
-  /** Tells peers that `name` opened here until `retryAt` (epoch ms). Fire and forget. */
-  publishOpen(name: string, retryAt: number): void;
+  /**
+   * Tells peers that `name` opened here and stays open `remainingMs` (a duration, never an instant: peers' clocks
+   * differ). Fire and forget; an announcement the coordinator could not deliver is retried while the opening lasts.
+   */
+  publishOpen(name: string, remainingMs: number): void;
   /**
    * Asks for the right to send the half-open probe of `name`, held at most `ttlMs`. Resolves `true` when this
    * replica may probe, or when the coordinator cannot tell (then the breaker behaves as if alone).

@@ -6,11 +6,11 @@ export interface DeadLetterError {
   readonly code?: string;
 }
 
-/** What happened when a letter was replayed (at most once). */
+/** What happened the last time a letter was replayed. */
 export interface DeadLetterReplay {
   /** Epoch ms of the replay. */
   readonly at: number;
-  /** `succeeded` letters are deleted; `failed` ones stay, with the error, until deleted. */
+  /** `succeeded` letters are deleted; `failed` ones stay, with the error, and may be replayed again. */
   readonly outcome: 'succeeded' | 'failed';
   readonly error?: DeadLetterError;
 }
@@ -30,7 +30,7 @@ export interface DeadLetter {
   readonly attempts: number;
   /** Epoch ms at which it was dead-lettered. */
   readonly deadLetteredAt: number;
-  /** Set once it has been replayed. */
+  /** The outcome of its last replay, once one failed. */
   readonly replay?: DeadLetterReplay;
 }
 
@@ -47,11 +47,12 @@ export interface DeadLetterStore {
   /** One letter, or `undefined`. */
   get(queue: string, id: string): Promise<DeadLetter | undefined>;
   /**
-   * Takes the right to replay a letter: resolves `true` for exactly one caller, ever (across replicas for Redis),
-   * `false` when it was claimed before or does not exist.
+   * Takes the right to replay a letter: resolves `true` for one caller at a time (across replicas for Redis),
+   * `false` while another claim holds it or when it does not exist. A claim ends with `recordReplay` or `delete`,
+   * or expires on its own (a replayer that crashed), so the letter can be replayed again.
    */
   claim(queue: string, id: string): Promise<boolean>;
-  /** Records the outcome of a replay on a letter that stays. */
+  /** Records the outcome of a failed replay on the letter, which stays, and ends its claim. */
   recordReplay(queue: string, id: string, replay: DeadLetterReplay): Promise<void>;
   /** Removes a letter; resolves `true` when it existed. */
   delete(queue: string, id: string): Promise<boolean>;

@@ -4,7 +4,7 @@ import type { DeadLetter, DeadLetterError, DeadLetterStore } from './dead-letter
 /** The outcome of replaying one letter. */
 export interface DeadLetterReplayResult {
   readonly id: string;
-  /** `succeeded` (the letter was deleted), `failed` (kept, with the error), `skipped` (replayed before, or gone). */
+  /** `succeeded` (the letter was deleted), `failed` (kept, with the error), `skipped` (being replayed, or gone). */
   readonly outcome: 'succeeded' | 'failed' | 'skipped';
   readonly error?: DeadLetterError;
 }
@@ -73,8 +73,10 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Replays one letter through the method's policies, at most once (a second replay, here or on another replica,
-   * is `skipped`). Success deletes the letter; failure keeps it with the outcome recorded.
+   * Replays one letter through the method's policies, one replay at a time (a replay while another runs, here or on
+   * another replica, is `skipped`). Success deletes the letter; failure keeps it with the outcome recorded, and it
+   * may be replayed again. A replayer that crashed mid-replay holds the letter until its claim expires (the store's
+   * `replayClaimTtl`).
    */
   async replay(id: string): Promise<DeadLetterReplayResult> {
     const replayer = this.replayer;
@@ -98,12 +100,13 @@ export class DeadLetterQueue {
     return result;
   }
 
-  /** Replays every letter not replayed before, one after the other (oldest first). */
+  /**
+   * Replays every letter of the queue, one after the other (oldest first): those never replayed and those whose
+   * last replay failed; a letter another replica is replaying is `skipped`.
+   */
   async replayAll(): Promise<DeadLetterReplayResult[]> {
     const results: DeadLetterReplayResult[] = [];
-    for (const letter of await this.list()) {
-      if (letter.replay === undefined) results.push(await this.replay(letter.id));
-    }
+    for (const letter of await this.list()) results.push(await this.replay(letter.id));
     return results;
   }
 

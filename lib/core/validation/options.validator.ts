@@ -66,6 +66,17 @@ export class OptionsValidator {
     return integer;
   }
 
+  /**
+   * An integer from `min` to `max`: sizes and counts, whose maximum keeps one policy's memory bounded (an array or
+   * a map sized by them is allocated per key or per breaker).
+   */
+  integerBetween(option: string, value: unknown, min: number, max: number): number {
+    const rule = `must be an integer from ${min} to ${max.toLocaleString('en-US')}`;
+    const integer = this.number(option, value, rule);
+    if (!Number.isInteger(integer) || integer < min || integer > max) this.fail(option, value, rule);
+    return integer;
+  }
+
   /** A finite number no smaller than `min`. */
   numberAtLeast(option: string, value: unknown, min: number): number {
     const rule = `must be a finite number >= ${min}`;

@@ -15,6 +15,7 @@ import {
 import type { LastKnownGoodState } from '../../../core/fallback/last-known-good.state.js';
 import type { Invocation } from '../../../core/pipeline/invocation.js';
 import type { ResilienceRegistry } from '../../../core/registry/resilience-registry.js';
+import { argumentsKey, isOpaqueParameterType } from '../../../core/validation/key-data.js';
 import { OptionsValidator, typeOf } from '../../../core/validation/options.validator.js';
 import {
   FALLBACK_METADATA,
@@ -31,17 +32,19 @@ export const FALLBACK_KIND: PolicyKind = { label: 'fallback', decorator: '@Fallb
 export const FALLBACK_STAGE = {
   name: 'fallback',
   kind: FALLBACK_KIND,
-  build: ({ read, prototype, declaredAt, receiverOf, site }, { events, registry, options }) => {
+  build: ({ read, prototype, method, declaredAt, receiverOf, site }, { events, registry, options }) => {
     const spec = read(FALLBACK_METADATA) as FallbackSpec | undefined;
     if (spec === undefined) return [];
     const store = options.lastKnownGoodStore;
-    return [buildFallbackPolicy(spec, { prototype, declaredAt, site, receiverOf, events, registry, store })];
+    return [buildFallbackPolicy(spec, { prototype, method, declaredAt, site, receiverOf, events, registry, store })];
   },
 } as const satisfies Stage;
 
 /** What building a method's fallback chain needs from the pipeline factory. */
 export interface FallbackStageContext {
   readonly prototype: object;
+  /** The decorated method (not for a `ResilienceService` pipeline): its declared parameter types are checked. */
+  readonly method?: object;
   readonly declaredAt: string;
   readonly site: 'provider' | 'handler';
   /** The receiver of `'method'` steps for a call (a Promise of it for request-scoped handlers). */
@@ -136,7 +139,7 @@ function stepHandler(
 function lastKnownGoodCache(
   options: Partial<LastKnownGoodOptions>,
   validator: OptionsValidator,
-  { declaredAt, site, registry, store }: FallbackStageContext,
+  { declaredAt, site, registry, store, prototype, method }: FallbackStageContext,
 ): { state: LastKnownGoodState; keyOf: (invocation: Invocation) => string | undefined } {
   const resolved = validateLastKnownGoodOptions(options, validator);
   if (site === 'handler' && resolved.key === undefined && !resolved.shared) {
@@ -148,8 +151,31 @@ function lastKnownGoodCache(
         'or shared: true when it never does (the key is then the route and its arguments)',
     );
   }
+  if (site === 'provider' && resolved.key === undefined) refuseOpaqueParameters(validator, prototype, method);
   const state = registry.lastKnownGoodFor(resolved.name ?? declaredAt, resolved, store);
   return { state, keyOf: keyFunction(resolved.key, site) };
+}
+
+/**
+ * The default key of a provider step is its arguments as JSON, which is only a key when they are data: a `Map`, a
+ * `Set` or a class instance (`#private` fields included) serializes as `{}`, so different arguments would share one
+ * remembered answer. A method declaring such a parameter must give `key` (checked at bootstrap); at run time,
+ * arguments that are not data are neither remembered nor recalled (`skipped` in the snapshot).
+ */
+function refuseOpaqueParameters(validator: OptionsValidator, prototype: object, method: object | undefined): void {
+  const name = (method as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string') return;
+  const types = Reflect.getMetadata('design:paramtypes', prototype, name) as unknown[] | undefined;
+  const index = types?.findIndex(isOpaqueParameterType) ?? -1;
+  if (index < 0) return;
+  const typeName = (types![index] as { name?: string }).name || 'a class';
+  validator.fail(
+    'key',
+    undefined,
+    `a last-known-good step needs a key when an argument is not plain data: parameter ${index} is a ${typeName}, ` +
+      'which serializes as {} (Map, Set, class instances with #private fields), so different arguments would share ' +
+      `one remembered answer; give key: (...args) => a string that identifies the call`,
+  );
 }
 
 /** The call key: the key function's answer, or by default the arguments (services) or the request (handlers). */
@@ -170,11 +196,6 @@ function keyFunction(
     };
   }
   if (site === 'handler') return (invocation) => defaultHandlerKey(invocation.args[0] as ExecutionContext);
-  return (invocation) => {
-    try {
-      return JSON.stringify(invocation.args);
-    } catch {
-      return undefined; // arguments that are not JSON (cycles, BigInt): nothing is remembered or recalled
-    }
-  };
+  // Arguments that are not data (a Map, a class instance, cycles): nothing is remembered or recalled.
+  return (invocation) => argumentsKey(invocation.args);
 }
