@@ -44,7 +44,6 @@ export type {
   DeadLetterStoreErrorEvent,
   FallbackEvent,
   HedgeEvent,
-  RateLimitRejectedEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
   PolicyTarget,
@@ -62,9 +61,14 @@ export type {
 export { ResilienceEvents } from './events/resilience-events.js';
 export type { CircuitCoordinator, CoordinatedCircuit } from './circuit-breaker/circuit-coordinator.interface.js';
 export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './rate-limit/memory-rate-limit.store.js';
-export type { RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit.options.js';
+export type { PerRequest, RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit.options.js';
 export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit.options.js';
-export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit/rate-limit-store.interface.js';
+export type {
+  RateLimitDecision,
+  RateLimitRequest,
+  RateLimitStore,
+  TokenBucketRule,
+} from './rate-limit/rate-limit-store.interface.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
 export { getIdempotencyKey, getTimeoutSignal } from './pipeline/invocation.js';

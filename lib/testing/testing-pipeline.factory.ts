@@ -7,7 +7,6 @@ import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../core/pipe
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.interface.js';
 import type { RateLimitState } from '../core/rate-limit/rate-limit.state.js';
-import type { HandlerRateLimit } from '../nest/handlers/handler-rate-limits.js';
 import type { ResilienceModuleOptions } from '../nest/module/resilience-module.options.js';
 import { PipelineFactory } from '../nest/pipeline/pipeline.factory.js';
 import type { PolicySite, ReceiverOf, ResolvedPolicies } from '../nest/pipeline/stage.js';
@@ -55,7 +54,7 @@ export class TestingPipelineFactory extends PipelineFactory {
     handler: object,
     classRef: object,
     target: PolicyTarget,
-  ): { limits: HandlerRateLimit[]; declaredOnHandler: boolean } | undefined {
+  ): ReturnType<PipelineFactory['rateLimits']> {
     const resolved = super.rateLimits(handler, classRef, target);
     if (resolved === undefined) return undefined;
     const limits = resolved.limits.map((limit) => ({
@@ -114,7 +113,9 @@ function switchedLimiter(limiter: RateLimitState, policySwitch: PolicySwitch): R
     resetMs: 0,
   };
   const switched = Object.create(limiter) as RateLimitState;
-  switched.consume = (key, maxWaitMs) => (policySwitch.on ? limiter.consume(key, maxWaitMs) : admitted);
+  switched.consume = (key, maxWaitMs, rule) => (policySwitch.on ? limiter.consume(key, maxWaitMs, rule) : admitted);
+  // Several limits on one handler are spent together (RateLimitState.consumeAll), which asks this.
+  switched.bypassed = () => !policySwitch.on;
   return switched;
 }
 

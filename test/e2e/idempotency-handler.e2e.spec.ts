@@ -1,6 +1,8 @@
 import {
   Body,
   Controller,
+  Next,
+  Res,
   ForbiddenException,
   Injectable,
   ParseIntPipe,
@@ -16,8 +18,11 @@ import {
 } from '@nestjs/common';
 import { catchError, finalize, from, map, race, throwError, timeout, timer, TimeoutError, type Observable } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Idempotent, ResilienceModule } from '../../lib/index.js';
-import { PLATFORMS } from './http-harness.js';
+import { Test } from '@nestjs/testing';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Idempotent, MemoryIdempotencyStore, ResilienceConfigError, ResilienceModule } from '../../lib/index.js';
+import { PLATFORMS, type Platform } from './http-harness.js';
 import { freshKey, listen, type ListeningApp } from './idempotency-listen.js';
 
 const calls: Record<string, number> = {};
@@ -196,5 +201,186 @@ describe.each(PLATFORMS)('@Idempotent on %s, whoever still listens', (platform) 
     expect(refused.status).toBe(403);
     const allowed = await app.send('/guarded', { body: {}, headers: { ...headers, 'x-allow': 'yes' } });
     expect(allowed).toMatchObject({ status: 201, body: { calls: 1 } });
+  });
+});
+
+/** What an Express response and a Fastify reply both offer for writing an answer by hand. */
+interface HandWritten {
+  status(code: number): HandWritten;
+  send(body: string): unknown;
+  header(name: string, value: string): unknown;
+}
+
+@Controller()
+class HandWrittenController {
+  @Post('returns-response')
+  @Idempotent()
+  returnsResponse(@Res({ passthrough: true }) response: HandWritten) {
+    response.header('content-type', 'application/json');
+    response.status(200).send(JSON.stringify({ calls: count('returns-response') }));
+    return response;
+  }
+
+  @Post('held')
+  @Idempotent()
+  held() {
+    return work('held');
+  }
+}
+
+async function bootstrapError(platform: Platform, controller: new (...args: never[]) => unknown): Promise<unknown> {
+  @Module({ imports: [ResilienceModule.forRoot()], controllers: [controller] })
+  class RefusedModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [RefusedModule] }).compile();
+  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+    logger: false,
+  });
+  try {
+    await app.init();
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await app.close().catch(() => undefined);
+  }
+}
+
+describe.each(PLATFORMS)('@Idempotent on %s and the response object', (platform) => {
+  it('refuses at bootstrap a handler that answers through @Res() or @Next() without passthrough', async () => {
+    @Controller()
+    class ResController {
+      @Post('pay')
+      @Idempotent()
+      pay(@Res() response: HandWritten) {
+        response.status(201).send('{}');
+      }
+    }
+    @Controller()
+    class NextController {
+      @Post('pay')
+      @Idempotent()
+      pay(@Next() next: () => void) {
+        next();
+      }
+    }
+    const refused = await bootstrapError(platform, ResController);
+    expect(refused).toBeInstanceOf(ResilienceConfigError);
+    const { message } = refused as Error;
+    expect(message).toMatch(
+      /@Idempotent on ResController\.pay: the handler answers through @Res\(\) without passthrough/,
+    );
+    expect(message).toMatch(/return the body instead/);
+    expect((await bootstrapError(platform, NextController)) as Error).toBeInstanceOf(ResilienceConfigError);
+  });
+
+  it('stores nothing for a handler that returns the response it wrote: the retry runs, never hangs', async () => {
+    @Module({ imports: [ResilienceModule.forRoot()], controllers: [HandWrittenController] })
+    class HandWrittenModule {}
+    const app = await listen(platform, HandWrittenModule);
+    try {
+      delete calls['returns-response'];
+      const headers = freshKey('returns-response');
+      const first = await app.send('/returns-response', { body: {}, headers });
+      expect(first).toMatchObject({ status: 200, body: { calls: 1 } });
+      const second = await app.send('/returns-response', { body: {}, headers });
+      expect(second).toMatchObject({ status: 200, body: { calls: 2 } });
+      expect(second.headers.get('idempotent-replayed')).toBeNull();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each(PLATFORMS)('the memory store full of requests in flight, on %s', (platform) => {
+  it('never evicts a live lease: a new key gets 503 until an answer makes room', async () => {
+    @Module({
+      imports: [ResilienceModule.forRoot({ idempotencyStore: new MemoryIdempotencyStore({ maxEntries: 2 }) })],
+      controllers: [HandWrittenController],
+    })
+    class FullModule {}
+    const app = await listen(platform, FullModule);
+    try {
+      for (const name of Object.keys(calls)) delete calls[name];
+      newGate();
+      const [one, two, three] = [freshKey('one'), freshKey('two'), freshKey('three')];
+      const running = [app.send('/held', { body: {}, headers: one }), app.send('/held', { body: {}, headers: two })];
+      await vi.waitFor(() => expect(calls['held:started']).toBe(2));
+      const refused = await app.send('/held', { body: {}, headers: three });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });
+      // The two leases were kept: their keys are still in flight, not run a second time.
+      expect((await app.send('/held', { body: {}, headers: one })).status).toBe(409);
+      gate.open();
+      expect((await Promise.all(running)).map((answer) => answer.status)).toEqual([201, 201]);
+      const admitted = await app.send('/held', { body: {}, headers: three });
+      expect(admitted.status).toBe(201);
+      expect(calls['held:started']).toBe(3);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+@Controller()
+class DocumentsController {
+  @Post('documents')
+  @Idempotent()
+  store(@Body() body: unknown) {
+    return { calls: count('documents'), body };
+  }
+}
+
+@Module({ imports: [ResilienceModule.forRoot()], controllers: [DocumentsController] })
+class DocumentsModule {}
+
+describe.each(PLATFORMS)('@Idempotent on %s and a body no parser read', (platform) => {
+  const text = (body: string, headers: Record<string, string>, type = 'text/plain') => ({
+    body,
+    headers: { ...headers, 'content-type': type },
+  });
+
+  it('never replays one payload for another: a clear 415 on Express, a 422 once a parser reads it', async () => {
+    const bare = await listen(platform, DocumentsModule);
+    try {
+      for (const name of Object.keys(calls)) delete calls[name];
+      const headers = freshKey('text');
+      const first = await bare.send('/documents', text('<order>1</order>', headers));
+      const other = await bare.send('/documents', text('<order>2</order>', headers));
+      if (platform === 'express') {
+        // Express has no text parser by default: the body is still in the stream, so it is refused, never run.
+        expect(first.status).toBe(415);
+        expect(first.body).toMatchObject({ code: 'IDEMPOTENCY_BODY_UNREAD', policy: 'DocumentsController.store' });
+        expect(first.headers.get('content-type')).toContain('application/problem+json');
+        expect(other.status).toBe(415);
+        expect(calls.documents).toBeUndefined();
+        // Under any key: the refusal is about the body, not the key.
+        const untyped = await bare.send('/documents', { body: 'x', headers: freshKey('untyped') });
+        expect(untyped.status).toBe(415);
+      } else {
+        // Fastify reads text/plain as a string: the second payload is another request.
+        expect(first.status).toBe(201);
+        expect(other.status).toBe(422);
+        // and refuses a type it has no parser for itself, before any handler.
+        const binary = await bare.send('/documents', text('\u0001\u0002', freshKey('bin'), 'application/octet-stream'));
+        expect(binary.status).toBe(415);
+        expect(calls.documents).toBe(1);
+      }
+    } finally {
+      await bare.close();
+    }
+    if (platform !== 'express') return;
+    const parsed = await listen(platform, DocumentsModule, (app) =>
+      (app as NestExpressApplication).useBodyParser('text', { type: ['text/plain', 'application/xml'] }),
+    );
+    try {
+      const headers = freshKey('parsed');
+      expect((await parsed.send('/documents', text('<order>1</order>', headers))).status).toBe(201);
+      expect((await parsed.send('/documents', text('<order>2</order>', headers))).status).toBe(422);
+      const replayed = await parsed.send('/documents', text('<order>1</order>', headers));
+      expect(replayed).toMatchObject({ status: 201, body: { body: '<order>1</order>' } });
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      await parsed.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import {
   getIdempotencyKey,
+  Hedge,
   Idempotent,
   MemoryIdempotencyStore,
   ResilienceConfigError,
@@ -59,6 +60,30 @@ class LeaseController {
     return {};
   }
 
+  @Post('adaptive')
+  @Idempotent()
+  @Timeout({ duration: 100, adaptive: { max: 800 } })
+  adaptive() {
+    return {};
+  }
+
+  @Post('hedged')
+  @Idempotent()
+  @Hedge({ delay: 50, maxHedges: 2, hedgeNonIdempotent: true })
+  @Retry({ maxAttempts: 2, maxDelay: 200 })
+  @Timeout(100)
+  hedged() {
+    return {};
+  }
+
+  @Post('capped')
+  @Idempotent()
+  @Retry({ maxAttempts: 5, maxDelay: 1000 })
+  @Timeout({ duration: 1000, total: 2000 })
+  capped() {
+    return {};
+  }
+
   @Post('explicit')
   @Idempotent({ lease: 5000 })
   @Timeout(100)
@@ -109,11 +134,13 @@ describe('the in-flight lease', () => {
     class LeaseModule {}
     const app = await createKeyedApp('express', LeaseModule);
     try {
-      for (const route of ['plain', 'timeout', 'total', 'retried', 'explicit']) {
+      const routes = ['plain', 'timeout', 'total', 'retried', 'adaptive', 'hedged', 'capped', 'explicit'];
+      for (const route of routes) {
         expect((await app.post(`/${route}`, {}, { 'Idempotency-Key': route })).status).toBe(201);
       }
-      // 60 s; 300 + 1 s; total 500 + 1 s; 3 x 100 + 2 x 200 backoff + 1 s; the option.
-      expect(store.leases).toEqual([60_000, 1300, 1500, 1700, 5000]);
+      // 60 s; 300 + 1 s; one 100 ms attempt within the 500 ms total + 1 s; 3 x 100 + 2 x 200 backoff + 1 s; the
+      // adaptive max 800 + 1 s; 2 x (100 + 2 hedges x 50) + 200 backoff + 1 s; the 2 s total + 1 s; the option.
+      expect(store.leases).toEqual([60_000, 1300, 1100, 1700, 1800, 1600, 3000, 5000]);
     } finally {
       await app.close();
     }

@@ -9,7 +9,6 @@ import {
   Retry,
   type CallFailureEvent,
   type CallSuccessEvent,
-  type RateLimitRejectedEvent,
   type ResilienceEvent,
   type RetryGiveUpEvent,
 } from '../../lib/index.js';
@@ -116,25 +115,6 @@ describe.each(PLATFORMS)('outcomes on handlers (%s)', (platform) => {
     expect(giveUps).toEqual([expect.objectContaining({ policy: 'JobsController.failing', attempts: 2 })]);
     expect(all.map((event) => event.type)).not.toContain('call-success');
     expect(all.map((event) => event.type)).not.toContain('call-failure');
-  });
-
-  it("reports a rate-limit refusal with the client's key, once per refused request", async () => {
-    const { events } = await start();
-    const refusals: RateLimitRejectedEvent[] = [];
-    const stop = events.on('rate-limit-rejected', (event) => refusals.push(event));
-    expect((await app.send('GET', '/jobs/limited')).status).toBe(200);
-    expect((await app.send('GET', '/jobs/limited')).status).toBe(429);
-    expect(refusals).toEqual([
-      expect.objectContaining({
-        policy: 'JobsController.limited',
-        target: { className: 'JobsController', methodName: 'limited' },
-        key: expect.stringMatching(/127\.0\.0\.1/) as string,
-      }),
-    ]);
-    expect(refusals[0].retryAfterMs).toBeGreaterThan(0);
-    stop();
-    expect((await app.send('GET', '/jobs/limited')).status).toBe(429);
-    expect(refusals).toHaveLength(1);
   });
 });
 

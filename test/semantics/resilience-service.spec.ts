@@ -98,4 +98,15 @@ describe('ResilienceService', () => {
     expect(() => resilience.pipeline({ bulkhead: { maxConcurrent: 2 } })).toThrow(/"name".*is required/);
     expect(() => resilience.pipeline({ timeout: true } as never)).toThrow(/timeout.*got the boolean true/);
   });
+
+  it('refuses inline options only handlers have (retryNonIdempotent, rate-limit headers), naming them', async () => {
+    const { resilience } = await boot(MODULE_OPTIONS);
+    expect(() => resilience.pipeline({ name: 'orders', retry: { retryNonIdempotent: true } as never })).toThrow(
+      /"retry.retryNonIdempotent" = true for policy "ResilienceService.orders".*applies to handlers only/,
+    );
+    await expect(
+      resilience.execute({ name: 'orders', rateLimit: { limit: 5, headers: false } as never }, () => 1),
+    ).rejects.toThrow(/"rateLimit.headers" = false .*applies to handlers only/);
+    expect(await resilience.execute({ name: 'orders', retry: { maxAttempts: 2 } }, () => 'ran')).toBe('ran');
+  });
 });

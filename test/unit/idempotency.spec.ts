@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextFencingToken } from '../../lib/core/idempotency/fencing-token.js';
 import { parseIdempotencyKey } from '../../lib/core/idempotency/idempotency-key.js';
-import { MemoryIdempotencyStore } from '../../lib/core/idempotency/memory-idempotency.store.js';
+import {
+  MemoryIdempotencyStore,
+  MemoryIdempotencyStoreFullError,
+} from '../../lib/core/idempotency/memory-idempotency.store.js';
 import { IdempotencyRecordKeys, quote } from '../../lib/core/idempotency/record-keys.js';
 import {
   canonicalJson,
@@ -259,14 +262,24 @@ describe('MemoryIdempotencyStore', () => {
     expect(await store.acquire('k', 'fp', 't2', 1000)).toEqual({ outcome: 'acquired' });
   });
 
-  it('completing an answer evicts the least recently used others, never the answer itself', async () => {
+  it('completing an answer evicts older answers, never a live lease: then the answer itself is not kept', async () => {
     const store = new MemoryIdempotencyStore({ maxBytes: 100 });
+    await store.acquire('old', 'fp', 'to', 1000);
+    await store.complete('old', 'to', 'y'.repeat(10), 60_000);
     await store.acquire('a', 'fp', 'ta', 1000);
     await store.acquire('b', 'fp', 'tb', 1000);
-    expect(await store.complete('a', 'ta', 'x'.repeat(95), 60_000)).toBe(true); // 98 + 3 > 100: b goes
-    expect(await store.get('b')).toBeUndefined();
-    expect(await store.get('a')).toMatchObject({ state: 'completed', response: 'x'.repeat(95) });
-    expect(store.byteSize).toBe(98);
+    expect(await store.complete('a', 'ta', 'x'.repeat(90), 60_000)).toBe(true); // 93 + 3: the older answer goes
+    expect(await store.get('old')).toBeUndefined();
+    expect(await store.get('a')).toMatchObject({ state: 'completed', response: 'x'.repeat(90) });
+    expect(store.byteSize).toBe(96);
+    await store.acquire('c', 'fp', 'tc', 1000); // 99 bytes: fits
+    expect(await store.acquire('d', 'fp', 'td', 1000)).toEqual({ outcome: 'acquired' }); // a makes room
+    expect(await store.get('a')).toBeUndefined();
+    // 98 + the live leases b and c (3 bytes each) exceed the bound: the leases stay, the answer is not kept.
+    expect(await store.complete('d', 'td', 'x'.repeat(95), 60_000)).toBe(false);
+    expect(await store.get('b')).toMatchObject({ state: 'in-flight' });
+    expect(await store.get('c')).toMatchObject({ state: 'in-flight' });
+    expect(store.byteSize).toBe(6);
   });
 
   it('answers at once through acquireNow/completeNow, unless a subclass overrides the Promise forms', async () => {
@@ -292,9 +305,23 @@ describe('MemoryIdempotencyStore', () => {
     expect(new ObservedCompletion().immediate()).toBeUndefined();
   });
 
-  it('stays within its entry bound', async () => {
+  it('stays within its entry bound by evicting answers, never a live lease: a new key then fails closed', async () => {
     const store = new MemoryIdempotencyStore({ maxEntries: 3 });
-    for (let index = 0; index < 10; index++) await store.acquire(`k${index}`, 'fp', 't', 1000);
+    for (let index = 0; index < 3; index++) await store.acquire(`k${index}`, 'fp', `t${index}`, 1000);
+    await expect(store.acquire('k3', 'fp', 't3', 1000)).rejects.toBeInstanceOf(MemoryIdempotencyStoreFullError);
+    expect(() => store.acquireNow('k3', 'fp', 't3', 1000)).toThrow(/full of requests still running/);
     expect(store.size).toBe(3);
+    for (let index = 0; index < 3; index++) {
+      expect(await store.get(`k${index}`)).toMatchObject({ state: 'in-flight' });
+    }
+    // A completed answer makes room; the leases still running stay.
+    expect(await store.complete('k1', 't1', 'answer', 60_000)).toBe(true);
+    expect(await store.acquire('k3', 'fp', 't3', 1000)).toEqual({ outcome: 'acquired' });
+    expect(await store.get('k1')).toBeUndefined();
+    expect(await store.get('k0')).toMatchObject({ state: 'in-flight' });
+    // Expired leases make room too.
+    vi.advanceTimersByTime(1000);
+    expect(await store.acquire('k4', 'fp', 't4', 1000)).toEqual({ outcome: 'acquired' });
+    expect(store.size).toBeLessThanOrEqual(3);
   });
 });

@@ -1,16 +1,8 @@
 import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_RETRY_OPTIONS,
-  MemoryRateLimitStore,
-  DEFAULT_RATE_LIMIT_OPTIONS,
-  ResilienceEvents,
-  type ResilienceEvent,
-} from '../../lib/index.js';
+import { DEFAULT_RETRY_OPTIONS, ResilienceEvents, type ResilienceEvent } from '../../lib/index.js';
 import { CallEventsPolicy } from '../../lib/core/events/call-events.policy.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
-import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
-import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
 
 const target = { className: 'Orders', methodName: 'find' };
@@ -84,44 +76,6 @@ describe('call-success and call-failure', () => {
       await expect(run()).resolves.toBe('ok');
       expect(seen).toEqual([
         expect.objectContaining({ type: 'call-success', attempts: 1, duration: 0, fallback: false, target }),
-      ]);
-    }
-  });
-});
-
-describe('rate-limit-rejected on a provider method', () => {
-  it('reports the refusal with the bucket key, on both paths', async () => {
-    for (const shape of ['promise', 'observable'] as const) {
-      const events = new ResilienceEvents();
-      const seen: ResilienceEvent[] = [];
-      events.on('rate-limit-rejected', (event) => seen.push(event));
-      const limiter = new RateLimitState(
-        'quota',
-        { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 1, interval: 1_000 },
-        new MemoryRateLimitStore(),
-      );
-      const policy = new RateLimitPolicy(limiter, (invocation) => String(invocation.args[0]), events);
-      const call = createResilientMethod(
-        (tenant: string) => (shape === 'promise' ? Promise.resolve(tenant) : of(tenant)),
-        target,
-        [policy],
-        shape,
-      ) as (tenant: string) => unknown;
-      const run = (tenant: string) => {
-        const result = call(tenant);
-        return shape === 'promise' ? (result as Promise<unknown>) : lastValueFrom(result as Observable<unknown>);
-      };
-      await run('acme');
-      await expect(run('acme')).rejects.toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
-      await run('globex');
-      expect(seen).toEqual([
-        {
-          type: 'rate-limit-rejected',
-          policy: 'quota',
-          target,
-          key: 'acme',
-          retryAfterMs: expect.any(Number) as number,
-        },
       ]);
     }
   });

@@ -71,6 +71,29 @@ export class IdempotencyStoreUnavailableError extends IdempotencyKeyError {
   }
 }
 
+/**
+ * The request has a body that no body parser read (on Express: `text/plain`, XML, `application/octet-stream` without
+ * a parser for it), so it cannot be told apart from another payload sent under the same key: HTTP 415,
+ * `IDEMPOTENCY_BODY_UNREAD`. Add a parser for the type (`app.useBodyParser('text')`, `express.raw()`), or give
+ * `@Idempotent` a `fingerprint` function.
+ */
+export class IdempotencyBodyUnreadError extends IdempotencyKeyError {
+  readonly code = 'IDEMPOTENCY_BODY_UNREAD';
+  readonly status = 415;
+
+  constructor(
+    policy: string,
+    /** The request's `Content-Type`, as sent. */
+    readonly contentType: string | undefined,
+  ) {
+    super(
+      `This request's ${contentType ?? 'untyped'} body was not read by any body parser, so an Idempotency-Key ` +
+        'cannot vouch for it',
+      policy,
+    );
+  }
+}
+
 /** True when `error` is one of the errors above. */
 export function isIdempotencyKeyError(error: unknown): error is IdempotencyKeyError {
   return error instanceof IdempotencyKeyError;

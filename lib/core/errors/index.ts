@@ -6,6 +6,7 @@ export { RateLimitExceededError, isRateLimitExceededError } from './rate-limit-e
 export { ResilienceConfigError } from './resilience-config.error.js';
 export { UnknownPolicyError, isUnknownPolicyError } from './unknown-policy.error.js';
 export {
+  IdempotencyBodyUnreadError,
   IdempotencyKeyError,
   IdempotencyKeyInFlightError,
   IdempotencyKeyInvalidError,

@@ -14,6 +14,8 @@ export type ResilienceErrorCode =
   | 'IDEMPOTENCY_KEY_INVALID'
   | 'IDEMPOTENCY_KEY_MISMATCH'
   | 'IDEMPOTENCY_KEY_IN_FLIGHT'
+  /** `@Idempotent`: the request's body was read by no body parser, so its payload cannot be fingerprinted. */
+  | 'IDEMPOTENCY_BODY_UNREAD'
   /** `@Idempotent`: the idempotency store did not answer, and the request was refused rather than run unprotected. */
   | 'IDEMPOTENCY_STORE_UNAVAILABLE'
   /** A chaos experiment injected this fault (`ChaosFaultError`): retried and recorded like a downstream failure. */

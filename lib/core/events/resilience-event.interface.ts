@@ -49,18 +49,6 @@ export interface RetryGiveUpEvent extends BaseEvent {
 }
 
 /**
- * A rate limit refused a call or a request (Polly's `OnRejected`): on a handler (the rate-limit guard; the client got
- * 429 or its transport's refusal) or a provider method (the call failed with `RateLimitExceededError`).
- */
-export interface RateLimitRejectedEvent extends BaseEvent {
-  readonly type: 'rate-limit-rejected';
-  /** The caller's bucket key (for `key: 'ip'` the client address, or its IPv6 prefix). */
-  readonly key: string;
-  /** Milliseconds until a token is available again (the `Retry-After` sent). */
-  readonly retryAfterMs: number;
-}
-
-/**
  * A call of a decorated method (or a `ResilienceService` pipeline) ended with a value, after every policy: delivered
  * only to listeners subscribed to it by name (`events.on('call-success', ...)`), see `ResilienceEvents.on`.
  * `policy` is the target's name (`Class.method`).
@@ -261,7 +249,6 @@ export interface LoadPressureEvent {
 export type ResilienceEvent =
   | RetryEvent
   | RetryGiveUpEvent
-  | RateLimitRejectedEvent
   | CallSuccessEvent
   | CallFailureEvent
   | RetryBudgetExhaustedEvent

@@ -9,10 +9,33 @@ import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
 /** Options of {@link MemoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
-  /** Records kept at most; the least recently used go first. Default `10_000`. */
+  /**
+   * Records kept at most; the least recently used completed answers make room, never a live lease (a request still
+   * running). Default `10_000`.
+   */
   maxEntries?: number;
-  /** Bytes of keys, fingerprints and stored answers (UTF-8) kept at most; LRU go first. Default 64 MiB. */
+  /**
+   * Bytes of keys, fingerprints and stored answers (UTF-8) kept at most; the least recently used completed answers
+   * make room, never a live lease. Default 64 MiB.
+   */
   maxBytes?: number;
+}
+
+/**
+ * `acquire` on a {@link MemoryIdempotencyStore} whose bounds are taken by requests still running: a new key is
+ * refused rather than evicting a live lease (which would let its key run twice). Handlers answer it as their
+ * `onStoreError` says (by default 503).
+ */
+export class MemoryIdempotencyStoreFullError extends Error {
+  readonly code = 'IDEMPOTENCY_STORE_FULL';
+
+  constructor(maxEntries: number, maxBytes: number) {
+    super(
+      `MemoryIdempotencyStore is full of requests still running (maxEntries ${maxEntries}, maxBytes ${maxBytes}): ` +
+        'a new key is refused rather than evicting one of their leases',
+    );
+    this.name = 'MemoryIdempotencyStoreFullError';
+  }
 }
 
 interface MemoryRecord extends ListNode<MemoryRecord> {
@@ -29,16 +52,21 @@ interface MemoryRecord extends ListNode<MemoryRecord> {
 /**
  * Idempotency records in this process: right for one replica (several replicas need a shared store such as
  * `RedisStore#idempotency`). Bounded in records and in bytes, since stored bodies can be large: the least recently
- * used records are dropped first (an answer then runs again; a dropped lease lets its owner's `complete` fail, so
- * the answer is sent but not stored). Expiry is read lazily: no timer.
+ * used completed answers are dropped first (such a key then runs again). A live lease is never dropped, since its
+ * request is still running and a second request with its key would run it twice: when the bounds are all taken by
+ * live leases, `acquire` of a new key fails with {@link MemoryIdempotencyStoreFullError} (HTTP 503 by default).
+ * Expiry is read lazily: no timer.
  */
 export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempotencyStore {
   private readonly records = new Map<string, MemoryRecord>();
   /**
-   * Least recently used first. A list rather than the Map's own order: deleting and re-inserting Map entries leaves
-   * holes that every iteration from the start walks over, so eviction cost grew with the churn.
+   * Completed answers, least recently used first: the only records eviction takes. A list rather than the Map's own
+   * order: deleting and re-inserting Map entries leaves holes that every iteration from the start walks over, so
+   * eviction cost grew with the churn.
    */
   private readonly recency = new IntrusiveList<MemoryRecord>();
+  /** Leases (requests in flight), oldest first: never evicted, only dropped once expired. */
+  private readonly inFlight = new IntrusiveList<MemoryRecord>();
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
@@ -76,7 +104,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempo
   }
 
   acquire(key: string, fingerprint: string, token: string, leaseMs: number): Promise<IdempotencyAcquireResult> {
-    const result = this.acquireNow(key, fingerprint, token, leaseMs);
+    let result: IdempotencyAcquireResult;
+    try {
+      result = this.acquireNow(key, fingerprint, token, leaseMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return result === ACQUIRED ? ACQUIRED_NOW : Promise.resolve(result);
   }
 
@@ -84,12 +117,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempo
     return this.completeNow(key, token, response, ttlMs) ? TRUE : FALSE;
   }
 
-  /** @internal `acquire`, answered at once. */
+  /** @internal `acquire`, answered at once; throws {@link MemoryIdempotencyStoreFullError} (see `acquire`). */
   acquireNow(key: string, fingerprint: string, token: string, leaseMs: number): IdempotencyAcquireResult {
     const now = Date.now();
     const record = this.live(key, now);
     if (record === undefined) {
-      this.put(newLease(key, fingerprint, token, now + leaseMs));
+      this.putLease(newLease(key, fingerprint, token, now + leaseMs), now);
       return ACQUIRED;
     }
     this.touch(record);
@@ -111,15 +144,16 @@ export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempo
       this.remove(record);
       return false;
     }
+    this.inFlight.remove(record);
     record.token = undefined;
     record.response = response;
     record.expiresAt = now + ttlMs;
     this.bytes += bytes - record.bytes;
     record.bytes = bytes;
-    this.touch(record);
-    // Never drops this record: it is now the most recent, and alone it fits the bound (checked above).
-    this.evict();
-    return true;
+    this.recency.append(record);
+    // Older answers make room; this one goes too only when live leases alone leave it no room (it is the newest).
+    this.evict(0, now);
+    return this.records.get(key) === record;
   }
 
   release(key: string, token: string): Promise<boolean> {
@@ -151,30 +185,45 @@ export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempo
     return undefined;
   }
 
-  /** Marks the record most recently used. */
+  /** Marks a completed record most recently used (leases have no recency: they are never evicted). */
   private touch(record: MemoryRecord): void {
+    if (record.token !== undefined) return;
     this.recency.remove(record);
     this.recency.append(record);
   }
 
-  private put(record: MemoryRecord): void {
-    // A record larger than the whole bound is not kept at all (its answer runs again next time).
-    if (record.bytes > this.maxBytes) return;
+  /** Keeps a new lease, making room from completed answers and expired leases; refuses it when there is none. */
+  private putLease(record: MemoryRecord, now: number): void {
+    this.evict(record.bytes, now);
+    if (this.records.size >= this.maxEntries || this.bytes + record.bytes > this.maxBytes) {
+      throw new MemoryIdempotencyStoreFullError(this.maxEntries, this.maxBytes);
+    }
     this.records.set(record.key, record);
-    this.recency.append(record);
+    this.inFlight.append(record);
     this.bytes += record.bytes;
-    this.evict();
   }
 
-  /** Drops the least recently used records until both bounds hold. */
-  private evict(): void {
-    while (this.records.size > this.maxEntries || this.bytes > this.maxBytes) this.remove(this.recency.first!);
+  /**
+   * Makes room for `incoming` more bytes (and one record when it is a lease): drops the least recently used
+   * completed answers, then, if live leases still fill the bounds, the leases that expired. Never a live lease.
+   */
+  private evict(incoming: number, now: number): void {
+    const entries = incoming > 0 ? this.maxEntries - 1 : this.maxEntries;
+    const over = () => this.records.size > entries || this.bytes + incoming > this.maxBytes;
+    while (over() && this.recency.first !== undefined) this.remove(this.recency.first);
+    if (!over()) return;
+    for (let lease = this.inFlight.first; lease !== undefined && over();) {
+      const newer = lease.newer;
+      if (lease.expiresAt <= now) this.remove(lease);
+      lease = newer;
+    }
   }
 
-  /** Drops a record that is in the store: every caller found it through the Map or the recency list, kept in step. */
+  /** Drops a record that is in the store: every caller found it through the Map or a list, kept in step. */
   private remove(record: MemoryRecord): void {
     this.records.delete(record.key);
-    this.recency.remove(record);
+    if (record.token === undefined) this.recency.remove(record);
+    else this.inFlight.remove(record);
     this.bytes -= record.bytes;
   }
 }

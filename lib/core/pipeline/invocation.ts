@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
+import { requestKeys } from '../idempotency/request-key.js';
 
 /**
  * One call of a decorated method as it travels through the policies: its receiver and arguments, the attempt
@@ -17,7 +18,8 @@ export class Invocation {
   onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
   /**
    * The key of this logical call for the downstream's `Idempotency-Key`: the same on every attempt, since retries
-   * reuse the invocation. Set by `@Idempotent({ key })`, else made on first read (see `getIdempotencyKey`).
+   * reuse the invocation. Set by `@Idempotent({ key })`, else made on first read (see `getIdempotencyKey`): derived
+   * from the inbound request's key when the call serves a keyed `@Idempotent` request, else a random UUID.
    */
   idempotencyKey: string | undefined = undefined;
   /** The invocation this one was forked from (a hedged attempt), whose idempotency key it shares. */
@@ -39,11 +41,17 @@ export class Invocation {
     return this.controller.signal;
   }
 
-  /** The call's idempotency key, a random UUID made once per logical call unless `@Idempotent` derived one. */
+  /**
+   * The call's idempotency key, made once per logical call: `@Idempotent({ key })`'s, else one derived from the
+   * inbound request's key (see `request-key.ts`), else a random UUID.
+   */
   outboundIdempotencyKey(): string {
     // Hedged attempts are one logical call: they send the key of the call they were forked from.
     if (this.forkedFrom !== undefined) return this.forkedFrom.outboundIdempotencyKey();
-    return (this.idempotencyKey ??= randomUUID());
+    if (this.idempotencyKey !== undefined) return this.idempotencyKey;
+    const scope = requestKeys.getStore();
+    return (this.idempotencyKey =
+      scope === undefined ? randomUUID() : scope.nextCallKey(`${this.target.className}.${this.target.methodName}`));
   }
 
   /** Aborts the current attempt's signal, if the method asked for one. */
@@ -135,11 +143,14 @@ export function getTimeoutSignal(): AbortSignal | undefined {
 
 /**
  * The idempotency key of the running call, to send as `Idempotency-Key` to a payment gateway or any downstream
- * that honours it: made once per logical call (a random UUID) and the same on every `@Retry` attempt, so the
- * downstream can tell a retry from a new operation; `@Idempotent({ key })` on the method derives it from the
- * arguments instead. Call it synchronously in the decorated method, before its first `await`. Returns `undefined`
- * outside a decorated method.
+ * that honours it: made once per logical call and the same on every `@Retry` and hedged attempt, so the downstream
+ * can tell a retry from a new operation. While serving a request that brought an `Idempotency-Key` to an
+ * `@Idempotent` handler, it is derived from that request's scoped key and the method (`Class.method`, and which call
+ * of it this is), so the client's own retry sends the same keys again; otherwise a random UUID;
+ * `@Idempotent({ key })` on the method derives it from the arguments instead. In such a handler itself it returns the
+ * request's key. Call it synchronously, before the first `await`. Returns `undefined` outside a decorated method and
+ * a keyed request.
  */
 export function getIdempotencyKey(): string | undefined {
-  return active?.outboundIdempotencyKey();
+  return active !== undefined ? active.outboundIdempotencyKey() : requestKeys.getStore()?.key;
 }

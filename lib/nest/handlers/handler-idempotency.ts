@@ -1,7 +1,11 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
-import { IdempotencyKeyInvalidError, IdempotencyKeyMissingError } from '../../core/errors/idempotency-key.error.js';
+import {
+  IdempotencyBodyUnreadError,
+  IdempotencyKeyInvalidError,
+  IdempotencyKeyMissingError,
+} from '../../core/errors/idempotency-key.error.js';
 import type { ResilienceError } from '../../core/errors/resilience.error.js';
 import { parseIdempotencyKey } from '../../core/idempotency/idempotency-key.js';
 import type {
@@ -38,6 +42,9 @@ export class HandlerIdempotency {
   /** @internal The store's synchronous forms when it answers at once (the memory store), else `undefined`. */
   readonly immediate: ImmediateIdempotencyStore | undefined;
   private warned = false;
+  /** The fingerprint covers the body (all of it, or listed fields), rather than a function of the request. */
+  private readonly fingerprintsBody: boolean;
+  private warnedResponseObject = false;
 
   constructor(
     /** `Class.method`: names the handler in errors, and scopes its records. */
@@ -50,26 +57,34 @@ export class HandlerIdempotency {
     private readonly active?: () => boolean,
   ) {
     this.methods = new Set(options.methods);
+    this.fingerprintsBody = typeof options.fingerprint !== 'function';
     this.recordKeys = new IdempotencyRecordKeys(policy);
     this.exactFingerprints = store.exactFingerprints === true;
     this.immediate = store instanceof MemoryIdempotencyStore ? store.immediate() : undefined;
   }
 
   /**
-   * Runs the request through `run` (the policies and the handler) with idempotency: `keyed` tells `run` that the
-   * request carries a key, which makes a POST repeatable for `@Retry`.
+   * Runs the request through `run` (the policies and the handler) with idempotency: the scoped record key tells
+   * `run` that the request carries a key, which makes a POST repeatable for `@Retry` and is what the handler's
+   * downstream keys derive from (`undefined`: no key).
    */
-  run(context: ExecutionContext, run: (keyed: boolean) => Observable<unknown>): Observable<unknown> {
-    if (context.getType() !== 'http' || (this.active !== undefined && !this.active())) return run(false);
+  run(context: ExecutionContext, run: (recordKey: string | undefined) => Observable<unknown>): Observable<unknown> {
+    if (context.getType() !== 'http' || (this.active !== undefined && !this.active())) return run(undefined);
     const request = httpRequest<HttpRequest>(context);
     const { method } = request;
-    if (!this.methods.has(method)) return run(false);
+    if (!this.methods.has(method)) return run(undefined);
     const header = request.headers['idempotency-key'];
     if (header === undefined) {
-      return this.options.required ? this.refuse(new IdempotencyKeyMissingError(this.policy), context) : run(false);
+      return this.options.required ? this.refuse(new IdempotencyKeyMissingError(this.policy), context) : run(undefined);
     }
     const key = typeof header === 'string' ? parseIdempotencyKey(header) : undefined;
     if (key === undefined) return this.refuse(new IdempotencyKeyInvalidError(this.policy), context);
+    if (this.fingerprintsBody && request.body === undefined && hasBody(request)) {
+      return this.refuse(
+        new IdempotencyBodyUnreadError(this.policy, headerText(request.headers['content-type'])),
+        context,
+      );
+    }
     let recordKey: string;
     let fingerprint: string;
     try {
@@ -107,6 +122,17 @@ export class HandlerIdempotency {
     );
   }
 
+  /** @internal A handler wrote its answer through the response object: not stored, said once per handler. */
+  warnResponseObject(): void {
+    if (this.warnedResponseObject) return;
+    this.warnedResponseObject = true;
+    new Logger('nest-resilience').error(
+      `@Idempotent on ${this.policy}: the handler wrote its answer through the response object (it returned it, or ` +
+        'sent it itself), so there is nothing to store and replay: its key is released and a retry runs it again. ' +
+        'Return the body instead (use @Res({ passthrough: true }) only to set headers or the status)',
+    );
+  }
+
   private covered(context: ExecutionContext, request: HttpRequest): unknown {
     const { fingerprint } = this.options;
     if (fingerprint === undefined) return request.body;
@@ -120,3 +146,18 @@ export class HandlerIdempotency {
 }
 
 type Scope = (context: ExecutionContext) => unknown;
+
+/**
+ * Whether the request came with a body (RFC 9112: a non-zero `Content-Length`, or `Transfer-Encoding`): when no
+ * parser read it (`body` undefined, as Express leaves a type it has no parser for), its bytes are still in the
+ * stream, and fingerprinting "no body" would let two different payloads pass for one.
+ */
+function hasBody(request: HttpRequest): boolean {
+  const { headers } = request;
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}

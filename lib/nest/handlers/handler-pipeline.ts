@@ -5,6 +5,7 @@ import type { PolicyTarget } from '../../core/events/resilience-event.interface.
 import { composeObservable, type Sink, type SinkPolicy, type SinkStep } from '../../core/pipeline/sink.js';
 import { handlerInvocations } from '../../core/pipeline/handler-invocations.js';
 import { Invocation } from '../../core/pipeline/invocation.js';
+import { RequestKeyScope, requestKeys } from '../../core/idempotency/request-key.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { toTransportError } from '../errors/transport-errors.js';
 import type { HandlerIdempotency } from './handler-idempotency.js';
@@ -18,11 +19,14 @@ class HandlerInvocation extends Invocation {
   /** `next.handle()`, made once per request; undefined when each attempt makes its own (see `callHandler`). */
   source: Observable<unknown> | undefined;
   next!: CallHandler;
+  /** The request's key when it brought one to `@Idempotent`: each attempt runs in a scope of its own. */
+  requestKey: RequestKeyScope | undefined;
 
   protected override copy(): HandlerInvocation {
     const child = new HandlerInvocation(this.target, this.thisArg, this.args);
     child.source = this.source;
     child.next = this.next;
+    child.requestKey = this.requestKey;
     return child;
   }
 }
@@ -35,7 +39,11 @@ class HandlerInvocation extends Invocation {
  */
 const callHandler: ObservableStep = (invocation) => {
   const handler = invocation as HandlerInvocation;
-  return handler.source ?? handlerInvocations.run(handler, () => handler.next.handle());
+  if (handler.source !== undefined) return handler.source;
+  const { requestKey } = handler;
+  if (requestKey === undefined) return handlerInvocations.run(handler, () => handler.next.handle());
+  // Every attempt (a @Retry re-run, a hedged fork) numbers its downstream calls from 1 again: the same keys.
+  return requestKeys.run(requestKey.renewed(), () => handlerInvocations.run(handler, () => handler.next.handle()));
 };
 
 /** How the pipeline of one handler is built: its policies in the canonical order, outermost first. */
@@ -75,17 +83,30 @@ export class HandlerPipeline {
   /** Runs `next.handle()` through the policies for this request. */
   run(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { idempotency } = this.parts;
-    if (idempotency === undefined) return this.runPolicies(context, next, false);
-    return idempotency.run(context, (keyed) => this.runPolicies(context, next, keyed));
+    if (idempotency === undefined) return this.runPolicies(context, next, undefined);
+    return idempotency.run(context, (recordKey) => this.runPolicies(context, next, recordKey));
   }
 
-  /** The policies around `next.handle()`; `keyed`: an `@Idempotent` request with a key, which may be repeated. */
-  private runPolicies(context: ExecutionContext, next: CallHandler, keyed: boolean): Observable<unknown> {
+  /**
+   * The policies around `next.handle()`; `recordKey`: the scoped key of an `@Idempotent` request that brought one,
+   * which may then be repeated, and whose key the handler and its downstream calls read (`getIdempotencyKey()`).
+   */
+  private runPolicies(
+    context: ExecutionContext,
+    next: CallHandler,
+    recordKey: string | undefined,
+  ): Observable<unknown> {
+    const requestKey = recordKey === undefined ? undefined : new RequestKeyScope(recordKey);
     // `@Idempotent` alone: no policy, so no resilience error to map either.
-    if (this.parts.policies.length === 0) return next.handle();
+    if (this.parts.policies.length === 0) {
+      // Nest runs the handler in the async context `handle()` is called in.
+      return requestKey === undefined ? next.handle() : requestKeys.run(requestKey, () => next.handle());
+    }
     const invocation = new HandlerInvocation(this.parts.target, this.parts.instance, [context]);
     invocation.next = next;
-    invocation.source = this.parts.usesTimeoutSignal ? undefined : next.handle();
+    invocation.requestKey = requestKey;
+    invocation.source = this.parts.usesTimeoutSignal || requestKey !== undefined ? undefined : next.handle();
+    const keyed = requestKey !== undefined;
     const step = this.withoutRetry !== undefined && !keyed && !mayRepeat(context) ? this.withoutRetry : this.all;
     return step(invocation);
   }

@@ -28,6 +28,12 @@ const WAIT_POLL_MS = 25;
 interface HttpResponse {
   statusCode: number;
   getHeader(name: string): unknown;
+  /** Express (Node's `ServerResponse`). */
+  headersSent?: boolean;
+  /** Fastify's reply. */
+  sent?: boolean;
+  /** Fastify's reply: Node's `ServerResponse`. */
+  raw?: unknown;
 }
 
 /**
@@ -40,7 +46,7 @@ export class IdempotentRequestObservable extends Observable<unknown> {
     readonly context: ExecutionContext,
     readonly recordKey: string,
     readonly fingerprint: string,
-    readonly run: (keyed: boolean) => Observable<unknown>,
+    readonly run: (recordKey: string | undefined) => Observable<unknown>,
   ) {
     super(startRequest);
   }
@@ -82,7 +88,7 @@ export class IdempotentRequest implements Unsubscribable {
     private readonly context: ExecutionContext,
     private readonly recordKey: string,
     private readonly fingerprint: string,
-    private readonly run: (keyed: boolean) => Observable<unknown>,
+    private readonly run: (recordKey: string | undefined) => Observable<unknown>,
     private readonly subscriber: Subscriber<unknown>,
   ) {}
 
@@ -118,7 +124,15 @@ export class IdempotentRequest implements Unsubscribable {
   private acquire(): void {
     const { owner } = this;
     if (owner.immediate !== undefined) {
-      this.onAcquired(owner.immediate.acquireNow(this.recordKey, this.fingerprint, this.token, owner.leaseMs));
+      let result: IdempotencyAcquireResult;
+      try {
+        result = owner.immediate.acquireNow(this.recordKey, this.fingerprint, this.token, owner.leaseMs);
+      } catch (error) {
+        // The memory store full of live leases: a store that cannot take the key.
+        this.onStoreError(error);
+        return;
+      }
+      this.onAcquired(result);
       return;
     }
     this.leaseEndsAt = performance.now() + owner.leaseMs;
@@ -137,7 +151,7 @@ export class IdempotentRequest implements Unsubscribable {
       // This object is the observer of the handler's answer (next, error, complete): no closures per request, and
       // one plain Subscriber around it (what `subscribe(this)` would wrap in two objects).
       this.running = true;
-      this.inner = this.run(true).subscribe(subscriberOf(this));
+      this.inner = this.run(this.recordKey).subscribe(subscriberOf(this));
       return;
     }
     if (result.fingerprint !== this.fingerprint) {
@@ -181,7 +195,7 @@ export class IdempotentRequest implements Unsubscribable {
   private onStoreError(error: unknown): void {
     if (this.closed) return;
     if (this.owner.options.onStoreError === 'allow') {
-      this.inner = this.run(false).subscribe(this.subscriber);
+      this.inner = this.run(undefined).subscribe(this.subscriber);
       return;
     }
     this.fail(new IdempotencyStoreUnavailableError(this.owner.policy, error));
@@ -220,6 +234,14 @@ export class IdempotentRequest implements Unsubscribable {
     let answer: StoredAnswer;
     if (detached === undefined) {
       const response = httpResponse<HttpResponse>(this.context);
+      if (answeredThroughResponse(response, body)) {
+        // What the handler wrote itself cannot be replayed: nothing is stored (said once per route).
+        this.release();
+        this.owner.warnResponseObject();
+        if (this.held !== undefined) this.subscriber.next(body);
+        this.subscriber.complete();
+        return;
+      }
       answer = { status: response.statusCode, body, headers: safeHeaders(response) };
     } else {
       answer = { status: detached.status, body, headers: detached.headers };
@@ -315,6 +337,15 @@ export class IdempotentRequest implements Unsubscribable {
   private fail(error: ResilienceError): void {
     this.subscriber.error(this.owner.transportError(error, this.context));
   }
+}
+
+/**
+ * Whether the handler answered through the response object itself: it returned it (`return res`, `return reply`),
+ * or the response was already sent when its work ended (`res.json(...)` through `@Res({ passthrough: true })`).
+ */
+function answeredThroughResponse(response: HttpResponse, body: unknown): boolean {
+  if (body !== undefined && body !== null && (body === response || body === response.raw)) return true;
+  return response.headersSent === true || response.sent === true;
 }
 
 /**

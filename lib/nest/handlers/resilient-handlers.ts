@@ -1,4 +1,3 @@
-import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { Injectable, type ExecutionContext, type Type } from '@nestjs/common';
 import { ContextIdFactory, HttpAdapterHost, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
@@ -7,6 +6,7 @@ import { HandlerPipeline } from './handler-pipeline.js';
 import { HandlerIdempotency } from './handler-idempotency.js';
 import { HandlerRateLimitPlan } from './handler-rate-limits.js';
 import { isGraphQLFieldResolver } from './handler-kind.js';
+import { refuseResponseObjectHandler } from './response-object-check.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { TIMEOUT_SIGNAL_PARAMETER } from '../../decorators/resilience.metadata.js';
 
@@ -36,7 +36,6 @@ export class ResilientHandlers {
     private readonly pipelines: PipelineFactory,
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
-    private readonly events: ResilienceEvents,
   ) {}
 
   /** The pipeline of the request's handler; `undefined` when it has no policy decorator. */
@@ -60,6 +59,8 @@ export class ResilientHandlers {
     const policies = this.pipelines.create(handler, prototype, target, 'handler', receiverOf);
     const limits = this.pipelines.rateLimits(handler, classRef, target);
     const idempotent = this.pipelines.handlerIdempotency(handler, target);
+    if (idempotent !== undefined)
+      refuseResponseObjectHandler(handler, classRef, methodName, `${classRef.name}.${methodName}`);
     if (isGraphQLFieldResolver(handler))
       this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
     const compiled: Compiled = {
@@ -86,9 +87,7 @@ export class ResilientHandlers {
             this.adapterHost,
           )
         : null,
-      rateLimits: limits
-        ? new HandlerRateLimitPlan(limits.limits, limits.declaredOnHandler, this.adapterHost, this.events, target)
-        : null,
+      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.appliedBy, this.adapterHost) : null,
     };
     const first = this.byHandler.get(handler);
     if (first === undefined) this.byHandler.set(handler, compiled);

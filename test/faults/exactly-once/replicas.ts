@@ -92,6 +92,8 @@ function chargeController(replica: string) {
 export interface Replica {
   readonly name: string;
   readonly url: string;
+  /** The state of its Redis client (ioredis `status`), for a failure's message; `memory` without Redis. */
+  storeStatus(): string;
   close(): Promise<void>;
 }
 
@@ -126,5 +128,10 @@ export async function startReplica(
   app.useGlobalInterceptors(new OuterTimeoutInterceptor());
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
-  return { name, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    storeStatus: () => store?.redis.status ?? 'memory',
+    close: () => app.close(),
+  };
 }

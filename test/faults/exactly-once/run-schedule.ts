@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisServer } from '../../support/redis-server.js';
 import { ledger } from './ledger.js';
@@ -166,36 +167,45 @@ async function runClient(
   }
 }
 
-const HUNG = new Error('hung');
-const DISCONNECTED = new Error('disconnected');
-
-async function send(url: string, key: string, fault: RequestFault): Promise<{ outcome: Outcome; body: unknown }> {
-  const controller = new AbortController();
+/**
+ * One POST over its own connection (no keep-alive: a connection left idle in a client pool would keep the replica's
+ * server from closing), given up after `fault.after` ms for a disconnect, or after `HARD_CAP` ms (hung).
+ */
+function send(url: string, key: string, fault: RequestFault): Promise<{ outcome: Outcome; body: unknown }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': key };
   if (fault.kind === 'outer-timeout') headers[OUTER_TIMEOUT_HEADER] = String(fault.after);
-  const hung = setTimeout(() => controller.abort(HUNG), HARD_CAP);
-  const leave = fault.kind === 'disconnect' ? setTimeout(() => controller.abort(DISCONNECTED), fault.after) : undefined;
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ amount: 42 }),
-      signal: controller.signal,
+  const payload = JSON.stringify({ amount: 42 });
+  return new Promise((resolve) => {
+    let ended: Outcome | undefined;
+    const request = httpRequest(url, { method: 'POST', headers, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: kept as text
+        }
+        finish(response.statusCode ?? 0, body);
+      });
+      response.on('error', () => undefined);
     });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { outcome: response.status, body };
-  } catch (error) {
-    if (controller.signal.reason === HUNG) return { outcome: 'hung', body: undefined };
-    if (controller.signal.reason === DISCONNECTED) return { outcome: 'disconnected', body: undefined };
-    return { outcome: 'network-error', body: String(error) };
-  } finally {
-    clearTimeout(hung);
-    clearTimeout(leave);
-  }
+    const finish = (outcome: Outcome, body: unknown) => {
+      if (ended !== undefined) return;
+      ended = outcome;
+      clearTimeout(hung);
+      clearTimeout(leave);
+      resolve({ outcome, body });
+    };
+    const giveUp = (outcome: Outcome) => {
+      finish(outcome, undefined);
+      request.destroy();
+    };
+    const hung = setTimeout(() => giveUp('hung'), HARD_CAP);
+    const leave = fault.kind === 'disconnect' ? setTimeout(() => giveUp('disconnected'), fault.after) : undefined;
+    request.on('error', (error) => finish('network-error', String(error)));
+    request.end(payload);
+  });
 }

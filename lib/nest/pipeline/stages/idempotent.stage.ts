@@ -9,10 +9,12 @@ import type { IdempotencyStore } from '../../../core/idempotency/idempotency-sto
 import { IdempotentPolicy } from '../../../core/idempotency/idempotent.policy.js';
 import { MemoryIdempotencyStore } from '../../../core/idempotency/memory-idempotency.store.js';
 import type { RetryOptions } from '../../../core/retry/retry.options.js';
-import type { TimeoutOptions } from '../../../core/timeout/timeout.options.js';
+import type { ResolvedAdaptiveTimeoutOptions, TimeoutOptions } from '../../../core/timeout/timeout.options.js';
+import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../../core/hedge/hedge.options.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../../core/validation/without-undefined.js';
 import {
+  HEDGE_METADATA,
   IDEMPOTENT_METADATA,
   RETRY_METADATA,
   TIMEOUT_METADATA,
@@ -125,20 +127,37 @@ function idempotencyOptions(
 }
 
 /**
- * How long an in-flight record holds its key: the `lease` option, else shortly (1 s) after the method's own
- * deadline: `@Timeout`'s `total`, or its `duration` times the `@Retry` attempts plus their longest backoffs.
+ * How long an in-flight record holds its key: the `lease` option, else shortly (1 s, for `@Fallback` and the dead
+ * letter) after the longest the method may legitimately run, computed at bootstrap from its own policies: one attempt
+ * lasts its `@Timeout` (an adaptive one up to its `max`), a hedged attempt until its last hedge (started `maxHedges`
+ * delays later) times out, `@Retry` runs `maxAttempts` of them with at most `maxDelay` between; a `total` bounds it
+ * all. Without a `@Timeout` nothing bounds the method: 60 s. Computed rather than renewed while the handler runs:
+ * every store works unchanged, no timer runs per request, and a hung handler cannot hold its key for ever.
  */
 function leaseOf(host: StageHost, read: SpecReader, declaredAt: string, options: IdempotencyOptions): number {
   if (options.lease !== undefined) return options.lease;
   const timeoutSpec = read(TIMEOUT_METADATA) as PolicySpec<TimeoutOptions> | undefined;
   if (timeoutSpec === undefined) return DEFAULT_IDEMPOTENCY_LEASE;
   const timeout = host.resolve(TIMEOUT_KIND, timeoutSpec, declaredAt).options;
-  if (timeout.total !== undefined) return timeout.total + 1000;
+  const adaptive = timeout.adaptive as ResolvedAdaptiveTimeoutOptions | undefined;
+  const attempt = Math.max(timeout.duration, adaptive?.max ?? 0);
+  let span = attempt;
+  const hedgeSpec = read(HEDGE_METADATA) as PolicySpec<HedgeOptions> | undefined;
+  if (hedgeSpec !== undefined) {
+    const hedge = validateHedgeOptions(
+      { ...DEFAULT_HEDGE_OPTIONS, ...withoutUndefined(hedgeSpec.options) },
+      new OptionsValidator('hedge', declaredAt, declaredAt),
+    );
+    // A percentile delay follows latencies the attempt timeout cuts short: at most one attempt's length.
+    const delay = typeof hedge.delay === 'number' ? hedge.delay : Math.max(hedge.delay.fallback ?? 100, attempt);
+    span += hedge.maxHedges * delay;
+  }
   const retrySpec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
-  if (retrySpec === undefined) return timeout.duration + 1000;
-  const retry = host.resolve(RETRY_KIND, retrySpec, declaredAt).options;
-  return Math.min(
-    timeout.duration * retry.maxAttempts + retry.maxDelay * (retry.maxAttempts - 1) + 1000,
-    2_147_483_647,
-  );
+  let longest = span;
+  if (retrySpec !== undefined) {
+    const retry = host.resolve(RETRY_KIND, retrySpec, declaredAt).options;
+    longest = span * retry.maxAttempts + retry.maxDelay * (retry.maxAttempts - 1);
+  }
+  if (timeout.total !== undefined) longest = Math.min(longest, timeout.total);
+  return Math.min(longest + 1000, 2_147_483_647);
 }
