@@ -32,6 +32,9 @@ export type { ChaosExperiments } from './chaos/chaos-experiments.js';
 export type { ChaosInjectionKind, ChaosRates, ChaosSnapshot, ChaosState } from './chaos/chaos.state.js';
 export type {
   BulkheadRejectedEvent,
+  CallFailureEvent,
+  CallOutcomeEvent,
+  CallSuccessEvent,
   ChaosInjectedEvent,
   CircuitStateEvent,
   ConcurrencyLimitEvent,
@@ -46,10 +49,13 @@ export type {
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
+  ResilienceEventOf,
+  ResilienceEventType,
   LoadPressureEvent,
   LoadShedEvent,
   RetryBudgetExhaustedEvent,
   RetryEvent,
+  RetryGiveUpEvent,
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
@@ -66,6 +72,7 @@ export type {
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
 export { getIdempotencyKey, getTimeoutSignal } from './pipeline/invocation.js';
+export { withSignal } from './pipeline/caller-signal.js';
 export type {
   IdempotencyAcquireResult,
   IdempotencyRecord,

@@ -5,6 +5,7 @@ import type { PolicyTarget } from '../../core/events/resilience-event.interface.
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker.options.js';
 import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
+import { CallEventsPolicy } from '../../core/events/call-events.policy.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
@@ -168,6 +169,14 @@ export class PipelineFactory implements StageHost {
       const measure = new CallMetricsPolicy(this.registry.targets.targetFor(context.declaredAt));
       all.unshift(measure);
       withoutRetry?.unshift(measure);
+    }
+    // Outermost of all: call-success and call-failure describe what the caller got. Listeners come and go at run
+    // time, so the step is always there; it only reads a flag while nobody listens. (Not for a handler whose
+    // `@Idempotent` runs alone: it has no pipeline.)
+    if (all.length > 0) {
+      const report = new CallEventsPolicy(context.declaredAt, this.events);
+      all.unshift(report);
+      withoutRetry?.unshift(report);
     }
     return { all, withoutRetry };
   }
