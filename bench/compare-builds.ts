@@ -1,19 +1,20 @@
 /**
  * One overhead case of two builds in one process, in interleaved rounds, so a noisy machine slows both alike:
- *   node dist/bench/compare-builds.js <other checkout, built> [promise|observable] [case name]
+ *   npm run bench:compare -- <other checkout, built> [promise|observable] [case name]
  * e.g. a checkout of the main branch built with `npx tsc -p tsconfig.build.json` beside this one. Prints the median
  * and the fastest round of each, and their ratios.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as current from './overhead-cases.js';
-import { middleValue as median } from './measure.js';
+import * as current from './support/overhead-cases.js';
+import { middleValue as median } from './support/measure.js';
+import { smoke } from './support/smoke.js';
 
 type Cases = typeof current;
 const [otherRoot, shape = 'promise', name = current.CASES.find((each) => each.name.startsWith('full'))!.name] =
   process.argv.slice(2) as [string, 'promise' | 'observable', string?];
 if (!otherRoot) throw new Error('usage: compare-builds.js <other checkout> [promise|observable] [case name]');
-const other = (await import(pathToFileURL(resolve(otherRoot, 'dist/bench/overhead-cases.js')).href)) as Cases;
+const other = (await import(pathToFileURL(resolve(otherRoot, 'dist/bench/support/overhead-cases.js')).href)) as Cases;
 
 const runs: [string, () => Promise<unknown>][] = [];
 for (const [label, cases] of [
@@ -26,8 +27,8 @@ for (const [label, cases] of [
   runs.push([label, make(target)]);
 }
 const samples = new Map<string, number[]>(runs.map(([label]) => [label, []]));
-const calls = 50_000;
-for (let round = 0; round < 24; round++) {
+const calls = smoke ? 200 : 50_000;
+for (let round = 0; round < (smoke ? 6 : 24); round++) {
   for (const [label, run] of round % 2 ? runs : [...runs].reverse()) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < calls; i++) await run();

@@ -14,7 +14,7 @@
  * against `ratelimit-stand-in` (a token bucket and the three headers in one guard function).
  */
 import autocannon from 'autocannon';
-import { writeResults } from './results.js';
+import { writeResults } from './support/results.js';
 import {
   connections,
   cpuMicros,
@@ -28,11 +28,13 @@ import {
   seconds,
   start,
   version,
-} from './http-harness.js';
-import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
-import { middleValue as median } from './measure.js';
+  warmupSeconds,
+} from './support/http-harness.js';
+import { SAME_PROCESS_VARIANTS } from './support/same-process-variants.js';
+import { middleValue as median } from './support/measure.js';
+import { setting } from './support/smoke.js';
 
-const processes = Number(process.env.BENCH_PROCESSES ?? 3);
+const processes = setting('BENCH_PROCESSES', 3, 1);
 const variants = process.env.BENCH_VARIANTS?.split(',') ?? SAME_PROCESS_VARIANTS;
 for (const variant of variants) {
   if (!SAME_PROCESS_VARIANTS.includes(variant)) throw new Error(`${variant} is not served by the all-routes server`);
@@ -60,7 +62,9 @@ async function measureProcess(platform: string, index: number): Promise<Map<stri
   const { child, port } = await start(platform, 'all-routes', routes);
   try {
     const url = (variant: string) => `http://127.0.0.1:${port}/${variant}/hello`;
-    for (const variant of variants) await autocannon({ ...load(variant, url(variant)), duration: 1 });
+    if (warmupSeconds > 0) {
+      for (const variant of variants) await autocannon({ ...load(variant, url(variant)), duration: warmupSeconds });
+    }
     const runs = new Map<string, Figures[]>(variants.map((variant) => [variant, []]));
     for (let round = 0; round < rounds; round++) {
       for (const variant of variants) {
@@ -133,4 +137,4 @@ for (const platform of platforms) {
 }
 const report = lines.join('\n');
 console.log(report);
-writeResults(process.env.BENCH_OUT ?? 'results-http-same-process.md', report);
+writeResults(process.env.BENCH_OUT ?? 'http-same-process.md', report);

@@ -10,7 +10,7 @@
  * (default results-http.md); BENCH_PIN=0 turns pinning off. POST variants send a JSON body and a new
  * Idempotency-Key on every request; a redis-server is started for `idempotent-redis`. */
 import autocannon from 'autocannon';
-import { writeResults } from './results.js';
+import { writeResults } from './support/results.js';
 import {
   connections,
   cpuMicros,
@@ -25,15 +25,25 @@ import {
   seconds,
   start,
   version,
-} from './http-harness.js';
+  warmupSeconds,
+} from './support/http-harness.js';
 import { RedisServer } from '../test/support/redis-server.js';
-import { middleValue as median } from './measure.js';
+import { middleValue as median } from './support/measure.js';
+import { smoke } from './support/smoke.js';
 
-const variants = (
-  process.env.BENCH_VARIANTS ??
+const DEFAULT_VARIANTS =
   'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,ratelimit-no-headers,' +
-    'throttler,load-shedding'
-).split(',');
+  'throttler,load-shedding';
+/**
+ * A smoke run starts, each once and on one platform in turn, the variants that the same-process bench's smoke run
+ * (which serves all the others from one process per platform) does not: between the two, every variant runs.
+ */
+const SMOKE_VARIANTS = 'bare,resilience,module-only,throttler,load-shedding,idempotent-redis';
+const variants = (process.env.BENCH_VARIANTS ?? (smoke ? SMOKE_VARIANTS : DEFAULT_VARIANTS)).split(',');
+const platformsOf = (variant: string) =>
+  smoke && process.env.BENCH_PLATFORMS === undefined
+    ? [platforms[variants.indexOf(variant) % platforms.length]]
+    : platforms;
 
 const redis = variants.includes('idempotent-redis') ? await RedisServer.start() : undefined;
 if (redis) process.env.REDIS_URL = redis.url;
@@ -55,7 +65,8 @@ async function measureOnce(platform: string, variant: string) {
   const { child, port } = await start(platform, variant);
   try {
     const url = `http://127.0.0.1:${port}/hello`;
-    await autocannon({ ...load(variant, url), duration: 1 }); // warm-up: the JIT settles before we count
+    // warm-up: the JIT settles before we count
+    if (warmupSeconds > 0) await autocannon({ ...load(variant, url), duration: warmupSeconds });
     const before = cpuMicros(child.pid!);
     const result = await autocannon({ ...load(variant, url), duration: seconds });
     const cpuUsed = cpuMicros(child.pid!) - before;
@@ -74,11 +85,12 @@ async function measureOnce(platform: string, variant: string) {
 // memory layout), so the median of several processes is the figure, and rounds interleave the variants so that a slow
 // patch of the machine hits every variant alike.
 for (const platform of platforms) {
+  const measured = variants.filter((variant) => platformsOf(variant).includes(platform));
   const samples = new Map<string, { requests: number; p99: number; non2xx: number; cpuPerRequest: number }[]>(
-    variants.map((variant) => [variant, []]),
+    measured.map((variant) => [variant, []]),
   );
   for (let round = 0; round < rounds; round++) {
-    for (const variant of variants) {
+    for (const variant of measured) {
       const sample = await measureOnce(platform, variant);
       samples.get(variant)!.push(sample);
       const figures = `${Math.round(sample.requests)} req/s, ${sample.cpuPerRequest.toFixed(1)} us CPU/request`;
@@ -138,5 +150,5 @@ for (const row of rows) {
 }
 const report = lines.join('\n');
 console.log(report);
-writeResults(process.env.BENCH_OUT ?? 'results-http.md', report);
+writeResults(process.env.BENCH_OUT ?? 'http.md', report);
 await redis?.stop();

@@ -21,6 +21,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
@@ -32,13 +33,13 @@ import {
   Idempotent,
   MemoryIdempotencyStore,
   RateLimit,
-  RateLimitGuard,
-  ResilienceInterceptor,
   ResilienceModule,
   Retry,
   Timeout,
-} from '../lib/index.js';
-import { measure, type BenchCase } from './measure.js';
+} from 'nest-resilience';
+import { measure, type BenchCase } from './support/measure.js';
+import { setting, smoke } from './support/smoke.js';
+import { writeResults } from './support/results.js';
 
 @Controller()
 class BenchController {
@@ -97,9 +98,18 @@ const idempotencyStore =
 class BenchModule {}
 
 const moduleRef = await (await Test.createTestingModule({ imports: [BenchModule] }).compile()).init();
-const interceptor = new ResilienceInterceptor(moduleRef.get(ModuleRef));
+/**
+ * The enhancers the decorators attached, read as Nest reads them (`@UseInterceptors` / `@UseGuards` metadata), so the
+ * bench needs no export beyond the decorators a user imports.
+ */
+type Enhancer<T> = new (moduleRef: ModuleRef) => T & { onModuleInit(): void };
+const enhancerOf = <T>(key: string, method: keyof BenchController): Enhancer<T> =>
+  (Reflect.getMetadata(key, BenchController.prototype[method]) as Enhancer<T>[])[0];
+/** Ours answers synchronously with an Observable (Nest's interface also allows a Promise of one). */
+type SyncInterceptor = { intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> };
+const interceptor = new (enhancerOf<SyncInterceptor>(INTERCEPTORS_METADATA, 'all'))(moduleRef.get(ModuleRef));
 interceptor.onModuleInit();
-const guard = new RateLimitGuard(moduleRef.get(ModuleRef));
+const guard = new (enhancerOf<CanActivate>(GUARDS_METADATA, 'limited'))(moduleRef.get(ModuleRef));
 guard.onModuleInit();
 const noopInterceptor = new NoopInterceptor();
 const noopGuard = new NoopGuard();
@@ -180,13 +190,15 @@ if (only !== undefined) {
   if (run === undefined) throw new Error(`unknown case ${only}: ${Object.keys(cases).join(', ')}`);
   for (let i = 0; i < Number(count ?? 10_000); i++) await run();
 } else {
+  const iterations = setting('BENCH_ITERATIONS', 50_000, 200);
   const results = await measure(
     Object.entries(cases).map(([name, run]) => ({ name, run })),
-    { iterations: 50_000 },
+    smoke ? { iterations, rounds: 1, warmupRounds: 0 } : { iterations },
   );
   const ns = (name: string) => results.get(name)!;
   const lines = [
-    `Per request, in-process, Node ${process.version} (median of 7 interleaved rounds of 50,000)`,
+    `Per request, in-process, Node ${process.version} ` +
+      `(median of 7 interleaved rounds of ${iterations.toLocaleString('en')})`,
     '',
     '| case | ns/request | added beside the do-nothing enhancer |',
     '| --- | ---: | ---: |',
@@ -202,5 +214,6 @@ if (only !== undefined) {
     }),
   ];
   console.log(lines.join('\n'));
+  writeResults('interceptor.md', lines.join('\n'));
 }
 await moduleRef.close();

@@ -3,19 +3,21 @@
  * number of breakers and rate-limit keys. Every case runs in a fresh process (so no case's JIT state helps or hurts
  * another), BENCH_RUNS times (default 3) in interleaved order; each figure is the median of the runs, and inside a
  * run the median of 5 rounds of 100,000 sequential calls after 2 warm-up rounds. Run: `npm run bench`.
- * Prints Markdown and writes bench/results-overhead.md and bench/results.md.
+ * Prints Markdown and writes bench/results/overhead.md. BENCH_SMOKE=1: one process per setup, a few hundred calls per
+ * case, the scaling rows at small counts, nothing written.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CASES } from './overhead-cases.js';
-import { writeResults } from './results.js';
-import { middleValue as median } from './measure.js';
+import { CASES } from './support/overhead-cases.js';
+import { writeResults } from './support/results.js';
+import { middleValue as median } from './support/measure.js';
+import { setting, smoke } from './support/smoke.js';
 
-const runs = Number(process.env.BENCH_RUNS ?? 3);
-const caseScript = fileURLToPath(new URL('./overhead-case.js', import.meta.url));
-const scalingScript = fileURLToPath(new URL('./scaling.js', import.meta.url));
+const runs = setting('BENCH_RUNS', 3, 1);
+const caseScript = fileURLToPath(new URL('./support/overhead-case.js', import.meta.url));
+const scalingScript = fileURLToPath(new URL('./support/scaling.js', import.meta.url));
 const require = createRequire(import.meta.url);
 const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
@@ -26,7 +28,13 @@ function fresh<T>(script: string, args: string[], nodeArgs: string[] = []): T {
 type Shape = 'promise' | 'observable';
 const samples = new Map<string, number[]>();
 const key = (name: string, shape: Shape) => `${shape}:${name}`;
-for (let run = 0; run < runs; run++) {
+if (smoke) {
+  for (const setup of new Set(CASES.map((entry) => entry.setup ?? 'plain'))) {
+    const figures = fresh<Record<string, number>>(caseScript, ['--all', setup]);
+    for (const [name, value] of Object.entries(figures)) samples.set(name, [value]);
+  }
+}
+for (let run = 0; run < (smoke ? 0 : runs); run++) {
   for (const entry of CASES) {
     for (const shape of ['promise', 'observable'] as const) {
       if (!entry[shape]) continue;
@@ -77,7 +85,7 @@ lines.push(
   '| work | ns/call | memory held |',
   '| --- | ---: | ---: |',
 );
-for (const count of [1, 100, 10_000]) {
+for (const count of smoke ? [100] : [1, 100, 10_000]) {
   const result = fresh<{ nsPerCall: number; bytesPerBreaker: number }>(
     scalingScript,
     ['breakers', String(count)],
@@ -89,11 +97,14 @@ for (const count of [1, 100, 10_000]) {
     `| ${count.toLocaleString('en')} named breaker${count > 1 ? 's' : ''} | ${fmt(result.nsPerCall)} | ${memory} |`,
   );
 }
-for (const [count, maxKeys] of [
-  [1, undefined],
-  [1_000_000, undefined],
-  [1_000_000, 1_000_000],
-] as const) {
+const keyRows: readonly (readonly [number, number | undefined])[] = smoke
+  ? [[1_000, 100]]
+  : [
+      [1, undefined],
+      [1_000_000, undefined],
+      [1_000_000, 1_000_000],
+    ];
+for (const [count, maxKeys] of keyRows) {
   const args = ['keys', String(count), ...(maxKeys ? [String(maxKeys)] : [])];
   const result = fresh<{ nsPerCall: number; bytesHeld: number; keysHeld: number }>(scalingScript, args, [
     '--expose-gc',
@@ -106,4 +117,4 @@ for (const [count, maxKeys] of [
 
 const report = lines.join('\n');
 console.log(report);
-writeResults('results-overhead.md', report);
+writeResults('overhead.md', report);

@@ -15,15 +15,20 @@ import { TimeoutPolicy } from '../lib/core/timeout/timeout.policy.js';
 import { OptionsValidator } from '../lib/core/validation/options.validator.js';
 import { createResilientMethod } from '../lib/core/pipeline/resilient-method.js';
 import type { ResiliencePolicy } from '../lib/core/pipeline/policy.interface.js';
-import { DEFAULT_BULKHEAD_OPTIONS, ResilienceEvents } from '../lib/index.js';
-import { kneeDownstream, offerLoad } from './overload-model.js';
-import { SHEDDING_SETUP, sheddingRows } from './overload-shedding.js';
+import { DEFAULT_BULKHEAD_OPTIONS, ResilienceEvents } from 'nest-resilience';
+import { kneeDownstream, offerLoad } from './support/overload-model.js';
+import { SHEDDING_SETUP, sheddingRows } from './support/overload-shedding.js';
+import { writeResults } from './support/results.js';
+import { setting, smoke } from './support/smoke.js';
 
 const KNEE = 20;
 const BASE_LATENCY = 10;
 const KNEE_RATE = (KNEE / BASE_LATENCY) * 1000;
 const DEADLINE = 5 * BASE_LATENCY;
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const seconds = setting('BENCH_SECONDS', 3, 0.3);
+const warmupMs = smoke ? 100 : 1000;
+/** Load as multiples of the downstream's best throughput; a smoke run tries one. */
+const MULTIPLES = smoke ? [2] : [1, 2, 4];
 
 const variants: Record<string, Partial<BulkheadOptions> | undefined> = {
   'no protection': undefined,
@@ -38,13 +43,13 @@ const variants: Record<string, Partial<BulkheadOptions> | undefined> = {
 const lines = [
   `In-process simulation, Node ${process.version}: knee ${KNEE} calls in flight, ${BASE_LATENCY} ms up to the knee ` +
     `(best throughput ${KNEE_RATE} calls/s), per-attempt timeout and good = success within ${DEADLINE} ms; ` +
-    `${seconds} s per run, the first second not counted`,
+    `${seconds} s per run, the first ${warmupMs / 1000} s not counted`,
   '',
   '| protection | load | goodput/s | p99 ms (successes) | timed out | rejected | limit at the end |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const [label, options] of Object.entries(variants)) {
-  for (const multiple of [1, 2, 4]) {
+  for (const multiple of MULTIPLES) {
     const downstream = kneeDownstream(KNEE, BASE_LATENCY, 2_000);
     const events = new ResilienceEvents();
     const policies: ResiliencePolicy[] = [new TimeoutPolicy('attempt', DEADLINE, 'attempt', events)];
@@ -66,7 +71,7 @@ for (const [label, options] of Object.entries(variants)) {
     const result = await offerLoad(call, {
       rate: KNEE_RATE * multiple,
       duration: seconds * 1000,
-      warmup: 1000,
+      warmup: warmupMs,
       deadline: DEADLINE,
     });
     const cells = [
@@ -85,8 +90,8 @@ for (const [label, options] of Object.entries(variants)) {
 
 // Load shedding reacts to this process's event loop, which the in-process downstream does not load: its rows come
 // from a real Nest app in a child process whose handler burns the CPU (bench/overload-shedding.ts).
-const shedSeconds = Number(process.env.BENCH_SHED_SECONDS ?? 10);
-const shedWarmup = Number(process.env.BENCH_SHED_WARMUP ?? 5);
+const shedSeconds = setting('BENCH_SHED_SECONDS', 10, 1);
+const shedWarmup = setting('BENCH_SHED_WARMUP', 5, 0);
 const { burnMs, deadlineMs, giveUpMs } = SHEDDING_SETUP;
 lines.push(
   '',
@@ -99,9 +104,10 @@ lines.push(
   '| protection | load | goodput/s | p99 ms (200s) | timed out | shed (503) | offered |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
 );
-await sheddingRows(shedSeconds, shedWarmup, (row) => {
+await sheddingRows(shedSeconds, shedWarmup, MULTIPLES, (row) => {
   const cells = [row.label, `${row.multiple}x`, Math.round(row.goodput), Math.round(row.p99), row.timedOut, row.shed];
   lines.push(`| ${[...cells, row.offered].join(' | ')} |`);
   console.error(lines.at(-1));
 });
 console.log(lines.join('\n'));
+writeResults('overload.md', lines.join('\n'));

@@ -8,13 +8,14 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { RedisStore } from '../lib/redis/index.js';
+import { RedisStore } from 'nest-resilience/redis';
 import { RedisServer } from '../test/support/redis-server.js';
-import { writeResults } from './results.js';
-import { middleValue as median } from './measure.js';
+import { writeResults } from './support/results.js';
+import { middleValue as median } from './support/measure.js';
+import { setting, smoke } from './support/smoke.js';
 
-const checks = Number(process.env.BENCH_CHECKS ?? 20_000);
-const rounds = 5;
+const checks = setting('BENCH_CHECKS', 20_000, 200);
+const rounds = smoke ? 1 : 5;
 const require = createRequire(import.meta.url);
 const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
@@ -105,4 +106,4 @@ flexibleClient.disconnect();
 await server.stop();
 const report = lines.join('\n');
 console.log(report);
-writeResults('results-redis.md', report);
+writeResults('redis.md', report);

@@ -40,7 +40,7 @@ export type {
   ResiliencePolicyDefaults,
 } from './nest/options/resilience-module.options.js';
 export { ResilienceService } from './nest/service/resilience.service.js';
-export { ResiliencePipeline } from './nest/service/resilience.pipeline.js';
+export { ResiliencePipeline, type ExecuteOptions } from './nest/service/resilience.pipeline.js';
 export type { PipelineAttempt } from './nest/service/pipeline-attempt.js';
 export type {
   PipelineBulkheadOptions,

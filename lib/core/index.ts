@@ -32,6 +32,9 @@ export type { ChaosExperiments } from './chaos/chaos-experiments.js';
 export type { ChaosInjectionKind, ChaosRates, ChaosSnapshot, ChaosState } from './chaos/chaos.state.js';
 export type {
   BulkheadRejectedEvent,
+  CallFailureEvent,
+  CallOutcomeEvent,
+  CallSuccessEvent,
   ChaosInjectedEvent,
   CircuitStateEvent,
   ConcurrencyLimitEvent,
@@ -46,21 +49,30 @@ export type {
   PolicyTarget,
   ResilienceEvent,
   ResilienceEventListener,
+  ResilienceEventOf,
+  ResilienceEventType,
   LoadPressureEvent,
   LoadShedEvent,
   RetryBudgetExhaustedEvent,
   RetryEvent,
+  RetryGiveUpEvent,
   TimeoutEvent,
 } from './events/resilience-event.interface.js';
 export { ResilienceEvents } from './events/resilience-events.js';
 export type { CircuitCoordinator, CoordinatedCircuit } from './circuit-breaker/circuit-coordinator.interface.js';
 export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './rate-limit/memory-rate-limit.store.js';
-export type { RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit.options.js';
+export type { PerRequest, RateLimitKey, RateLimitOptions } from './rate-limit/rate-limit.options.js';
 export { DEFAULT_RATE_LIMIT_OPTIONS } from './rate-limit/rate-limit.options.js';
-export type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit/rate-limit-store.interface.js';
+export type {
+  RateLimitDecision,
+  RateLimitRequest,
+  RateLimitStore,
+  TokenBucketRule,
+} from './rate-limit/rate-limit-store.interface.js';
 export { ResilienceRegistry } from './registry/resilience-registry.js';
 export type { FallbackFunction, FallbackOptions } from './fallback/fallback.options.js';
 export { getIdempotencyKey, getTimeoutSignal } from './pipeline/invocation.js';
+export { withSignal } from './pipeline/caller-signal.js';
 export type {
   IdempotencyAcquireResult,
   IdempotencyRecord,

@@ -1,16 +1,27 @@
-import { SetMetadata, UseGuards } from '@nestjs/common';
+import { UseGuards, type ExecutionContext } from '@nestjs/common';
 import type { RateLimitOptions } from '../core/rate-limit/rate-limit.options.js';
 import { ClassRateLimitGuard, RateLimitGuard } from '../nest/handlers/rate-limit.guard.js';
 import {
   RATE_LIMIT_METADATA,
   SKIP_RATE_LIMIT_METADATA,
   type HandlerRateLimitKey,
+  type SkippedRateLimits,
   type PolicySpec,
 } from './resilience.metadata.js';
 import { policySpec } from './policy-decorator.js';
 
 /** `@RateLimit` options on a handler (HTTP route, resolver, gateway or message handler) or a controller class. */
-export interface HandlerRateLimitOptions extends Partial<Omit<RateLimitOptions, 'key'>> {
+export interface HandlerRateLimitOptions extends Partial<
+  Omit<RateLimitOptions, 'key' | 'limit' | 'interval' | 'message' | 'skipIf'>
+> {
+  /** Tokens added per `interval`, or a function of the request computing it (e.g. by plan). Default `100`. */
+  limit?: number | ((context: ExecutionContext) => number);
+  /** Milliseconds over which `limit` tokens are added, or a function of the request. Default `60_000`. */
+  interval?: number | ((context: ExecutionContext) => number);
+  /** The refusal's message, or a function of the request. Default: names the limit and when to retry. */
+  message?: string | ((context: ExecutionContext) => string);
+  /** When it returns `true`, the request spends nothing of this limit. Default: none. */
+  skipIf?: (context: ExecutionContext) => boolean;
   /**
    * Whose bucket a request spends from: `'ip'` (default: the client's address on HTTP, GraphQL and WebSocket;
    * microservice messages share one bucket), `'global'`, or a function of the `ExecutionContext`.
@@ -20,8 +31,14 @@ export interface HandlerRateLimitOptions extends Partial<Omit<RateLimitOptions, 
 
 /** `@RateLimit` options on a provider method: an outbound quota. */
 export interface ProviderRateLimitOptions<TArgs extends unknown[] = never[]> extends Partial<
-  Omit<RateLimitOptions, 'key'>
+  Omit<RateLimitOptions, 'key' | 'limit' | 'interval' | 'message' | 'skipIf' | 'ipv6Prefix'>
 > {
+  /** Tokens added per `interval`. Default `100`. */
+  limit?: number;
+  /** Milliseconds over which `limit` tokens are added. Default `60_000`. */
+  interval?: number;
+  /** The message of the `RateLimitExceededError`. Default: names the limit and when to retry. */
+  message?: string;
   /** Whose bucket a call spends from: `'global'` (default, one bucket) or a function of the method's arguments. */
   key?: 'global' | ((...args: TArgs) => string);
 }
@@ -61,9 +78,18 @@ export function RateLimit(
 }
 
 /**
- * Exempts a handler (or a whole controller) from a `@RateLimit` set on its class. A handler's own `@RateLimit`
- * still applies under a class-level `@SkipRateLimit()`.
+ * Exempts a handler (or every handler of a controller) from rate limits it would inherit: with no argument from
+ * every limit of its class and every global limit (`globalRateLimits`); with names, from those named limits only,
+ * e.g. `@SkipRateLimit('burst')`. A handler's own `@RateLimit` still applies. Names are checked at bootstrap: one
+ * that no `rateLimits` configuration has fails the app (with "did you mean").
  */
-export function SkipRateLimit(): MethodDecorator & ClassDecorator {
-  return SetMetadata(SKIP_RATE_LIMIT_METADATA, true);
+export function SkipRateLimit(...names: string[]): MethodDecorator & ClassDecorator {
+  return (target: object, _propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const host = (descriptor?.value as object | undefined) ?? target;
+    const recorded = Reflect.getOwnMetadata(SKIP_RATE_LIMIT_METADATA, host) as SkippedRateLimits | undefined;
+    let skipped: SkippedRateLimits;
+    if (names.length === 0 || recorded === true) skipped = true;
+    else skipped = [...(recorded ?? []), ...names];
+    Reflect.defineMetadata(SKIP_RATE_LIMIT_METADATA, skipped, host);
+  };
 }

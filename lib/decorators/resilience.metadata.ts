@@ -19,6 +19,8 @@ export const BULKHEAD_METADATA = 'nest-resilience:bulkhead';
 export const RATE_LIMIT_METADATA = 'nest-resilience:rate-limit';
 /** Metadata key of `@SkipRateLimit`. */
 export const SKIP_RATE_LIMIT_METADATA = 'nest-resilience:skip-rate-limit';
+/** What `@SkipRateLimit` records: `true` (every inherited limit) or the names of the limits skipped. */
+export type SkippedRateLimits = true | readonly string[];
 /** Metadata key of `@Fallback`. */
 export const FALLBACK_METADATA = 'nest-resilience:fallback';
 /** Metadata key of `@DeadLetter`. */

@@ -3,6 +3,7 @@ import type { ResilienceEvents } from '../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../core/rate-limit/memory-rate-limit.store.js';
 import type {
   RateLimitDecision,
+  RateLimitRequest,
   RateLimitStore,
   TokenBucketRule,
 } from '../core/rate-limit/rate-limit-store.interface.js';
@@ -16,7 +17,7 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './redis-store.options.js';
-import { defineScripts, type ScriptedClient } from './scripted-client.js';
+import { defineScripts, type ScriptedClient, type TokenBucketReply } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
 
 /**
@@ -139,14 +140,23 @@ export class RedisStore implements RateLimitStore {
   }
 
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
+    return this.consumeAll([{ key, rule, cost, maxWaitMs }]).then(first);
+  }
+
+  /**
+   * Spends from several buckets only when all admit, in one atomic script call. On Redis Cluster the keys of
+   * different limits may live on different nodes, so each bucket is asked in turn and, when one refuses, the tokens
+   * the others spent are given back: no token is lost, but for that moment a concurrent request may see them spent.
+   */
+  consumeAll(requests: readonly RateLimitRequest[]): Promise<readonly RateLimitDecision[]> {
     if (this.released) this.reconnectIfReleased();
     if (this.downSince !== undefined) {
       const now = Date.now();
-      if (now < this.retryAt) return Promise.resolve(this.decideWithout(key, rule, cost, maxWaitMs, this.lastError));
+      if (now < this.retryAt) return Promise.resolve(this.decideWithout(requests, this.lastError));
       // This call tries Redis; the others keep deciding locally until it answers.
       this.retryAt = now + this.options.retryInterval;
     }
-    return this.ask(key, rule, cost, maxWaitMs);
+    return this.ask(requests);
   }
 
   /**
@@ -159,27 +169,17 @@ export class RedisStore implements RateLimitStore {
     await sendWhenReady(this.client, () => this.client.del(this.options.prefix + key), this.options.commandTimeout);
   }
 
-  private async ask(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
-    let reply: [allowed: number, tokens: string];
+  private async ask(requests: readonly RateLimitRequest[]): Promise<readonly RateLimitDecision[]> {
+    let decisions: readonly RateLimitDecision[];
     try {
-      reply = await sendWhenReady(
-        this.client,
-        () =>
-          this.client.nestResilienceTokenBucket(
-            this.options.prefix + key,
-            rule.capacity,
-            rule.refillPerMs,
-            cost,
-            maxWaitMs,
-          ),
-        this.options.commandTimeout,
-      );
+      decisions =
+        requests.length > 1 && this.client.isCluster ? await this.askInTurn(requests) : await this.script(requests);
     } catch (error) {
       const now = Date.now();
       this.downSince ??= now;
       this.retryAt = now + this.options.retryInterval;
       this.lastError = error;
-      return this.decideWithout(key, rule, cost, maxWaitMs, error);
+      return this.decideWithout(requests, error);
     }
     if (this.downSince !== undefined) {
       const downtimeMs = Date.now() - this.downSince;
@@ -187,51 +187,112 @@ export class RedisStore implements RateLimitStore {
       this.lastError = undefined;
       for (const events of this.attached) events.emit({ type: 'rate-limit-store-recovered', downtimeMs });
     }
-    return decisionOf(reply[0] === 1, Number(reply[1]), rule, cost);
+    return decisions;
   }
 
-  /** The decision `onStoreError` asks for while Redis cannot answer. */
-  private decideWithout(
-    key: string,
-    rule: TokenBucketRule,
-    cost: number,
-    maxWaitMs: number,
-    error: unknown,
-  ): RateLimitDecision {
+  /** One call of the token-bucket script over `requests`' buckets, within `commandTimeout`. */
+  private async script(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision[]> {
+    const { prefix, commandTimeout } = this.options;
+    let reply: TokenBucketReply;
+    if (requests.length === 1) {
+      const { key, rule, cost, maxWaitMs } = requests[0];
+      reply = await sendWhenReady(
+        this.client,
+        () =>
+          this.client.nestResilienceTokenBucket(
+            prefix + key,
+            rule.capacity,
+            rule.refillPerMs,
+            cost,
+            maxWaitMs,
+            rule.blockMs ?? 0,
+          ),
+        commandTimeout,
+      );
+    } else {
+      const keys = requests.map((request) => prefix + request.key);
+      const args = requests.flatMap(({ rule, cost, maxWaitMs }) => [
+        rule.capacity,
+        rule.refillPerMs,
+        cost,
+        maxWaitMs,
+        rule.blockMs ?? 0,
+      ]);
+      reply = await sendWhenReady(
+        this.client,
+        () => this.client.nestResilienceTokenBuckets(keys.length, ...keys, ...args),
+        commandTimeout,
+      );
+    }
+    return requests.map(({ rule, cost }, index) => decisionOf(reply, index, rule, cost));
+  }
+
+  /** Redis Cluster: each bucket in turn (each on its node), then the tokens given back if one refused. */
+  private async askInTurn(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision[]> {
+    const decisions = await Promise.all(requests.map((request) => this.script([request]).then(first)));
+    if (decisions.every((decision) => decision.allowed)) return decisions;
+    const spent = requests.filter((_request, index) => decisions[index].allowed);
+    // A give-back that fails leaves those tokens spent (they refill on their own): the refusal stands either way.
+    await Promise.all(
+      spent.map((request) => this.script([{ ...request, cost: -request.cost, maxWaitMs: 0 }]).catch(() => undefined)),
+    );
+    return decisions;
+  }
+
+  /** The decisions `onStoreError` asks for while Redis cannot answer. */
+  private decideWithout(requests: readonly RateLimitRequest[], error: unknown): readonly RateLimitDecision[] {
     const mode = this.options.onStoreError;
     for (const events of this.attached) {
-      if (events.observed) events.emit({ type: 'rate-limit-store-error', key, decision: mode, error });
+      if (!events.observed) continue;
+      for (const { key } of requests) events.emit({ type: 'rate-limit-store-error', key, decision: mode, error });
     }
     if (mode === 'local') {
       const { replicas } = this.options;
       // Each replica's share of the bucket, but room for one call at least: with limit < replicas a share below one
       // call would refuse everything. The cluster may then admit up to one call per replica in a burst.
-      const share = {
-        capacity: Math.max(cost, rule.capacity / replicas),
-        refillPerMs: rule.refillPerMs / replicas,
-      };
-      return this.local.consume(key, share, cost, maxWaitMs);
+      return this.local.consumeAll(
+        requests.map(({ key, rule, cost, maxWaitMs }) => ({
+          key,
+          rule: {
+            capacity: Math.max(cost, rule.capacity / replicas),
+            refillPerMs: rule.refillPerMs / replicas,
+            blockMs: rule.blockMs,
+          },
+          cost,
+          maxWaitMs,
+        })),
+      );
     }
     if (mode === 'allow') {
-      return {
+      return requests.map(({ rule, cost }) => ({
         allowed: true,
         remaining: Math.max(0, Math.floor(rule.capacity - cost)),
         waitMs: 0,
         retryAfterMs: 0,
         resetMs: 0,
-      };
+      }));
     }
     const retryAfterMs = Math.max(1, this.retryAt - Date.now());
-    return { allowed: false, remaining: 0, waitMs: 0, retryAfterMs, resetMs: retryAfterMs };
+    return requests.map(() => ({ allowed: false, remaining: 0, waitMs: 0, retryAfterMs, resetMs: retryAfterMs }));
   }
 }
 
+const first = (decisions: readonly RateLimitDecision[]): RateLimitDecision => decisions[0];
+
 /**
- * The decision the script's answer means, by the rule of `spendTokens`: `tokens` is what is left after an allowed
- * call (below zero when it reserved tokens to wait for), or what was available for a refused one.
+ * The decision the script's answer for bucket `index` means, by the rule of `spendTokens`: the tokens left after an
+ * allowed call (below zero when it reserved tokens to wait for), or what was available for a refused one, or the
+ * milliseconds a blocked bucket stays blocked.
  */
-function decisionOf(allowed: boolean, tokens: number, rule: TokenBucketRule, cost: number): RateLimitDecision {
+function decisionOf(reply: TokenBucketReply, index: number, rule: TokenBucketRule, cost: number): RateLimitDecision {
   const { capacity, refillPerMs } = rule;
+  const allowed = reply[index * 3] === 1;
+  const blockedMs = reply[index * 3 + 2];
+  if (blockedMs !== '' && blockedMs !== undefined) {
+    const forMs = Number(blockedMs);
+    return { allowed: false, remaining: 0, waitMs: 0, retryAfterMs: forMs, resetMs: forMs };
+  }
+  const tokens = Number(reply[index * 3 + 1]);
   return {
     allowed,
     remaining: Math.max(0, Math.floor(tokens)),

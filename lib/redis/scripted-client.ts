@@ -8,6 +8,9 @@ import {
 } from './idempotency.script.js';
 import { DEAD_LETTER_ADD_SCRIPT, DEAD_LETTER_CANCEL_SCRIPT, DEAD_LETTER_CLAIM_SCRIPT } from './dead-letter.script.js';
 
+/** Three entries per bucket: allowed (1/0), tokens left (a string), and the block's milliseconds or ''. */
+export type TokenBucketReply = (number | string)[];
+
 /** An ioredis client with the store's scripts defined on it. */
 export type ScriptedClient = (Redis | Cluster) & {
   nestResilienceTokenBucket(
@@ -16,7 +19,10 @@ export type ScriptedClient = (Redis | Cluster) & {
     refillPerMs: number,
     cost: number,
     maxWaitMs: number,
-  ): Promise<[allowed: number, tokens: string]>;
+    blockMs: number,
+  ): Promise<TokenBucketReply>;
+  /** The same script over several buckets: the number of keys, the keys, then five arguments per key. */
+  nestResilienceTokenBuckets(count: number, ...keysThenArgs: (string | number)[]): Promise<TokenBucketReply>;
   nestResilienceReleaseLease(key: string, holder: string): Promise<number>;
   nestResilienceIdempotencyAcquire(
     key: string,
@@ -47,6 +53,8 @@ export function defineScripts(client: Redis | Cluster): ScriptedClient {
   const scripted = client as ScriptedClient;
   if (typeof scripted.nestResilienceTokenBucket !== 'function') {
     client.defineCommand('nestResilienceTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_SCRIPT });
+    // The same script, by the same SHA; the number of keys comes first in each call.
+    client.defineCommand('nestResilienceTokenBuckets', { lua: TOKEN_BUCKET_SCRIPT });
     client.defineCommand('nestResilienceReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_SCRIPT });
   }
   if (typeof scripted.nestResilienceIdempotencyAcquire !== 'function') {

@@ -1,4 +1,8 @@
+import { isIP } from 'node:net';
 import type { INestApplicationContext } from '@nestjs/common';
+import type { RateLimitState } from '../core/rate-limit/rate-limit.state.js';
+import { MAX_TIMER_MS } from '../core/validation/options.validator.js';
+import { clientAddressKey } from '../nest/handlers/client-address.js';
 import type { FallbackEvent, ResilienceEvent } from '../core/events/resilience-event.interface.js';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
@@ -85,21 +89,45 @@ export class ResilienceTestKit {
   }
 
   /**
-   * Spends every token of the rate limit `name` for `key` (`'global'` on services, the client address on handlers):
-   * the next call is refused with `RateLimitExceededError` (HTTP 429).
+   * Spends every token of the rate limit `name`: the next call is refused with `RateLimitExceededError` (HTTP 429,
+   * `Retry-After` as a drained bucket would say). Without `key`, for every caller: a limit keyed per client (the
+   * handlers' default `'ip'`, or a key function) refuses every key until its next token would be back, whatever
+   * address the test client has; a `'global'` limit spends its one bucket. With `key`, only that bucket: a client
+   * address (any form: `::ffff:127.0.0.1` is `127.0.0.1`) or what the limit's key function returns.
    */
-  async exhaustRateLimit(name: string, key = 'global'): Promise<void> {
+  async exhaustRateLimit(name: string, key?: string): Promise<void> {
     const limit = this.registry.rateLimits.get(name);
+    const keyOption = limit.options.key;
+    if (key === undefined && keyOption !== 'global') {
+      const { capacity, refillPerMs } = limit.rule;
+      // A limit computed per request has no fixed rate: refused until resetRateLimit.
+      const forMs = Number.isNaN(refillPerMs) ? MAX_TIMER_MS : limit.options.cost / refillPerMs;
+      limit.exhaust(Number.isNaN(capacity) ? MAX_TIMER_MS : forMs);
+      return;
+    }
+    const bucket = this.bucketKey(limit, key);
     for (let spent = 0; spent <= limit.capacity; spent++) {
-      if (!(await limit.consume(key, 0)).allowed) return;
+      if (!(await limit.consume(bucket, 0)).allowed) return;
     }
   }
 
-  /** Refills the bucket of `key` of the rate limit `name`; throws when the store cannot forget a bucket. */
-  async resetRateLimit(name: string, key = 'global'): Promise<void> {
-    if (!(await this.registry.rateLimits.get(name).reset(key))) {
+  /**
+   * Refills the bucket of `key` of the rate limit `name` (without `key`: ends `exhaustRateLimit(name)` and refills
+   * the `'global'` bucket); throws when the store cannot forget a bucket.
+   */
+  async resetRateLimit(name: string, key?: string): Promise<void> {
+    const limit = this.registry.rateLimits.get(name);
+    if (key === undefined) limit.resetExhaustion();
+    if (!(await limit.reset(this.bucketKey(limit, key)))) {
       throw new Error(`The rate-limit store of "${name}" cannot reset a bucket (it has no delete method)`);
     }
+  }
+
+  /** The bucket a key names: a client address as the `'ip'` key makes it, anything else as given. */
+  private bucketKey(limit: RateLimitState, key: string | undefined): string {
+    if (key === undefined) return 'global';
+    const perAddress = limit.options.key === undefined || limit.options.key === 'ip';
+    return perAddress && isIP(key) !== 0 ? clientAddressKey(key, limit.options.ipv6Prefix) : key;
   }
 
   /**

@@ -55,7 +55,7 @@ export class TestingPipelineFactory extends PipelineFactory {
     handler: object,
     classRef: object,
     target: PolicyTarget,
-  ): { limits: HandlerRateLimit[]; declaredOnHandler: boolean } | undefined {
+  ): ReturnType<PipelineFactory['rateLimits']> {
     const resolved = super.rateLimits(handler, classRef, target);
     if (resolved === undefined) return undefined;
     const limits = resolved.limits.map((limit) => ({
@@ -114,7 +114,9 @@ function switchedLimiter(limiter: RateLimitState, policySwitch: PolicySwitch): R
     resetMs: 0,
   };
   const switched = Object.create(limiter) as RateLimitState;
-  switched.consume = (key, maxWaitMs) => (policySwitch.on ? limiter.consume(key, maxWaitMs) : admitted);
+  switched.consume = (key, maxWaitMs, rule) => (policySwitch.on ? limiter.consume(key, maxWaitMs, rule) : admitted);
+  // Several limits on one handler are spent together (RateLimitState.consumeAll), which asks this.
+  switched.bypassed = () => !policySwitch.on;
   return switched;
 }
 

@@ -8,8 +8,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('npm run chaos (sample 06), built and run as a user runs it', () => {
   it('drives a bounded load, reports what the policies did and ends with a summary', async () => {
-    expect(existsSync(`${root}/dist/sample/06-chaos/main.js`), 'run `npm run build` first (npm test does)').toBe(true);
-    const { stdout } = await promisify(execFile)(process.execPath, ['dist/sample/06-chaos/main.js'], {
+    expect(existsSync(`${root}/dist/sample/07-chaos/main.js`), 'run `npm run build` first (npm test does)').toBe(true);
+    const { stdout } = await promisify(execFile)(process.execPath, ['dist/sample/07-chaos/main.js'], {
       cwd: root,
       timeout: 30_000,
       env: { ...process.env, NODE_ENV: 'test', REQUESTS: '60', SECONDS: '4', CONCURRENCY: '4' },

@@ -3,7 +3,6 @@ import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MIN_LATENCY_SAMPLES,
-  getTimeoutSignal,
   Hedge,
   HedgeLostError,
   ResilienceConfigError,
@@ -63,14 +62,15 @@ describe('@Hedge at bootstrap', () => {
     await (await bootstrap({}, [IdempotentController])).close();
   });
 
-  it('uses a latencySource when given', async () => {
+  it('uses a latencySource when given: the hedge starts after the delay it answers', async () => {
+    const attempts = { started: 0 };
     @Injectable()
     class SearchClient {
       @Hedge({ delay: { percentile: 95, fallback: 40 } })
-      async search(): Promise<boolean> {
-        const signal = getTimeoutSignal()!;
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        return signal.aborted;
+      async search(): Promise<string> {
+        const hedge = attempts.started++ > 0;
+        await new Promise((resolve) => setTimeout(resolve, hedge ? 5 : 100));
+        return hedge ? 'hedge' : 'first';
       }
     }
     const asked: unknown[] = [];
@@ -78,9 +78,26 @@ describe('@Hedge at bootstrap', () => {
       percentile: (target, percentile) => (asked.push([target.methodName, percentile]), 10),
     };
     const moduleRef = await bootstrap({ latencySource }, [], [SearchClient] as never);
-    expect(await moduleRef.get(SearchClient).search()).toBe(false); // the hedge (after 10 ms) lost to the first
-    expect(asked).toEqual([['search', 95]]);
-    await moduleRef.close();
+    const hedges: number[] = [];
+    moduleRef.get(ResilienceEvents).subscribe((event) => {
+      if (event.type === 'hedge') hedges.push(event.delay);
+    });
+    vi.useFakeTimers();
+    try {
+      let answer: string | undefined;
+      void moduleRef
+        .get(SearchClient)
+        .search()
+        .then((value) => (answer = value));
+      // The source's 10 ms, not the 40 ms fallback: the hedge starts at 10 and answers at 15, long before the first.
+      await vi.advanceTimersByTimeAsync(15);
+      expect(hedges).toEqual([10]);
+      expect(answer).toBe('hedge');
+      expect(asked).toEqual([['search', 95]]);
+    } finally {
+      vi.useRealTimers();
+      await moduleRef.close();
+    }
   });
 });
 

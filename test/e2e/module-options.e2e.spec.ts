@@ -114,6 +114,7 @@ describe('ResilienceModule options', () => {
         target: { className: 'Downstream', methodName: 'inline' },
         attempt: 1,
       }),
+      expect.objectContaining({ type: 'retry-give-up', policy: 'Downstream.inline', attempts: 2 }),
     ]);
     await moduleRef.close();
   });

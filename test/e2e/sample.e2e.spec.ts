@@ -85,11 +85,13 @@ describe('the sample app', () => {
 
   it('limits /rates to 20 requests a minute per client', async () => {
     await testApp.send('PUT', '/gateway', { latencyMs: 1, failureRate: 0 });
-    const statuses: number[] = [];
-    for (let i = 0; i < 22; i++) statuses.push((await testApp.send('GET', '/rates/USD')).status);
+    // 22 at once: sent one after the other on a loaded machine, a token (one per 3 s) could refill in between.
+    const answers = await Promise.all(Array.from({ length: 22 }, () => testApp.send('GET', '/rates/USD')));
+    const statuses = answers.map((answer) => answer.status);
     // Earlier tests of this file spent some of the 20 tokens already; the limit holds whatever they spent.
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(20);
-    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(2);
+    expect(answers.every((answer) => answer.headers['ratelimit-limit'] === '20')).toBe(true);
   });
 });
 
@@ -102,16 +104,21 @@ describe('the sample app as a hybrid HTTP + TCP microservice', () => {
     await app.listen(0, '127.0.0.1');
     Object.assign(app.get(PaymentGateway).behaviour, { latencyMs: 1, failureRate: 0 });
     const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
-    const answers: unknown[] = [];
-    for (let index = 1; index <= 6; index++) {
-      answers.push(
-        await firstValueFrom(client.send<unknown>('orders.pay', { amount: index })).catch((error: unknown) => error),
-      );
-    }
-    expect(answers.slice(0, 5)).toEqual(
-      [1, 2, 3, 4, 5].map((amount) => expect.objectContaining({ amount }) as unknown),
+    await client.connect();
+    // All six at once: sent one after the other, six round trips would have to fit in the 200 ms that refill a
+    // token, which a loaded machine does not promise.
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((amount) =>
+        firstValueFrom(client.send<unknown>('orders.pay', { amount })).catch((error: unknown) => error),
+      ),
     );
-    expect(answers[5]).toMatchObject({ status: 'error', code: 'RATE_LIMIT_EXCEEDED', policy: 'OrdersController.pay' });
+    const refused = answers.filter((answer) => (answer as { code?: string }).code === 'RATE_LIMIT_EXCEEDED');
+    expect(refused).toEqual([
+      expect.objectContaining({ status: 'error', code: 'RATE_LIMIT_EXCEEDED', policy: 'OrdersController.pay' }),
+    ]);
+    const paid = answers.filter((answer) => !refused.includes(answer)) as { amount: number }[];
+    expect(paid).toHaveLength(5);
+    expect(paid.every((answer) => [1, 2, 3, 4, 5, 6].includes(answer.amount))).toBe(true);
     await client.close();
     await app.close();
   });

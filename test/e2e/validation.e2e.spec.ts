@@ -140,4 +140,17 @@ describe('invalid configuration stops the application at bootstrap', () => {
     );
     expect((error as Error).message).toMatch(message);
   });
+
+  it('rejects coordination: "redis" without a coordinating store, in a configuration nothing uses', async () => {
+    @Injectable()
+    class Unrelated {
+      async call(): Promise<void> {}
+    }
+    const error = await bootstrapError(Unrelated, { circuitBreakers: { payments: { coordination: 'redis' } } });
+    expect(error).toBeInstanceOf(ResilienceConfigError);
+    expect((error as Error).message).toMatch(
+      /^Invalid circuit breaker option "coordination" = "redis" for policy "payments" \(declared on ResilienceModule/,
+    );
+    expect((error as Error).message).toMatch(/options "circuitBreakers"\): needs a coordination of replicas/);
+  });
 });

@@ -26,7 +26,11 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
   });
 
   it('keeps every bucket on its own slot: keys spread over the nodes, each limited exactly', async () => {
-    const store = new RedisStore({ client: client(), prefix: 'cluster:' });
+    const connected = client();
+    // Connected first: a first script call slower than commandTimeout (the cluster client learning its slots, under
+    // load) would be decided locally for retryInterval, and nothing would reach the nodes.
+    await new Promise((resolve) => connected.once('ready', resolve));
+    const store = new RedisStore({ client: connected, prefix: 'cluster:' });
     const keys = Array.from({ length: 12 }, (_, i) => `api:user-${i}`);
     for (const key of keys) {
       const decisions = [];
@@ -80,5 +84,20 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
       if ((await node.keys('cluster-idem:*')).length > 0) holders.add(node.options.port!.toString());
     }
     expect(holders.size).toBeGreaterThan(1);
+  });
+
+  it('several limits on different nodes: a refusal by one gives back what the others spent', async () => {
+    const store = new RedisStore({ client: client(), prefix: 'cluster-many:' });
+    // Keys of different limits: different slots (checked below), so no single script can take both.
+    const request = (key: string, limit: number) => ({ key, rule: perMinute(limit), cost: 1, maxWaitMs: 0 });
+    const both = () => store.consumeAll([request('tight:u', 1), request('loose:u', 5)]);
+    expect((await both()).map((decision) => decision.allowed)).toEqual([true, true]);
+    for (let i = 0; i < 3; i++) expect((await both()).map((decision) => decision.allowed)).toEqual([false, true]);
+    // "loose" kept the four tokens the refused requests did not use: only the admitted request spent one.
+    expect(await store.consume('loose:u', perMinute(5), 1, 0)).toMatchObject({ allowed: true, remaining: 3 });
+    const slots = await Promise.all(
+      ['cluster-many:tight:u', 'cluster-many:loose:u'].map((key) => client().cluster('KEYSLOT', key)),
+    );
+    expect(slots[0]).not.toBe(slots[1]);
   });
 });

@@ -39,27 +39,34 @@ describe('RedisStore against a real redis-server', () => {
   });
 
   it('spends a burst, then refuses with the wait for the next token, then refills at the sustained rate', async () => {
-    const bucket = rule(5, 1000);
+    // 5 a minute: one token every 12 s, so no token refills between these six round trips however slow the machine.
+    const bucket = rule(5, 60_000);
     const decisions = [];
     for (let i = 0; i < 6; i++) decisions.push(await store.consume('api:a', bucket, 1, 0));
     expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false]);
     expect(decisions.map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0, 0]);
-    const refused = decisions[5];
-    expect(refused.retryAfterMs).toBeGreaterThan(0);
-    expect(refused.retryAfterMs).toBeLessThanOrEqual(200); // one token every 200 ms
+    expect(decisions[5].retryAfterMs).toBeGreaterThan(11_000);
+    expect(decisions[5].retryAfterMs).toBeLessThanOrEqual(12_000);
+    // The refill, on a bucket of one token every 100 ms: refused, then allowed once the wait it named is over.
+    const fast = rule(1, 100);
+    expect((await store.consume('api:fast', fast, 1, 0)).allowed).toBe(true);
+    const refused = await store.consume('api:fast', fast, 1, 0);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(100);
     await sleep(refused.retryAfterMs + 20);
-    expect((await store.consume('api:a', bucket, 1, 0)).allowed).toBe(true);
+    expect((await store.consume('api:fast', fast, 1, 0)).allowed).toBe(true);
   });
 
   it('keeps keys apart, spends `cost` tokens and reserves tokens for a caller allowed to wait', async () => {
-    const bucket = rule(10, 10_000); // one token per second
+    // One token every 10 s: the wait named below is about 10 s whatever the round trips took.
+    const bucket = rule(10, 100_000);
     expect(await store.consume('api:a', bucket, 8, 0)).toMatchObject({ allowed: true, remaining: 2 });
     expect(await store.consume('api:b', bucket, 1, 0)).toMatchObject({ allowed: true, remaining: 9 });
     expect(await store.consume('api:a', bucket, 3, 0)).toMatchObject({ allowed: false });
-    const waiting = await store.consume('api:a', bucket, 3, 5_000);
+    const waiting = await store.consume('api:a', bucket, 3, 15_000);
     expect(waiting.allowed).toBe(true);
-    expect(waiting.waitMs).toBeGreaterThan(900);
-    expect(waiting.waitMs).toBeLessThanOrEqual(1_000);
+    expect(waiting.waitMs).toBeGreaterThan(9_000);
+    expect(waiting.waitMs).toBeLessThanOrEqual(10_000);
   });
 
   it('writes prefixed keys living until the bucket would be full (not much longer), deletes full buckets', async () => {

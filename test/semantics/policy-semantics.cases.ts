@@ -176,7 +176,24 @@ export const SEMANTICS_CASES: readonly SemanticsCase[] = [
       await vi.advanceTimersByTimeAsync(100);
       expect((await outcome).value).toBe('queued');
       expect(downstream.calls).toBe(2);
-      expect(events.map((event) => event.type)).toEqual(['retry', 'fallback']);
+      expect(events.map((event) => event.type)).toEqual(['retry', 'retry-give-up', 'fallback']);
+    },
+  },
+  {
+    title: 'retryOnResult from a named configuration retries a matching value, then answers the last value',
+    module: { retries: { orders: { ...noJitter, maxAttempts: 3, retryOnResult: (value) => value === 'pending' } } },
+    policies: { retry: 'orders' },
+    async run({ call, events }) {
+      let calls = 0;
+      const becomesDone = settle(call(() => Promise.resolve(++calls < 2 ? 'pending' : 'done')));
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await becomesDone).toEqual({ value: 'done' });
+      const stuck = settle(call(() => Promise.resolve('pending')));
+      await vi.advanceTimersByTimeAsync(300);
+      expect(await stuck).toEqual({ value: 'pending' });
+      expect(events.filter((event) => event.type === 'retry-give-up')).toEqual([
+        expect.objectContaining({ policy: 'orders', attempts: 3, byResult: true, result: 'pending' }),
+      ]);
     },
   },
   {

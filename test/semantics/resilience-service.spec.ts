@@ -40,7 +40,7 @@ const MODULE_OPTIONS: ResilienceModuleOptions = {
 
 describe('ResilienceService', () => {
   it("execute('gateway') applies every configuration called gateway, and tells the callback its attempt", async () => {
-    const { resilience } = await boot(MODULE_OPTIONS);
+    const { resilience, registry } = await boot(MODULE_OPTIONS);
     const attempts: number[] = [];
     const answer = await resilience.execute('gateway', ({ attempt }) => {
       attempts.push(attempt);
@@ -49,6 +49,8 @@ describe('ResilienceService', () => {
     });
     expect(answer).toBe('ok after 3');
     expect(attempts).toEqual([1, 2, 3]);
+    // The breaker called gateway counted every attempt: two failures and a success.
+    expect(registry.circuitBreakers.get('gateway').snapshot()).toMatchObject({ calls: 3, failures: 2 });
   });
 
   it('shares a named breaker with the decorated methods that name it', async () => {
@@ -97,5 +99,16 @@ describe('ResilienceService', () => {
     expect(() => resilience.pipeline({ retry: 'gatewya' })).toThrow(ResilienceConfigError);
     expect(() => resilience.pipeline({ bulkhead: { maxConcurrent: 2 } })).toThrow(/"name".*is required/);
     expect(() => resilience.pipeline({ timeout: true } as never)).toThrow(/timeout.*got the boolean true/);
+  });
+
+  it('refuses inline options only handlers have (retryNonIdempotent, rate-limit headers), naming them', async () => {
+    const { resilience } = await boot(MODULE_OPTIONS);
+    expect(() => resilience.pipeline({ name: 'orders', retry: { retryNonIdempotent: true } as never })).toThrow(
+      /"retry.retryNonIdempotent" = true for policy "ResilienceService.orders".*applies to handlers only/,
+    );
+    await expect(
+      resilience.execute({ name: 'orders', rateLimit: { limit: 5, headers: false } as never }, () => 1),
+    ).rejects.toThrow(/"rateLimit.headers" = false .*applies to handlers only/);
+    expect(await resilience.execute({ name: 'orders', retry: { maxAttempts: 2 } }, () => 'ran')).toBe('ran');
   });
 });

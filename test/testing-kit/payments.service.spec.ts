@@ -82,7 +82,7 @@ describe('PaymentsService', () => {
     expect(trace.attempts).toBe(3);
     expect(trace.fallback?.policy).toBe('PaymentsService.charge');
     expect(trace.value).toEqual({ id: 'queued', amount: 42 });
-    expect(trace.events.map((event) => event.type)).toEqual(['retry', 'retry', 'fallback']);
+    expect(trace.events.map((event) => event.type)).toEqual(['retry', 'retry', 'retry-give-up', 'fallback']);
   });
 
   it('answers the fallback without calling the gateway while the breaker is open', async () => {

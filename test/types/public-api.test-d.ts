@@ -28,6 +28,9 @@ import {
   retryBudgetExhaustedOf,
   Timeout,
   TimeoutSignal,
+  withSignal,
+  CallAbortedError,
+  ResilienceEvents,
   type ResilienceModuleOptions,
   type TimeoutError,
 } from '../../lib/index.js';
@@ -300,7 +303,35 @@ class AnalyticsController {
   health(): void {}
 }
 
+interface Job {
+  readonly status: 'pending' | 'done';
+}
+
+class JobsService {
+  // A predicate typed for the method's own result is accepted.
+  @Retry({ maxAttempts: 5, retryOnResult: (job: Job) => job.status === 'pending' })
+  @Hedge({ delay: 100, hedgeOnResult: (job: Job) => job.status === 'pending' })
+  async job(): Promise<Job> {
+    return { status: 'done' };
+  }
+
+  // @ts-expect-error: a predicate, not a value
+  @Retry({ retryOnResult: 'pending' })
+  async other(): Promise<Job> {
+    return { status: 'done' };
+  }
+}
+
+declare const events: ResilienceEvents;
+events.on('retry-give-up', (event) => expectTypeOf(event.attempts).toEqualTypeOf<number>());
+events.on('call-success', (event) => expectTypeOf(event.duration).toEqualTypeOf<number>());
+// @ts-expect-error: no such event
+events.on('call-succeeded', () => undefined);
+expectTypeOf(withSignal(new AbortController().signal, () => 1)).toEqualTypeOf<number>();
+expectTypeOf(new CallAbortedError('x', undefined).code).toEqualTypeOf<'ABORTED'>();
+
 export {
+  JobsService,
   AnalyticsController,
   BudgetedService,
   PaymentsService,

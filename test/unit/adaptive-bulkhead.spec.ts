@@ -18,7 +18,7 @@ import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { resilient } from './policy-harness.js';
-import { kneeDownstream, offerLoad } from '../../bench/overload-model.js';
+import { kneeDownstream, offerLoad } from '../../bench/support/overload-model.js';
 
 const KNEE = 20;
 const BASE_LATENCY = 10;
@@ -52,7 +52,8 @@ function protectedBy(options: Partial<BulkheadOptions>) {
 const load = (call: () => Promise<unknown>, rate: number) =>
   offerLoad(call, { rate, duration: 4_000, warmup: 1_000, deadline: DEADLINE });
 
-describe('adaptive bulkhead against a downstream with a knee', () => {
+// Simulated seconds of load are CPU work under fake timers: room for a loaded CI machine (not a bound on behaviour).
+describe('adaptive bulkhead against a downstream with a knee', { timeout: 120_000 }, () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
@@ -64,13 +65,17 @@ describe('adaptive bulkhead against a downstream with a knee', () => {
   }
 
   // minLimit 1: Netflix's default floor for gradient2 and aimd (20) happens to be this model's knee, and would do the
-  // work instead of the algorithm.
+  // work instead of the algorithm. The bar is the downstream's best throughput (KNEE_RATE), not a bulkhead at the
+  // knee: under these 5 ms arrival bursts a knee bulkhead without a queue itself keeps only about two thirds of it
+  // (asserted below, so the comparison says what it compares). Measured here: gradient2 81%, vegas 70%, aimd 71%.
   it.each(['gradient2', 'vegas', 'aimd'] as const)(
-    '%s keeps goodput under 4x overload at least 80% of goodput at the knee',
+    "%s keeps at least 65% of the downstream's best throughput under 4x overload, more than a knee bulkhead",
     async (algorithm) => {
       const atKnee = await run(AT_KNEE, KNEE_RATE);
+      expect(atKnee.goodput).toBeLessThan(0.7 * KNEE_RATE);
       const overloaded = await run({ adaptive: { algorithm, minLimit: 1 } }, KNEE_RATE * 4);
-      expect(overloaded.goodput).toBeGreaterThanOrEqual(0.8 * atKnee.goodput);
+      expect(overloaded.goodput).toBeGreaterThanOrEqual(0.65 * KNEE_RATE);
+      expect(overloaded.goodput).toBeGreaterThan(atKnee.goodput);
       expect(overloaded.rejected).toBeGreaterThan(0);
       // The downstream was never driven far past the point where its answers miss the deadline.
       expect(overloaded.peak).toBeLessThan(KNEE * 5 ** (2 / 3) * 1.5);

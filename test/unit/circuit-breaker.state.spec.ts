@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { firstValueFrom, NEVER, throwError } from 'rxjs';
+import { firstValueFrom, NEVER, Observable, throwError } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BrokenCircuitError,
@@ -348,8 +348,9 @@ describe('CircuitBreakerPolicy', () => {
 
   it('frees the half-open probe slot when the probe is cancelled', async () => {
     const breaker = makePolicy({ consecutiveFailures: 1, openDuration: 1000 });
+    let subscribed = 0;
     const { call } = resilient(
-      () => NEVER,
+      () => new Observable<never>(() => void subscribed++),
       () => [new CircuitBreakerPolicy(breaker)],
       'observable',
     );
@@ -361,7 +362,12 @@ describe('CircuitBreakerPolicy', () => {
     await expect(firstValueFrom(failing.call())).rejects.toThrow('x');
     vi.advanceTimersByTime(1000);
     call().subscribe().unsubscribe(); // probe cancelled
-    const next = call().subscribe({ error: () => undefined }); // the slot is free again
+    expect(subscribed).toBe(1);
+    const errors: unknown[] = [];
+    const next = call().subscribe({ error: (error: unknown) => errors.push(error) });
+    // A leaked slot would refuse this call with BrokenCircuitError before the method ran.
+    expect(errors).toEqual([]);
+    expect(subscribed).toBe(2);
     expect(breaker.state).toBe('half_open');
     next.unsubscribe();
   });

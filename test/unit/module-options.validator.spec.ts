@@ -51,9 +51,9 @@ describe('validateModuleOptions', () => {
   it('refuses unknown top-level keys with did-you-mean', () => {
     expect(errorOf({ circuitBreaker: {} })).toBe(
       'Unknown ResilienceModule option "circuitBreaker". Did you mean "circuitBreakers"? ' +
-        'Known options: defaults, timeouts, retries, circuitBreakers, rateLimits, bulkheads, store, coordination, ' +
-        'idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore, metrics, retryBudgets, loadShedding, ' +
-        'latencySource',
+        'Known options: defaults, timeouts, retries, circuitBreakers, rateLimits, bulkheads, globalRateLimits, ' +
+        'store, coordination, idempotencyStore, chaos, lastKnownGoodStore, deadLetterStore, metrics, retryBudgets, ' +
+        'loadShedding, latencySource',
     );
     expect(errorOf({ retrys: {} })).toMatch(/Did you mean "retries"\?/);
     expect(errorOf({ logging: true })).toMatch(/^Unknown ResilienceModule option "logging"\. Known options:/);

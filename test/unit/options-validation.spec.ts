@@ -198,8 +198,8 @@ describe('option validation', () => {
       expect(errorOf(() => retry({ maxAtempts: 5 }))).toBe(
         'Unknown retry option "maxAtempts" for policy "payments" (declared on Gateway.charge). ' +
           'Did you mean "maxAttempts"? ' +
-          'Known options: maxAttempts, backoff, initialDelay, maxDelay, multiplier, jitter, retryIf, retryErrors, ' +
-          'ignoreErrors, retryNonIdempotent, budget',
+          'Known options: maxAttempts, backoff, initialDelay, maxDelay, multiplier, jitter, retryIf, retryOnResult, ' +
+          'retryErrors, ignoreErrors, retryNonIdempotent, budget',
       );
       expect(errorOf(() => breaker({ failureThreshold: 50 }))).toMatch(/Did you mean "failureRateThreshold"\?/);
       expect(errorOf(() => timeout({ Duration: 5 }))).toMatch(/Did you mean "duration"\?/);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { firstValueFrom, of, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_RATE_LIMIT_OPTIONS,
@@ -10,6 +11,8 @@ import {
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
 import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { clientAddressKey } from '../../lib/nest/request/client-address.js';
+import { validateRateLimitOptions } from '../../lib/core/rate-limit/rate-limit.options.js';
+import { OptionsValidator } from '../../lib/core/validation/options.validator.js';
 import { resilient } from './policy-harness.js';
 
 const rule = (limit: number, interval: number, burst = limit) => ({ capacity: burst, refillPerMs: limit / interval });
@@ -130,6 +133,36 @@ describe('RateLimitPolicy on providers', () => {
     expect(method).toHaveBeenCalledTimes(2);
   });
 
+  it.each(['promise', 'observable'] as const)(
+    'several limits on a provider (%s): a call refused by one spends nothing of the others',
+    async (shape) => {
+      const store = new MemoryRateLimitStore();
+      const tight = new RateLimitState(
+        'tight',
+        { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 1, interval: 60_000, message: 'Quota reached' },
+        store,
+      );
+      const loose = new RateLimitState('loose', { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 3, interval: 60_000 }, store);
+      const method = vi.fn(() => (shape === 'promise' ? Promise.resolve('sent') : of('sent')));
+      const { call } = resilient(
+        method,
+        () => [new RateLimitPolicy(tight, () => 'global', [{ limiter: loose, keyOf: () => 'global' }])],
+        shape,
+      );
+      const run = () =>
+        (shape === 'promise' ? (call() as Promise<unknown>) : firstValueFrom(call() as Observable<unknown>)).catch(
+          (error: unknown) => error,
+        );
+      expect(await run()).toBe('sent');
+      for (let i = 0; i < 3; i++) {
+        expect(await run()).toMatchObject({ policy: 'tight', message: 'Quota reached' });
+      }
+      // "loose" spent one token only: two left.
+      expect(await loose.consume('global', 0)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(method).toHaveBeenCalledTimes(1);
+    },
+  );
+
   it('waits up to maxWait for a token', async () => {
     const method = vi.fn(async () => Date.now());
     const { call } = resilient(method, () => [
@@ -164,6 +197,99 @@ describe('clientAddressKey', () => {
     expect(clientAddressKey('::ffff:10.0.0.7')).toBe('10.0.0.7');
     expect(clientAddressKey('10.0.0.7')).toBe('10.0.0.7');
     expect(clientAddressKey(undefined)).toBe('unknown');
+  });
+
+  it('reads IPv4-mapped addresses in hex form as the IPv4 client', () => {
+    expect(clientAddressKey('::ffff:cb00:7107')).toBe('203.0.113.7');
+    expect(clientAddressKey('::FFFF:CB00:7107')).toBe('203.0.113.7');
+    expect(clientAddressKey('0:0:0:0:0:ffff:cb00:7107')).toBe('203.0.113.7');
+    expect(clientAddressKey('0:0:0:0:0:ffff:203.0.113.7')).toBe('203.0.113.7');
+    // Not mapped: ::cb00:7107 (IPv4-compatible, deprecated) and 64:ff9b::/96 stay IPv6.
+    expect(clientAddressKey('::cb00:7107')).toBe('0:0:0:0::/64');
+  });
+
+  it('groups IPv6 addresses by the prefix length given', () => {
+    expect(clientAddressKey('2001:db8:abcd:12:1::7', 48)).toBe('2001:db8:abcd::/48');
+    expect(clientAddressKey('2001:db8:abcd:12:1::7', 56)).toBe('2001:db8:abcd:0::/56');
+    expect(clientAddressKey('2001:db8:abcd:12ff:1::7', 56)).toBe('2001:db8:abcd:1200::/56');
+    expect(clientAddressKey('2001:db8:abcd:12:1::7', 128)).toBe('2001:db8:abcd:12:1:0:0:7/128');
+    expect(clientAddressKey('fe80::1%eth0', 64)).toBe('fe80:0:0:0::/64');
+  });
+});
+
+describe('several limits spent together (MemoryRateLimitStore.consumeAll)', () => {
+  const spend = (key: string, limit: number) => ({ key, rule: rule(limit, 60_000), cost: 1, maxWaitMs: 0 });
+
+  it('spends from every bucket only when all admit', () => {
+    const store = new MemoryRateLimitStore({}, () => 0);
+    const both = () => store.consumeAll([spend('a', 1), spend('b', 3)]).map((decision) => decision.allowed);
+    expect(both()).toEqual([true, true]);
+    expect(both()).toEqual([false, true]);
+    expect(both()).toEqual([false, true]);
+    // "b" spent one token only, for the admitted request.
+    expect(store.consume('b', rule(3, 60_000), 1, 0)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  it('never admits more than the tightest limit, whatever the order (model check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 2, maxLength: 4 }), fc.nat(20), (limits, n) => {
+        const store = new MemoryRateLimitStore({}, () => 0);
+        const requests = limits.map((limit, index) => spend(`k${index}`, limit));
+        let admitted = 0;
+        for (let i = 0; i < n; i++) {
+          if (store.consumeAll(requests).every((decision) => decision.allowed)) admitted++;
+        }
+        expect(admitted).toBe(Math.min(n, ...limits));
+        // Each bucket spent exactly `admitted` tokens.
+        limits.forEach((limit, index) => {
+          const left = store.consume(`k${index}`, rule(limit, 60_000), 0, 0).remaining;
+          expect(left).toBe(limit - admitted);
+        });
+      }),
+    );
+  });
+});
+
+describe('blockDuration', () => {
+  it('blocks a bucket that refused for blockMs, then starts it full', () => {
+    let now = 0;
+    const store = new MemoryRateLimitStore({}, () => now);
+    const blocking = { ...rule(2, 1000), blockMs: 10_000 };
+    expect(store.consume('k', blocking, 1, 0).allowed).toBe(true);
+    expect(store.consume('k', blocking, 1, 0).allowed).toBe(true);
+    expect(store.consume('k', blocking, 1, 0)).toMatchObject({ allowed: false, retryAfterMs: 10_000 });
+    now = 5_000; // two tokens would be back long ago without the block
+    expect(store.consume('k', blocking, 1, 0)).toMatchObject({ allowed: false, retryAfterMs: 5_000 });
+    now = 10_000;
+    expect(store.consume('k', blocking, 1, 0)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+});
+
+describe('new @RateLimit options are validated', () => {
+  const validate = (options: Partial<RateLimitOptions>) =>
+    new RateLimitState('api', { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options }, new MemoryRateLimitStore());
+  const check = (options: Partial<RateLimitOptions>) => () =>
+    validateRateLimitOptions(
+      { ...DEFAULT_RATE_LIMIT_OPTIONS, ...options },
+      new OptionsValidator('rate limit', 'api', 'Api.get'),
+    );
+
+  it('refuses a bad ipv6Prefix, blockDuration, message or skipIf, naming the option and value', () => {
+    expect(check({ ipv6Prefix: 129 })).toThrow(/"ipv6Prefix" = 129 .*from 1 to 128/);
+    expect(check({ ipv6Prefix: 0 })).toThrow(/"ipv6Prefix" = 0/);
+    expect(check({ blockDuration: -1 })).toThrow(/"blockDuration" = -1/);
+    expect(check({ message: '' })).toThrow(/"message"/);
+    expect(check({ skipIf: true as never })).toThrow(/"skipIf" = true .*must be a function/);
+    expect(check({ limit: 'many' as never })).toThrow(/"limit" = "many"/);
+    expect(check({ ipv6Prefix: 56, blockDuration: 1000, message: 'Slow down' })).not.toThrow();
+  });
+
+  it('checks what per-request limit functions return, per request', () => {
+    const limiter = validate({ limit: () => 5 });
+    expect(limiter.ruleFor(5, 1000)).toMatchObject({ capacity: 5, refillPerMs: 0.005 });
+    expect(() => limiter.ruleFor(0, 1000)).toThrow(ResilienceConfigError);
+    expect(() => limiter.ruleFor(Number.NaN, 1000)).toThrow(/"limit" function returned NaN/);
+    expect(() => limiter.ruleFor(5, -1)).toThrow(/"interval" function returned -1/);
   });
 });
 

@@ -42,7 +42,13 @@ describe('RetryPolicy', () => {
     await vi.runAllTimersAsync();
     await assertion;
     expect(method).toHaveBeenCalledTimes(3);
-    expect(events.map((event) => event.type === 'retry' && event.attempt)).toEqual([1, 2]);
+    expect(events.map((event) => event.type === 'retry' && event.attempt)).toEqual([1, 2, false]);
+    expect(events[2]).toMatchObject({
+      type: 'retry-give-up',
+      attempts: 3,
+      byResult: false,
+      error: { message: 'transient' },
+    });
   });
 
   it('answers with the first success', async () => {
@@ -65,7 +71,8 @@ describe('RetryPolicy', () => {
     const result = call().catch(() => undefined);
     await vi.runAllTimersAsync();
     await result;
-    expect(events.map((event) => (event.type === 'retry' ? event.delay : undefined))).toEqual(expected);
+    const retries = events.filter((event) => event.type === 'retry');
+    expect(retries.map((event) => event.delay)).toEqual(expected);
   });
 
   it('starts the next attempt only after the delay', async () => {

@@ -17,3 +17,4 @@ export {
 } from './idempotency-key.error.js';
 export { ChaosFaultError, isChaosFaultError } from './chaos-fault.error.js';
 export { LoadShedError, isLoadShedError, type LoadShedReason } from './load-shed.error.js';
+export { CallAbortedError, isCallAbortedError } from './call-aborted.error.js';

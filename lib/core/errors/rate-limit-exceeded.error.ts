@@ -8,8 +8,10 @@ export class RateLimitExceededError extends ResilienceError {
     policy: string,
     /** Milliseconds until enough tokens are available. */
     readonly retryAfterMs: number,
+    /** The limit's own message (its `message` option); default: which limit, and when to retry. */
+    message = `Rate limit "${policy}" exceeded: retry in ${Math.ceil(retryAfterMs)} ms`,
   ) {
-    super(`Rate limit "${policy}" exceeded: retry in ${Math.ceil(retryAfterMs)} ms`, policy);
+    super(message, policy);
   }
 }
 

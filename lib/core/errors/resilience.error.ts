@@ -21,7 +21,9 @@ export type ResilienceErrorCode =
   /** A chaos experiment injected this fault (`ChaosFaultError`): retried and recorded like a downstream failure. */
   | 'CHAOS_FAULT'
   /** The process is overloaded and refused the request early (load shedding; HTTP 503 with `Retry-After`). */
-  | 'LOAD_SHED';
+  | 'LOAD_SHED'
+  /** The caller's own `AbortSignal` gave the call up (`CallAbortedError`, named `AbortError`). */
+  | 'ABORTED';
 
 /**
  * Base class of every error thrown by nest-resilience.

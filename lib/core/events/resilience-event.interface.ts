@@ -25,7 +25,55 @@ export interface RetryEvent extends BaseEvent {
   readonly attempt: number;
   /** Milliseconds until the next attempt starts. */
   readonly delay: number;
-  /** Why the attempt failed. */
+  /** Why the attempt failed; `undefined` when it is retried for its value (`retryOnResult`). */
+  readonly error: unknown;
+  /** The value `retryOnResult` matched, when the attempt is retried for it. */
+  readonly result?: unknown;
+}
+
+/**
+ * `@Retry` gave up: every attempt (`maxAttempts`) was made and the last one failed, or answered a value
+ * `retryOnResult` matched (`byResult`; the caller then gets that value). Not reported when a failure is not retryable,
+ * when the retry budget is spent (`retry-budget-exhausted`) or when the call was given up (timeout, caller's signal).
+ */
+export interface RetryGiveUpEvent extends BaseEvent {
+  readonly type: 'retry-give-up';
+  /** Attempts made, the first call included. */
+  readonly attempts: number;
+  /** True when the last attempt answered a value `retryOnResult` matched, false when it failed. */
+  readonly byResult: boolean;
+  /** The last attempt's error (`undefined` when `byResult`): what the caller gets. */
+  readonly error: unknown;
+  /** The last attempt's value, when `byResult`: what the caller gets. */
+  readonly result?: unknown;
+}
+
+/**
+ * A call of a decorated method (or a `ResilienceService` pipeline) ended with a value, after every policy: delivered
+ * only to listeners subscribed to it by name (`events.on('call-success', ...)`), see `ResilienceEvents.on`.
+ * `policy` is the target's name (`Class.method`).
+ */
+export interface CallSuccessEvent extends BaseEvent {
+  readonly type: 'call-success';
+  /** Attempts made (retries and hedges included). */
+  readonly attempts: number;
+  /** Milliseconds from the call to its answer, retries, backoff and fallback included. */
+  readonly duration: number;
+  /** True when a `@Fallback` answered. */
+  readonly fallback: boolean;
+}
+
+/**
+ * A call of a decorated method (or a `ResilienceService` pipeline) failed after every policy: the error its caller
+ * got. Delivered only to listeners subscribed to it by name (`events.on('call-failure', ...)`).
+ */
+export interface CallFailureEvent extends BaseEvent {
+  readonly type: 'call-failure';
+  /** Attempts made (retries and hedges included). */
+  readonly attempts: number;
+  /** Milliseconds from the call to its failure. */
+  readonly duration: number;
+  /** What the caller got: the method's error, or the policy's (`TimeoutError`, `BrokenCircuitError` ...). */
   readonly error: unknown;
 }
 
@@ -200,6 +248,9 @@ export interface LoadPressureEvent {
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
+  | RetryGiveUpEvent
+  | CallSuccessEvent
+  | CallFailureEvent
   | RetryBudgetExhaustedEvent
   | HedgeEvent
   | TimeoutEvent
@@ -216,6 +267,15 @@ export type ResilienceEvent =
   | LoadShedEvent
   | ConcurrencyLimitEvent
   | LoadPressureEvent;
+
+/** The events of every call (`call-success`, `call-failure`): delivered only to listeners that name them. */
+export type CallOutcomeEvent = CallSuccessEvent | CallFailureEvent;
+
+/** Every event's `type`. */
+export type ResilienceEventType = ResilienceEvent['type'];
+
+/** The event of type `T`. */
+export type ResilienceEventOf<T extends ResilienceEventType> = Extract<ResilienceEvent, { readonly type: T }>;
 
 /** Receives events; must not throw (a throwing listener is reported and ignored). */
 export type ResilienceEventListener = (event: ResilienceEvent) => void;

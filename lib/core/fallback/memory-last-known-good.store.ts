@@ -10,7 +10,7 @@ export interface MemoryLastKnownGoodStoreOptions {
 
 /**
  * Fixed cost of one entry beyond its key and JSON: the Map slots, the entry object, the prefixed key and the
- * refresh bookkeeping (about 260 bytes for a small result on Node 20: `bench/last-known-good-memory.ts`).
+ * refresh bookkeeping (about 260 bytes for a small result on Node 20: `npm run bench:memory`).
  */
 const ENTRY_OVERHEAD_BYTES = 240;
 

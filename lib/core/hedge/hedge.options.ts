@@ -15,6 +15,15 @@ export interface HedgeOptions {
    * Default `100`.
    */
   delay: HedgeDelay;
+  /**
+   * Decides whether an attempt that answered `value` counts as failed, like an error: another attempt starts at once
+   * (if a hedge is left) and the race goes on. When every attempt failed or answered a matching value, the call
+   * answers the first matching value that arrived (the method did answer; an error would invent a failure), else the
+   * first attempt's error. On Observables an attempt's first value is checked. A throwing predicate fails that attempt
+   * with its error. Default: every value wins.
+   * (Written as a method so that a predicate typed for the method's own result is accepted.)
+   */
+  hedgeOnResult?(value: unknown): boolean;
   /** On controller handlers, also hedge POST, PATCH and `@All()` routes (not idempotent). Default `false`. */
   hedgeNonIdempotent?: boolean;
 }
@@ -25,6 +34,7 @@ export const DEFAULT_HEDGE_OPTIONS: Readonly<HedgeOptions> = deepFreeze({ maxHed
 const HEDGE_OPTION_NAMES = Object.keys({
   maxHedges: true,
   delay: true,
+  hedgeOnResult: true,
   hedgeNonIdempotent: true,
 } satisfies Record<keyof HedgeOptions, true>);
 
@@ -36,6 +46,7 @@ export function validateHedgeOptions(options: HedgeOptions, validator: OptionsVa
     maxHedges: validator.integerAtLeast('maxHedges', options.maxHedges, 1),
     delay: hedgeDelay(options.delay, validator),
   };
+  validator.optionalFunction('hedgeOnResult', (options as { hedgeOnResult?: unknown }).hedgeOnResult);
   if (options.hedgeNonIdempotent !== undefined) {
     normalized.hedgeNonIdempotent = validator.boolean('hedgeNonIdempotent', options.hedgeNonIdempotent);
   }

@@ -6,6 +6,7 @@ import type { RetryBudgetState } from '../retry/retry-budget.state.js';
 import { DeadlineQueue, type DeadlineNode } from '../timeout/deadline-queue.js';
 import type { HedgeOptions } from './hedge.options.js';
 import type { LatencySource } from './latency-source.interface.js';
+import { HandledResult } from '../pipeline/handled-result.js';
 
 /** The reason a losing attempt's signal is aborted with. */
 export class HedgeLostError extends Error {
@@ -26,6 +27,8 @@ export class HedgePolicy implements ResiliencePolicy {
   private readonly delayOf: (invocation: Invocation) => number;
   /** @internal With a fixed delay, every call's hedge timer is a node of one shared timer (see `DeadlineQueue`). */
   readonly deadlines: DeadlineQueue | undefined;
+  /** `hedgeOnResult`: a value it matches is a failed attempt. */
+  private readonly hedgeOnResult: ((value: unknown) => boolean) | undefined;
 
   constructor(
     readonly name: string,
@@ -35,6 +38,7 @@ export class HedgePolicy implements ResiliencePolicy {
     latencySource?: LatencySource,
   ) {
     const { delay } = options;
+    this.hedgeOnResult = options.hedgeOnResult?.bind(options);
     if (typeof delay === 'number') {
       this.delayOf = () => delay;
       this.deadlines = new DeadlineQueue(delay);
@@ -44,11 +48,16 @@ export class HedgePolicy implements ResiliencePolicy {
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
+    const { hedgeOnResult } = this;
+    // A matching value rejects the attempt's Promise with it, so the race treats it as a failure (never seen outside).
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    const judge = (value: unknown) => (hedgeOnResult!(value) ? Promise.reject(new HandledResult(value)) : value);
+    const run = hedgeOnResult === undefined ? next : (child: Invocation) => next(child).then(judge);
     return (invocation) =>
       new Promise((resolve, reject) => {
-        const race = new HedgeRace(this, invocation, this.delayOf(invocation), (child) => next(child));
+        const race = new HedgeRace(this, invocation, this.delayOf(invocation), run);
         race.onWin = (attempt) => void attempt.result!.then(resolve, reject);
-        race.onLoss = reject;
+        race.onLoss = (error) => (error instanceof HandledResult ? resolve(error.value) : reject(error));
         race.start();
       });
   }
@@ -61,28 +70,44 @@ export class HedgePolicy implements ResiliencePolicy {
         const race = new HedgeRace(this, invocation, this.delayOf(invocation), (child, index) => {
           // A Promise standing for "this attempt produced its first value, completed, or failed".
           return new Promise((resolve, reject) => {
-            subscriptions[index] = next(child).subscribe({
+            // Set when hedgeOnResult turned the attempt's first value down: nothing more of it is heard.
+            let discarded = false;
+            const subscription = next(child).subscribe({
               next: (value) => {
+                if (discarded) return;
                 if (winner === -1) {
+                  if (this.rejects(value, reject)) {
+                    discarded = true;
+                    subscriptions[index]?.unsubscribe();
+                    return;
+                  }
                   winner = index;
                   resolve(undefined);
                 }
                 if (winner === index) subscriber.next(value);
               },
               error: (error: unknown) => {
+                if (discarded) return;
                 if (winner === index) subscriber.error(error);
                 else reject(error);
               },
               complete: () => {
+                if (discarded) return;
                 if (winner === -1) winner = index;
                 if (winner === index) subscriber.complete();
                 resolve(undefined);
               },
             });
+            subscriptions[index] = subscription;
+            if (discarded) subscription.unsubscribe(); // a synchronous source turned down while subscribing
           });
         });
         race.onLoser = (index) => subscriptions[index]?.unsubscribe();
-        race.onLoss = (error) => subscriber.error(error);
+        race.onLoss = (error) => {
+          if (!(error instanceof HandledResult)) return subscriber.error(error);
+          subscriber.next(error.value);
+          subscriber.complete();
+        };
         race.start();
         return () => {
           race.stop();
@@ -92,6 +117,21 @@ export class HedgePolicy implements ResiliencePolicy {
           for (const subscription of subscriptions) subscription?.unsubscribe();
         };
       });
+  }
+
+  /**
+   * `hedgeOnResult` on an attempt's first value: true (and the attempt's Promise rejected with the value, or with the
+   * predicate's error) when it does not win.
+   */
+  private rejects(value: unknown, reject: (reason: unknown) => void): boolean {
+    if (this.hedgeOnResult === undefined) return false;
+    try {
+      if (!this.hedgeOnResult(value)) return false;
+      reject(new HandledResult(value));
+    } catch (error) {
+      reject(error);
+    }
+    return true;
   }
 
   /** @internal Whether another hedge may start now (reported, with the ms it `waited`, when it does). */
@@ -131,6 +171,7 @@ class HedgeRace implements DeadlineNode {
   /** `performance.now()` when the last attempt started: a hedge reports how long it really waited after it. */
   private launchedAt = 0;
   private firstError: unknown = undefined;
+  private handled: HandledResult | undefined = undefined;
   private readonly previousAbort: ((reason: unknown) => void) | undefined;
 
   constructor(
@@ -219,7 +260,9 @@ class HedgeRace implements DeadlineNode {
 
   private failed(attempt: Attempt, index: number, error: unknown): void {
     attempt.ended = true;
-    if (index === 0) this.firstError = error;
+    // A matching value (hedgeOnResult) beats any error as the call's last resort: the first one to arrive.
+    if (error instanceof HandledResult) this.handled ??= error;
+    else if (index === 0) this.firstError = error;
     if (this.settled) return;
     if (this.attempts.every((other) => other.ended)) {
       // Nothing running: hedge now rather than after the delay, or give up with the first attempt's error.
@@ -227,7 +270,7 @@ class HedgeRace implements DeadlineNode {
       this.launch();
       if (this.attempts.length > before) return;
       this.stop();
-      this.onLoss(this.firstError);
+      this.onLoss(this.handled ?? this.firstError);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { PolicyTarget } from '../events/resilience-event.interface.js';
 import { invokeAsActive, Invocation } from './invocation.js';
 import { composeSinks, subscriberOf, type SinkStep } from './sink.js';
 import { liftToObservable, liftToPromise } from './lift.js';
+import { callerSignal, runAbortable, subscribeAbortable } from './caller-signal.js';
 import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
 
 /** What a wrapped method returns: `promise` for async and plain methods, `observable` for Observable methods. */
@@ -39,9 +40,26 @@ export function createResilientMethod(
     };
     const step = composeSinks(policies, callMethod);
     return function resilientObservableMethod(this: unknown, ...args: unknown[]): Observable<unknown> {
-      return new MethodCallObservable(step, target, this, args);
+      // The caller's scope is the one it called the method in, not the one it happens to subscribe in.
+      return new MethodCallObservable(step, target, this, args, callerSignal());
     };
   }
+  const run = createPromiseCall(policies, method, target);
+  return function resilientMethod(this: unknown, ...args: unknown[]): Promise<unknown> {
+    return run(this, args, callerSignal());
+  };
+}
+
+/**
+ * A call of `method` through `policies` (outermost first) as a Promise: what a Promise method's wrapper and
+ * `ResilienceService` pipelines run. `signal` is the caller's own cancellation, when it has one.
+ * @internal
+ */
+export function createPromiseCall(
+  policies: readonly ResiliencePolicy[],
+  method: AnyMethod,
+  target: PolicyTarget,
+): (thisArg: unknown, args: readonly unknown[], signal: AbortSignal | undefined) => Promise<unknown> {
   const step = composePromise(policies, (invocation) => {
     let result: unknown;
     try {
@@ -52,10 +70,11 @@ export function createResilientMethod(
     if (isObservable(result)) return Promise.reject(undeclaredObservable(target));
     return liftToPromise(result);
   });
-  return function resilientMethod(this: unknown, ...args: unknown[]): Promise<unknown> {
+  return (thisArg, args, signal) => {
     // Callers of an async method expect a rejection, never a synchronous throw that escapes their `.catch`.
     try {
-      return step(new Invocation(target, this, args));
+      const invocation = new Invocation(target, thisArg, args);
+      return signal === undefined ? step(invocation) : runAbortable(step, invocation, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -72,6 +91,8 @@ class MethodCallObservable extends Observable<unknown> {
     readonly target: PolicyTarget,
     readonly thisArg: unknown,
     readonly args: unknown[],
+    /** The caller's `withSignal` scope when it called the method. */
+    readonly signal: AbortSignal | undefined,
   ) {
     super(subscribeToMethodCall);
   }
@@ -79,8 +100,10 @@ class MethodCallObservable extends Observable<unknown> {
 
 /** RxJS calls the subscribe function with the Observable as `this`. */
 function subscribeToMethodCall(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
-  const { step, target, thisArg, args } = this as MethodCallObservable;
-  return step(new Invocation(target, thisArg, args), subscriber);
+  const { step, target, thisArg, args, signal } = this as MethodCallObservable;
+  const invocation = new Invocation(target, thisArg, args);
+  if (signal === undefined) return step(invocation, subscriber);
+  return subscribeAbortable(step, invocation, subscriber, signal);
 }
 
 function undeclaredObservable(target: PolicyTarget): TypeError {

@@ -1,6 +1,11 @@
 import { hash } from 'node:crypto';
 import { OptionsValidator } from '../validation/options.validator.js';
-import type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit-store.interface.js';
+import type {
+  RateLimitDecision,
+  RateLimitRequest,
+  RateLimitStore,
+  TokenBucketRule,
+} from './rate-limit-store.interface.js';
 import { spendTokens, type BucketState } from './token-bucket.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
@@ -54,14 +59,43 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): RateLimitDecision {
+    const now = this.now();
+    return spendTokens(this.bucketOf(key, rule, now), rule, cost, maxWaitMs, now);
+  }
+
+  /**
+   * Spends from every bucket of `requests` only when all admit: each is spent in turn, and when one refuses the
+   * others are put back as they were. Synchronous, so no other call sees the intermediate state.
+   */
+  consumeAll(requests: readonly RateLimitRequest[]): RateLimitDecision[] {
+    const now = this.now();
+    const buckets: LinkedBucket[] = [];
+    const before: BucketState[] = [];
+    // Each bucket is spent as soon as it is found: a full bucket found earlier could be dropped as idle by the lazy
+    // clean-up of a later lookup.
+    const decisions = requests.map((request) => {
+      const bucket = this.bucketOf(request.key, request.rule, now);
+      const { tokens, updatedAt, fullAt, blockedUntil } = bucket;
+      buckets.push(bucket);
+      before.push({ tokens, updatedAt, fullAt, blockedUntil });
+      return spendTokens(bucket, request.rule, request.cost, request.maxWaitMs, now);
+    });
+    if (decisions.every((decision) => decision.allowed)) return decisions;
+    decisions.forEach((decision, index) => {
+      if (decision.allowed) Object.assign(buckets[index], before[index]);
+    });
+    return decisions;
+  }
+
+  /** The bucket of `key`, made full when new, and marked as the most recently used. */
+  private bucketOf(key: string, rule: TokenBucketRule, now: number): LinkedBucket {
     // Bounds the bytes a bucket holds, not only the bucket count: 100,000 keys of 1 MB each would be 100 GB.
     // One-shot crypto.hash (Node >= 20.12): a third faster than createHash for 1 KB keys.
     if (key.length > this.maxKeyLength) key = HASHED + hash('sha256', key, 'base64url');
-    const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
       if (this.buckets.size >= this.maxKeys) this.remove(this.recency.first!);
-      bucket = { key, tokens: rule.capacity, updatedAt: now, fullAt: now };
+      bucket = { key, tokens: rule.capacity, updatedAt: now, fullAt: now, blockedUntil: 0 };
       this.buckets.set(key, bucket);
       this.recency.append(bucket);
     } else if (bucket !== this.recency.last) {
@@ -69,7 +103,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       this.recency.append(bucket);
     }
     this.dropOldestIfFull(now);
-    return spendTokens(bucket, rule, cost, maxWaitMs, now);
+    return bucket;
   }
 
   /** Forgets the bucket `key`: the next call finds it full. */

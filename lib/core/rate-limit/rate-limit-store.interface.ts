@@ -6,6 +6,19 @@ export interface TokenBucketRule {
   readonly capacity: number;
   /** Tokens added per millisecond (limit / interval). */
   readonly refillPerMs: number;
+  /**
+   * Milliseconds a refused call blocks the bucket for (`blockDuration`): every call meanwhile is refused, and the
+   * bucket is full when the block ends. Absent or 0: no block.
+   */
+  readonly blockMs?: number;
+}
+
+/** One bucket to spend from in {@link RateLimitStore.consumeAll}. */
+export interface RateLimitRequest {
+  readonly key: string;
+  readonly rule: TokenBucketRule;
+  readonly cost: number;
+  readonly maxWaitMs: number;
 }
 
 /** What a store answers for one attempt to spend tokens. */
@@ -37,6 +50,17 @@ export interface RateLimitStore {
     cost: number,
     maxWaitMs: number,
   ): RateLimitDecision | Promise<RateLimitDecision>;
+
+  /**
+   * Spends from several buckets at once (a handler or method with several limits), atomically: either every bucket
+   * admits its request and each spends, or none spends and the refusing buckets say why (a refusing bucket with
+   * `blockMs` is blocked). The decisions are in the order of `requests`. Optional: without it the limits are checked
+   * one after the other, stopping at the first refusal, so a refusal by a later limit has already spent tokens of the
+   * earlier ones.
+   */
+  consumeAll?(
+    requests: readonly RateLimitRequest[],
+  ): readonly RateLimitDecision[] | Promise<readonly RateLimitDecision[]>;
 
   /** Forgets the bucket `key` (it starts full again): what the testing kit's `resetRateLimit` calls. Optional. */
   delete?(key: string): void | Promise<void>;

@@ -8,12 +8,24 @@ import { typeOf, type OptionsValidator } from '../validation/options.validator.j
  */
 export type RateLimitKey = 'global' | 'ip' | ((...args: never[]) => string);
 
+/**
+ * A value computed per request from the handler's `ExecutionContext` (handlers only). Typed here with a `never`
+ * parameter because the core knows no Nest type; `@RateLimit` on handlers types it with `ExecutionContext`.
+ */
+export type PerRequest<T> = (context: never) => T;
+
 /** Options of `@RateLimit`: a token bucket. */
 export interface RateLimitOptions {
-  /** Tokens added per `interval`: the sustained rate. Default `100`. */
-  limit: number;
-  /** Milliseconds over which `limit` tokens are added, at most 2^31 - 1. Default `60_000`. */
-  interval: number;
+  /**
+   * Tokens added per `interval`: the sustained rate. On handlers also a function of the `ExecutionContext`
+   * returning it per request (e.g. by plan), which then also sizes the bucket unless `burst` is given. Default `100`.
+   */
+  limit: number | PerRequest<number>;
+  /**
+   * Milliseconds over which `limit` tokens are added, at most 2^31 - 1. On handlers also a function of the
+   * `ExecutionContext`. Default `60_000`.
+   */
+  interval: number | PerRequest<number>;
   /** Bucket capacity: how many calls may come at once after a quiet spell. Default: `limit`. */
   burst?: number;
   /** Tokens one call spends. Default `1`. */
@@ -33,6 +45,27 @@ export interface RateLimitOptions {
   headers: boolean;
   /** Handlers, over HTTP: also send `X-RateLimit-Limit/Remaining/Reset` (needs `headers`). Default `false`. */
   legacyHeaders: boolean;
+  /**
+   * Milliseconds a client that exceeded the limit stays refused (its bucket blocked), whatever refills meanwhile;
+   * its bucket is full when the block ends. At most 2^31 - 1. Default `0`: no block, refused only until a token is
+   * back.
+   */
+  blockDuration: number;
+  /**
+   * The refusal's message (the 429 body's `message`, the RPC/WebSocket payload's, GraphQL's error message): a string,
+   * or on handlers a function of the `ExecutionContext`. Default: `Rate limit "<name>" exceeded: retry in <n> ms`.
+   */
+  message?: string | PerRequest<string>;
+  /**
+   * Handlers only: a predicate of the `ExecutionContext`; when it returns `true` the request spends nothing of this
+   * limit (e.g. internal callers, health probes). Default: none.
+   */
+  skipIf?: PerRequest<boolean>;
+  /**
+   * Handlers with `key: 'ip'`: IPv6 clients are grouped by this prefix length (one subscriber usually holds a whole
+   * /64, or /56 at some providers), an integer from 1 to 128. Default `64`.
+   */
+  ipv6Prefix: number;
 }
 
 /** Library defaults of `@RateLimit` (frozen). */
@@ -43,6 +76,8 @@ export const DEFAULT_RATE_LIMIT_OPTIONS: Readonly<RateLimitOptions> = deepFreeze
   maxWait: 0,
   headers: true,
   legacyHeaders: false,
+  blockDuration: 0,
+  ipv6Prefix: 64,
 });
 
 /** Every option name of `@RateLimit`, for refusing unknown ones; the mapped type keeps it complete. */
@@ -55,6 +90,10 @@ const RATE_LIMIT_OPTION_NAMES = Object.keys({
   maxWait: true,
   headers: true,
   legacyHeaders: true,
+  blockDuration: true,
+  message: true,
+  skipIf: true,
+  ipv6Prefix: true,
 } satisfies Record<keyof RateLimitOptions, true>);
 
 /**
@@ -65,13 +104,21 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
   validator.knownOptions(options, RATE_LIMIT_OPTION_NAMES);
   const normalized: RateLimitOptions = {
     ...options,
-    limit: validator.numberAtLeast('limit', options.limit, Number.MIN_VALUE),
-    interval: validator.positiveDuration('interval', options.interval),
+    limit: numberOrFunction(validator, 'limit', options.limit),
+    interval:
+      typeof options.interval === 'function'
+        ? options.interval
+        : validator.positiveDuration('interval', options.interval),
     cost: validator.numberAtLeast('cost', options.cost, Number.MIN_VALUE),
     maxWait: validator.nonNegativeDuration('maxWait', options.maxWait),
     headers: validator.boolean('headers', options.headers),
     legacyHeaders: validator.boolean('legacyHeaders', options.legacyHeaders),
+    blockDuration: validator.nonNegativeDuration('blockDuration', options.blockDuration),
+    ipv6Prefix: validator.integerAtLeast('ipv6Prefix', options.ipv6Prefix, 1),
   };
+  if (normalized.ipv6Prefix > 128) {
+    validator.fail('ipv6Prefix', options.ipv6Prefix, 'must be an integer from 1 to 128 (an IPv6 prefix length)');
+  }
   if (normalized.legacyHeaders && !normalized.headers) {
     validator.fail(
       'legacyHeaders',
@@ -79,9 +126,15 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
       'needs headers: true (headers: false sends no RateLimit header)',
     );
   }
+  const { message } = options;
+  if (message !== undefined && typeof message !== 'function' && (typeof message !== 'string' || message === '')) {
+    validator.fail('message', message, `must be a non-empty string or a function, got ${typeOf(message)}`);
+  }
+  validator.optionalFunction('skipIf', options.skipIf);
   if (options.burst !== undefined) normalized.burst = validator.numberAtLeast('burst', options.burst, 1);
+  // With a per-request limit and no burst the capacity is only known per request: checked then (bucketRule).
   const capacity = normalized.burst ?? normalized.limit;
-  if (normalized.cost > capacity) {
+  if (typeof capacity === 'number' && normalized.cost > capacity) {
     validator.fail('cost', options.cost, `must not exceed the burst capacity (${capacity})`);
   }
   const { key } = options;
@@ -89,4 +142,15 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
     validator.fail('key', key, `must be "global", "ip" or a function, got ${typeOf(key)}`);
   }
   return normalized;
+}
+
+/** A number of at least the smallest positive value, or a function computing it per request. */
+function numberOrFunction(validator: OptionsValidator, option: string, value: unknown): number | PerRequest<number> {
+  if (typeof value === 'function') return value as PerRequest<number>;
+  return validator.numberAtLeast(option, value, Number.MIN_VALUE);
+}
+
+/** True when `limit` or `interval` is computed per request (handlers only). */
+export function isPerRequestRate(options: Pick<RateLimitOptions, 'limit' | 'interval'>): boolean {
+  return typeof options.limit === 'function' || typeof options.interval === 'function';
 }

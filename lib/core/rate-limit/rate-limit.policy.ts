@@ -4,7 +4,24 @@ import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RateLimitDecision } from './rate-limit-store.interface.js';
-import type { RateLimitState } from './rate-limit.state.js';
+import { RateLimitState } from './rate-limit.state.js';
+
+/** A decision for one call; for several limits, the one that refused it. */
+interface LimitDecision extends RateLimitDecision {
+  readonly refusedBy?: RateLimitState;
+}
+
+/** One decision for a call under several limits: allowed when all allow, after the longest wait; else the refusal. */
+function combine(limiters: readonly RateLimitState[], decisions: readonly RateLimitDecision[]): LimitDecision {
+  let refused = -1;
+  let waitMs = 0;
+  decisions.forEach((decision, index) => {
+    if (!decision.allowed && (refused < 0 || decision.retryAfterMs > decisions[refused].retryAfterMs)) refused = index;
+    waitMs = Math.max(waitMs, decision.waitMs);
+  });
+  if (refused >= 0) return { ...decisions[refused], refusedBy: limiters[refused] };
+  return { ...decisions[0], waitMs };
+}
 
 /**
  * An outbound quota on a provider method: a call spends tokens before it runs. Without tokens it waits for them up
@@ -12,30 +29,60 @@ import type { RateLimitState } from './rate-limit.state.js';
  */
 export class RateLimitPolicy implements ResiliencePolicy {
   readonly name: string;
+  /** Spends the call's tokens: of one limit, or of several only when all admit. */
+  private readonly spend: (invocation: Invocation) => LimitDecision | Promise<LimitDecision>;
 
   constructor(
-    private readonly limiter: RateLimitState,
+    limiter: RateLimitState,
     /** The bucket key of a call. */
-    private readonly keyOf: (invocation: Invocation) => string,
+    keyOf: (invocation: Invocation) => string,
+    /** More limits on the same method: a call spends from each only when every one admits it. */
+    more: readonly { limiter: RateLimitState; keyOf: (invocation: Invocation) => string }[] = [],
   ) {
     this.name = limiter.name;
+    if (more.length === 0) {
+      const { maxWait } = limiter.options;
+      this.spend = (invocation) => limiter.consume(keyOf(invocation), maxWait);
+      this.refusal = (decision) =>
+        new RateLimitExceededError(limiter.name, decision.retryAfterMs, limiter.options.message as string | undefined);
+      return;
+    }
+    const limiters = [limiter, ...more.map((each) => each.limiter)];
+    const keyOfs = [keyOf, ...more.map((each) => each.keyOf)];
+    this.spend = (invocation) => {
+      const decisions = RateLimitState.consumeAll(
+        limiters,
+        keyOfs.map((each) => each(invocation)),
+        limiters.map((each) => each.rule),
+        limiters.map((each) => each.options.maxWait),
+      );
+      return decisions instanceof Promise
+        ? decisions.then((settled) => combine(limiters, settled))
+        : combine(limiters, decisions);
+    };
+    this.refusal = (decision) => {
+      const by = decision.refusedBy ?? limiter;
+      return new RateLimitExceededError(by.name, decision.retryAfterMs, by.options.message as string | undefined);
+    };
   }
+
+  /** The error of a refused call, naming the limit that refused. */
+  private readonly refusal: (decision: LimitDecision) => RateLimitExceededError;
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const proceed = async (invocation: Invocation, decision: RateLimitDecision) => {
-      if (!decision.allowed) throw new RateLimitExceededError(this.name, decision.retryAfterMs);
+      if (!decision.allowed) throw this.refusal(decision);
       if (decision.waitMs > 0) await invocation.wait(decision.waitMs);
       return next(invocation);
     };
     return (invocation) => {
-      let key: string;
+      let decision: LimitDecision | Promise<LimitDecision>;
       try {
-        key = this.keyOf(invocation);
+        decision = this.spend(invocation);
       } catch (error) {
         // A throwing key function fails the call like any error, through the outer policies.
         return Promise.reject(error);
       }
-      const decision = this.limiter.consume(key, this.limiter.options.maxWait);
       if (decision instanceof Promise) return decision.then((settled) => proceed(invocation, settled));
       // The common case, allowed at once by a synchronous store, stays a plain call.
       if (decision.allowed && decision.waitMs === 0) return next(invocation);
@@ -53,20 +100,19 @@ export class RateLimitPolicy implements ResiliencePolicy {
    * @internal
    */
   wrapSink(next: SinkStep): SinkStep {
-    const { limiter, keyOf } = this;
-    const maxWait = limiter.options.maxWait;
-    const proceed = (decision: RateLimitDecision, invocation: Invocation, sink: Sink): Unsubscribable | undefined => {
+    const { spend } = this;
+    const proceed = (decision: LimitDecision, invocation: Invocation, sink: Sink): Unsubscribable | undefined => {
       if (!decision.allowed) {
-        sink.error(new RateLimitExceededError(this.name, decision.retryAfterMs));
+        sink.error(this.refusal(decision));
         return undefined;
       }
       if (decision.waitMs === 0) return next(invocation, sink);
       return new Pending(next, invocation, sink).after(decision.waitMs);
     };
     return (invocation, sink) => {
-      let decision: RateLimitDecision | Promise<RateLimitDecision>;
+      let decision: LimitDecision | Promise<LimitDecision>;
       try {
-        decision = limiter.consume(keyOf(invocation), maxWait);
+        decision = spend(invocation);
       } catch (error) {
         sink.error(error); // a throwing key function fails the call like any error
         return undefined;

@@ -6,11 +6,15 @@ export interface BucketState {
   updatedAt: number;
   /** When the bucket will be full again, for evicting idle buckets without a timer. */
   fullAt: number;
+  /** Epoch ms until which every call is refused (`blockDuration`); 0 when not blocked. */
+  blockedUntil: number;
 }
 
 /**
  * The token-bucket rule, shared by every store (the Redis script implements the same lines): refill by elapsed time
- * up to the capacity, then spend `cost` if there, or reserve it if the wait is at most `maxWaitMs`, or refuse.
+ * up to the capacity, then spend `cost` if there, or reserve it if the wait is at most `maxWaitMs`, or refuse. A
+ * refusal under a rule with `blockMs` blocks the bucket for that long; once the block ends the bucket starts full
+ * (as @nestjs/throttler's counters start again).
  */
 export function spendTokens(
   bucket: BucketState,
@@ -20,6 +24,12 @@ export function spendTokens(
   now: number,
 ): RateLimitDecision {
   const { capacity, refillPerMs } = rule;
+  if (bucket.blockedUntil !== 0) {
+    if (bucket.blockedUntil > now) return blocked(bucket.blockedUntil - now);
+    bucket.blockedUntil = 0;
+    bucket.tokens = capacity;
+    bucket.updatedAt = now;
+  }
   const available = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.updatedAt) * refillPerMs);
   const after = available - cost;
   const waitMs = after >= 0 ? 0 : -after / refillPerMs;
@@ -27,6 +37,11 @@ export function spendTokens(
   const tokens = allowed ? after : available;
   bucket.tokens = tokens;
   bucket.updatedAt = now;
+  const blockMs = rule.blockMs ?? 0;
+  if (!allowed && blockMs > 0) {
+    bucket.blockedUntil = bucket.fullAt = now + blockMs;
+    return blocked(blockMs);
+  }
   const resetMs = (capacity - tokens) / refillPerMs;
   bucket.fullAt = now + resetMs;
   return {
@@ -36,4 +51,9 @@ export function spendTokens(
     retryAfterMs: allowed ? 0 : (cost - available) / refillPerMs,
     resetMs,
   };
+}
+
+/** The refusal of a blocked bucket: nothing left until the block ends, and then it is full. */
+function blocked(forMs: number): RateLimitDecision {
+  return { allowed: false, remaining: 0, waitMs: 0, retryAfterMs: forMs, resetMs: forMs };
 }

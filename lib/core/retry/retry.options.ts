@@ -36,6 +36,15 @@ export interface RetryOptions {
    * full bulkhead, rate limit) are never retried whatever it answers.
    */
   retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Decides whether an attempt that answered `value` is retried, as if it had failed (Polly's `ShouldHandle` on
+   * results, cockatiel's `handleWhenResult`): `(value) => value.status === 'pending'`. When no attempt is left (or the
+   * call was given up), the caller gets the last value, as Polly and cockatiel answer: the method did answer, and a
+   * `@Fallback` or the caller's own check can tell it apart. On Observables every value is checked until one is
+   * passed on. A throwing predicate fails the call with its error. Default: no value is retried.
+   * (Written as a method so that a predicate typed for the method's own result, `(order: Order) => ...`, is accepted.)
+   */
+  retryOnResult?(value: unknown, attempt: number): boolean;
   /** Only errors that are instances of one of these classes are retried. Default: any. */
   retryErrors?: readonly ErrorClass[];
   /** Errors that are instances of one of these classes are never retried. Default: none. */
@@ -72,6 +81,7 @@ const RETRY_OPTION_NAMES = Object.keys({
   multiplier: true,
   jitter: true,
   retryIf: true,
+  retryOnResult: true,
   retryErrors: true,
   ignoreErrors: true,
   retryNonIdempotent: true,
@@ -97,6 +107,7 @@ export function validateRetryOptions(options: RetryOptions, validator: OptionsVa
     validator.fail('maxDelay', options.maxDelay, `must be >= initialDelay (${normalized.initialDelay})`);
   }
   validator.optionalFunction('retryIf', options.retryIf);
+  validator.optionalFunction('retryOnResult', (options as { retryOnResult?: unknown }).retryOnResult);
   validator.optionalErrorClasses('retryErrors', options.retryErrors);
   validator.optionalErrorClasses('ignoreErrors', options.ignoreErrors);
   if (options.retryNonIdempotent !== undefined) {

@@ -9,6 +9,7 @@ import { isTransientError, retryAfterOf } from '../errors/error-classification.j
 import type { RetryOptions } from './retry.options.js';
 import type { RetryBudgetState } from './retry-budget.state.js';
 import { markRetryBudgetExhausted } from './retry-budget-exhausted.js';
+import { HandledResult } from '../pipeline/handled-result.js';
 
 /** Rejections by other policies: retrying them only adds load to something that already said no. */
 const NEVER_RETRIED = new Set(['BROKEN_CIRCUIT', 'BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'INVALID_CONFIGURATION']);
@@ -22,6 +23,8 @@ const NO_RETRY = -1;
  */
 export class RetryPolicy implements ResiliencePolicy {
   private readonly retryIf: (error: unknown, attempt: number) => boolean;
+  /** @internal `retryOnResult`: a value it matches is a failed attempt. */
+  readonly retryOnResult: ((value: unknown, attempt: number) => boolean) | undefined;
 
   constructor(
     readonly name: string,
@@ -31,10 +34,25 @@ export class RetryPolicy implements ResiliencePolicy {
     private readonly budget?: RetryBudgetState,
   ) {
     this.retryIf = options.retryIf ?? isTransientError;
+    this.retryOnResult = options.retryOnResult?.bind(options);
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
-    const { budget } = this;
+    const { budget, retryOnResult } = this;
+    if (retryOnResult !== undefined) {
+      // Checked only when the option is given: without it the first attempt's value goes straight back.
+      const retryOnError = (invocation: Invocation) => (error: unknown) => this.retryAfter(error, invocation, next);
+      return (invocation) => {
+        budget?.recordCall();
+        return next(invocation).then(
+          (value) =>
+            retryOnResult(value, invocation.attempt)
+              ? this.retryAfter(new HandledResult(value), invocation, next)
+              : value,
+          retryOnError(invocation),
+        );
+      };
+    }
     // The first attempt costs one `then`; the retry loop only starts after a failure.
     if (budget === undefined) {
       return (invocation) =>
@@ -46,20 +64,31 @@ export class RetryPolicy implements ResiliencePolicy {
     };
   }
 
-  /** The attempts after the first failed with `error`, until one succeeds or no retry is left. */
+  /**
+   * The attempts after the first failed with `error` (or answered a value `retryOnResult` matched), until one
+   * succeeds or no retry is left: then the last error is thrown, or the last value answered.
+   */
   private async retryAfter(error: unknown, invocation: Invocation, next: PromiseStep): Promise<unknown> {
     let previousDelay = 0;
     for (;;) {
       const delay = this.delayBeforeRetry(error, invocation, previousDelay);
-      if (delay === NO_RETRY) throw error;
+      if (delay === NO_RETRY) {
+        if (error instanceof HandledResult) return error.value;
+        throw error;
+      }
       previousDelay = delay;
       await invocation.wait(delay);
       invocation.nextAttempt();
+      let value: unknown;
       try {
-        return await next(invocation);
+        value = await next(invocation);
       } catch (failure) {
         error = failure;
+        continue;
       }
+      // A throwing predicate rejects the call with its error, outside the try: it is not a failed attempt.
+      if (this.retryOnResult === undefined || !this.retryOnResult(value, invocation.attempt)) return value;
+      error = new HandledResult(value);
     }
   }
 
@@ -87,13 +116,11 @@ export class RetryPolicy implements ResiliencePolicy {
    */
   delayBeforeRetry(error: unknown, invocation: Invocation, previousDelay: number): number {
     const { attempt } = invocation;
-    if (
-      attempt >= this.options.maxAttempts ||
-      invocation.cancelled !== undefined ||
-      !this.isRetryable(error, attempt)
-    ) {
+    if (attempt >= this.options.maxAttempts) {
+      if (this.events.observed && invocation.cancelled === undefined) this.gaveUp(error, invocation);
       return NO_RETRY;
     }
+    if (invocation.cancelled !== undefined || !this.isRetryable(error, attempt)) return NO_RETRY;
     if (this.budget !== undefined && !this.budget.tryRetry()) {
       this.budgetExhausted(error, invocation);
       return NO_RETRY;
@@ -102,9 +129,32 @@ export class RetryPolicy implements ResiliencePolicy {
     const requested = retryAfterOf(error);
     if (requested !== undefined) delay = Math.max(delay, Math.min(requested, this.options.maxDelay));
     if (this.events.observed) {
-      this.events.emit({ type: 'retry', policy: this.name, target: invocation.target, attempt, delay, error });
+      const byResult = error instanceof HandledResult;
+      this.events.emit({
+        type: 'retry',
+        policy: this.name,
+        target: invocation.target,
+        attempt,
+        delay,
+        error: byResult ? undefined : error,
+        ...(byResult && { result: error.value }),
+      });
     }
     return delay;
+  }
+
+  /** Every attempt was made and the last one failed (or answered a value `retryOnResult` matched): reported. */
+  private gaveUp(error: unknown, invocation: Invocation): void {
+    const byResult = error instanceof HandledResult;
+    this.events.emit({
+      type: 'retry-give-up',
+      policy: this.name,
+      target: invocation.target,
+      attempts: invocation.attempt,
+      byResult,
+      error: byResult ? undefined : error,
+      ...(byResult && { result: error.value }),
+    });
   }
 
   /** No retry left in the budget: the call fails now with `error`, marked and reported so that logs say why. */
@@ -124,6 +174,7 @@ export class RetryPolicy implements ResiliencePolicy {
   }
 
   private isRetryable(error: unknown, attempt: number): boolean {
+    if (error instanceof HandledResult) return true; // retryOnResult already said so
     if (error instanceof ResilienceError && NEVER_RETRIED.has(error.code)) return false;
     const { retryErrors, ignoreErrors } = this.options;
     if (ignoreErrors?.some((errorClass) => error instanceof errorClass)) return false;
@@ -136,6 +187,8 @@ export class RetryPolicy implements ResiliencePolicy {
 class RetryCall implements Sink, Unsubscribable {
   private previousDelay = 0;
   private attemptEnded = false;
+  /** A value went downstream: later values are not checked by `retryOnResult` (the caller already has one). */
+  private passedOn = false;
   private stopped = false;
   private backoff: ReturnType<typeof setTimeout> | undefined = undefined;
   private inner: Unsubscribable | undefined = undefined;
@@ -157,7 +210,42 @@ class RetryCall implements Sink, Unsubscribable {
   }
 
   next(value: unknown): void {
+    if (this.attemptEnded || this.stopped) return;
+    if (!this.passedOn && this.policy.retryOnResult !== undefined && this.retriedOn(value)) return;
+    this.passedOn = true;
     this.downstream.next(value);
+  }
+
+  /**
+   * `retryOnResult` on a value before anything was passed on: true when it ended the attempt (a retry is waiting, or
+   * the predicate threw and the call failed). Without a retry left the value is passed on and the attempt goes on.
+   */
+  private retriedOn(value: unknown): boolean {
+    const { invocation } = this;
+    let delay: number;
+    try {
+      if (!this.policy.retryOnResult!(value, invocation.attempt)) return false;
+      delay = this.policy.delayBeforeRetry(new HandledResult(value), invocation, this.previousDelay);
+    } catch (failure) {
+      this.endAttempt();
+      this.stopped = true;
+      this.downstream.error(failure);
+      return true;
+    }
+    if (delay === NO_RETRY) return false;
+    this.endAttempt();
+    this.previousDelay = delay;
+    invocation.nextAttempt();
+    this.backoff = setTimeout(() => this.attempt(), delay);
+    return true;
+  }
+
+  /** Ends the running attempt early; when it is still being started, `attempt()` unsubscribes it once it returns. */
+  private endAttempt(): void {
+    this.attemptEnded = true;
+    const { inner } = this;
+    this.inner = undefined;
+    inner?.unsubscribe();
   }
 
   error(error: unknown): void {

@@ -6,7 +6,11 @@ import { ResilienceConfigError } from '../../core/errors/resilience-config.error
 import { createResilientMethod, type ResultShape } from '../../core/pipeline/resilient-method.js';
 import { isTransportHandler } from '../request/handler-kind.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
-import { RATE_LIMIT_METADATA, RESILIENT_WRAPPER } from '../../decorators/resilience.metadata.js';
+import {
+  RATE_LIMIT_METADATA,
+  RESILIENT_WRAPPER,
+  SKIP_RATE_LIMIT_METADATA,
+} from '../../decorators/resilience.metadata.js';
 import { POLICY_METADATA_KEYS } from '../pipeline/canonical-order.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
 import { loadTransportExceptions } from '../errors/transport-errors.js';
@@ -52,7 +56,13 @@ export class ResilienceExplorer implements OnModuleInit {
       if (typeof method !== 'function') continue;
       if (isTransportHandler(method, classRef, isController)) {
         handlerCount++;
-        if (classLimited || POLICY_METADATA_KEYS.some((key) => Reflect.hasMetadata(key, method))) {
+        // With global rate limits every handler has limits: compiled now, so that nothing is left to a first request.
+        if (
+          classLimited ||
+          this.pipelines.globalRateLimitNames.length > 0 ||
+          Reflect.hasMetadata(SKIP_RATE_LIMIT_METADATA, method) ||
+          POLICY_METADATA_KEYS.some((key) => Reflect.hasMetadata(key, method))
+        ) {
           this.handlers.compile(method, classRef, name, isStatic ? wrapper.instance : undefined);
         }
         continue;

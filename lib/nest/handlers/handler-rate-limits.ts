@@ -2,8 +2,8 @@ import { ServerResponse } from 'node:http';
 import type { ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
-import type { RateLimitDecision } from '../../core/rate-limit/rate-limit-store.interface.js';
-import type { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
+import type { RateLimitDecision, TokenBucketRule } from '../../core/rate-limit/rate-limit-store.interface.js';
+import { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
 import { clientAddressKey } from '../request/client-address.js';
 import { toTransportError } from '../errors/transport-errors.js';
@@ -12,60 +12,145 @@ import { httpRequest, httpResponse } from '../request/http-arguments.js';
 /** One limit of a handler: the shared limiter and how a request picks its bucket. */
 import type { HandlerRateLimit } from '../pipeline/stages/rate-limit.stage.js';
 
+type ContextFunction<T> = (context: ExecutionContext) => T;
+
+/** A limit as a request applies it: what the options compute per request, read once at bootstrap. */
+class CompiledLimit {
+  readonly limiter: RateLimitState;
+  readonly skipIf: ContextFunction<boolean> | undefined;
+  private readonly key: HandlerRateLimitKey;
+  private readonly ipv6Prefix: number;
+  private readonly limitOf: ContextFunction<number> | undefined;
+  private readonly intervalOf: ContextFunction<number> | undefined;
+  private readonly message: string | ContextFunction<string> | undefined;
+
+  constructor({ limiter, key }: HandlerRateLimit) {
+    const { options } = limiter;
+    this.limiter = limiter;
+    this.key = key;
+    this.ipv6Prefix = options.ipv6Prefix;
+    this.skipIf = options.skipIf as ContextFunction<boolean> | undefined;
+    this.message = options.message as string | ContextFunction<string> | undefined;
+    this.limitOf = typeof options.limit === 'function' ? (options.limit as ContextFunction<number>) : undefined;
+    this.intervalOf =
+      typeof options.interval === 'function' ? (options.interval as ContextFunction<number>) : undefined;
+  }
+
+  /** The bucket key of a request. */
+  keyOf(context: ExecutionContext): string {
+    const { key } = this;
+    if (key === 'global') return 'global';
+    if (key === 'ip') return clientAddressKey(clientAddress(context), this.ipv6Prefix);
+    return String(key(context));
+  }
+
+  /** The bucket rule of a request: the limiter's, or computed per request when `limit`/`interval` are functions. */
+  ruleOf(context: ExecutionContext): TokenBucketRule {
+    const { limiter, limitOf, intervalOf } = this;
+    if (limitOf === undefined && intervalOf === undefined) return limiter.rule;
+    const { limit, interval } = limiter.options;
+    return limiter.ruleFor(
+      limitOf === undefined ? (limit as number) : limitOf(context),
+      intervalOf === undefined ? (interval as number) : intervalOf(context),
+    );
+  }
+
+  /** The refusal, with the limit's own message when it has one. */
+  refusal(context: ExecutionContext, decision: RateLimitDecision): RateLimitExceededError {
+    const { message } = this;
+    const text = typeof message === 'function' ? message(context) : message;
+    return new RateLimitExceededError(this.limiter.name, decision.retryAfterMs, text);
+  }
+
+  /** `RateLimit-Limit`: the capacity, computed per request when the limit is. */
+  capacityHeader(rule: TokenBucketRule): string {
+    return rule === this.limiter.rule ? this.limiter.capacityHeader : String(rule.capacity);
+  }
+}
+
 /**
  * The limits of one handler, compiled at bootstrap and applied by the rate-limit guards. A request spends one token
- * (the limit's `cost`) of each limit; it is refused when any limit has none left, and the refusal names that limit.
- * HTTP answers describe the limit closest to exhaustion in `RateLimit-*` headers.
+ * (the limit's `cost`) of each limit only when every limit admits it (atomically in the store); it is refused when
+ * any limit has none left, and the refusal names that limit. A limit whose `skipIf` returns true for the request is
+ * left out. HTTP answers describe the limit closest to exhaustion in `RateLimit-*` headers.
  */
 export class HandlerRateLimitPlan {
+  private readonly compiled: readonly CompiledLimit[];
+  /** True when a limit has `skipIf`: only then is the list filtered per request. */
+  private readonly skippable: boolean;
+
   constructor(
     readonly limits: readonly HandlerRateLimit[],
-    /** True when the limits come from the handler's own `@RateLimit` (a class-level guard then stands aside). */
-    readonly declaredOnHandler: boolean,
+    /** Who applies the limits: the handler's own guard, its class's, or the global guard (`globalRateLimits`). */
+    readonly appliedBy: 'handler' | 'class' | 'global',
     private readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.compiled = limits.map((limit) => new CompiledLimit(limit));
+    this.skippable = this.compiled.some((limit) => limit.skipIf !== undefined);
+  }
 
   /** Spends the request's tokens; true when allowed, else throws the transport's refusal. */
   check(context: ExecutionContext): boolean | Promise<boolean> {
-    const { limits } = this;
+    let limits = this.compiled;
+    if (this.skippable) limits = limits.filter((limit) => limit.skipIf?.(context) !== true);
     if (limits.length === 1) {
       // The common case, one limit: no arrays per request.
-      const [only] = limits as [HandlerRateLimit];
-      const decision = only.limiter.consume(keyOf(only.key, context), 0);
-      if (decision instanceof Promise) return decision.then((settled) => this.answer(context, only, settled));
-      return this.answer(context, only, decision);
+      const only = limits[0];
+      const rule = only.ruleOf(context);
+      const decision = only.limiter.consume(only.keyOf(context), 0, rule);
+      if (decision instanceof Promise) return decision.then((settled) => this.answer(context, only, rule, settled));
+      return this.answer(context, only, rule, decision);
     }
-    const decisions: (RateLimitDecision | Promise<RateLimitDecision>)[] = limits.map((limit) =>
-      limit.limiter.consume(keyOf(limit.key, context), 0),
+    if (limits.length === 0) return true;
+    const rules = limits.map((limit) => limit.ruleOf(context));
+    const decisions = RateLimitState.consumeAll(
+      limits.map((limit) => limit.limiter),
+      limits.map((limit) => limit.keyOf(context)),
+      rules,
+      0,
     );
-    if (decisions.some((decision) => decision instanceof Promise)) {
-      return Promise.all(decisions.map((decision) => Promise.resolve(decision))).then((settled) =>
-        this.answerMany(context, settled),
-      );
-    }
-    return this.answerMany(context, decisions as RateLimitDecision[]);
+    if (decisions instanceof Promise)
+      return decisions.then((settled) => this.answerMany(context, limits, rules, settled));
+    return this.answerMany(context, limits, rules, decisions);
   }
 
-  private answerMany(context: ExecutionContext, decisions: readonly RateLimitDecision[]): boolean {
+  private answerMany(
+    context: ExecutionContext,
+    limits: readonly CompiledLimit[],
+    rules: readonly TokenBucketRule[],
+    decisions: readonly RateLimitDecision[],
+  ): boolean {
     // A refusing limit if there is one (the one that frees up last), else the one with the fewest tokens left.
     let chosen = 0;
     for (let index = 1; index < decisions.length; index++) {
       if (isCloserToExhaustion(decisions[index], decisions[chosen])) chosen = index;
     }
-    return this.answer(context, this.limits[chosen], decisions[chosen]);
+    return this.answer(context, limits[chosen], rules[chosen], decisions[chosen]);
   }
 
-  private answer(context: ExecutionContext, { limiter }: HandlerRateLimit, decision: RateLimitDecision): boolean {
-    if (limiter.options.headers && context.getType() === 'http') this.setHeaders(context, limiter, decision);
+  private answer(
+    context: ExecutionContext,
+    limit: CompiledLimit,
+    rule: TokenBucketRule,
+    decision: RateLimitDecision,
+  ): boolean {
+    const { limiter } = limit;
+    if (limiter.options.headers && context.getType() === 'http') {
+      this.setHeaders(context, limiter, limit.capacityHeader(rule), decision);
+    }
     if (decision.allowed) return true;
-    throw toTransportError(new RateLimitExceededError(limiter.name, decision.retryAfterMs), context, this.adapterHost);
+    throw toTransportError(limit.refusal(context, decision), context, this.adapterHost);
   }
 
-  private setHeaders(context: ExecutionContext, limiter: RateLimitState, decision: RateLimitDecision): void {
+  private setHeaders(
+    context: ExecutionContext,
+    limiter: RateLimitState,
+    limit: string,
+    decision: RateLimitDecision,
+  ): void {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (adapter === undefined) return;
     const response = httpResponse<unknown>(context);
-    const limit = limiter.capacityHeader;
     const remaining = String(decision.remaining);
     const reset = String(Math.ceil(decision.resetMs / 1000));
     // Lower-case names: HTTP field names are case-insensitive, and Fastify lower-cases every name it is given (a new
@@ -94,13 +179,6 @@ function isCloserToExhaustion(candidate: RateLimitDecision, current: RateLimitDe
   if (candidate.allowed !== current.allowed) return !candidate.allowed;
   if (!candidate.allowed) return candidate.retryAfterMs > current.retryAfterMs;
   return candidate.remaining < current.remaining;
-}
-
-/** The bucket key of a request. */
-function keyOf(key: HandlerRateLimitKey, context: ExecutionContext): string {
-  if (key === 'global') return 'global';
-  if (key === 'ip') return clientAddressKey(clientAddress(context));
-  return String(key(context));
 }
 
 /** The client's address on each transport; `'global'` for microservice messages, which have none. */

@@ -2,6 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext, type OnModuleInit 
 import { ModuleRef } from '@nestjs/core';
 import { findHandlers } from './resilience.interceptor.js';
 import type { ResilientHandlers } from './resilient-handlers.js';
+import type { HandlerRateLimitPlan } from './handler-rate-limits.js';
 
 /**
  * Applies a handler's `@RateLimit`s before interceptors, pipes and the handler, on every transport (attached by
@@ -22,14 +23,12 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const plan = (this.handlers ??= findHandlers(this.moduleRef)).rateLimits(context);
-    if (plan === undefined || !this.applies(plan.declaredOnHandler)) return true;
+    if (plan === undefined || plan.appliedBy !== this.applies) return true;
     return plan.check(context);
   }
 
-  /** Whether this guard applies the limits: the handler-level guard applies the handler's own. */
-  protected applies(declaredOnHandler: boolean): boolean {
-    return declaredOnHandler;
-  }
+  /** Which plans this guard applies: the handler-level guard those of handlers with their own limits. */
+  protected readonly applies: HandlerRateLimitPlan['appliedBy'] = 'handler';
 }
 
 /**
@@ -38,7 +37,15 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
  */
 @Injectable()
 export class ClassRateLimitGuard extends RateLimitGuard {
-  protected override applies(declaredOnHandler: boolean): boolean {
-    return !declaredOnHandler;
-  }
+  protected override readonly applies = 'class';
+}
+
+/**
+ * The global guard (`APP_GUARD`) the module registers when `globalRateLimits` is set: it applies the limits of
+ * handlers with no `@RateLimit` of their own or of their class (theirs are applied, global limits included, by the
+ * guard their decorator attached, which also runs where Nest applies no global guard).
+ */
+@Injectable()
+export class GlobalRateLimitGuard extends RateLimitGuard {
+  protected override readonly applies = 'global';
 }

@@ -87,7 +87,7 @@ export class ResilientHandlers {
             this.adapterHost,
           )
         : null,
-      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.declaredOnHandler, this.adapterHost) : null,
+      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.appliedBy, this.adapterHost) : null,
     };
     const first = this.byHandler.get(handler);
     if (first === undefined) this.byHandler.set(handler, compiled);

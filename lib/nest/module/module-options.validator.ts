@@ -10,6 +10,7 @@ const POLICY = 'ResilienceModule';
 const TOP_LEVEL_KEYS = [
   'defaults',
   ...CONFIGURABLE_KINDS.map(({ configKey }) => configKey),
+  'globalRateLimits',
   'store',
   'coordination',
   'idempotencyStore',
@@ -89,6 +90,7 @@ export function validateModuleOptions(options: unknown): void {
     }
   }
   validateDefaults(options.defaults);
+  validateGlobalRateLimits(options.globalRateLimits, options.rateLimits);
   const { metrics } = options;
   if (metrics !== undefined && typeof metrics !== 'boolean' && metrics !== 'true' && metrics !== 'false') {
     fail(`ResilienceModule option "metrics" = ${describe(metrics)} must be true or false, got ${typeOf(metrics)}`);
@@ -117,6 +119,26 @@ export function validateModuleOptions(options: unknown): void {
       fail('ResilienceModule option "coordination" has no "coordinator": give a RedisStore or a BreakerCoordination');
     }
     validateCoordinator(coordinator, 'option "coordination": its "coordinator"');
+  }
+}
+
+/** `globalRateLimits`: an array of names of `rateLimits` configurations, each known (with "did you mean"). */
+function validateGlobalRateLimits(names: unknown, rateLimits: unknown): void {
+  if (names === undefined) return;
+  if (!Array.isArray(names)) {
+    fail(
+      `ResilienceModule option "globalRateLimits" = ${describe(names)} must be an array of names of "rateLimits" ` +
+        `configurations, e.g. ['burst', 'sustained'], got ${typeOf(names)}`,
+    );
+  }
+  const known = isPlainObject(rateLimits) ? Object.keys(rateLimits) : [];
+  for (const name of names as unknown[]) {
+    if (typeof name === 'string' && known.includes(name)) continue;
+    fail(
+      `ResilienceModule option "globalRateLimits" names ${describe(name)}, which is not a "rateLimits" ` +
+        `configuration.${typeof name === 'string' ? didYouMean(name, known) : ''} Known: ` +
+        (known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'),
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
@@ -10,6 +10,7 @@ import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { ResilienceExplorer } from '../explorer/resilience.explorer.js';
 import { ResilienceExceptionFilter } from '../errors/resilience-exception.filter.js';
 import { ResilientHandlers } from '../handlers/resilient-handlers.js';
+import { GlobalRateLimitGuard } from '../handlers/rate-limit.guard.js';
 import { ResilienceService } from '../service/resilience.service.js';
 import { LoadShedderState } from '../../core/load-shedding/load-shedder.state.js';
 import { LOAD_SHEDDING_PROVIDERS } from './load-shedding.providers.js';
@@ -51,6 +52,13 @@ import {
     ResilienceExplorer,
     ResilienceService,
     { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
+    {
+      // Only with `globalRateLimits`: Nest skips an APP_GUARD whose factory returns null, so other apps run no guard.
+      provide: APP_GUARD,
+      useFactory: (options: ResilienceModuleOptions, moduleRef: ModuleRef) =>
+        options.globalRateLimits?.length ? new GlobalRateLimitGuard(moduleRef) : null,
+      inject: [RESILIENCE_MODULE_OPTIONS, ModuleRef],
+    },
     ...LOAD_SHEDDING_PROVIDERS,
   ],
   exports: [ResilienceEvents, ResilienceRegistry, RESILIENCE_MODULE_OPTIONS, ResilienceService, LoadShedderState],

@@ -49,6 +49,14 @@ export interface ResilienceModuleOptions {
   /** Named rate limits, used as `@RateLimit('name')`; every method naming one shares its buckets. */
   rateLimits?: Record<string, Partial<RateLimitOptions>>;
   /**
+   * Names of `rateLimits` configurations applied to every handler of the application, decorated or not (HTTP
+   * routes, GraphQL resolvers, WebSocket gateways, microservice handlers), as @nestjs/throttler's `APP_GUARD` does:
+   * a request spends from each (and from the handler's own limits) only when all admit it. `@SkipRateLimit()`
+   * exempts a handler or controller, `@SkipRateLimit('name')` from one of them. Checked at bootstrap: every name must
+   * be a `rateLimits` configuration. Default: none (and then no global guard runs at all).
+   */
+  globalRateLimits?: readonly string[];
+  /**
    * Named retry budgets, used as `@Retry({ budget: 'name' })`: every retry naming one spends from it, and a retry
    * starts only while retries stay within `minPerSecond` plus `ratio` of the calls of the last `window` ms.
    * Defaults per budget: `{ ratio: 0.2, minPerSecond: 10, window: 10_000 }`.

@@ -3,7 +3,9 @@ import { ModuleRef } from '@nestjs/core';
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
+import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker.options.js';
 import { CallMetricsPolicy } from '../../core/metrics/call-metrics.policy.js';
+import { CallEventsPolicy } from '../../core/events/call-events.policy.js';
 import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import { closestName } from '../../core/validation/did-you-mean.js';
@@ -24,8 +26,9 @@ import type {
 } from './stage.js';
 import { registerReplay } from './stages/dead-letter.stage.js';
 import { checkChaosExperiments } from './stages/chaos.stage.js';
+import { CIRCUIT_BREAKER_KIND, requireCoordinator } from './stages/circuit-breaker.stage.js';
 import { handlerIdempotency, type HandlerIdempotencySpec } from './stages/idempotent.stage.js';
-import { RATE_LIMIT_KIND, handlerRateLimits, type HandlerRateLimit } from './stages/rate-limit.stage.js';
+import { RATE_LIMIT_KIND, globalRateLimitNames, handlerRateLimits } from './stages/rate-limit.stage.js';
 
 /** The metadata keys of a handler's pipeline: on handlers `@RateLimit` alone is the guard's business. */
 const HANDLER_METADATA_KEYS = POLICY_METADATA_KEYS.filter((key) => key !== RATE_LIMIT_KIND.metadataKey);
@@ -89,12 +92,13 @@ export class PipelineFactory implements StageHost {
    * The limits of a handler: its own `@RateLimit`s (which a class-level `@SkipRateLimit()` does not remove), else
    * its class's unless either is marked `@SkipRateLimit()`. `undefined` when it has none.
    */
-  rateLimits(
-    handler: object,
-    classRef: object,
-    target: PolicyTarget,
-  ): { limits: HandlerRateLimit[]; declaredOnHandler: boolean } | undefined {
+  rateLimits(handler: object, classRef: object, target: PolicyTarget): ReturnType<typeof handlerRateLimits> {
     return handlerRateLimits(this, handler, classRef, target);
+  }
+
+  /** The module option `globalRateLimits`: names of `rateLimits` configurations applied to every handler. */
+  get globalRateLimitNames(): readonly string[] {
+    return globalRateLimitNames(this);
   }
 
   /**
@@ -166,6 +170,14 @@ export class PipelineFactory implements StageHost {
       all.unshift(measure);
       withoutRetry?.unshift(measure);
     }
+    // Outermost of all: call-success and call-failure describe what the caller got. Listeners come and go at run
+    // time, so the step is always there; it only reads a flag while nobody listens. (Not for a handler whose
+    // `@Idempotent` runs alone: it has no pipeline.)
+    if (all.length > 0) {
+      const report = new CallEventsPolicy(context.declaredAt, this.events);
+      all.unshift(report);
+      withoutRetry?.unshift(report);
+    }
     return { all, withoutRetry };
   }
 
@@ -221,7 +233,12 @@ export class PipelineFactory implements StageHost {
     for (const kind of CONFIGURABLE_KINDS) {
       for (const [name, named] of Object.entries(this.namedConfigurations(kind))) {
         const options = { ...kind.libraryDefaults, ...this.moduleDefaults(kind), ...withoutUndefined(named) };
-        kind.validate(options, new OptionsValidator(kind.label, name, `ResilienceModule options "${kind.configKey}"`));
+        const validator = new OptionsValidator(kind.label, name, `ResilienceModule options "${kind.configKey}"`);
+        const normalized = kind.validate(options, validator);
+        // A rule that needs the application, not only the options: a configuration no method uses yet is checked too.
+        if ((kind as unknown) === CIRCUIT_BREAKER_KIND) {
+          requireCoordinator(normalized as CircuitBreakerOptions, this.registry.coordinator !== undefined, validator);
+        }
       }
     }
   }

@@ -20,6 +20,15 @@ const POLICY_OPTIONS = CONFIGURABLE_KINDS.map(({ defaultsKey, metadataKey, state
 const PIPELINE_OPTION_NAMES = ['name', 'fallback', ...POLICY_OPTIONS.map(({ option }) => option)];
 
 /**
+ * Options of the policies that only mean something on handlers: a pipeline refuses them inline rather than
+ * silently ignoring them (a named configuration may carry them for the handlers that share it).
+ */
+const HANDLER_ONLY_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  retry: ['retryNonIdempotent'],
+  rateLimit: ['headers', 'legacyHeaders'],
+};
+
+/**
  * What the decorators would have recorded for a pipeline named after configurations: `'gateway'` takes every
  * configuration called `gateway` (`timeouts.gateway`, `retries.gateway`, `circuitBreakers.gateway` ...).
  */
@@ -57,6 +66,16 @@ export function pipelineSpecs(options: ResiliencePipelineOptions, declaredAt: st
     const reference: unknown = options[option];
     if (reference === undefined) continue;
     const spec = policySpecOf(option, reference, validator);
+    for (const handlerOnly of HANDLER_ONLY_OPTIONS[option] ?? []) {
+      const value = (spec.options as Record<string, unknown> | undefined)?.[handlerOnly];
+      if (value === undefined) continue;
+      validator.fail(
+        `${option}.${handlerOnly}`,
+        value,
+        'applies to handlers only (HTTP methods, GraphQL mutations, response headers): a ResilienceService ' +
+          'pipeline has no request, and runs whatever function it is given',
+      );
+    }
     if (stateful && spec.name === undefined && options.name === undefined) {
       validator.fail(
         'name',

@@ -3,7 +3,7 @@ import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import type { PipelineAttempt } from './pipeline-attempt.js';
 import { namedPipelineSpecs, pipelineSpecs } from './pipeline-specs.js';
 import type { ResiliencePipelineOptions } from './resilience-pipeline.options.js';
-import { ResiliencePipeline } from './resilience.pipeline.js';
+import { ResiliencePipeline, type ExecuteOptions } from './resilience.pipeline.js';
 
 /**
  * The policies without decorators, for a part of a method, a callback API or a loop over items: inject
@@ -22,12 +22,14 @@ export class ResilienceService {
    * Runs `fn` through the policies: a configuration name (`'gateway'`: every configuration of that name, of every
    * kind) or pipeline options. With options the pipeline is built and validated on each call: on a hot path build it
    * once with {@link ResilienceService.pipeline}. A bad option rejects with a `ResilienceConfigError`.
+   * `options.signal` is the caller's cancellation: aborting it rejects with a `CallAbortedError` at once.
    *
    * @returns what `fn` answers, or its fallback.
    */
   execute<TResult>(
     nameOrOptions: string | ResiliencePipelineOptions<NoInfer<TResult>>,
     fn: (attempt: PipelineAttempt) => TResult | PromiseLike<TResult>,
+    options?: ExecuteOptions,
   ): Promise<TResult> {
     let pipeline: ResiliencePipeline<TResult>;
     try {
@@ -35,7 +37,7 @@ export class ResilienceService {
     } catch (error) {
       return Promise.reject(error);
     }
-    return pipeline.execute(fn);
+    return pipeline.execute(fn, options);
   }
 
   /**

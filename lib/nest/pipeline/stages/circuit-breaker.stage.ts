@@ -29,14 +29,29 @@ export const CIRCUIT_BREAKER_STAGE = {
     const spec = read(CIRCUIT_BREAKER_METADATA) as PolicySpec<CircuitBreakerOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = host.resolve(CIRCUIT_BREAKER_KIND, spec, declaredAt);
-    if (options.coordination === 'redis' && host.registry.coordinator === undefined) {
-      new OptionsValidator('circuit breaker', name, declaredAt).fail(
-        'coordination',
-        'redis',
-        'needs a coordination of replicas: store: new RedisStore(...) or coordination: redisStore ' +
-          'in the ResilienceModule options',
-      );
-    }
+    requireCoordinator(
+      options,
+      host.registry.coordinator !== undefined,
+      new OptionsValidator('circuit breaker', name, declaredAt),
+    );
     return [new CircuitBreakerPolicy(host.registry.circuitBreakerFor(name, options))];
   },
 } as const satisfies Stage;
+
+/**
+ * Refuses `coordination: 'redis'` without a coordinating store: checked for every named configuration at bootstrap
+ * (used or not, as every other rule) and for each breaker a method builds.
+ */
+export function requireCoordinator(
+  options: CircuitBreakerOptions,
+  coordinated: boolean,
+  validator: OptionsValidator,
+): void {
+  if (options.coordination !== 'redis' || coordinated) return;
+  validator.fail(
+    'coordination',
+    'redis',
+    'needs a coordination of replicas: store: new RedisStore(...) or coordination: redisStore ' +
+      'in the ResilienceModule options',
+  );
+}

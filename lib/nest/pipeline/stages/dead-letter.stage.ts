@@ -97,8 +97,11 @@ export function registerReplay(
   target: PolicyTarget,
   receiver: () => unknown,
 ): void {
-  const [deadLetter, ...inner] = policies;
-  if (!(deadLetter instanceof DeadLetterPolicy)) return;
+  // Outermost of the policies but the measuring and reporting steps (call metrics, call events), which a replay skips.
+  const index = policies.findIndex((policy) => policy instanceof DeadLetterPolicy);
+  if (index === -1) return;
+  const deadLetter = policies[index] as DeadLetterPolicy;
+  const inner = policies.slice(index + 1);
   const call = method as (...args: never[]) => unknown;
   const step = composePromise(inner, (invocation) => {
     try {

@@ -13,8 +13,11 @@ import {
   SKIP_RATE_LIMIT_METADATA,
   type HandlerRateLimitKey,
   type PolicySpec,
+  type SkippedRateLimits,
 } from '../../../decorators/resilience.metadata.js';
 import type { RateLimitState } from '../../../core/rate-limit/rate-limit.state.js';
+import { ResilienceConfigError } from '../../../core/errors/resilience-config.error.js';
+import { closestName } from '../../../core/validation/did-you-mean.js';
 import type { ConfigurableKind, Stage, StageHost } from '../stage.js';
 
 /** `@RateLimit`: `rateLimits.<name>`, `defaults.rateLimit`; every method naming one shares its buckets. */
@@ -43,46 +46,90 @@ export const RATE_LIMIT_STAGE = {
   kind: RATE_LIMIT_KIND,
   build: ({ read, declaredAt, site }, host) => {
     const specs = site === 'provider' ? rateLimitSpecsOf(read(RATE_LIMIT_METADATA)) : undefined;
-    // Several limits ("3 per second and 100 per minute"): each call spends from every one.
-    return (specs ?? []).map((spec, index) => {
+    // Several limits ("3 per second and 100 per minute"): one policy, a call spends from each only when all admit.
+    const limits = (specs ?? []).map((spec, index) => {
       const inlineName = inlineRateLimitName(declaredAt, index, specs!.length);
       const { name, options } = host.resolve(RATE_LIMIT_KIND, spec, declaredAt, inlineName);
-      if (options.key === 'ip') {
-        new OptionsValidator('rate limit', name, declaredAt).fail(
-          'key',
-          'ip',
-          'applies to handlers only (HTTP, GraphQL, WebSocket)',
-        );
+      const validator = new OptionsValidator('rate limit', name, declaredAt);
+      if (options.key === 'ip') validator.fail('key', 'ip', 'applies to handlers only (HTTP, GraphQL, WebSocket)');
+      for (const option of HANDLER_ONLY_RATE_LIMIT_OPTIONS) {
+        const value = options[option];
+        if (option === 'ipv6Prefix' ? spec.options?.ipv6Prefix === undefined : typeof value !== 'function') continue;
+        validator.fail(option, value, 'is computed from the request: it applies to handlers only');
       }
-      return new RateLimitPolicy(host.registry.rateLimitFor(name, options), invocationKey(options.key));
+      return { limiter: host.registry.rateLimitFor(name, options), keyOf: invocationKey(options.key) };
     });
+    if (limits.length === 0) return [];
+    const [first, ...more] = limits;
+    return [new RateLimitPolicy(first.limiter, first.keyOf, more)];
   },
 } as const satisfies Stage;
 
 /**
- * The limits of a handler: its own `@RateLimit`s (which a class-level `@SkipRateLimit()` does not remove), else
- * its class's unless either is marked `@SkipRateLimit()`. `undefined` when it has none.
+ * The limits of a handler: its own `@RateLimit`s, else its class's unless either is marked `@SkipRateLimit()`, then
+ * the module's `globalRateLimits`; `@SkipRateLimit('name')` on the handler or class removes inherited limits of that
+ * name (a handler's own always apply). `undefined` when it has none. `appliedBy` says which guard applies them: the
+ * handler's own guard, its class's, or (for handlers with no limit of their own) the global guard.
  */
 export function handlerRateLimits(
   host: StageHost,
   handler: object,
   classRef: object,
   target: PolicyTarget,
-): { limits: HandlerRateLimit[]; declaredOnHandler: boolean } | undefined {
-  const own = readRateLimitSpecs(handler);
-  const skipped = Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, handler) === true;
-  let specs = own;
-  if (specs === undefined && !skipped && Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, classRef) !== true) {
-    specs = readRateLimitSpecs(classRef);
-  }
-  if (specs === undefined) return undefined;
+): { limits: HandlerRateLimit[]; appliedBy: 'handler' | 'class' | 'global' } | undefined {
   const declaredAt = `${target.className}.${target.methodName}`;
-  const limits = specs.map((spec, index) => {
-    const inlineName = inlineRateLimitName(declaredAt, index, specs.length);
+  const skips = [skippedRateLimits(handler), skippedRateLimits(classRef)];
+  const skipsAll = skips.includes(true);
+  const skippedNames = new Set(
+    skips.flatMap((skip): readonly string[] => (skip === true || skip === undefined ? [] : skip)),
+  );
+  for (const name of skippedNames) checkRateLimitName(host, name, `@SkipRateLimit('${name}') on ${declaredAt}`);
+  const own = readRateLimitSpecs(handler);
+  const inherited = skipsAll ? undefined : readRateLimitSpecs(classRef);
+  const declared = own ?? inherited?.filter((spec) => spec.name === undefined || !skippedNames.has(spec.name));
+  const limits = (declared ?? []).map((spec, index) => {
+    const inlineName = inlineRateLimitName(declaredAt, index, declared!.length);
     const { name, options } = host.resolve(RATE_LIMIT_KIND, spec, declaredAt, inlineName);
     return { limiter: host.registry.rateLimitFor(name, options), key: (options.key ?? 'ip') as HandlerRateLimitKey };
   });
-  return { limits, declaredOnHandler: own !== undefined };
+  const global = skipsAll ? [] : globalRateLimitNames(host).filter((name) => !skippedNames.has(name));
+  for (const name of global) {
+    if (limits.some((limit) => limit.limiter.name === name)) continue; // declared on the handler too: once
+    const { options } = host.resolve(RATE_LIMIT_KIND, { name }, declaredAt);
+    limits.push({
+      limiter: host.registry.rateLimitFor(name, options),
+      key: (options.key ?? 'ip') as HandlerRateLimitKey,
+    });
+  }
+  if (limits.length === 0) return undefined;
+  return { limits, appliedBy: own !== undefined ? 'handler' : inherited !== undefined ? 'class' : 'global' };
+}
+
+/** The module option `globalRateLimits`: names of `rateLimits` configurations applied to every handler. */
+export function globalRateLimitNames(host: Pick<StageHost, 'options'>): readonly string[] {
+  return host.options.globalRateLimits ?? [];
+}
+
+/** Fails when no `rateLimits` configuration is called `name`, with "did you mean". */
+function checkRateLimitName(host: StageHost, name: string, where: string): void {
+  const known = Object.keys(host.options.rateLimits ?? {});
+  if (known.includes(name)) return;
+  const closest = closestName(name, known);
+  throw new ResilienceConfigError(
+    `${where} names a rate limit configuration that does not exist` +
+      (closest === undefined ? '' : ` (did you mean '${closest}'?)`) +
+      `: ResilienceModule options "rateLimits" has ` +
+      (known.length ? known.map((key) => `"${key}"`).join(', ') : 'none'),
+    name,
+  );
+}
+
+/** `@RateLimit` options of handlers only, as functions of the request (and the IPv6 grouping of `key: 'ip'`). */
+const HANDLER_ONLY_RATE_LIMIT_OPTIONS = ['limit', 'interval', 'message', 'skipIf', 'ipv6Prefix'] as const;
+
+/** What `@SkipRateLimit` recorded on a handler or class, if anything. */
+function skippedRateLimits(target: object): SkippedRateLimits | undefined {
+  return Reflect.getMetadata(SKIP_RATE_LIMIT_METADATA, target) as SkippedRateLimits | undefined;
 }
 
 /**

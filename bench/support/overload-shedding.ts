@@ -104,10 +104,11 @@ function request(agent: http.Agent, port: number, dueAt: number): Promise<{ stat
   });
 }
 
-/** The rows: no protection and load shedding, under 1x, 2x and 4x of the handler's CPU capacity. */
+/** The rows: no protection and load shedding, under `multiples` (1x, 2x, 4x) of the handler's CPU capacity. */
 export async function sheddingRows(
   seconds: number,
   warmupSeconds: number,
+  multiples: readonly number[],
   onRow: (row: SheddingRow) => void,
 ): Promise<SheddingRow[]> {
   const capacity = 1000 / BURN_MS;
@@ -116,7 +117,7 @@ export async function sheddingRows(
     ['no protection (real Nest app, CPU-bound handler)', false],
     ['load shedding, defaults (real Nest app, CPU-bound handler)', true],
   ] as const) {
-    for (const multiple of [1, 2, 4]) {
+    for (const multiple of multiples) {
       const { child, port } = await startServer(shedding);
       try {
         const result = await offer(port, capacity * multiple, seconds, warmupSeconds);

@@ -57,8 +57,8 @@ import {
   ResilienceModule,
   Retry,
   Timeout,
-} from '../lib/index.js';
-import { RedisStore } from '../lib/redis/index.js';
+} from 'nest-resilience';
+import { RedisStore } from 'nest-resilience/redis';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
 import {
   FusedStandInController,

@@ -9,13 +9,16 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
+import { setting, smoke } from './smoke.js';
 
-/** BENCH_CONNECTIONS (default 50): autocannon's concurrency. */
-export const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-/** BENCH_SECONDS (default 3): the length of each load run. */
-export const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-/** BENCH_ROUNDS (default 3): interleaved rounds over the variants. */
-export const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_CONNECTIONS (default 50; 5 in a smoke run): autocannon's concurrency. */
+export const connections = setting('BENCH_CONNECTIONS', 50, 5);
+/** BENCH_SECONDS (default 3; 0.2 in a smoke run): the length of each load run. */
+export const seconds = setting('BENCH_SECONDS', 3, 0.2);
+/** BENCH_ROUNDS (default 3; 1 in a smoke run): interleaved rounds over the variants. */
+export const rounds = setting('BENCH_ROUNDS', 3, 1);
+/** Seconds of load that warm a server before it is measured (none in a smoke run). */
+export const warmupSeconds = smoke ? 0 : 1;
 /** BENCH_PLATFORMS (default `express,fastify`): the HTTP platforms measured. */
 export const platforms = (process.env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const server = fileURLToPath(new URL('./http-server.js', import.meta.url));
@@ -27,7 +30,7 @@ export const labels: Record<string, string> = {
   bare: 'bare',
   resilience: 'nest-resilience: all six decorators',
   'interceptor-policies': 'nest-resilience: the five interceptor policies (no @RateLimit)',
-  cockatiel: `cockatiel ${version('cockatiel')}: same policies in an interceptor`,
+  cockatiel: `cockatiel ${version('cockatiel')}: five policies (no rate limit) in an interceptor, via a Promise bridge`,
   ratelimit: 'nest-resilience: @RateLimit',
   'ratelimit-no-headers': 'nest-resilience: @RateLimit({ headers: false })',
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,

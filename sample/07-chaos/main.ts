@@ -1,5 +1,5 @@
 /**
- * 06-chaos (`npm run chaos`): the HTTP sample with faults and latency injected into the gateway calls. It drives a
+ * 07-chaos (`npm run chaos`): the HTTP sample with faults and latency injected into the gateway calls. It drives a
  * bounded load itself over 127.0.0.1, prints live what the policies did, pauses the experiment two thirds of the way
  * (watch the breaker close again) and ends with a summary. Nothing leaves the machine.
  *   REQUESTS (default 240), SECONDS (default 20), CONCURRENCY (default 6)
@@ -30,7 +30,7 @@ const elapsed = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
 const tally = new Map<string, number>();
 const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
 
-console.log(`06-chaos on ${url}: ${requests} requests at most, ${seconds} s at most, ${concurrency} at a time`);
+console.log(`07-chaos on ${url}: ${requests} requests at most, ${seconds} s at most, ${concurrency} at a time`);
 app.get(ResilienceEvents).subscribe((event) => {
   count(event.type);
   const line = describe(event);

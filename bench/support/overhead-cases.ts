@@ -38,10 +38,11 @@ import {
   ResilienceService,
   Retry,
   Timeout,
+  getTimeoutSignal,
   type ResiliencePipeline,
-} from '../lib/index.js';
-import { ResiliencePrometheusModule } from '../lib/prometheus/index.js';
-import { ResilienceOpenTelemetryModule } from '../lib/opentelemetry/index.js';
+} from 'nest-resilience';
+import { ResiliencePrometheusModule } from 'nest-resilience/prometheus';
+import { ResilienceOpenTelemetryModule } from 'nest-resilience/opentelemetry';
 
 const failure = new Error('down');
 const HIGH = { limit: 1e12, interval: 1000 };
@@ -78,6 +79,14 @@ class Target {
   @Timeout(1000)
   async timeout(): Promise<number> {
     return 1;
+  }
+  /**
+   * Like for like with cockatiel's cooperative timeout, which makes an AbortController and a timer on every call: the
+   * method asks for its signal, so ours makes one too.
+   */
+  @Timeout(1000)
+  async timeoutSignal(): Promise<number> {
+    return getTimeoutSignal() ? 1 : 0;
   }
   @Retry()
   async retry(): Promise<number> {
@@ -137,6 +146,25 @@ class Target {
   @Bulkhead({ maxConcurrent: 10 })
   async full(): Promise<number> {
     return 1;
+  }
+  /** cockatiel's wrap exactly: the same five policies (no rate limit), the method asking for its signal. */
+  @Fallback({ value: 0 })
+  @Retry()
+  @CircuitBreaker('full')
+  @Timeout(1000)
+  @Bulkhead({ maxConcurrent: 10 })
+  async fiveSignal(): Promise<number> {
+    return getTimeoutSignal() ? 1 : 0;
+  }
+  /** `full` whose method asks for its timeout signal, as a cooperative cockatiel timeout always makes one. */
+  @Fallback({ value: 0 })
+  @Retry()
+  @CircuitBreaker('full')
+  @RateLimit(HIGH)
+  @Timeout(1000)
+  @Bulkhead({ maxConcurrent: 10 })
+  async fullSignal(): Promise<number> {
+    return getTimeoutSignal() ? 1 : 0;
   }
 
   bare$(): Observable<number> {
@@ -210,10 +238,14 @@ class Target {
   }
 }
 
-const BREAKERS = { closed: {}, open: {}, full: {} };
+/**
+ * Every setup configures what every method of `Target` names (`@Retry({ budget: 'default' })` included), or the app
+ * refuses to start.
+ */
+const OPTIONS = { circuitBreakers: { closed: {}, open: {}, full: {} }, retryBudgets: { default: {} } };
 
 @Module({
-  imports: [ResilienceModule.forRoot({ circuitBreakers: BREAKERS, retryBudgets: { default: {} } })],
+  imports: [ResilienceModule.forRoot(OPTIONS)],
   providers: [Target],
 })
 class BenchModule {}
@@ -237,10 +269,7 @@ function moduleFor(setup: BenchSetup): object {
         ? [ResilienceOpenTelemetryModule.forRoot({ meterProvider: meterProvider() })]
         : [];
   @Module({
-    imports: [
-      ResilienceModule.forRoot({ circuitBreakers: BREAKERS, retryBudgets: { default: {} }, metrics: true }),
-      ...exporter,
-    ],
+    imports: [ResilienceModule.forRoot({ ...OPTIONS, metrics: true }), ...exporter],
     providers: [Target],
   })
   class MeasuredBenchModule {}
@@ -287,7 +316,13 @@ const ours = (name: string, method: keyof Target, extra: Partial<OverheadCase> =
 export const CASES: OverheadCase[] = [
   ours('bare', 'bare'),
   ours('bare, rejecting', 'rejecting', { baseline: 'bare, rejecting' }),
-  ours('Timeout', 'timeout', { peer: 'cockatiel timeout' }),
+  ours('Timeout (no signal asked for)', 'timeout', { peer: 'cockatiel timeout' }),
+  {
+    name: 'Timeout, the method calls getTimeoutSignal()',
+    baseline: 'bare',
+    peer: 'cockatiel timeout',
+    promise: (target) => () => target.timeoutSignal(),
+  },
   ours('Retry', 'retry'),
   ours('Fallback', 'fallback'),
   ours('Fallback chain [lastKnownGood, value] (success, one key: rewritten once a second)', 'chain'),
@@ -312,6 +347,18 @@ export const CASES: OverheadCase[] = [
   ours('full pipeline (Fallback+Retry+CircuitBreaker+RateLimit+Timeout+Bulkhead)', 'full', {
     peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
   }),
+  {
+    name: 'full pipeline, the method calls getTimeoutSignal()',
+    baseline: 'bare',
+    peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
+    promise: (target) => () => target.fullSignal(),
+  },
+  {
+    name: 'five policies as cockatiel wraps them (Fallback+Retry+CircuitBreaker+Timeout+Bulkhead), signal asked for',
+    baseline: 'bare',
+    peer: 'cockatiel wrap(fallback, retry, circuitBreaker, timeout, bulkhead)',
+    promise: (target) => () => target.fiveSignal(),
+  },
   ours('full pipeline, call metrics on (registry percentiles)', 'full', { setup: 'metrics' }),
   ours('full pipeline, metrics to prom-client', 'full', { setup: 'prometheus' }),
   ours('full pipeline, metrics to the OpenTelemetry SDK (in-memory reader)', 'full', { setup: 'opentelemetry' }),

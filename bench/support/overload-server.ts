@@ -11,7 +11,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { ResilienceModule } from '../lib/index.js';
+import { ResilienceModule } from 'nest-resilience';
 
 const burnMs = Number(process.argv[2] ?? 4);
 const shedding = process.argv[3] === 'on';
