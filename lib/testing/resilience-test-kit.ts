@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { RateLimitState } from '../core/rate-limit/rate-limit.state.js';
 import { MAX_TIMER_MS } from '../core/validation/options.validator.js';
-import { clientAddressKey } from '../nest/handlers/client-address.js';
+import { clientAddressKey } from '../nest/request/client-address.js';
 import type { FallbackEvent, ResilienceEvent } from '../core/events/resilience-event.interface.js';
 import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
