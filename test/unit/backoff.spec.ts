@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RETRY_OPTIONS } from '../../lib/index.js';
+import { backoffDelay } from '../../lib/core/retry/backoff.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 
 const options = { ...DEFAULT_RETRY_OPTIONS, initialDelay: 100, maxDelay: 1000 };
 
