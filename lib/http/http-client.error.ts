@@ -88,11 +88,6 @@ export class HttpClientError extends ResilienceError {
   }
 }
 
-/** True when `error` is an {@link HttpClientError}. */
-export function isHttpClientError(error: unknown): error is HttpClientError {
-  return error instanceof HttpClientError;
-}
-
 function messageOf({ code, client, method, origin, path, status, cause }: HttpClientErrorInit): string {
   const request = `${method} ${origin}${path}`;
   switch (code) {

@@ -7,7 +7,7 @@ export type { ResilientHttpModuleAsyncOptions } from './resilient-http.module.js
 export { ResilientHttpClient } from './resilient-http.client.js';
 export type { HttpQuery, HttpRequestOptions } from './resilient-http.client.js';
 export { HttpResponse } from './http-response.js';
-export { HttpClientError, isHttpClientError } from './http-client.error.js';
+export { HttpClientError } from './http-client.error.js';
 export type { HttpClientErrorCode, HttpGiveUp } from './http-client.error.js';
 export { DEFAULT_HTTP_CLIENT_OPTIONS } from './resolve-http-options.js';
 export type { ResolvedHttpClientOptions } from './resolve-http-options.js';

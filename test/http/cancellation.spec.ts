@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { HedgeEvent, RetryEvent } from 'nest-resilience';
+import type { ResilienceEventOf } from 'nest-resilience';
 import type { HttpClientError } from 'nest-resilience/http';
 import { answer, startUpstream, type Upstream } from './upstream.js';
 import { clientOf, FAST } from './support.js';
+
+type HedgeEvent = ResilienceEventOf<'hedge'>;
+type RetryEvent = ResilienceEventOf<'retry'>;
 
 let upstream: Upstream | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RetryEvent } from 'nest-resilience';
+import type { ResilienceEventOf } from 'nest-resilience';
 import { DEFAULT_HTTP_CLIENT_OPTIONS, type HttpClientError } from 'nest-resilience/http';
 import { answer, startUpstream, type Upstream } from './upstream.js';
 import { clientOf, FAST } from './support.js';
@@ -11,8 +11,8 @@ afterEach(async () => {
 });
 
 /** The retry events of a client, as its listeners see them. */
-function retriesOf(events: ReturnType<typeof clientOf>['events']): RetryEvent[] {
-  const seen: RetryEvent[] = [];
+function retriesOf(events: ReturnType<typeof clientOf>['events']): ResilienceEventOf<'retry'>[] {
+  const seen: ResilienceEventOf<'retry'>[] = [];
   events.on('retry', (event) => seen.push(event));
   return seen;
 }
