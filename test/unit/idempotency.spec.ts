@@ -12,7 +12,7 @@ import {
   MAX_EXACT_FINGERPRINT_LENGTH,
   requestFingerprint,
 } from '../../lib/core/idempotency/request-fingerprint.js';
-import { serializeAnswer, type StoredAnswer } from '../../lib/nest/handlers/idempotent-request.js';
+import { serializeAnswer, type StoredAnswer } from '../../lib/nest/handlers/stored-answer.js';
 
 /** Canonical JSON as plainly as it can be written: copy every object with its keys sorted, then stringify. */
 function referenceCanonicalJson(value: unknown): string {

@@ -13,18 +13,16 @@ import type { IdempotencyOptions } from '../../core/idempotency/idempotency.opti
 import type { HttpAdapterHost } from '@nestjs/core';
 import { storeAnswerLater } from '../../core/idempotency/store-answer.js';
 import { subscriberOf } from '../../core/pipeline/sink.js';
-import { httpRequest, httpResponse } from '../request/http-arguments.js';
-
-/** An answer as stored: status, body, the safe headers, and whether it was an error (replayed as an exception). */
-export interface StoredAnswer {
-  readonly status: number;
-  readonly body: unknown;
-  readonly headers?: Record<string, string>;
-  readonly error?: true;
-}
-
-/** Headers stored with an answer and replayed; never `Set-Cookie` or anything else about the session. */
-const SAFE_HEADERS = ['content-type', 'location', 'etag'] as const;
+import { httpResponse } from '../request/http-arguments.js';
+import {
+  answeredThroughResponse,
+  rejectedByPipes,
+  safeHeaders,
+  serializeAnswer,
+  storableError,
+  type HttpResponse,
+  type StoredAnswer,
+} from './stored-answer.js';
 
 /** What one request reads of its handler's `@Idempotent` (`HandlerIdempotency`, which compiled it at bootstrap). */
 export interface IdempotencyOwner {
@@ -45,18 +43,6 @@ export interface IdempotencyOwner {
 }
 /** While another request holds the key and this one waits (`onInFlight: { wait }`), how often the store is read. */
 const WAIT_POLL_MS = 25;
-
-/** What an Express response and a Fastify reply both offer. */
-interface HttpResponse {
-  statusCode: number;
-  getHeader(name: string): unknown;
-  /** Express (Node's `ServerResponse`). */
-  headersSent?: boolean;
-  /** Fastify's reply. */
-  sent?: boolean;
-  /** Fastify's reply: Node's `ServerResponse`. */
-  raw?: unknown;
-}
 
 /**
  * The cold Observable of one keyed request: each subscription is an {@link IdempotentRequest}. It carries what the
@@ -279,7 +265,7 @@ export class IdempotentRequest implements Unsubscribable {
     if (!this.end()) return;
     // Refused before the handler began (a pipe's validation error): nothing of the handler's to keep, and the
     // client may correct its request and send it again under the same key, as Stripe's API allows.
-    const answer = rejectedByPipes(this.context) ? undefined : this.storableError(error);
+    const answer = rejectedByPipes(this.context) ? undefined : storableError(error, this.owner.options.replay);
     if (answer === undefined) {
       this.release();
       this.subscriber.error(error);
@@ -302,20 +288,6 @@ export class IdempotentRequest implements Unsubscribable {
   /** Gives the key up: the next request with it runs. */
   private release(): void {
     void this.owner.store.release(this.recordKey, this.token).catch(() => false);
-  }
-
-  /** The error as a stored answer, or `undefined` when it is not stored (5xx and our own rejections by default). */
-  private storableError(error: unknown): StoredAnswer | undefined {
-    const all = this.owner.options.replay === 'all';
-    if (!(error instanceof HttpException)) {
-      return all
-        ? { status: 500, body: { statusCode: 500, message: 'Internal server error' }, error: true }
-        : undefined;
-    }
-    const status = error.getStatus();
-    const ours = error.cause instanceof ResilienceError || error instanceof ResilienceError;
-    if (!all && (status >= 500 || ours)) return undefined;
-    return { status, body: error.getResponse(), error: true };
   }
 
   /** Completes the record with the answer, then sends it; a store failing now still lets the answer through. */
@@ -359,48 +331,4 @@ export class IdempotentRequest implements Unsubscribable {
   private fail(error: ResilienceError): void {
     this.subscriber.error(this.owner.transportError(error, this.context));
   }
-}
-
-/**
- * Whether the handler answered through the response object itself: it returned it (`return res`, `return reply`),
- * or the response was already sent when its work ended (`res.json(...)` through `@Res({ passthrough: true })`).
- */
-function answeredThroughResponse(response: HttpResponse, body: unknown): boolean {
-  if (body !== undefined && body !== null && (body === response || body === response.raw)) return true;
-  return response.headersSent === true || response.sent === true;
-}
-
-/**
- * The marker Nest 12 sets on a request whose pipes refused it, so that its handler never ran: a registered
- * symbol, read without importing `@nestjs/core`'s internals (`isRejectedByPipes` reads the same).
- */
-const REJECTED_BY_PIPES = Symbol.for('nestjs:rejected-by-pipes');
-
-function rejectedByPipes(context: ExecutionContext): boolean {
-  const request = httpRequest<Record<symbol, unknown> | undefined>(context);
-  return request?.[REJECTED_BY_PIPES] === true;
-}
-
-function safeHeaders(response: HttpResponse): Record<string, string> | undefined {
-  let headers: Record<string, string> | undefined;
-  for (const name of SAFE_HEADERS) {
-    const value = response.getHeader(name) as string | number | string[] | undefined;
-    if (value === undefined) continue;
-    (headers ??= {})[name] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return headers;
-}
-
-/**
- * `JSON.stringify(answer)`, the same text (stores hold it across versions), written around the body's own
- * serialization: the wrapper object cost as much as the body again.
- */
-export function serializeAnswer(answer: StoredAnswer): string {
-  const body = JSON.stringify(answer.body) as string | undefined;
-  const { status } = answer;
-  let text = `{"status":${Number.isInteger(status) ? `${status}` : JSON.stringify(status)}`;
-  if (body !== undefined) text += `,"body":${body}`;
-  if (answer.headers !== undefined) text += `,"headers":${JSON.stringify(answer.headers)}`;
-  if (answer.error !== undefined) text += ',"error":true';
-  return `${text}}`;
 }
