@@ -21,7 +21,6 @@ import {
   Hedge,
   Priority,
   SkipLoadShedding,
-  isTimeoutError,
   RateLimit,
   ResilienceModule,
   Retry,
@@ -32,6 +31,7 @@ import {
   CallAbortedError,
   ResilienceEvents,
   type ResilienceModuleOptions,
+  ResilienceTimeoutError,
   type TimeoutError,
 } from '../../lib/index.js';
 
@@ -147,7 +147,7 @@ class NotAMethod {}
 expectTypeOf(getTimeoutSignal()).toEqualTypeOf<AbortSignal | undefined>();
 
 declare const error: unknown;
-if (isTimeoutError(error)) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
+if (error instanceof ResilienceTimeoutError) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
 
 expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<
   Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined
