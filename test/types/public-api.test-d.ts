@@ -30,6 +30,8 @@ import {
   TimeoutSignal,
   withSignal,
   CallAbortedError,
+  InvalidKeyError,
+  type PipelineAttempt,
   ResilienceEvents,
   type ResilienceModuleOptions,
   type TimeoutError,
@@ -329,6 +331,8 @@ events.on('call-success', (event) => expectTypeOf(event.duration).toEqualTypeOf<
 events.on('call-succeeded', () => undefined);
 expectTypeOf(withSignal(new AbortController().signal, () => 1)).toEqualTypeOf<number>();
 expectTypeOf(new CallAbortedError('x', undefined).code).toEqualTypeOf<'ABORTED'>();
+expectTypeOf(new InvalidKeyError('x', 'bulkhead-key', 'undefined').code).toEqualTypeOf<'INVALID_KEY'>();
+expectTypeOf<PipelineAttempt['idempotencyKey']>().toEqualTypeOf<string | undefined>();
 
 export {
   JobsService,

@@ -18,3 +18,4 @@ export {
 export { ChaosFaultError, isChaosFaultError } from './chaos-fault.error.js';
 export { LoadShedError, isLoadShedError, type LoadShedReason } from './load-shed.error.js';
 export { CallAbortedError, isCallAbortedError } from './call-aborted.error.js';
+export { InvalidKeyError, isInvalidKeyError, type InvalidKeySource } from './invalid-key.error.js';
