@@ -44,6 +44,7 @@ export type {
   DeadLetterStoreErrorEvent,
   FallbackEvent,
   HedgeEvent,
+  RateLimitRejectedEvent,
   RateLimitStoreErrorEvent,
   RateLimitStoreRecoveredEvent,
   PolicyTarget,

@@ -85,6 +85,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
 
   function percent(value) { return (Math.round(value * 10) / 10) + ' %'; }
   function time(at) { return new Date(at).toLocaleTimeString(); }
+  // An idle target (no call in the window) has no percentiles: null, not 0 ms.
+  function latency(ms) { return ms === null ? 'no data' : String(ms); }
 
   function draw(snapshot) {
     fill('breakers', snapshot.breakers, function (row, breaker) {
@@ -119,9 +121,9 @@ export const DASHBOARD_PAGE = `<!doctype html>
     }, 'name');
     fill('targets', snapshot.targets, function (row, target) {
       cell(row, target.name);
-      cell(row, String(target.p50), 'num');
-      cell(row, String(target.p95), 'num');
-      cell(row, String(target.p99), 'num');
+      cell(row, latency(target.p50), 'num');
+      cell(row, latency(target.p95), 'num');
+      cell(row, latency(target.p99), 'num');
       cell(row, String(target.callsPerSecond), 'num');
       var outcomes = Object.keys(target.outcomes).filter(function (k) { return target.outcomes[k] > 0; });
       cell(row, outcomes.map(function (k) { return k + ' ' + target.outcomes[k]; }).join(', ') || 'no call yet');

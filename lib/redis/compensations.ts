@@ -22,7 +22,8 @@ const MAX_RETRY_DELAY_MS = 5000;
  * that a write came too late. A token the client cancels needs no clock at all.
  */
 export class Compensations {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The retries waiting for their timer, each with what it runs then. */
+  private readonly waiting = new Map<NodeJS.Timeout, () => void>();
   /** Bumped by {@link close}: tries of an earlier generation stop. */
   private generation = 0;
 
@@ -35,23 +36,37 @@ export class Compensations {
         () => undefined,
         () => {
           if (generation !== this.generation || performance.now() + delay >= giveUpAt) return;
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
+          const next = () => {
+            this.waiting.delete(timer);
             attempt(Math.min(MAX_RETRY_DELAY_MS, delay * 2));
-          }, delay);
+          };
+          const timer = setTimeout(next, delay);
           timer.unref();
-          this.timers.add(timer);
+          this.waiting.set(timer, next);
         },
       );
     };
     attempt(FIRST_RETRY_DELAY_MS);
   }
 
+  /**
+   * Sends every waiting compensation now instead of at its timer: called when the connection is ready again, so
+   * that what they undo (a lease refusing a client's retries) ends as soon as Redis can hear it.
+   */
+  retryNow(): void {
+    const due = [...this.waiting];
+    this.waiting.clear();
+    for (const [timer, next] of due) {
+      clearTimeout(timer);
+      next();
+    }
+  }
+
   /** Stops retrying (the store's connection is released); what was sent already still acts. */
   close(): void {
     this.generation++;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.waiting.keys()) clearTimeout(timer);
+    this.waiting.clear();
   }
 }
 

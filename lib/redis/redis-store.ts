@@ -55,6 +55,11 @@ export class RedisStore implements RateLimitStore {
   private released = false;
   /** While down: the last error Redis gave, reported with the decisions made without asking it. */
   private lastError: unknown;
+  /**
+   * Once Redis answers again, the writes to undo go now rather than at their next backoff (up to 5 s later): a
+   * lease an acquire took just before the connection broke would refuse the client's retries until then.
+   */
+  private readonly compensateNow = (): void => this.compensations.retryNow();
 
   constructor(options: RedisStoreOptions) {
     this.options = validate(options);
@@ -67,14 +72,20 @@ export class RedisStore implements RateLimitStore {
             maxRetriesPerRequest: 0,
             commandTimeout: this.options.commandTimeout,
             enableAutoPipelining: true,
+            // A Redis restarting with persistence loads its data before it answers: ioredis would then wait the
+            // load's estimated time (at least 1 s, up to 10 s) before checking again, every request answered 503
+            // meanwhile though Redis may be ready long before. Checked every 100 ms instead.
+            maxLoadingRetryTime: LOADING_RECHECK_MS,
             ...options.redisOptions,
           });
           // Connection errors surface as command errors (handled per call); without a listener ioredis logs each one.
           own.on('error', () => undefined);
+          own.on('ready', this.compensateNow);
           return defineScripts(own);
         }
       : undefined;
     this.client = this.connect ? this.connect() : defineScripts(options.client!);
+    if (!this.ownsClient) this.client.on('ready', this.compensateNow);
     this.local = new MemoryRateLimitStore();
     this.coordinator = new RedisCircuitCoordinator(() => this.client, this.options);
     this.idempotency = new RedisIdempotencyStore(
@@ -121,6 +132,7 @@ export class RedisStore implements RateLimitStore {
     if (this.attached.length > 0) return Promise.resolve();
     this.coordinator.close();
     this.compensations.close();
+    if (!this.ownsClient) this.client.off('ready', this.compensateNow);
     if (this.ownsClient) {
       this.client.disconnect();
       this.released = true;
@@ -278,6 +290,9 @@ export class RedisStore implements RateLimitStore {
 }
 
 const first = (decisions: readonly RateLimitDecision[]): RateLimitDecision => decisions[0];
+
+/** How often the store's own client asks a Redis still loading its data whether it is ready (`maxLoadingRetryTime`). */
+const LOADING_RECHECK_MS = 100;
 
 /**
  * The decision the script's answer for bucket `index` means, by the rule of `spendTokens`: the tokens left after an

@@ -175,6 +175,13 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
     const state = '#breakers tr[data-name="gateway"] .state';
     await page.waitForSelector(`${state}[data-state="closed"]`, { timeout: 5_000 });
     expect(await textOf(page, '#bulkheads tr[data-name="db"]')).toContain('0 / 2');
+    // Not called yet: an idle target has no percentiles, shown as "no data" rather than 0 ms.
+    const idleRow = JSON.stringify('#targets tr[data-name="Gateway.charge"]');
+    await page.waitForSelector('#targets tr[data-name="Gateway.charge"]', { timeout: 5_000 });
+    const idleCells = (await page.evaluate(
+      `Array.from(document.querySelector(${idleRow}).cells, (cell) => cell.textContent)`,
+    )) as string[];
+    expect(idleCells.slice(0, 4)).toEqual(['Gateway.charge', 'no data', 'no data', 'no data']);
 
     expect((await fetch(`${started.url}/charge`)).status).toBe(200);
     downstream.healthy = false;
@@ -189,6 +196,7 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
     await page.waitForFunction(`document.querySelector(${target})?.textContent.includes('failure 3')`, {
       timeout: 5_000,
     });
+    expect(await textOf(page, '#targets tr[data-name="Gateway.charge"]')).not.toContain('no data');
     expect(await textOf(page, '#rate-limits tr[data-name="api"]')).toContain('100 per 60000 ms');
     expect(await page.evaluate(`document.getElementById('status').getAttribute('data-live')`)).toBe('true');
     expect(external).toEqual([]);

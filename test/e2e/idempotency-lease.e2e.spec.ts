@@ -7,6 +7,7 @@ import {
   Idempotent,
   MemoryIdempotencyStore,
   ResilienceConfigError,
+  ResilienceEvents,
   ResilienceModule,
   Retry,
   Timeout,
@@ -90,6 +91,28 @@ class LeaseController {
   explicit() {
     return {};
   }
+
+  @Post('constant')
+  @Idempotent()
+  @Retry({ maxAttempts: 3, backoff: 'constant', initialDelay: 100 })
+  @Timeout(200)
+  constant() {
+    return {};
+  }
+
+  private busy = 0;
+
+  /** Fails once as an upstream 503 asking (`Retry-After`) for a 30 s pause, then answers. */
+  @Post('busy')
+  @Idempotent()
+  @Retry({ maxAttempts: 2, backoff: 'constant', initialDelay: 10 })
+  @Timeout(200)
+  busyUpstream() {
+    if (this.busy++ === 0) {
+      throw Object.assign(new Error('upstream busy'), { response: { status: 503, headers: { 'retry-after': '30' } } });
+    }
+    return { busy: this.busy };
+  }
 }
 
 const calls = { charge: 0, flaky: 0, attemptKeys: [] as (string | undefined)[] };
@@ -134,13 +157,36 @@ describe('the in-flight lease', () => {
     class LeaseModule {}
     const app = await createKeyedApp('express', LeaseModule);
     try {
-      const routes = ['plain', 'timeout', 'total', 'retried', 'adaptive', 'hedged', 'capped', 'explicit'];
+      const routes = ['plain', 'timeout', 'total', 'retried', 'adaptive', 'hedged', 'capped', 'explicit', 'constant'];
       for (const route of routes) {
         expect((await app.post(`/${route}`, {}, { 'Idempotency-Key': route })).status).toBe(201);
       }
-      // 60 s; 300 + 1 s; one 100 ms attempt within the 500 ms total + 1 s; 3 x 100 + 2 x 200 backoff + 1 s; the
-      // adaptive max 800 + 1 s; 2 x (100 + 2 hedges x 50) + 200 backoff + 1 s; the 2 s total + 1 s; the option.
-      expect(store.leases).toEqual([60_000, 1300, 1100, 1700, 1800, 1600, 3000, 5000]);
+      // 60 s; 300 + 1 s; one 100 ms attempt within the 500 ms total + 1 s; 3 x 100 + the exponential waits 100 and
+      // 200 (maxDelay 200) + 1 s; the adaptive max 800 + 1 s; 2 x (100 + 2 hedges x 50) + a 100 ms wait + 1 s; the
+      // 2 s total + 1 s; the option; 3 x 200 + 2 constant waits of 100 + 1 s (not maxDelay's default 10 s).
+      expect(store.leases).toEqual([60_000, 1300, 1100, 1600, 1800, 1500, 3000, 5000, 1800]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('a Retry-After under a derived lease', () => {
+  it('is honoured only up to the wait the lease counted: the handler retries within its lease', async () => {
+    const store = new LeaseSpy();
+    @Module({ imports: [ResilienceModule.forRoot({ idempotencyStore: store })], controllers: [LeaseController] })
+    class BusyModule {}
+    const app = await createKeyedApp('fastify', BusyModule);
+    const delays: number[] = [];
+    app.app.get(ResilienceEvents).subscribe((event) => {
+      if (event.type === 'retry') delays.push(event.delay);
+    });
+    try {
+      const answer = await app.post('/busy', {}, { 'Idempotency-Key': 'busy' });
+      expect(answer).toMatchObject({ status: 201, body: { busy: 2 } });
+      // The lease: 2 x 200 + one 10 ms wait + 1 s. A 30 s pause would have outlived it by far.
+      expect(store.leases).toEqual([1410]);
+      expect(delays).toEqual([10]);
     } finally {
       await app.close();
     }

@@ -29,7 +29,7 @@ describe('CallMetricsPolicy', () => {
     await vi.advanceTimersByTimeAsync(250);
     await result;
     expect(target.snapshot()).toMatchObject({ count: 1, outcomes: { success: 1 } });
-    expect(Math.round(target.snapshot().p50)).toBe(250); // HDR histograms keep 3 significant figures
+    expect(Math.round(target.snapshot().p50!)).toBe(250); // HDR histograms keep 3 significant figures
   });
 
   it.each([
@@ -44,6 +44,17 @@ describe('CallMetricsPolicy', () => {
     const observable = measured(() => throwError(() => error), 'observable');
     await expect(firstValueFrom(observable.call() as Observable<unknown>)).rejects.toBe(error);
     expect(observable.target.snapshot().outcomes).toMatchObject({ [outcome]: 1 });
+  });
+
+  it('an idle target reports no percentiles (null, not 0 ms): before its first call and after a quiet window', () => {
+    let now = 0;
+    const target = new TargetMetricsState('Test.idle', 60_000, [], () => now);
+    expect(target.snapshot()).toMatchObject({ count: 0, callsPerSecond: 0, p50: null, p95: null, p99: null });
+    target.record('success', 40);
+    expect(target.snapshot()).toMatchObject({ count: 1, p50: expect.closeTo(40, 0) as number });
+    now = 200_000; // longer than the window without a call
+    expect(target.snapshot()).toMatchObject({ count: 0, p50: null, p95: null, p99: null });
+    expect(JSON.parse(JSON.stringify(target.snapshot()))).toMatchObject({ p50: null, p99: null });
   });
 
   it('counts a call answered by @Fallback as fallback, not success', async () => {
@@ -61,7 +72,7 @@ describe('CallMetricsPolicy', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(await value).toBe(1);
     expect(target.snapshot()).toMatchObject({ count: 1 });
-    expect(Math.round(target.snapshot().p50)).toBe(100);
+    expect(Math.round(target.snapshot().p50!)).toBe(100);
 
     const hanging = measured(() => NEVER, 'observable');
     const subscription = (hanging.call() as Observable<unknown>).subscribe();

@@ -6,6 +6,7 @@ import {
   MemoryRateLimitStore,
   RateLimitExceededError,
   ResilienceConfigError,
+  ResilienceEvents,
   type RateLimitOptions,
 } from '../../lib/index.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
@@ -186,6 +187,95 @@ describe('RateLimitPolicy on providers', () => {
     await expect(call('a')).resolves.toBe('a');
     await expect(call('b')).resolves.toBe('b');
     await expect(call('a')).rejects.toBeInstanceOf(RateLimitExceededError);
+  });
+});
+
+describe('rate-limit-rejected on providers', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+
+  const state = (name: string, limit: number) =>
+    new RateLimitState(name, { ...DEFAULT_RATE_LIMIT_OPTIONS, limit, interval: 60_000 }, new MemoryRateLimitStore());
+  const settle = (shape: 'promise' | 'observable', result: unknown) =>
+    (shape === 'promise' ? (result as Promise<unknown>) : firstValueFrom(result as Observable<unknown>)).catch(
+      (error: unknown) => error,
+    );
+
+  it.each(['promise', 'observable'] as const)(
+    'one event per refused call (%s), naming the limit, target, key and wait; none for admitted calls',
+    async (shape) => {
+      const quote = (tenant: string) => (shape === 'promise' ? Promise.resolve(tenant) : of(tenant));
+      const { call, events } = resilient(
+        quote,
+        (bus) => [
+          new RateLimitPolicy(state('quota', 1), (invocation) => `tenant-${String(invocation.args[0])}`, [], bus),
+        ],
+        shape,
+      );
+      expect(await settle(shape, call('a'))).toBe('a');
+      expect(await settle(shape, call('b'))).toBe('b');
+      expect(await settle(shape, call('a'))).toBeInstanceOf(RateLimitExceededError);
+      expect(await settle(shape, call('a'))).toBeInstanceOf(RateLimitExceededError);
+      expect(events).toEqual([
+        {
+          type: 'rate-limit-rejected',
+          policy: 'quota',
+          target: { className: 'Test', methodName: 'quote' },
+          key: 'tenant-a',
+          retryAfterMs: 60_000,
+        },
+        {
+          type: 'rate-limit-rejected',
+          policy: 'quota',
+          target: { className: 'Test', methodName: 'quote' },
+          key: 'tenant-a',
+          retryAfterMs: 60_000,
+        },
+      ]);
+    },
+  );
+
+  it.each(['promise', 'observable'] as const)(
+    'several limits (%s): the event names the limit that refused, with its own key',
+    async (shape) => {
+      const method = vi.fn(() => (shape === 'promise' ? Promise.resolve('sent') : of('sent')));
+      const { call, events } = resilient(
+        method,
+        (bus) => [
+          new RateLimitPolicy(
+            state('sustained', 5),
+            () => 'global',
+            [{ limiter: state('per-user', 1), keyOf: () => 'ann' }],
+            bus,
+          ),
+        ],
+        shape,
+      );
+      expect(await settle(shape, call())).toBe('sent');
+      expect(await settle(shape, call())).toMatchObject({ policy: 'per-user' });
+      expect(events).toEqual([
+        expect.objectContaining({ type: 'rate-limit-rejected', policy: 'per-user', key: 'ann' }),
+      ]);
+    },
+  );
+
+  it('costs nothing while nobody listens: the key is computed once per call, refused calls included', async () => {
+    const keyOf = vi.fn(() => 'global');
+    const bus = new ResilienceEvents();
+    const { call } = resilient(
+      async () => 'sent',
+      () => [new RateLimitPolicy(state('quota', 1), keyOf, [], bus)],
+    );
+    await call();
+    await call().catch(() => undefined);
+    expect(keyOf).toHaveBeenCalledTimes(2);
+    const seen: unknown[] = [];
+    const stop = bus.on('rate-limit-rejected', (event) => seen.push(event.key));
+    await call().catch(() => undefined);
+    expect(seen).toEqual(['global']);
+    stop();
+    await call().catch(() => undefined);
+    expect(seen).toHaveLength(1);
   });
 });
 

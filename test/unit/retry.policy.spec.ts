@@ -171,6 +171,23 @@ describe('RetryPolicy', () => {
     expect(greedy.events[0]).toMatchObject({ type: 'retry', delay: 5000 });
   });
 
+  it('under a derived @Idempotent lease honours Retry-After only up to the wait the lease counted', async () => {
+    const busy = () => Object.assign(new Error('busy'), { response: { status: 503, headers: { 'retry-after': '5' } } });
+    const options = exact({ maxAttempts: 3, backoff: 'constant', initialDelay: 100 });
+    const leased = resilient(failing(2, busy), (bus) => [new RetryPolicy('r', options, bus, undefined, true)]);
+    const result = leased.call();
+    await vi.runAllTimersAsync();
+    expect(await result).toBe('ok');
+    // The lease counted 100 ms per gap (constant backoff), not maxDelay's 10 s: a 5 s wait would outlive it.
+    expect(leased.events.filter((event) => event.type === 'retry').map((event) => event.delay)).toEqual([100, 100]);
+
+    const free = resilient(failing(1, busy), (bus) => [new RetryPolicy('r', options, bus)]);
+    const second = free.call();
+    await vi.runAllTimersAsync();
+    await second;
+    expect(free.events[0]).toMatchObject({ type: 'retry', delay: 5000 });
+  });
+
   it('gives each attempt a fresh signal', async () => {
     const signals: (AbortSignal | undefined)[] = [];
     const method = vi.fn(async () => {

@@ -2,9 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { SlidingHistogram } from '../../lib/core/metrics/sliding-histogram.js';
 
 /** Percentiles to the millisecond: HDR histograms answer with 3 significant figures (100 ms may read 100.031). */
-function rounded(histogram: SlidingHistogram): { count: number; p50: number; p95: number; p99: number } {
+function rounded(histogram: SlidingHistogram): {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+} {
   const { count, p50, p95, p99 } = histogram.percentiles();
-  return { count, p50: Math.round(p50), p95: Math.round(p95), p99: Math.round(p99) };
+  const round = (value: number | null) => (value === null ? null : Math.round(value));
+  return { count, p50: round(p50), p95: round(p95), p99: round(p99) };
 }
 
 describe('SlidingHistogram', () => {
@@ -42,7 +48,7 @@ describe('SlidingHistogram', () => {
       p50: 400,
       p99: 400,
     });
-    now = 200_000; // idle for longer than the window: empty
-    expect(rounded(histogram)).toMatchObject({ count: 0, p50: 0, p99: 0 });
+    now = 200_000; // idle for longer than the window: empty, no percentiles (not 0 ms)
+    expect(rounded(histogram)).toEqual({ count: 0, p50: null, p95: null, p99: null });
   });
 });

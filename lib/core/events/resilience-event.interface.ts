@@ -137,6 +137,20 @@ export interface CircuitStateEvent {
   readonly reason: CircuitTransitionReason;
 }
 
+/**
+ * A rate limit refused a request (the guard of a handler: its own limits, its class's or `globalRateLimits`) or a
+ * call (a provider method's `@RateLimit`, a `ResilienceService` pipeline): Polly's `OnRejected`. One event per
+ * refusal; `policy` names the limit that refused (of several, the one that frees up last). Admitted requests and
+ * limits skipped by `skipIf` report nothing.
+ */
+export interface RateLimitRejectedEvent extends BaseEvent {
+  readonly type: 'rate-limit-rejected';
+  /** The bucket key the request was refused for: the client address (`key: 'ip'`), `global`, or your key's value. */
+  readonly key: string;
+  /** Milliseconds until the limit admits this key again (the `Retry-After` of an HTTP answer, in ms). */
+  readonly retryAfterMs: number;
+}
+
 /** A bulkhead turned a call away. */
 export interface BulkheadRejectedEvent extends BaseEvent {
   readonly type: 'bulkhead-rejected';
@@ -257,6 +271,7 @@ export type ResilienceEvent =
   | FallbackEvent
   | CircuitStateEvent
   | BulkheadRejectedEvent
+  | RateLimitRejectedEvent
   | RateLimitStoreErrorEvent
   | RateLimitStoreRecoveredEvent
   | CoordinationErrorEvent

@@ -1,12 +1,12 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
-/** Latency percentiles of a sliding window, in milliseconds. */
+/** Latency percentiles of a sliding window, in milliseconds; `null` when the window holds no duration. */
 export interface LatencyPercentiles {
   /** Durations recorded in the window. */
   readonly count: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
   /** Milliseconds the window currently spans (between half the window and the whole of it). */
   readonly spanMs: number;
 }
@@ -59,16 +59,19 @@ export class SlidingHistogram {
     return merged.count === 0 ? 0 : merged.percentile(percentile) / MICROS;
   }
 
-  /** p50, p95, p99 and count of the window. */
+  /**
+   * p50, p95, p99 and count of the window. An empty window has no percentiles (`null`): 0 ms would read as "very
+   * fast" on a dashboard, where an idle target has no data.
+   */
   percentiles(): LatencyPercentiles {
     const merged = this.merge();
     const at = this.now();
     const empty = merged.count === 0;
     return {
       count: merged.count,
-      p50: empty ? 0 : merged.percentile(50) / MICROS,
-      p95: empty ? 0 : merged.percentile(95) / MICROS,
-      p99: empty ? 0 : merged.percentile(99) / MICROS,
+      p50: empty ? null : merged.percentile(50) / MICROS,
+      p95: empty ? null : merged.percentile(95) / MICROS,
+      p99: empty ? null : merged.percentile(99) / MICROS,
       spanMs: at - this.previousSince,
     };
   }

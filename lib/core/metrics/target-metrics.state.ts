@@ -12,9 +12,12 @@ export interface TargetSnapshot {
   readonly count: number;
   /** Calls per second over the sliding window. */
   readonly callsPerSecond: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
+  /** Median latency in the window (ms); `null` when no call finished in the window (an idle target: no data). */
+  readonly p50: number | null;
+  /** 95th percentile latency in the window (ms); `null` when the window is empty. */
+  readonly p95: number | null;
+  /** 99th percentile latency in the window (ms); `null` when the window is empty. */
+  readonly p99: number | null;
 }
 
 /**
@@ -69,6 +72,8 @@ export class TargetMetricsState {
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
+function round(value: number): number;
+function round(value: number | null): number | null;
+function round(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 1000) / 1000;
 }

@@ -5,21 +5,28 @@ import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipel
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RateLimitDecision } from './rate-limit-store.interface.js';
 import { RateLimitState } from './rate-limit.state.js';
+import type { ResilienceEvents } from '../events/resilience-events.js';
 
 /** A decision for one call; for several limits, the one that refused it. */
 interface LimitDecision extends RateLimitDecision {
   readonly refusedBy?: RateLimitState;
+  /** The bucket key the refusing limit was asked for (several limits only: a single limit's is the call's key). */
+  readonly refusedKey?: string;
 }
 
 /** One decision for a call under several limits: allowed when all allow, after the longest wait; else the refusal. */
-function combine(limiters: readonly RateLimitState[], decisions: readonly RateLimitDecision[]): LimitDecision {
+function combine(
+  limiters: readonly RateLimitState[],
+  keys: readonly string[],
+  decisions: readonly RateLimitDecision[],
+): LimitDecision {
   let refused = -1;
   let waitMs = 0;
   decisions.forEach((decision, index) => {
     if (!decision.allowed && (refused < 0 || decision.retryAfterMs > decisions[refused].retryAfterMs)) refused = index;
     waitMs = Math.max(waitMs, decision.waitMs);
   });
-  if (refused >= 0) return { ...decisions[refused], refusedBy: limiters[refused] };
+  if (refused >= 0) return { ...decisions[refused], refusedBy: limiters[refused], refusedKey: keys[refused] };
   return { ...decisions[0], waitMs };
 }
 
@@ -38,40 +45,61 @@ export class RateLimitPolicy implements ResiliencePolicy {
     keyOf: (invocation: Invocation) => string,
     /** More limits on the same method: a call spends from each only when every one admits it. */
     more: readonly { limiter: RateLimitState; keyOf: (invocation: Invocation) => string }[] = [],
+    /** Where refusals are reported (`rate-limit-rejected`), while someone listens. */
+    private readonly events?: ResilienceEvents,
   ) {
     this.name = limiter.name;
     if (more.length === 0) {
       const { maxWait } = limiter.options;
       this.spend = (invocation) => limiter.consume(keyOf(invocation), maxWait);
-      this.refusal = (decision) =>
-        new RateLimitExceededError(limiter.name, decision.retryAfterMs, limiter.options.message as string | undefined);
+      this.refusal = (decision, invocation) => {
+        // The key is computed again, on a refusal someone listens for only: the admitted path keeps no copy of it.
+        if (this.events?.observed) this.report(limiter, keyOf(invocation), decision, invocation);
+        return new RateLimitExceededError(
+          limiter.name,
+          decision.retryAfterMs,
+          limiter.options.message as string | undefined,
+        );
+      };
       return;
     }
     const limiters = [limiter, ...more.map((each) => each.limiter)];
     const keyOfs = [keyOf, ...more.map((each) => each.keyOf)];
     this.spend = (invocation) => {
+      const keys = keyOfs.map((each) => each(invocation));
       const decisions = RateLimitState.consumeAll(
         limiters,
-        keyOfs.map((each) => each(invocation)),
+        keys,
         limiters.map((each) => each.rule),
         limiters.map((each) => each.options.maxWait),
       );
       return decisions instanceof Promise
-        ? decisions.then((settled) => combine(limiters, settled))
-        : combine(limiters, decisions);
+        ? decisions.then((settled) => combine(limiters, keys, settled))
+        : combine(limiters, keys, decisions);
     };
-    this.refusal = (decision) => {
+    this.refusal = (decision, invocation) => {
       const by = decision.refusedBy ?? limiter;
+      if (this.events?.observed) this.report(by, decision.refusedKey ?? keyOf(invocation), decision, invocation);
       return new RateLimitExceededError(by.name, decision.retryAfterMs, by.options.message as string | undefined);
     };
   }
 
-  /** The error of a refused call, naming the limit that refused. */
-  private readonly refusal: (decision: LimitDecision) => RateLimitExceededError;
+  /** The error of a refused call, naming the limit that refused; reports the refusal when someone listens. */
+  private readonly refusal: (decision: LimitDecision, invocation: Invocation) => RateLimitExceededError;
+
+  private report(by: RateLimitState, key: string, decision: RateLimitDecision, invocation: Invocation): void {
+    this.events!.emit({
+      type: 'rate-limit-rejected',
+      policy: by.name,
+      target: invocation.target,
+      key,
+      retryAfterMs: decision.retryAfterMs,
+    });
+  }
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const proceed = async (invocation: Invocation, decision: RateLimitDecision) => {
-      if (!decision.allowed) throw this.refusal(decision);
+      if (!decision.allowed) throw this.refusal(decision, invocation);
       if (decision.waitMs > 0) await invocation.wait(decision.waitMs);
       return next(invocation);
     };
@@ -103,7 +131,7 @@ export class RateLimitPolicy implements ResiliencePolicy {
     const { spend } = this;
     const proceed = (decision: LimitDecision, invocation: Invocation, sink: Sink): Unsubscribable | undefined => {
       if (!decision.allowed) {
-        sink.error(this.refusal(decision));
+        sink.error(this.refusal(decision, invocation));
         return undefined;
       }
       if (decision.waitMs === 0) return next(invocation, sink);

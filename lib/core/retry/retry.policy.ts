@@ -4,7 +4,7 @@ import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { Invocation } from '../pipeline/invocation.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkStep } from '../pipeline/sink.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, longestBackoff } from './backoff.js';
 import { isTransientError, retryAfterOf } from '../errors/error-classification.js';
 import type { RetryOptions } from './retry.options.js';
 import type { RetryBudgetState } from './retry-budget.state.js';
@@ -32,6 +32,12 @@ export class RetryPolicy implements ResiliencePolicy {
     private readonly events: ResilienceEvents,
     /** The shared budget retries are spent from (`options.budget`), when there is one. */
     private readonly budget?: RetryBudgetState,
+    /**
+     * @internal True under an `@Idempotent` lease derived from the method's policies: that lease counts each wait at
+     * the backoff's longest ({@link longestBackoff}), so a `Retry-After` is honoured up to that, not `maxDelay` (a
+     * longer wait would outlive the lease, and a client's retry would run the method a second time meanwhile).
+     */
+    private readonly retryAfterWithinBackoff = false,
   ) {
     this.retryIf = options.retryIf ?? isTransientError;
     this.retryOnResult = options.retryOnResult?.bind(options);
@@ -127,7 +133,10 @@ export class RetryPolicy implements ResiliencePolicy {
     }
     let delay = backoffDelay(this.options, attempt, previousDelay);
     const requested = retryAfterOf(error);
-    if (requested !== undefined) delay = Math.max(delay, Math.min(requested, this.options.maxDelay));
+    if (requested !== undefined) {
+      const ceiling = this.retryAfterWithinBackoff ? longestBackoff(this.options, attempt) : this.options.maxDelay;
+      delay = Math.max(delay, Math.min(requested, ceiling));
+    }
     if (this.events.observed) {
       const byResult = error instanceof HandledResult;
       this.events.emit({

@@ -6,6 +6,8 @@ import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.er
 import type { RateLimitDecision, TokenBucketRule } from '../../core/rate-limit/rate-limit-store.interface.js';
 import { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
 import { keyFrom } from '../../core/validation/key-data.js';
+import type { ResilienceEvents } from '../../core/events/resilience-events.js';
+import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
 import { clientAddressKey } from '../request/client-address.js';
 import { toTransportError } from '../errors/transport-errors.js';
@@ -86,6 +88,9 @@ export class HandlerRateLimitPlan {
     /** Who applies the limits: the handler's own guard, its class's, or the global guard (`globalRateLimits`). */
     readonly appliedBy: 'handler' | 'class' | 'global',
     private readonly adapterHost: HttpAdapterHost,
+    /** Where refusals are reported (`rate-limit-rejected`), while someone listens. */
+    private readonly events: ResilienceEvents,
+    private readonly target: PolicyTarget,
   ) {
     this.compiled = limits.map((limit) => new CompiledLimit(limit));
     this.skippable = this.compiled.some((limit) => limit.skipIf !== undefined);
@@ -108,27 +113,32 @@ export class HandlerRateLimitPlan {
       // The common case, one limit: no arrays per request.
       const only = limits[0];
       const rule = only.ruleOf(context);
-      const decision = only.limiter.consume(only.keyOf(context), 0, rule);
-      if (decision instanceof Promise) return decision.then((settled) => this.answer(context, only, rule, settled));
-      return this.answer(context, only, rule, decision);
+      const key = only.keyOf(context);
+      const decision = only.limiter.consume(key, 0, rule);
+      if (decision instanceof Promise) {
+        return decision.then((settled) => this.answer(context, only, rule, key, settled));
+      }
+      return this.answer(context, only, rule, key, decision);
     }
     if (limits.length === 0) return true;
     const rules = limits.map((limit) => limit.ruleOf(context));
+    const keys = limits.map((limit) => limit.keyOf(context));
     const decisions = RateLimitState.consumeAll(
       limits.map((limit) => limit.limiter),
-      limits.map((limit) => limit.keyOf(context)),
+      keys,
       rules,
       0,
     );
     if (decisions instanceof Promise)
-      return decisions.then((settled) => this.answerMany(context, limits, rules, settled));
-    return this.answerMany(context, limits, rules, decisions);
+      return decisions.then((settled) => this.answerMany(context, limits, rules, keys, settled));
+    return this.answerMany(context, limits, rules, keys, decisions);
   }
 
   private answerMany(
     context: ExecutionContext,
     limits: readonly CompiledLimit[],
     rules: readonly TokenBucketRule[],
+    keys: readonly string[],
     decisions: readonly RateLimitDecision[],
   ): boolean {
     // A refusing limit if there is one (the one that frees up last), else the one with the fewest tokens left.
@@ -136,13 +146,14 @@ export class HandlerRateLimitPlan {
     for (let index = 1; index < decisions.length; index++) {
       if (isCloserToExhaustion(decisions[index], decisions[chosen])) chosen = index;
     }
-    return this.answer(context, limits[chosen], rules[chosen], decisions[chosen]);
+    return this.answer(context, limits[chosen], rules[chosen], keys[chosen], decisions[chosen]);
   }
 
   private answer(
     context: ExecutionContext,
     limit: CompiledLimit,
     rule: TokenBucketRule,
+    key: string,
     decision: RateLimitDecision,
   ): boolean {
     const { limiter } = limit;
@@ -150,6 +161,15 @@ export class HandlerRateLimitPlan {
       this.setHeaders(context, limiter, limit.capacityHeader(rule), decision);
     }
     if (decision.allowed) return true;
+    if (this.events.observed) {
+      this.events.emit({
+        type: 'rate-limit-rejected',
+        policy: limiter.name,
+        target: this.target,
+        key,
+        retryAfterMs: decision.retryAfterMs,
+      });
+    }
     throw toTransportError(limit.refusal(context, decision), context, this.adapterHost);
   }
 

@@ -87,7 +87,9 @@ export class ResilientHandlers {
             this.adapterHost,
           )
         : null,
-      rateLimits: limits ? new HandlerRateLimitPlan(limits.limits, limits.appliedBy, this.adapterHost) : null,
+      rateLimits: limits
+        ? new HandlerRateLimitPlan(limits.limits, limits.appliedBy, this.adapterHost, this.pipelines.events, target)
+        : null,
     };
     const first = this.byHandler.get(handler);
     if (first === undefined) this.byHandler.set(handler, compiled);

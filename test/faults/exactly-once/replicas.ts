@@ -23,7 +23,7 @@ import { ledger, type ChargeAnswer } from './ledger.js';
 export const ATTEMPT_TIMEOUT = 60;
 export const MAX_ATTEMPTS = 3;
 export const RETRY_DELAY = 10;
-/** `maxDelay` too: the derived lease counts the longest backoff (`maxDelay`) between attempts. */
+/** Constant waits of `RETRY_DELAY`, no jitter: `HANDLER_BOUND` is exact. */
 const RETRY = {
   maxAttempts: MAX_ATTEMPTS,
   backoff: 'constant',

@@ -8,6 +8,7 @@ import {
 import type { IdempotencyStore } from '../../../core/idempotency/idempotency-store.interface.js';
 import { IdempotentPolicy } from '../../../core/idempotency/idempotent.policy.js';
 import { MemoryIdempotencyStore } from '../../../core/idempotency/memory-idempotency.store.js';
+import { longestRetryWaits } from '../../../core/retry/backoff.js';
 import type { RetryOptions } from '../../../core/retry/retry.options.js';
 import type { ResolvedAdaptiveTimeoutOptions, TimeoutOptions } from '../../../core/timeout/timeout.options.js';
 import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../../core/hedge/hedge.options.js';
@@ -136,7 +137,8 @@ function idempotencyOptions(
  * How long an in-flight record holds its key: the `lease` option, else shortly (1 s, for `@Fallback` and the dead
  * letter) after the longest the method may legitimately run, computed at bootstrap from its own policies: one attempt
  * lasts its `@Timeout` (an adaptive one up to its `max`), a hedged attempt until its last hedge (started `maxHedges`
- * delays later) times out, `@Retry` runs `maxAttempts` of them with at most `maxDelay` between; a `total` bounds it
+ * delays later) times out, `@Retry` runs `maxAttempts` of them with the longest waits its backoff can draw between
+ * (`longestRetryWaits`; a `Retry-After` is then honoured only up to those, see `RetryPolicy`); a `total` bounds it
  * all. Without a `@Timeout` nothing bounds the method: 60 s. Computed rather than renewed while the handler runs:
  * every store works unchanged, no timer runs per request, and a hung handler cannot hold its key for ever.
  */
@@ -162,7 +164,7 @@ function leaseOf(host: StageHost, read: SpecReader, declaredAt: string, options:
   let longest = span;
   if (retrySpec !== undefined) {
     const retry = host.resolve(RETRY_KIND, retrySpec, declaredAt).options;
-    longest = span * retry.maxAttempts + retry.maxDelay * (retry.maxAttempts - 1);
+    longest = span * retry.maxAttempts + longestRetryWaits(retry);
   }
   if (timeout.total !== undefined) longest = Math.min(longest, timeout.total);
   return Math.min(longest + 1000, 2_147_483_647);

@@ -62,7 +62,7 @@ export const RATE_LIMIT_STAGE = {
     });
     if (limits.length === 0) return [];
     const [first, ...more] = limits;
-    return [new RateLimitPolicy(first.limiter, first.keyOf, more)];
+    return [new RateLimitPolicy(first.limiter, first.keyOf, more, host.events)];
   },
 } as const satisfies Stage;
 

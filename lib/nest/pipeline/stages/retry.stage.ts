@@ -5,7 +5,13 @@ import type { RetryBudgetState } from '../../../core/retry/retry-budget.state.js
 import { closestName } from '../../../core/validation/did-you-mean.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../../core/validation/without-undefined.js';
-import { RETRY_METADATA, type PolicySpec } from '../../../decorators/resilience.metadata.js';
+import type { IdempotencyOptions } from '../../../core/idempotency/idempotency.options.js';
+import {
+  IDEMPOTENT_METADATA,
+  RETRY_METADATA,
+  TIMEOUT_METADATA,
+  type PolicySpec,
+} from '../../../decorators/resilience.metadata.js';
 import type { ConfigurableKind, Stage, StageHost } from '../stage.js';
 
 /** `@Retry`: `retries.<name>`, `defaults.retry`. */
@@ -40,7 +46,8 @@ export const RETRY_STAGE = {
     const spec = read(RETRY_METADATA) as PolicySpec<RetryOptions> | undefined;
     if (spec === undefined) return [];
     const { name, options } = host.resolve(RETRY_KIND, spec, declaredAt);
-    return [new RetryPolicy(name, options, host.events, retryBudget(host, options.budget, name, declaredAt))];
+    const budget = retryBudget(host, options.budget, name, declaredAt);
+    return [new RetryPolicy(name, options, host.events, budget, leaseCountsBackoff(read))];
   },
   // A handler retries requests that must not be repeated (POST, mutations) only with `retryNonIdempotent`.
   omitWhenUnrepeatable: ({ read, declaredAt, site }, host) => {
@@ -49,6 +56,15 @@ export const RETRY_STAGE = {
     return host.resolve(RETRY_KIND, spec, declaredAt).options.retryNonIdempotent !== true;
   },
 } as const satisfies Stage;
+
+/**
+ * True when the method's `@Idempotent` lease is derived from its policies (no `lease` option, a `@Timeout`): that
+ * lease counts each wait between attempts at the backoff's longest, so `Retry-After` must not wait longer.
+ */
+function leaseCountsBackoff(read: (key: string) => unknown): boolean {
+  const idempotent = read(IDEMPOTENT_METADATA) as PolicySpec<IdempotencyOptions> | undefined;
+  return idempotent !== undefined && idempotent.options?.lease === undefined && read(TIMEOUT_METADATA) !== undefined;
+}
 
 /** The retry budget a `@Retry` names, which must be one of the module option `retryBudgets`. */
 export function retryBudget(
