@@ -1,7 +1,8 @@
 import { Cluster, Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, ResilienceEvents, ResilienceRegistry } from '../../lib/index.js';
+import { ResilienceEvents, ResilienceRegistry } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 

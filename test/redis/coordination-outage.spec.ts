@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   ResilienceEvents,
   ResilienceRegistry,
   type CircuitBreakerOptions,
   type ResilienceEvent,
 } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { RedisServer } from '../support/redis-server.js';
 

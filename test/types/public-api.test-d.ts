@@ -21,7 +21,6 @@ import {
   Hedge,
   Priority,
   SkipLoadShedding,
-  isTimeoutError,
   RateLimit,
   ResilienceModule,
   Retry,
@@ -31,9 +30,9 @@ import {
   withSignal,
   CallAbortedError,
   InvalidKeyError,
-  type PipelineAttempt,
   ResilienceEvents,
   type ResilienceModuleOptions,
+  ResilienceTimeoutError,
   type TimeoutError,
 } from '../../lib/index.js';
 
@@ -149,7 +148,7 @@ class NotAMethod {}
 expectTypeOf(getTimeoutSignal()).toEqualTypeOf<AbortSignal | undefined>();
 
 declare const error: unknown;
-if (isTimeoutError(error)) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
+if (error instanceof ResilienceTimeoutError) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
 
 expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<
   Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined
@@ -332,6 +331,7 @@ events.on('call-succeeded', () => undefined);
 expectTypeOf(withSignal(new AbortController().signal, () => 1)).toEqualTypeOf<number>();
 expectTypeOf(new CallAbortedError('x', undefined).code).toEqualTypeOf<'ABORTED'>();
 expectTypeOf(new InvalidKeyError('x', 'bulkhead-key', 'undefined').code).toEqualTypeOf<'INVALID_KEY'>();
+type PipelineAttempt = Parameters<Parameters<typeof resilience.execute>[1]>[0];
 expectTypeOf<PipelineAttempt['idempotencyKey']>().toEqualTypeOf<string | undefined>();
 
 export {

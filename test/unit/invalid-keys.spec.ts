@@ -1,12 +1,7 @@
 import { firstValueFrom, of } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_BULKHEAD_OPTIONS,
-  InvalidKeyError,
-  isInvalidKeyError,
-  ResilienceEvents,
-  toHttpAnswer,
-} from '../../lib/index.js';
+import { InvalidKeyError, ResilienceEvents, toHttpAnswer } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { keyFrom } from '../../lib/core/validation/key-data.js';
@@ -48,7 +43,7 @@ describe('keyFrom: keys are data, never String(x)', () => {
       } catch (error) {
         caught = error;
       }
-      expect(isInvalidKeyError(caught)).toBe(true);
+      expect(caught).toBeInstanceOf(InvalidKeyError);
       const error = caught as InvalidKeyError;
       expect(error).toMatchObject({ code: 'INVALID_KEY', policy: 'Orders.create', source: 'idempotency-scope' });
       expect(error.returned).toBe(what);

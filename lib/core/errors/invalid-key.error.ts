@@ -34,8 +34,3 @@ export class InvalidKeyError extends ResilienceError {
     );
   }
 }
-
-/** True when `error` is an {@link InvalidKeyError}. */
-export function isInvalidKeyError(error: unknown): error is InvalidKeyError {
-  return error instanceof InvalidKeyError;
-}

@@ -45,8 +45,3 @@ export abstract class ResilienceError extends Error {
     this.name = new.target.name;
   }
 }
-
-/** True when `error` is any nest-resilience error. */
-export function isResilienceError(error: unknown): error is ResilienceError {
-  return error instanceof ResilienceError;
-}
