@@ -7,17 +7,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+// The flags a measuring process runs with: the harness's own, so this test measures as `npm run bench:alloc` does.
+import { ALLOCATION_NODE_FLAGS } from '../../bench/support/allocation.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = `${root}dist/bench/alloc.js`;
-/** Node flags of a measuring process (bench/support/allocation.ts's ALLOCATION_NODE_FLAGS). */
-const FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
 const budgets = JSON.parse(readFileSync(new URL('./budgets.json', import.meta.url), 'utf8')) as {
   bytesPerCall: Record<string, number>;
 };
 
 function run(args: string[]): unknown {
-  return JSON.parse(execFileSync(process.execPath, [...FLAGS, entry, ...args], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, [...ALLOCATION_NODE_FLAGS, entry, ...args], { encoding: 'utf8' }));
 }
 
 describe('bytes allocated per call stay within their budgets', () => {

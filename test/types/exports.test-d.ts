@@ -36,6 +36,7 @@ expectTypeOf<keyof typeof Root>().toEqualTypeOf<
   | 'IdempotencyKeyMissingError'
   | 'IdempotencyStoreUnavailableError'
   | 'Idempotent'
+  | 'InvalidKeyError'
   | 'isTransientError'
   | 'LoadShedderState'
   | 'LoadShedError'

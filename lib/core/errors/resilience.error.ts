@@ -23,7 +23,9 @@ export type ResilienceErrorCode =
   /** The process is overloaded and refused the request early (load shedding; HTTP 503 with `Retry-After`). */
   | 'LOAD_SHED'
   /** The caller's own `AbortSignal` gave the call up (`CallAbortedError`, named `AbortError`). */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A key or scope function returned something that is not a key (`undefined`, `''`, an object ...): HTTP 500. */
+  | 'INVALID_KEY';
 
 /**
  * Base class of every error thrown by nest-resilience.
