@@ -37,6 +37,7 @@ expectTypeOf<keyof typeof Root>().toEqualTypeOf<
   | 'IdempotencyKeyMissingError'
   | 'IdempotencyStoreUnavailableError'
   | 'Idempotent'
+  | 'InvalidKeyError'
   | 'isTransientError'
   | 'LoadShedderState'
   | 'LoadShedError'

@@ -24,6 +24,8 @@ export type ResilienceErrorCode =
   | 'LOAD_SHED'
   /** The caller's own `AbortSignal` gave the call up (`CallAbortedError`, named `AbortError`). */
   | 'ABORTED'
+  /** A key or scope function returned something that is not a key (`undefined`, `''`, an object ...): HTTP 500. */
+  | 'INVALID_KEY'
   /** `nest-resilience/http`: the upstream answered a status that is a failure (4xx, 5xx), after every policy. */
   | 'HTTP_STATUS'
   /** `nest-resilience/http`: no answer came (connection refused or reset, DNS), after every policy. */
