@@ -1,7 +1,7 @@
 import { Body, Controller, Injectable, Module, Post, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Idempotent, ResilienceModule } from '../../lib/index.js';
+import { Idempotent, RESILIENCE_MODULE_OPTIONS, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
 import type { ScriptedClient } from '../../lib/redis/scripted-client.js';
@@ -10,13 +10,21 @@ import { RedisServer } from '../support/redis-server.js';
 const runs = { charge: 0, consume: 0 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A gate a test holds handlers on until it opens it (unset: the handler runs on by itself). */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+const gates: { charge?: Promise<void>; consume?: Promise<void> } = {};
+
 @Controller()
 class ChargeController {
   @Post('charge')
   @Idempotent({ ttl: 1500 })
   async charge(@Body() body: { amount: number }) {
     const run = ++runs.charge;
-    await sleep(100);
+    await (gates.charge ?? sleep(100));
     return { run, amount: body.amount };
   }
 
@@ -31,8 +39,9 @@ class ChargeController {
 class EventConsumer {
   @Idempotent({ key: (event: { id: string }) => event.id })
   async consume(event: { id: string }): Promise<{ handled: string; run: number }> {
-    await sleep(50);
-    return { handled: event.id, run: ++runs.consume };
+    const run = ++runs.consume;
+    await (gates.consume ?? sleep(50));
+    return { handled: event.id, run };
   }
 }
 
@@ -72,13 +81,23 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   beforeEach(() => {
     runs.charge = 0;
     runs.consume = 0;
+    gates.charge = gates.consume = undefined;
   });
 
   it('runs 20 concurrent requests with one key, spread over both replicas, exactly once', async () => {
     const headers = key();
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => replicas[index % 2].post('/charge', { amount: 5 }, headers)),
+    const held = gate();
+    gates.charge = held.opened; // the first request holds its lease until every other one has its answer
+    let answered = 0;
+    const pending = Array.from({ length: 20 }, (_, index) =>
+      replicas[index % 2].post('/charge', { amount: 5 }, headers).then((answer) => {
+        answered++;
+        return answer;
+      }),
     );
+    await vi.waitFor(() => expect(answered).toBe(19), { timeout: 10_000 });
+    held.open();
+    const answers = await Promise.all(pending);
     expect(runs.charge).toBe(1);
     expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
     expect(answers.filter((answer) => answer.status === 409)).toHaveLength(19);
@@ -135,11 +154,24 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   it('provider methods: the same key on both replicas runs once, joined while in flight', async () => {
     const consumers = replicas.map((replica) => replica.app.get(EventConsumer));
     const id = `evt-${Math.random()}`;
-    const results = await Promise.all([
-      consumers[0].consume({ id }),
-      consumers[0].consume({ id }),
-      consumers[1].consume({ id }),
-    ]);
+    const held = gate();
+    gates.consume = held.opened;
+    // The second replica's store: its call must find the key in flight (and wait), not arrive after the answer.
+    const otherStore = (replicas[1].app.get(RESILIENCE_MODULE_OPTIONS) as { store: RedisStore }).store.idempotency;
+    const acquire = vi.spyOn(otherStore, 'acquire');
+    let settled = 0;
+    const pending = [consumers[0].consume({ id }), consumers[0].consume({ id }), consumers[1].consume({ id })].map(
+      (call) => call.finally(() => settled++),
+    );
+    await vi.waitFor(async () => {
+      expect(runs.consume).toBe(1);
+      const outcomes = await Promise.all(acquire.mock.results.map((result) => result.value as Promise<unknown>));
+      expect(outcomes).toContainEqual(expect.objectContaining({ outcome: 'in-flight' }));
+    });
+    expect(settled).toBe(0); // both joiners are waiting for the running call
+    held.open();
+    const results = await Promise.all(pending);
+    acquire.mockRestore();
     expect(runs.consume).toBe(1);
     expect(results).toEqual([
       { handled: id, run: 1 },
