@@ -6,12 +6,8 @@
  * held
  * Prints one JSON object.
  */
-import {
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
-  MemoryRateLimitStore,
-  ResilienceEvents,
-  ResilienceRegistry,
-} from 'nest-resilience';
+import { MemoryRateLimitStore, ResilienceEvents, ResilienceRegistry } from 'nest-resilience';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
 import { smoke } from './smoke.js';

@@ -94,3 +94,33 @@ export function readCodeSurface(entry = 'lib/index.ts'): CodeSurface {
     },
   };
 }
+
+/**
+ * The names each entry point exports only as types (interfaces, type aliases, `export type`), read with one program
+ * over every entry: runtime values are read by importing the module, types only the compiler sees.
+ */
+export function readExportedTypes(entries: readonly string[]): Map<string, string[]> {
+  const configPath = new URL('tsconfig.json', root).pathname;
+  const config = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, new URL('.', root).pathname);
+  const paths = entries.map((entry) => new URL(entry, root).pathname);
+  const program = ts.createProgram(paths, { ...parsed.options, noEmit: true });
+  const checker = program.getTypeChecker();
+  return new Map(
+    entries.map((entry, index) => {
+      const source = program.getSourceFile(paths[index]);
+      if (!source) throw new Error(`cannot read ${entry}`);
+      const types = checker
+        .getExportsOfModule(checker.getSymbolAtLocation(source)!)
+        .filter((symbol) => {
+          const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+          return (
+            !(target.flags & ts.SymbolFlags.Value) ||
+            (symbol.declarations ?? []).some(ts.isTypeOnlyImportOrExportDeclaration)
+          );
+        })
+        .map((symbol) => symbol.getName());
+      return [entry, types.sort()];
+    }),
+  );
+}

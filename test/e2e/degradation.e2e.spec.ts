@@ -7,7 +7,7 @@ import {
   ResilienceEvents,
   ResilienceModule,
   ResilienceRegistry,
-  type FallbackEvent,
+  type ResilienceEventOf,
 } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
@@ -64,7 +64,7 @@ class AppModule {}
 
 describe.each(PLATFORMS)('fallback chains with a last-known-good step (%s)', (platform) => {
   let testApp: TestApp;
-  const events: FallbackEvent[] = [];
+  const events: ResilienceEventOf<'fallback'>[] = [];
 
   beforeAll(async () => {
     testApp = await createTestApp(platform, AppModule);

@@ -2,7 +2,6 @@ import { Controller, Get, Injectable, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_MIN_LATENCY_SAMPLES,
   Hedge,
   HedgeLostError,
   ResilienceConfigError,
@@ -13,6 +12,7 @@ import {
   type LatencySource,
   type ResilienceModuleOptions,
 } from '../../lib/index.js';
+import { DEFAULT_MIN_LATENCY_SAMPLES } from '../../lib/core/hedge/metrics-latency.source.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
 async function bootstrap(options: ResilienceModuleOptions, controllers: (new () => unknown)[], providers = []) {

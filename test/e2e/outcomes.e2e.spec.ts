@@ -7,10 +7,8 @@ import {
   ResilienceEvents,
   ResilienceModule,
   Retry,
-  type CallFailureEvent,
-  type CallSuccessEvent,
   type ResilienceEvent,
-  type RetryGiveUpEvent,
+  type ResilienceEventOf,
 } from '../../lib/index.js';
 import { Test } from '@nestjs/testing';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
@@ -98,9 +96,9 @@ describe.each(PLATFORMS)('outcomes on handlers (%s)', (platform) => {
 
   it('reports call-success, call-failure and retry-give-up by name; subscribe() gets no per-call event', async () => {
     const { events, all } = await start();
-    const successes: CallSuccessEvent[] = [];
-    const failures: CallFailureEvent[] = [];
-    const giveUps: RetryGiveUpEvent[] = [];
+    const successes: ResilienceEventOf<'call-success'>[] = [];
+    const failures: ResilienceEventOf<'call-failure'>[] = [];
+    const giveUps: ResilienceEventOf<'retry-give-up'>[] = [];
     events.on('call-success', (event) => successes.push(event));
     events.on('call-failure', (event) => failures.push(event));
     events.on('retry-give-up', (event) => giveUps.push(event));

@@ -8,7 +8,7 @@ import {
   ResilienceModule,
   ResilienceService,
   SkipRateLimit,
-  type RateLimitRejectedEvent,
+  type ResilienceEventOf,
 } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
@@ -83,7 +83,7 @@ const CLIENT = expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/) as unknown as s
 
 describe.each(PLATFORMS)('rate-limit-rejected (%s)', (platform) => {
   let app: TestApp;
-  let refusals: RateLimitRejectedEvent[];
+  let refusals: ResilienceEventOf<'rate-limit-rejected'>[];
   beforeEach(async () => {
     // The tests look at buckets of a minute or more: a frozen clock keeps them from refilling, however slow the run.
     vi.useFakeTimers({ toFake: ['Date'] });

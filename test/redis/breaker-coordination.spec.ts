@@ -5,13 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CircuitBreaker,
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   ResilienceEvents,
   ResilienceModule,
   ResilienceRegistry,
   type CircuitBreakerOptions,
   type ResilienceEvent,
 } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';

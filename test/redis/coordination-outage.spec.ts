@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   ResilienceEvents,
   ResilienceRegistry,
   type CircuitBreakerOptions,
   type ResilienceEvent,
 } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
 

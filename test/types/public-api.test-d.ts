@@ -21,7 +21,6 @@ import {
   Hedge,
   Priority,
   SkipLoadShedding,
-  isTimeoutError,
   RateLimit,
   ResilienceModule,
   Retry,
@@ -30,8 +29,10 @@ import {
   TimeoutSignal,
   withSignal,
   CallAbortedError,
+  InvalidKeyError,
   ResilienceEvents,
   type ResilienceModuleOptions,
+  ResilienceTimeoutError,
   type TimeoutError,
 } from '../../lib/index.js';
 
@@ -147,7 +148,7 @@ class NotAMethod {}
 expectTypeOf(getTimeoutSignal()).toEqualTypeOf<AbortSignal | undefined>();
 
 declare const error: unknown;
-if (isTimeoutError(error)) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
+if (error instanceof ResilienceTimeoutError) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
 
 expectTypeOf<ResilienceModuleOptions['retries']>().toEqualTypeOf<
   Record<string, Partial<import('../../lib/index.js').RetryOptions>> | undefined
@@ -329,6 +330,9 @@ events.on('call-success', (event) => expectTypeOf(event.duration).toEqualTypeOf<
 events.on('call-succeeded', () => undefined);
 expectTypeOf(withSignal(new AbortController().signal, () => 1)).toEqualTypeOf<number>();
 expectTypeOf(new CallAbortedError('x', undefined).code).toEqualTypeOf<'ABORTED'>();
+expectTypeOf(new InvalidKeyError('x', 'bulkhead-key', 'undefined').code).toEqualTypeOf<'INVALID_KEY'>();
+type PipelineAttempt = Parameters<Parameters<typeof resilience.execute>[1]>[0];
+expectTypeOf<PipelineAttempt['idempotencyKey']>().toEqualTypeOf<string | undefined>();
 
 export {
   JobsService,

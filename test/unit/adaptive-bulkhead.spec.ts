@@ -1,13 +1,8 @@
 import { firstValueFrom, interval, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_BULKHEAD_OPTIONS,
-  DEFAULT_RETRY_OPTIONS,
-  getTimeoutSignal,
-  ResilienceEvents,
-  TimeoutError,
-  type BulkheadOptions,
-} from '../../lib/index.js';
+import { getTimeoutSignal, ResilienceEvents, TimeoutError, type BulkheadOptions } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { AdaptiveBulkheadPolicy } from '../../lib/core/bulkhead/adaptive-bulkhead.policy.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';

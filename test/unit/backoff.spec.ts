@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RETRY_OPTIONS, type RetryOptions } from '../../lib/index.js';
-import { longestBackoff, longestRetryWaits } from '../../lib/core/retry/backoff.js';
+import { type RetryOptions } from '../../lib/index.js';
+import { backoffDelay, longestBackoff, longestRetryWaits } from '../../lib/core/retry/backoff.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 
 const options = { ...DEFAULT_RETRY_OPTIONS, initialDelay: 100, maxDelay: 1000 };
 

@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { firstValueFrom, NEVER, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  BulkheadRejectedError,
-  DEFAULT_BULKHEAD_OPTIONS,
-  ResilienceEvents,
-  TimeoutError,
-  type BulkheadOptions,
-} from '../../lib/index.js';
+import { BulkheadRejectedError, ResilienceEvents, TimeoutError, type BulkheadOptions } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';

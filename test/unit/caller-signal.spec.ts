@@ -1,16 +1,11 @@
 import { getEventListeners } from 'node:events';
 import { lastValueFrom, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  CallAbortedError,
-  DEFAULT_BULKHEAD_OPTIONS,
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
-  DEFAULT_HEDGE_OPTIONS,
-  DEFAULT_RETRY_OPTIONS,
-  getTimeoutSignal,
-  ResilienceEvents,
-  withSignal,
-} from '../../lib/index.js';
+import { CallAbortedError, getTimeoutSignal, ResilienceEvents, withSignal } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
+import { DEFAULT_HEDGE_OPTIONS } from '../../lib/core/hedge/hedge.options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokenCircuitError, DEFAULT_CIRCUIT_BREAKER_OPTIONS, ResilienceEvents } from '../../lib/index.js';
+import { BrokenCircuitError, ResilienceEvents } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 
 type Step = { kind: 'call'; fails: boolean } | { kind: 'wait'; ms: number };

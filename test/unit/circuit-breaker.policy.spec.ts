@@ -3,15 +3,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
-  DEFAULT_BULKHEAD_OPTIONS,
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
-  DEFAULT_RATE_LIMIT_OPTIONS,
   MemoryRateLimitStore,
   RateLimitExceededError,
   ResilienceEvents,
   TimeoutError,
   type CircuitBreakerOptions,
 } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS } from '../../lib/core/rate-limit/rate-limit.options.js';
 import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';

@@ -3,11 +3,11 @@ import { firstValueFrom, NEVER, Observable, throwError } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BrokenCircuitError,
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   ResilienceEvents,
   type CircuitBreakerOptions,
-  type CircuitStateEvent,
+  type ResilienceEventOf,
 } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-breaker.policy.js';
 import { ORDINARY_CALL } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
@@ -17,7 +17,7 @@ function circuit(options: Partial<CircuitBreakerOptions> = {}) {
   const events = new ResilienceEvents();
   const transitions: string[] = [];
   events.subscribe((event) => {
-    const { from, to, reason } = event as CircuitStateEvent;
+    const { from, to, reason } = event as ResilienceEventOf<'circuit-state'>;
     transitions.push(`${from}->${to}:${reason}`);
   });
   const breaker = new CircuitBreakerState('payments', { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options }, events);

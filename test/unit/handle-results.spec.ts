@@ -1,12 +1,8 @@
 import { defer, lastValueFrom, of, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_HEDGE_OPTIONS,
-  DEFAULT_RETRY_OPTIONS,
-  ResilienceConfigError,
-  type HedgeOptions,
-  type RetryOptions,
-} from '../../lib/index.js';
+import { ResilienceConfigError, type HedgeOptions, type RetryOptions } from '../../lib/index.js';
+import { DEFAULT_HEDGE_OPTIONS } from '../../lib/core/hedge/hedge.options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
 import { validateHedgeOptions } from '../../lib/core/hedge/hedge.options.js';
 import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';

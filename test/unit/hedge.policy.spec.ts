@@ -1,13 +1,8 @@
 import { Observable } from 'rxjs';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_HEDGE_OPTIONS,
-  getIdempotencyKey,
-  getTimeoutSignal,
-  HedgeLostError,
-  type HedgeOptions,
-} from '../../lib/index.js';
+import { getIdempotencyKey, getTimeoutSignal, HedgeLostError, type HedgeOptions } from '../../lib/index.js';
+import { DEFAULT_HEDGE_OPTIONS } from '../../lib/core/hedge/hedge.options.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
 import { RetryBudgetState } from '../../lib/core/retry/retry-budget.state.js';
 import { resilient } from './policy-harness.js';

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_LOAD_SHEDDING_OPTIONS,
   LoadShedderState,
   LoadShedError,
-  ProcessLoadSampler,
   ResilienceEvents,
   type LoadSample,
   type LoadSheddingOptions,
   type ResilienceEvent,
 } from '../../lib/index.js';
+import { DEFAULT_LOAD_SHEDDING_OPTIONS } from '../../lib/core/load-shedding/load-shedding.options.js';
+import { ProcessLoadSampler } from '../../lib/core/load-shedding/process-load.sampler.js';
 import { validateLoadSheddingOptions } from '../../lib/core/load-shedding/load-shedding.options.js';
 import { OptionsValidator } from '../../lib/core/validation/options.validator.js';
 

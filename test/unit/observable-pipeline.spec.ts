@@ -1,10 +1,6 @@
 import { defer, firstValueFrom, NEVER, Observable, of, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_BULKHEAD_OPTIONS,
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
-  DEFAULT_RATE_LIMIT_OPTIONS,
-  DEFAULT_RETRY_OPTIONS,
   MemoryRateLimitStore,
   RateLimitExceededError,
   ResilienceEvents,
@@ -13,6 +9,10 @@ import {
   type RateLimitOptions,
   type RateLimitStore,
 } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS } from '../../lib/core/rate-limit/rate-limit.options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';

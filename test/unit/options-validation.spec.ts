@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_BULKHEAD_OPTIONS,
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
-  DEFAULT_RATE_LIMIT_OPTIONS,
-  DEFAULT_RETRY_OPTIONS,
-  DEFAULT_TIMEOUT_OPTIONS,
-  ResilienceConfigError,
-} from '../../lib/index.js';
+import { ResilienceConfigError } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS } from '../../lib/core/rate-limit/rate-limit.options.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
+import { DEFAULT_TIMEOUT_OPTIONS } from '../../lib/core/timeout/timeout.options.js';
 import { validateBulkheadOptions } from '../../lib/core/bulkhead/bulkhead.options.js';
 import { validateCircuitBreakerOptions } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { validateRateLimitOptions } from '../../lib/core/rate-limit/rate-limit.options.js';

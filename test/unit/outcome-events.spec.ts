@@ -1,6 +1,7 @@
 import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RETRY_OPTIONS, ResilienceEvents, type ResilienceEvent } from '../../lib/index.js';
+import { ResilienceEvents, type ResilienceEvent } from '../../lib/index.js';
+import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
 import { CallEventsPolicy } from '../../lib/core/events/call-events.policy.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
 import { RetryPolicy } from '../../lib/core/retry/retry.policy.js';

@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { firstValueFrom, of, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_RATE_LIMIT_OPTIONS,
   MemoryRateLimitStore,
   RateLimitExceededError,
   ResilienceConfigError,
   ResilienceEvents,
   type RateLimitOptions,
 } from '../../lib/index.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS } from '../../lib/core/rate-limit/rate-limit.options.js';
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
 import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { clientAddressKey } from '../../lib/nest/request/client-address.js';

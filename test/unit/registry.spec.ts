@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
-  ResilienceError,
-  ResilienceEvents,
-  ResilienceRegistry,
-  UnknownPolicyError,
-} from '../../lib/index.js';
+import { ResilienceError, ResilienceEvents, ResilienceRegistry, UnknownPolicyError } from '../../lib/index.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 
 describe('ResilienceRegistry', () => {
   const options = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, consecutiveFailures: 1 };

@@ -1,11 +1,8 @@
 import { firstValueFrom, Observable, of } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_BULKHEAD_OPTIONS,
-  DEFAULT_RATE_LIMIT_OPTIONS,
-  MemoryRateLimitStore,
-  ResilienceEvents,
-} from '../../lib/index.js';
+import { MemoryRateLimitStore, ResilienceEvents } from '../../lib/index.js';
+import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS } from '../../lib/core/rate-limit/rate-limit.options.js';
 import { BulkheadState } from '../../lib/core/bulkhead/bulkhead.state.js';
 import { BulkheadPolicy } from '../../lib/core/bulkhead/bulkhead.policy.js';
 import { FallbackPolicy } from '../../lib/core/fallback/fallback.policy.js';

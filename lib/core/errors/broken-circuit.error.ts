@@ -32,8 +32,3 @@ export function brokenCircuit(policy: string, retryAt?: number): BrokenCircuitEr
     retryAt,
   });
 }
-
-/** True when `error` is a {@link BrokenCircuitError}. */
-export function isBrokenCircuitError(error: unknown): error is BrokenCircuitError {
-  return error instanceof BrokenCircuitError;
-}

@@ -22,8 +22,3 @@ export class BulkheadRejectedError extends ResilienceError {
     );
   }
 }
-
-/** True when `error` is a {@link BulkheadRejectedError}. */
-export function isBulkheadRejectedError(error: unknown): error is BulkheadRejectedError {
-  return error instanceof BulkheadRejectedError;
-}

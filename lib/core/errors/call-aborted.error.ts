@@ -20,8 +20,3 @@ export class CallAbortedError extends ResilienceError {
     this.name = 'AbortError';
   }
 }
-
-/** True when `error` is a {@link CallAbortedError}. */
-export function isCallAbortedError(error: unknown): error is CallAbortedError {
-  return error instanceof CallAbortedError;
-}

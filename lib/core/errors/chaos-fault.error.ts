@@ -14,8 +14,3 @@ export class ChaosFaultError extends ResilienceError {
     super(`Fault injected by the chaos experiment "${experiment}"`, experiment);
   }
 }
-
-/** True when `error` is a {@link ChaosFaultError}. */
-export function isChaosFaultError(error: unknown): error is ChaosFaultError {
-  return error instanceof ChaosFaultError;
-}

@@ -93,8 +93,3 @@ export class IdempotencyBodyUnreadError extends IdempotencyKeyError {
     );
   }
 }
-
-/** True when `error` is one of the errors above. */
-export function isIdempotencyKeyError(error: unknown): error is IdempotencyKeyError {
-  return error instanceof IdempotencyKeyError;
-}

@@ -18,8 +18,3 @@ export class LoadShedError extends ResilienceError {
     super(`The server is overloaded (${reason}): the request was shed, try again later`, 'loadShedding');
   }
 }
-
-/** True when `error` is a {@link LoadShedError}. */
-export function isLoadShedError(error: unknown): error is LoadShedError {
-  return error instanceof LoadShedError;
-}

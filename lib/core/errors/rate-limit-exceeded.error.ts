@@ -14,8 +14,3 @@ export class RateLimitExceededError extends ResilienceError {
     super(message, policy);
   }
 }
-
-/** True when `error` is a {@link RateLimitExceededError}. */
-export function isRateLimitExceededError(error: unknown): error is RateLimitExceededError {
-  return error instanceof RateLimitExceededError;
-}

@@ -19,8 +19,3 @@ export class TimeoutError extends ResilienceError {
     );
   }
 }
-
-/** True when `error` is a {@link TimeoutError}. */
-export function isTimeoutError(error: unknown): error is TimeoutError {
-  return error instanceof TimeoutError;
-}

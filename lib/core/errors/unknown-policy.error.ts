@@ -22,8 +22,3 @@ export class UnknownPolicyError extends ResilienceError {
     );
   }
 }
-
-/** True when `error` is an {@link UnknownPolicyError}. */
-export function isUnknownPolicyError(error: unknown): error is UnknownPolicyError {
-  return error instanceof UnknownPolicyError;
-}
