@@ -1,7 +1,8 @@
 import { Body, Controller, Injectable, Module, Post, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Idempotent, RESILIENCE_MODULE_OPTIONS, ResilienceModule } from '../../lib/index.js';
+import { Idempotent, ResilienceModule } from '../../lib/index.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../../lib/nest/options/resilience.module-definition.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
 import type { ScriptedClient } from '../../lib/redis/scripted-client.js';
@@ -160,7 +161,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
     const held = gate();
     gates.consume = held.opened;
     // The second replica's store: its call must find the key in flight (and wait), not arrive after the answer.
-    const otherStore = (replicas[1].app.get(RESILIENCE_MODULE_OPTIONS) as { store: RedisStore }).store.idempotency;
+    const otherStore = replicas[1].app.get<unknown, { store: RedisStore }>(RESILIENCE_MODULE_OPTIONS).store.idempotency;
     const acquire = vi.spyOn(otherStore, 'acquire');
     let settled = 0;
     const pending = [consumers[0].consume({ id }), consumers[0].consume({ id }), consumers[1].consume({ id })].map(
