@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^nest-resilience\/prometheus$/, replacement: source('./lib/prometheus/index.ts') },
       { find: /^nest-resilience\/opentelemetry$/, replacement: source('./lib/opentelemetry/index.ts') },
       { find: /^nest-resilience\/dashboard$/, replacement: source('./lib/dashboard/index.ts') },
+      { find: /^nest-resilience\/http$/, replacement: source('./lib/http/index.ts') },
     ],
   },
   test: {

@@ -17,6 +17,7 @@ const SCRIPTS: readonly { script: string; args?: string[]; node?: string[] }[] =
   { script: 'redis' },
   { script: 'overload' },
   { script: 'memory', node: ['--expose-gc'] },
+  { script: 'alloc' },
   // This build against itself: the comparison's whole path, with no second checkout needed.
   { script: 'compare-builds', args: [root] },
 ];

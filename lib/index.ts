@@ -59,6 +59,7 @@ export {
   IdempotencyKeyMissingError,
   IdempotencyStoreUnavailableError,
 } from './core/errors/idempotency-key.error.js';
+export { InvalidKeyError } from './core/errors/invalid-key.error.js';
 export { httpStatusOf, isTransientError, retryAfterOf } from './core/errors/error-classification.js';
 export { retryBudgetExhaustedOf } from './core/retry/retry-budget-exhausted.js';
 export { toHttpAnswer, type HttpAnswer } from './nest/errors/http-error.mapper.js';

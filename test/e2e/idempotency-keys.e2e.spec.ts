@@ -1,5 +1,5 @@
 import { Body, Controller, HttpException, Injectable, Module, Post, type ExecutionContext } from '@nestjs/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getIdempotencyKey, Hedge, Idempotent, ResilienceModule, ResilienceService, Retry } from '../../lib/index.js';
 import { deriveIdempotencyKey } from '../../lib/core/idempotency/request-key.js';
 import { PLATFORMS } from './http-harness.js';
@@ -7,6 +7,9 @@ import { freshKey, listen, type ListeningApp } from './idempotency-listen.js';
 
 /** Every key the "gateway" received, in order, by the method that sent it. */
 let seen: { target: string; key: string | undefined }[] = [];
+/** What each attempt of a `ResilienceService.execute` callback saw: its `idempotencyKey` and `getIdempotencyKey()`. */
+let attempts: { handlerRun: number; attempt: number; key: string | undefined; read: string | undefined }[] = [];
+let handlerRuns = 0;
 const failures: Record<string, number> = {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -59,6 +62,26 @@ class CheckoutController {
     return { own };
   }
 
+  /**
+   * Hedged: the first run is slow, so a second one starts after 5 ms; each runs a `ResilienceService.execute` whose
+   * callback fails twice before @Retry's third attempt succeeds.
+   */
+  @Post('attempts')
+  @Idempotent()
+  @Hedge({ delay: 5, hedgeNonIdempotent: true })
+  async attempts() {
+    const handlerRun = ++handlerRuns;
+    await this.resilience.execute(
+      { name: 'payments', retry: { maxAttempts: 3, initialDelay: 1, jitter: 'none' } },
+      ({ attempt, idempotencyKey }) => {
+        attempts.push({ handlerRun, attempt, key: idempotencyKey, read: getIdempotencyKey() });
+        if (attempt < 3) throw new Error('gateway busy');
+      },
+    );
+    if (handlerRun === 1) await sleep(200);
+    return { own: getIdempotencyKey() };
+  }
+
   /** A handler-level @Retry: its second attempt makes the same downstream calls with the same keys. */
   @Post('retried')
   @Idempotent()
@@ -87,6 +110,8 @@ describe.each(PLATFORMS)('one key per request, in every nested call and attempt,
   afterAll(() => app.close());
   beforeEach(() => {
     seen = [];
+    attempts = [];
+    handlerRuns = 0;
     for (const name of Object.keys(failures)) delete failures[name];
   });
 
@@ -140,6 +165,27 @@ describe.each(PLATFORMS)('one key per request, in every nested call and attempt,
     const { own } = answer.body as { own: string };
     const expected = deriveIdempotencyKey(own, 'Gateway.charge', 1);
     expect(keysOf('Gateway.charge')).toEqual([expected, expected]);
+  });
+
+  it('PipelineAttempt.idempotencyKey: the derived key, the same on every attempt and hedged attempt', async () => {
+    const answer = await app.send('/attempts', { body: {}, headers: freshKey('attempts') });
+    expect(answer.status).toBe(201);
+    const { own } = answer.body as { own: string };
+    // Both hedged runs of the handler, three attempts each (the slow run's may still be finishing).
+    await vi.waitFor(() => expect(attempts).toHaveLength(6));
+    expect(new Set(attempts.map((each) => each.handlerRun))).toEqual(new Set([1, 2]));
+    const derived = deriveIdempotencyKey(own, 'ResilienceService.payments', 1);
+    for (const seenByAttempt of attempts) expect(seenByAttempt).toMatchObject({ key: derived, read: derived });
+  });
+
+  it('PipelineAttempt.idempotencyKey is undefined outside a keyed request', async () => {
+    const answer = await app.send('/attempts', { body: {} });
+    expect(answer.status).toBe(201);
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    for (const { key, read } of attempts) {
+      expect(key).toBeUndefined();
+      expect(read).toMatch(/^[0-9a-f-]{36}$/); // getIdempotencyKey() still makes a random key for the downstream
+    }
   });
 
   it('keeps random keys outside a keyed request', async () => {

@@ -8,6 +8,8 @@ import type { ScriptedClient } from '../../lib/redis/scripted-client.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const runs = { charge: 0, consume: 0 };
+/** While set, `charge` waits for it instead of 100 ms: the test decides when the one running request ends. */
+const hold: { gate?: Promise<void> } = {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 @Controller()
@@ -16,7 +18,7 @@ class ChargeController {
   @Idempotent({ ttl: 1500 })
   async charge(@Body() body: { amount: number }) {
     const run = ++runs.charge;
-    await sleep(100);
+    await (hold.gate ?? sleep(100));
     return { run, amount: body.amount };
   }
 
@@ -76,9 +78,19 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
 
   it('runs 20 concurrent requests with one key, spread over both replicas, exactly once', async () => {
     const headers = key();
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => replicas[index % 2].post('/charge', { amount: 5 }, headers)),
+    let finish!: () => void;
+    hold.gate = new Promise<void>((resolve) => (finish = resolve));
+    const requests = Array.from({ length: 20 }, (_, index) =>
+      replicas[index % 2].post('/charge', { amount: 5 }, headers),
     );
+    // Every request but the running one is answered while it runs, however slowly a loaded machine sends them.
+    let answered = 0;
+    for (const request of requests) void request.then(() => answered++);
+    await vi.waitFor(() => expect(answered).toBe(19), { timeout: 10_000 });
+    expect(runs.charge).toBe(1);
+    hold.gate = undefined;
+    finish();
+    const answers = await Promise.all(requests);
     expect(runs.charge).toBe(1);
     expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
     expect(answers.filter((answer) => answer.status === 409)).toHaveLength(19);

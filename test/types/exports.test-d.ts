@@ -12,6 +12,7 @@ import type * as Testing from '../../lib/testing/index.js';
 import type * as Prometheus from '../../lib/prometheus/index.js';
 import type * as Opentelemetry from '../../lib/opentelemetry/index.js';
 import type * as Dashboard from '../../lib/dashboard/index.js';
+import type * as Http from '../../lib/http/index.js';
 
 // nest-resilience
 expectTypeOf<keyof typeof Root>().toEqualTypeOf<
@@ -36,6 +37,7 @@ expectTypeOf<keyof typeof Root>().toEqualTypeOf<
   | 'IdempotencyKeyMissingError'
   | 'IdempotencyStoreUnavailableError'
   | 'Idempotent'
+  | 'InvalidKeyError'
   | 'isTransientError'
   | 'LoadShedderState'
   | 'LoadShedError'
@@ -179,4 +181,33 @@ export type DashboardTypes = [
   Dashboard.DashboardSnapshot,
   Dashboard.DashboardTransition,
   Dashboard.ResilienceDashboardOptions,
+];
+
+// nest-resilience/http
+expectTypeOf<keyof typeof Http>().toEqualTypeOf<
+  | 'DEFAULT_HTTP_CLIENT_OPTIONS'
+  | 'getHttpClientToken'
+  | 'HttpClientError'
+  | 'HttpResponse'
+  | 'InjectHttpClient'
+  | 'isRetryableHttpFailure'
+  | 'isTransientHttpFailure'
+  | 'ResilientHttpClient'
+  | 'ResilientHttpModule'
+>();
+export type HttpTypes = [
+  Http.HttpAttemptEvent,
+  Http.HttpBulkheadOptions,
+  Http.HttpCircuitBreakerOptions,
+  Http.HttpClientErrorCode,
+  Http.HttpGiveUp,
+  Http.HttpHedgeOptions,
+  Http.HttpIdempotencyKeyOptions,
+  Http.HttpQuery,
+  Http.HttpRateLimitOptions,
+  Http.HttpRequestOptions,
+  Http.HttpRetryOptions,
+  Http.ResilientHttpClientOptions,
+  Http.ResilientHttpModuleAsyncOptions,
+  Http.ResolvedHttpClientOptions,
 ];

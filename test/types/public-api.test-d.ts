@@ -29,6 +29,7 @@ import {
   TimeoutSignal,
   withSignal,
   CallAbortedError,
+  InvalidKeyError,
   ResilienceEvents,
   type ResilienceModuleOptions,
   ResilienceTimeoutError,
@@ -329,6 +330,9 @@ events.on('call-success', (event) => expectTypeOf(event.duration).toEqualTypeOf<
 events.on('call-succeeded', () => undefined);
 expectTypeOf(withSignal(new AbortController().signal, () => 1)).toEqualTypeOf<number>();
 expectTypeOf(new CallAbortedError('x', undefined).code).toEqualTypeOf<'ABORTED'>();
+expectTypeOf(new InvalidKeyError('x', 'bulkhead-key', 'undefined').code).toEqualTypeOf<'INVALID_KEY'>();
+type PipelineAttempt = Parameters<Parameters<typeof resilience.execute>[1]>[0];
+expectTypeOf<PipelineAttempt['idempotencyKey']>().toEqualTypeOf<string | undefined>();
 
 export {
   JobsService,

@@ -7,6 +7,7 @@ import type { ConcurrencyLimit } from './limits/concurrency-limit.interface.js';
 import { AimdLimit } from './limits/aimd.limit.js';
 import { Gradient2Limit } from './limits/gradient2.limit.js';
 import { VegasLimit } from './limits/vegas.limit.js';
+import { keyFrom } from '../validation/key-data.js';
 
 /** A bulkhead's figures, as the registry reports them. */
 export interface BulkheadSnapshot {
@@ -68,10 +69,11 @@ export class BulkheadState {
     }
   }
 
-  /** The partition key of a call. */
+  /** The partition key of a call; throws an `InvalidKeyError` when the key function returns no key. */
   keyOf(invocation: Invocation): string {
     const { key } = this.options;
-    return key === undefined ? SINGLE : String((key as (...args: unknown[]) => unknown)(...invocation.args));
+    if (key === undefined) return SINGLE;
+    return keyFrom((key as (...args: unknown[]) => unknown)(...invocation.args), this.name, 'bulkhead-key');
   }
 
   /** The one compartment of a bulkhead without a key function (never dropped), or undefined when partitioned. */

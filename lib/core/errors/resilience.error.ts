@@ -23,7 +23,13 @@ export type ResilienceErrorCode =
   /** The process is overloaded and refused the request early (load shedding; HTTP 503 with `Retry-After`). */
   | 'LOAD_SHED'
   /** The caller's own `AbortSignal` gave the call up (`CallAbortedError`, named `AbortError`). */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A key or scope function returned something that is not a key (`undefined`, `''`, an object ...): HTTP 500. */
+  | 'INVALID_KEY'
+  /** `nest-resilience/http`: the upstream answered a status that is a failure (4xx, 5xx), after every policy. */
+  | 'HTTP_STATUS'
+  /** `nest-resilience/http`: no answer came (connection refused or reset, DNS), after every policy. */
+  | 'NETWORK_ERROR';
 
 /**
  * Base class of every error thrown by nest-resilience.

@@ -259,6 +259,33 @@ export interface LoadPressureEvent {
   readonly sample: LoadSample;
 }
 
+/**
+ * One attempt of a `nest-resilience/http` client ended (`ResilientHttpClient`): delivered only to listeners that name
+ * it (`events.on('http-attempt', ...)`), as it happens on every call. `policy` is the client's name. Carries no
+ * header value, no query string and no body: nothing that may hold a secret.
+ */
+export interface HttpAttemptEvent extends BaseEvent {
+  readonly type: 'http-attempt';
+  /** The client's name (`ResilientHttpModule.register({ name })`). */
+  readonly client: string;
+  /** The URL's origin (`https://api.example.com`): the unit of isolation. */
+  readonly origin: string;
+  /** The HTTP method, upper case. */
+  readonly method: string;
+  /** The URL's path, without the query string. */
+  readonly path: string;
+  /** 1 for the first attempt, 2 for the first retry (hedged attempts share their attempt's number). */
+  readonly attempt: number;
+  /** The status the upstream answered; `undefined` when no answer came (network error, aborted). */
+  readonly status: number | undefined;
+  /** `success` (an answer the caller gets: 2xx, 3xx, and other statuses that are not failures) or `failure`. */
+  readonly outcome: 'success' | 'failure';
+  /** Why it failed: `HTTP_STATUS`, `NETWORK_ERROR`, or `ABORTED` (a timeout, a hedge won, the caller gave up). */
+  readonly errorCode?: 'HTTP_STATUS' | 'NETWORK_ERROR' | 'ABORTED';
+  /** Milliseconds from the request to the answer's body (or to the failure). */
+  readonly duration: number;
+}
+
 /** Everything nest-resilience reports; switch on `type`. */
 export type ResilienceEvent =
   | RetryEvent
@@ -281,7 +308,8 @@ export type ResilienceEvent =
   | DeadLetterReplayEvent
   | LoadShedEvent
   | ConcurrencyLimitEvent
-  | LoadPressureEvent;
+  | LoadPressureEvent
+  | HttpAttemptEvent;
 
 /** The events of every call (`call-success`, `call-failure`): delivered only to listeners that name them. */
 export type CallOutcomeEvent = CallSuccessEvent | CallFailureEvent;

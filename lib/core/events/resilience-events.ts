@@ -9,7 +9,7 @@ import type {
 type AnyListener = (event: ResilienceEvent) => void;
 
 /** Events that happen on every call: built only for listeners that name them (see {@link ResilienceEvents.on}). */
-const PER_CALL: ReadonlySet<ResilienceEventType> = new Set(['call-success', 'call-failure']);
+const PER_CALL: ReadonlySet<ResilienceEventType> = new Set(['call-success', 'call-failure', 'http-attempt']);
 
 /**
  * The typed stream of what the policies did. Policies test {@link ResilienceEvents.observed} (or, for the events of
@@ -34,9 +34,9 @@ export class ResilienceEvents {
   }
 
   /**
-   * Adds a listener of every event but `call-success` and `call-failure` (which happen on every call: exporters and
-   * dashboards that subscribe to everything should not pay for one per call; name them with {@link on}). Call the
-   * returned function to remove it.
+   * Adds a listener of every event but `call-success`, `call-failure` and `http-attempt` (which happen on every call:
+   * exporters and dashboards that subscribe to everything should not pay for one per call; name them with
+   * {@link on}). Call the returned function to remove it.
    */
   subscribe(listener: ResilienceEventListener): () => void {
     // Copy-on-write: emit() iterates a snapshot, so listeners may unsubscribe while being called.
@@ -74,6 +74,14 @@ export class ResilienceEvents {
    * it). */
   asObservable(): Observable<ResilienceEvent> {
     return new Observable<ResilienceEvent>((subscriber) => this.subscribe((event) => subscriber.next(event)));
+  }
+
+  /**
+   * True while a listener named `type` (`events.on(type, ...)`): lets a per-call event (`http-attempt`) be built only
+   * when someone asked for it.
+   */
+  listening(type: ResilienceEventType): boolean {
+    return this.named.has(type);
   }
 
   /** Delivers `event` to every listener; a throwing listener cannot break the call that emitted the event. */

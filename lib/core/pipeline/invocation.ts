@@ -22,6 +22,8 @@ export class Invocation {
    * from the inbound request's key when the call serves a keyed `@Idempotent` request, else a random UUID.
    */
   idempotencyKey: string | undefined = undefined;
+  /** Set when {@link idempotencyKey} is a random UUID (no key to derive it from), not a derived one. */
+  private randomKey = false;
   /** The invocation this one was forked from (a hedged attempt), whose idempotency key it shares. */
   private forkedFrom: Invocation | undefined = undefined;
   /** Created only when the method asks for a signal: most calls never allocate one. */
@@ -50,8 +52,23 @@ export class Invocation {
     if (this.forkedFrom !== undefined) return this.forkedFrom.outboundIdempotencyKey();
     if (this.idempotencyKey !== undefined) return this.idempotencyKey;
     const scope = requestKeys.getStore();
-    return (this.idempotencyKey =
-      scope === undefined ? randomUUID() : scope.nextCallKey(`${this.target.className}.${this.target.methodName}`));
+    if (scope === undefined) {
+      this.randomKey = true;
+      return (this.idempotencyKey = randomUUID());
+    }
+    return (this.idempotencyKey = scope.nextCallKey(`${this.target.className}.${this.target.methodName}`));
+  }
+
+  /**
+   * The call's idempotency key when it has one that does not change between runs: `@Idempotent({ key })`'s, or one
+   * derived from the inbound request's key (a keyed `@Idempotent` request); `undefined` otherwise (where
+   * {@link outboundIdempotencyKey} would make a random one).
+   */
+  derivedIdempotencyKey(): string | undefined {
+    if (this.forkedFrom !== undefined) return this.forkedFrom.derivedIdempotencyKey();
+    if (this.idempotencyKey === undefined && requestKeys.getStore() === undefined) return undefined;
+    const key = this.outboundIdempotencyKey();
+    return this.randomKey ? undefined : key;
   }
 
   /** Aborts the current attempt's signal, if the method asked for one. */

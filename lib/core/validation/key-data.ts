@@ -1,7 +1,30 @@
+import { InvalidKeyError, type InvalidKeySource } from '../errors/invalid-key.error.js';
+
 /**
  * Keys are data, never `String(x)`: what a key or scope function returns, and what default keys are built from, is
  * checked here, so that `undefined`, `{}` or `[object Object]` never becomes a key that unrelated calls share.
  */
+
+/**
+ * The value a key or scope function returned, as the key: a non-empty string as it is, a finite number or a bigint
+ * in decimal. Anything else throws an {@link InvalidKeyError} naming `policy` and what was returned. Booleans are
+ * refused too: a key that is `true` or `false` puts every caller in one of two buckets, which is a bug far more often
+ * than a partition (return `'premium'` / `'free'` when it is one). Called on every keyed call: a `typeof` switch
+ * that allocates nothing for a string.
+ */
+export function keyFrom(value: unknown, policy: string, source: InvalidKeySource): string {
+  switch (typeof value) {
+    case 'string':
+      if (value !== '') return value;
+      break;
+    case 'number':
+      if (Number.isFinite(value)) return String(value);
+      break;
+    case 'bigint':
+      return value.toString();
+  }
+  throw new InvalidKeyError(policy, source, keyValueProblem(value)!);
+}
 
 /** Why a value cannot be a key: `undefined` when it can. */
 export function keyValueProblem(value: unknown): string | undefined {
@@ -10,6 +33,8 @@ export function keyValueProblem(value: unknown): string | undefined {
       return value === '' ? 'an empty string' : undefined;
     case 'number':
       return Number.isFinite(value) ? undefined : `the number ${value}`;
+    case 'bigint':
+      return undefined;
     case 'undefined':
       return 'undefined';
     case 'object':
@@ -18,7 +43,7 @@ export function keyValueProblem(value: unknown): string | undefined {
     case 'boolean':
       return `the boolean ${value} (shared by every call that yields it)`;
     default:
-      return `a ${typeof value}`;
+      return `a ${typeof value}`; // a symbol or a function
   }
 }
 

@@ -25,6 +25,8 @@ const STATUS_BY_CODE: Partial<Record<ResilienceError['code'], HttpStatus>> = {
   UNKNOWN_POLICY: HttpStatus.NOT_FOUND,
   // The process is overloaded: another replica, or this one a little later, can serve it.
   LOAD_SHED: HttpStatus.SERVICE_UNAVAILABLE,
+  // A key or scope function returned no key: the application's own code is at fault, not the client's request.
+  INVALID_KEY: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 
 const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
@@ -32,12 +34,13 @@ const REASON_BY_STATUS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
   [HttpStatus.TOO_MANY_REQUESTS]: 'Too Many Requests',
   [HttpStatus.NOT_FOUND]: 'Not Found',
+  [HttpStatus.INTERNAL_SERVER_ERROR]: 'Internal Server Error',
 };
 
 /**
  * Maps a resilience error to its HTTP answer: timeout -> 504, open circuit or full bulkhead -> 503, rate limited
- * -> 429, load shed -> 503. The JSON body names the policy and carries the stable `code` (and a load shed's
- * `reason`). Other errors give `undefined`.
+ * -> 429, load shed -> 503, a key function that returned no key -> 500. The JSON body names the policy and carries
+ * the stable `code` (and a load shed's `reason`). Other errors give `undefined`.
  */
 export function toHttpAnswer(error: unknown, now = Date.now()): HttpAnswer | undefined {
   if (!(error instanceof ResilienceError)) return undefined;

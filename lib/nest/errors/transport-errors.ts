@@ -1,4 +1,4 @@
-import { IntrinsicException, type ArgumentsHost, type ExecutionContext } from '@nestjs/common';
+import { IntrinsicException, Logger, type ArgumentsHost, type ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { ResilienceError } from '../../core/errors/resilience.error.js';
 import { LoadShedError } from '../../core/errors/load-shed.error.js';
@@ -98,6 +98,8 @@ export class GraphQLResilienceError extends IntrinsicException {
  */
 export function toTransportError(error: unknown, context: ExecutionContext, adapterHost: HttpAdapterHost): unknown {
   if (!(error instanceof ResilienceError)) return error;
+  // A bug in the application's key function, answered as a 500 that Nest's exception filter does not log: said here.
+  if (error.code === 'INVALID_KEY') new Logger('nest-resilience').error(error.message);
   switch (context.getType<string>()) {
     case 'http': {
       const answer = toHttpAnswer(error);

@@ -37,15 +37,41 @@ export class ResilienceExplorer implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await loadTransportExceptions();
-    for (const wrapper of this.discovery.getControllers()) this.explore(wrapper, true);
-    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper, false);
+    const controllers = this.discovery.getControllers();
+    const providers = this.discovery.getProviders();
+    // Every class is named before any pipeline is built, in Nest's module order, so that same-named classes get
+    // the same names in every replica (see ClassNames).
+    for (const wrapper of controllers) this.name(wrapper, true);
+    for (const wrapper of providers) this.name(wrapper, false);
+    for (const wrapper of controllers) this.explore(wrapper, true);
+    for (const wrapper of providers) this.explore(wrapper, false);
     this.pipelines.checkChaosExperiments();
   }
 
+  /** Registers the name of a class with resilience decorators (only those: an undecorated namesake renames nothing). */
+  private name(wrapper: InstanceWrapper, isController: boolean): void {
+    const classRef = classOf(wrapper);
+    if (classRef === undefined || !this.hasResilience(classRef, isController)) return;
+    this.pipelines.classNames.register(classRef, wrapper.host?.name);
+  }
+
+  private hasResilience(classRef: Type, isController: boolean): boolean {
+    if (Reflect.getMetadata(RATE_LIMIT_METADATA, classRef) !== undefined) return true;
+    if (isController && this.pipelines.globalRateLimitNames.length > 0) return true;
+    const prototype = classRef.prototype as MethodHost;
+    return this.scanner.getAllMethodNames(prototype).some((name) => {
+      const method = prototype[name];
+      return (
+        typeof method === 'function' &&
+        (Reflect.hasMetadata(SKIP_RATE_LIMIT_METADATA, method) ||
+          POLICY_METADATA_KEYS.some((key) => Reflect.hasMetadata(key, method)))
+      );
+    });
+  }
+
   private explore(wrapper: InstanceWrapper, isController: boolean): void {
-    // Only classes: factory and value providers have no decorated methods of their own.
-    const classRef = wrapper.metatype as Type | null | undefined;
-    if (typeof classRef !== 'function' || wrapper.inject || classRef.prototype === undefined) return;
+    const classRef = classOf(wrapper);
+    if (classRef === undefined) return;
     const prototype = classRef.prototype as MethodHost;
     const isStatic = wrapper.isDependencyTreeStatic();
     const classLimited = Reflect.getMetadata(RATE_LIMIT_METADATA, classRef) !== undefined;
@@ -67,7 +93,7 @@ export class ResilienceExplorer implements OnModuleInit {
         }
         continue;
       }
-      const target = { className: classRef.name, methodName: name };
+      const target = this.pipelines.targetOf(classRef, name);
       const policies = this.pipelines.create(method, prototype, target, 'provider');
       if (policies === undefined) continue;
       const shape = resultShapeOf(prototype, name);
@@ -98,6 +124,13 @@ export class ResilienceExplorer implements OnModuleInit {
       (wrapper as { metatype: unknown }).metatype = resilientClass;
     }
   }
+}
+
+/** The class a wrapper instantiates; `undefined` for factory and value providers (no decorated methods). */
+function classOf(wrapper: InstanceWrapper): Type | undefined {
+  const classRef = wrapper.metatype as Type | null | undefined;
+  if (typeof classRef !== 'function' || wrapper.inject || classRef.prototype === undefined) return undefined;
+  return classRef;
 }
 
 function defineMethod(host: object, name: string, method: AnyMethod): void {

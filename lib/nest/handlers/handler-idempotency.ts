@@ -15,6 +15,7 @@ import type {
 import { MemoryIdempotencyStore } from '../../core/idempotency/memory-idempotency.store.js';
 import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
 import { IdempotencyRecordKeys } from '../../core/idempotency/record-keys.js';
+import { keyFrom } from '../../core/validation/key-data.js';
 import { pickFields, requestFingerprint } from '../../core/idempotency/request-fingerprint.js';
 import { toTransportError } from '../errors/transport-errors.js';
 import { IdempotentRequestObservable, type IdempotencyOwner } from './idempotent-request.js';
@@ -89,7 +90,8 @@ export class HandlerIdempotency implements IdempotencyOwner {
     let fingerprint: string;
     try {
       const { scope } = this.options;
-      recordKey = this.recordKeys.of(method, scope === undefined ? '' : String((scope as Scope)(context)), key);
+      const scoped = scope === undefined ? '' : keyFrom((scope as Scope)(context), this.policy, 'idempotency-scope');
+      recordKey = this.recordKeys.of(method, scoped, key);
       fingerprint = requestFingerprint(
         method,
         request.originalUrl ?? request.url,
@@ -97,7 +99,8 @@ export class HandlerIdempotency implements IdempotencyOwner {
         this.exactFingerprints,
       );
     } catch (error) {
-      return throwError(() => error);
+      // A scope that is not a key (`InvalidKeyError`) as the transport's answer; a throwing function as it threw.
+      return throwError(() => this.transportError(error as ResilienceError, context));
     }
     return new IdempotentRequestObservable(this, context, recordKey, fingerprint, run);
   }

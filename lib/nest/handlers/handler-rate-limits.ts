@@ -1,9 +1,11 @@
 import { ServerResponse } from 'node:http';
 import type { ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
+import { InvalidKeyError } from '../../core/errors/invalid-key.error.js';
 import { RateLimitExceededError } from '../../core/errors/rate-limit-exceeded.error.js';
 import type { RateLimitDecision, TokenBucketRule } from '../../core/rate-limit/rate-limit-store.interface.js';
 import { RateLimitState } from '../../core/rate-limit/rate-limit.state.js';
+import { keyFrom } from '../../core/validation/key-data.js';
 import type { ResilienceEvents } from '../../core/events/resilience-events.js';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
 import type { HandlerRateLimitKey } from '../../decorators/resilience.metadata.js';
@@ -38,12 +40,12 @@ class CompiledLimit {
       typeof options.interval === 'function' ? (options.interval as ContextFunction<number>) : undefined;
   }
 
-  /** The bucket key of a request. */
+  /** The bucket key of a request; throws an `InvalidKeyError` when the key function returns no key. */
   keyOf(context: ExecutionContext): string {
     const { key } = this;
     if (key === 'global') return 'global';
     if (key === 'ip') return clientAddressKey(clientAddress(context), this.ipv6Prefix);
-    return String(key(context));
+    return keyFrom(key(context), this.limiter.name, 'rate-limit-key');
   }
 
   /** The bucket rule of a request: the limiter's, or computed per request when `limit`/`interval` are functions. */
@@ -96,6 +98,15 @@ export class HandlerRateLimitPlan {
 
   /** Spends the request's tokens; true when allowed, else throws the transport's refusal. */
   check(context: ExecutionContext): boolean | Promise<boolean> {
+    try {
+      return this.spend(context);
+    } catch (error) {
+      // A key function that returned no key: that request is refused, in the transport's terms (HTTP 500).
+      throw error instanceof InvalidKeyError ? toTransportError(error, context, this.adapterHost) : error;
+    }
+  }
+
+  private spend(context: ExecutionContext): boolean | Promise<boolean> {
     let limits = this.compiled;
     if (this.skippable) limits = limits.filter((limit) => limit.skipIf?.(context) !== true);
     if (limits.length === 1) {

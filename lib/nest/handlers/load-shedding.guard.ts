@@ -6,6 +6,7 @@ import { PRIORITY_METADATA, SKIP_LOAD_SHEDDING_METADATA } from '../../decorators
 import { toTransportError } from '../errors/transport-errors.js';
 import { declaredRoutes, isPathBelow } from './declared-routes.js';
 import { httpRequest } from '../request/http-arguments.js';
+import type { PipelineFactory } from '../pipeline/pipeline.factory.js';
 
 /** A handler's priority, or `exempt` when it is never shed. */
 type HandlerPriority = RequestPriority | 'exempt';
@@ -24,6 +25,8 @@ export class LoadSheddingGuard implements CanActivate {
   constructor(
     private readonly shedder: LoadShedderState,
     private readonly adapterHost: HttpAdapterHost,
+    /** Names the refused handler in events as everywhere else (same-named classes told apart). */
+    private readonly pipelines: Pick<PipelineFactory, 'targetOf'>,
   ) {
     this.exemptPaths = shedder.options.exemptPaths;
   }
@@ -38,7 +41,7 @@ export class LoadSheddingGuard implements CanActivate {
     const priority = this.priorityOf(context);
     if (priority === 'exempt' || this.isExemptPath(context)) return true;
     const handler = context.getHandler();
-    const target = { className: context.getClass().name, methodName: handler.name };
+    const target = this.pipelines.targetOf(context.getClass(), handler.name);
     const refusal = this.shedder.shed(priority, target);
     if (refusal === undefined) return true;
     throw toTransportError(refusal, context, this.adapterHost);

@@ -53,14 +53,14 @@ export class ResilientHandlers {
    * mistake stops the app). `instance` is the singleton the handler runs on, `undefined` for request-scoped classes.
    */
   compile(handler: object, classRef: Type, methodName: string, instance: unknown): Compiled {
-    const target = { className: classRef.name, methodName };
+    const target = this.pipelines.targetOf(classRef, methodName);
     const prototype = classRef.prototype as object;
     const receiverOf = instance === undefined ? this.requestScopedReceiver(classRef) : undefined;
     const policies = this.pipelines.create(handler, prototype, target, 'handler', receiverOf);
     const limits = this.pipelines.rateLimits(handler, classRef, target);
     const idempotent = this.pipelines.handlerIdempotency(handler, target);
     if (idempotent !== undefined)
-      refuseResponseObjectHandler(handler, classRef, methodName, `${classRef.name}.${methodName}`);
+      refuseResponseObjectHandler(handler, classRef, methodName, `${target.className}.${methodName}`);
     if (isGraphQLFieldResolver(handler))
       this.checkFieldResolverEnhancers(target, policies !== undefined, limits !== undefined);
     const compiled: Compiled = {

@@ -10,6 +10,7 @@ import { ProcessLoadSampler } from '../../core/load-shedding/process-load.sample
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import { LoadSheddingGuard } from '../handlers/load-shedding.guard.js';
+import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience-module.token.js';
 import type { ResilienceModuleOptions } from './resilience-module.options.js';
 import { validateModuleOptions } from './module-options.validator.js';
@@ -35,8 +36,8 @@ export const LOAD_SHEDDING_PROVIDERS: Provider[] = [
   },
   {
     provide: APP_GUARD,
-    useFactory: (shedder: LoadShedderState | null, adapterHost: HttpAdapterHost) =>
-      shedder === null ? null : new LoadSheddingGuard(shedder, adapterHost),
-    inject: [LoadShedderState, HttpAdapterHost],
+    useFactory: (shedder: LoadShedderState | null, adapterHost: HttpAdapterHost, pipelines: PipelineFactory) =>
+      shedder === null ? null : new LoadSheddingGuard(shedder, adapterHost, pipelines),
+    inject: [LoadShedderState, HttpAdapterHost, PipelineFactory],
   },
 ];

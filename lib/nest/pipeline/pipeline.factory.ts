@@ -15,6 +15,7 @@ import type { PolicySpec } from '../../decorators/resilience.metadata.js';
 import type { ResilienceModuleBaseOptions } from '../options/resilience-module.options.js';
 import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience-module.token.js';
 import { CANONICAL_ORDER, CONFIGURABLE_KINDS, KIND_OF_METADATA, POLICY_METADATA_KEYS } from './canonical-order.js';
+import { ClassNames } from './class-names.js';
 import type {
   ConfigurableKind,
   PolicySite,
@@ -44,6 +45,8 @@ export class PipelineFactory implements StageHost {
   private readonly kept = new Map<object, unknown>();
   /** `Class.method` of every pipeline built: the targets a chaos experiment may name. Bounded by the methods. */
   private readonly builtTargets = new Set<string>();
+  /** What this application's classes are called in every name built from them (same-named classes told apart). */
+  readonly classNames = new ClassNames();
 
   constructor(
     @Inject(RESILIENCE_MODULE_OPTIONS) readonly options: ResilienceModuleBaseOptions,
@@ -53,6 +56,11 @@ export class PipelineFactory implements StageHost {
   ) {
     this.validateNamedConfigurations();
     for (const stage of CANONICAL_ORDER) if ('setUp' in stage) stage.setUp(this);
+  }
+
+  /** The target `classRef.methodName` names in policies, records, limits, metrics and events. */
+  targetOf(classRef: abstract new (...args: never[]) => unknown, methodName: string): PolicyTarget {
+    return { className: this.classNames.nameOf(classRef), methodName };
   }
 
   /**

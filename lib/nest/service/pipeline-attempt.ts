@@ -9,6 +9,14 @@ export interface PipelineAttempt {
   readonly signal: AbortSignal;
   /** 1 for the first attempt, 2 for the first retry ... */
   readonly attempt: number;
+  /**
+   * The key to send as `Idempotency-Key` to the downstream this attempt calls, while serving a request that brought
+   * an `Idempotency-Key` to an `@Idempotent` handler: derived from that request's scoped key and the pipeline's target
+   * (`ResilienceService.<name>`, and which call of it this is; see docs/idempotency.md), the same on every attempt and
+   * hedged attempt of the call, and the same again when the client retries the request. `undefined` outside a keyed
+   * request (`getIdempotencyKey()` makes a random key there). Computed when read.
+   */
+  readonly idempotencyKey: string | undefined;
 }
 
 /** A view of the running invocation: the signal is created only when the callback reads it. */
@@ -21,5 +29,9 @@ export class InvocationAttempt implements PipelineAttempt {
 
   get attempt(): number {
     return this.invocation.attempt;
+  }
+
+  get idempotencyKey(): string | undefined {
+    return this.invocation.derivedIdempotencyKey();
   }
 }

@@ -13,6 +13,7 @@ import type { RetryOptions } from '../../../core/retry/retry.options.js';
 import type { ResolvedAdaptiveTimeoutOptions, TimeoutOptions } from '../../../core/timeout/timeout.options.js';
 import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../../core/hedge/hedge.options.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
+import { keyFrom } from '../../../core/validation/key-data.js';
 import { withoutUndefined } from '../../../core/validation/without-undefined.js';
 import {
   HEDGE_METADATA,
@@ -64,12 +65,17 @@ export const IDEMPOTENT_STAGE = {
     }
     const keyFn = options.key as (...args: unknown[]) => unknown;
     return [
-      new IdempotentPolicy(declaredAt, (invocation) => String(keyFn(...invocation.args)), idempotencyStore(host), {
-        ttl: options.ttl,
-        lease: leaseOf(host, read, declaredAt, options),
-        rememberErrors: options.rememberErrors,
-        onStoreError: options.onStoreError,
-      }),
+      new IdempotentPolicy(
+        declaredAt,
+        (invocation) => keyFrom(keyFn(...invocation.args), declaredAt, 'idempotency-key'),
+        idempotencyStore(host),
+        {
+          ttl: options.ttl,
+          lease: leaseOf(host, read, declaredAt, options),
+          rememberErrors: options.rememberErrors,
+          onStoreError: options.onStoreError,
+        },
+      ),
     ];
   },
 } as const satisfies Stage;

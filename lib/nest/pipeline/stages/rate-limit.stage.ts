@@ -8,6 +8,7 @@ import {
 } from '../../../core/rate-limit/rate-limit.options.js';
 import { RateLimitPolicy } from '../../../core/rate-limit/rate-limit.policy.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
+import { keyFrom } from '../../../core/validation/key-data.js';
 import {
   RATE_LIMIT_METADATA,
   SKIP_RATE_LIMIT_METADATA,
@@ -57,7 +58,7 @@ export const RATE_LIMIT_STAGE = {
         if (option === 'ipv6Prefix' ? spec.options?.ipv6Prefix === undefined : typeof value !== 'function') continue;
         validator.fail(option, value, 'is computed from the request: it applies to handlers only');
       }
-      return { limiter: host.registry.rateLimitFor(name, options), keyOf: invocationKey(options.key) };
+      return { limiter: host.registry.rateLimitFor(name, options), keyOf: invocationKey(options.key, name) };
     });
     if (limits.length === 0) return [];
     const [first, ...more] = limits;
@@ -150,9 +151,12 @@ function rateLimitSpecsOf(recorded: unknown): readonly PolicySpec<RateLimitOptio
   return specs !== undefined && specs.length > 0 ? specs : undefined;
 }
 
-/** The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments. */
-function invocationKey(key: RateLimitKey | undefined): (invocation: Invocation) => string {
+/**
+ * The bucket key of a provider call: one shared bucket, or the key function applied to the call's arguments (an
+ * `InvalidKeyError` for the call when it returns no key).
+ */
+function invocationKey(key: RateLimitKey | undefined, limit: string): (invocation: Invocation) => string {
   if (typeof key !== 'function') return () => 'global';
   const keyFn = key as (...args: unknown[]) => unknown;
-  return (invocation) => String(keyFn(...invocation.args));
+  return (invocation) => keyFrom(keyFn(...invocation.args), limit, 'rate-limit-key');
 }

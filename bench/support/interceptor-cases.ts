@@ -1,0 +1,196 @@
+/**
+ * The in-process handler cases of `bench/interceptor.ts` and the allocation guard (`bench/alloc.ts`): our
+ * interceptor and guard, as the decorators attach them, beside Nest's do-nothing ones, called with a stand-in (or,
+ * for the POST cases, Nest's own) execution context of an HTTP request. No HTTP: the figure is ours, not the
+ * network's.
+ */
+import 'reflect-metadata';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Post,
+  type CallHandler,
+  type CanActivate,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
+import { ModuleRef } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { Test } from '@nestjs/testing';
+import { of, type Observable } from 'rxjs';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  Idempotent,
+  MemoryIdempotencyStore,
+  RateLimit,
+  ResilienceModule,
+  Retry,
+  Timeout,
+} from 'nest-resilience';
+import type { BenchCase } from './measure.js';
+
+@Controller()
+class BenchController {
+  @Get('all')
+  @Fallback({ value: { hello: 'fallback' } })
+  @Retry()
+  @CircuitBreaker()
+  @Timeout(5000)
+  @Bulkhead({ maxConcurrent: 1000 })
+  all() {
+    return { hello: 'world' };
+  }
+
+  @Get('timeout')
+  @Timeout(5000)
+  timeout() {
+    return { hello: 'world' };
+  }
+
+  @Get('limited')
+  @RateLimit({ limit: 1e12, interval: 1000 })
+  limited() {
+    return { hello: 'world' };
+  }
+
+  @Post('pay')
+  @Idempotent()
+  pay() {
+    return { paid: 42, currency: 'EUR' };
+  }
+}
+
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+@Injectable()
+class NoopGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+/**
+ * BENCH_IDEMPOTENCY_MAX_ENTRIES sets the memory store's record bound (default 10,000, the library's): with a new key
+ * per call the store holds that many records and evicts one per call, which is what the garbage collector copies.
+ */
+const maxEntries = process.env.BENCH_IDEMPOTENCY_MAX_ENTRIES;
+const idempotencyStore =
+  maxEntries === undefined ? undefined : new MemoryIdempotencyStore({ maxEntries: Number(maxEntries) });
+
+@Module({ imports: [ResilienceModule.forRoot({ idempotencyStore })], controllers: [BenchController] })
+class BenchModule {}
+
+/** The names of the in-process cases, in the order `bench/interceptor.ts` prints them. */
+export type InterceptorCaseName =
+  | 'noop-interceptor'
+  | 'resilience-all'
+  | 'resilience-timeout'
+  | 'noop-guard'
+  | 'ratelimit-guard'
+  | 'post-bare'
+  | 'post-noop-interceptor'
+  | 'post-idempotent-memory';
+
+/** Boots the bench controller's module and returns one call of each case, and what closes the module. */
+export async function bootInterceptorCases(): Promise<{
+  cases: Record<InterceptorCaseName, BenchCase['run']>;
+  close: () => Promise<void>;
+}> {
+  const moduleRef = await (await Test.createTestingModule({ imports: [BenchModule] }).compile()).init();
+  /**
+   * The enhancers the decorators attached, read as Nest reads them (`@UseInterceptors` / `@UseGuards` metadata), so the
+   * bench needs no export beyond the decorators a user imports.
+   */
+  type Enhancer<T> = new (moduleRef: ModuleRef) => T & { onModuleInit(): void };
+  const enhancerOf = <T>(key: string, method: keyof BenchController): Enhancer<T> =>
+    (Reflect.getMetadata(key, BenchController.prototype[method]) as Enhancer<T>[])[0];
+  /** Ours answers synchronously with an Observable (Nest's interface also allows a Promise of one). */
+  type SyncInterceptor = { intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> };
+  const interceptor = new (enhancerOf<SyncInterceptor>(INTERCEPTORS_METADATA, 'all'))(moduleRef.get(ModuleRef));
+  interceptor.onModuleInit();
+  const guard = new (enhancerOf<CanActivate>(GUARDS_METADATA, 'limited'))(moduleRef.get(ModuleRef));
+  guard.onModuleInit();
+  const noopInterceptor = new NoopInterceptor();
+  const noopGuard = new NoopGuard();
+
+  const body = { hello: 'world' };
+  const request = { method: 'GET', ip: '127.0.0.1' };
+  const response = { setHeader: () => undefined };
+  /** A stand-in for Nest's ExecutionContextHost of an HTTP request to `handler`. */
+  function contextOf(handler: object): ExecutionContext {
+    const http = { getRequest: () => request, getResponse: () => response, getNext: () => undefined };
+    return {
+      getType: () => 'http',
+      getHandler: () => handler,
+      getClass: () => BenchController,
+      getArgs: () => [request, response],
+      getArgByIndex: (index: number) => [request, response][index],
+      switchToHttp: () => http,
+    } as unknown as ExecutionContext;
+  }
+  const next: CallHandler = { handle: () => of(body) };
+  const proto = BenchController.prototype as unknown as Record<string, object>;
+  const contexts = { all: contextOf(proto.all), timeout: contextOf(proto.timeout), limited: contextOf(proto.limited) };
+
+  /**
+   * bench/http-server.ts's POST /pay as Express hands it over: a parsed JSON body and a new key on every request (set
+   * before each call in every POST case alike, so the cases differ only by what runs around the handler).
+   */
+  const postRequest = {
+    method: 'POST',
+    url: '/pay',
+    originalUrl: '/pay',
+    ip: '127.0.0.1',
+    body: { amount: 42, currency: 'EUR' } as unknown,
+    headers: { 'content-type': 'application/json', 'idempotency-key': '' } as Record<string, string>,
+  };
+  const postResponse = {
+    statusCode: 201,
+    setHeader: () => undefined,
+    getHeader: (name: string) => (name === 'content-type' ? 'application/json; charset=utf-8' : undefined),
+  };
+  const paid = { paid: 42, currency: 'EUR' };
+  const postNext: CallHandler = { handle: () => of(paid) };
+  let keys = 0;
+  /**
+   * A new key and a freshly parsed body, as every HTTP request brings, in a new `ExecutionContextHost`: Nest makes
+   * one per request, and its `switchToHttp()` assigns three new closures to it on every call (a stand-in would hide
+   * that cost).
+   */
+  function nextPost(): ExecutionContext {
+    postRequest.headers['idempotency-key'] = `bench-${++keys}`;
+    postRequest.body = { amount: 42, currency: 'EUR' };
+    const context = new ExecutionContextHost(
+      [postRequest, postResponse, undefined],
+      BenchController,
+      proto.pay as () => unknown,
+    );
+    context.setType('http');
+    return context;
+  }
+
+  const settle = (observable: Observable<unknown>) =>
+    new Promise<unknown>((resolve, reject) => observable.subscribe({ next: resolve, error: reject }));
+
+  const cases: Record<InterceptorCaseName, BenchCase['run']> = {
+    'noop-interceptor': () => settle(noopInterceptor.intercept(contexts.all, next)),
+    'resilience-all': () => settle(interceptor.intercept(contexts.all, next)),
+    'resilience-timeout': () => settle(interceptor.intercept(contexts.timeout, next)),
+    'noop-guard': () => Promise.resolve(noopGuard.canActivate()),
+    'ratelimit-guard': () => Promise.resolve(guard.canActivate(contexts.limited)),
+    'post-bare': () => settle(nextPost() && postNext.handle()),
+    'post-noop-interceptor': () => settle(noopInterceptor.intercept(nextPost(), postNext)),
+    'post-idempotent-memory': () => settle(interceptor.intercept(nextPost(), postNext)),
+  };
+  return { cases, close: () => moduleRef.close() };
+}

@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { CallAbortedError } from '../core/errors/call-aborted.error.js';
+import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
+import { ResilienceError } from '../core/errors/resilience.error.js';
+import { TimeoutError } from '../core/errors/timeout.error.js';
+import type { ResilienceEvents } from '../core/events/resilience-events.js';
+import { requestKeys } from '../core/idempotency/request-key.js';
+import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import { HttpCall, runAttempt, type AnswerMode, type AttemptContext } from './http-call.js';
+import { isRepeatable, isRetryableHttpFailure } from './http-classification.js';
+import { HttpClientError, type HttpGiveUp } from './http-client.error.js';
+import type { ResilientHttpClientOptions } from './http-client.options.js';
+import type { HttpResponse } from './http-response.js';
+import { OriginPipelines } from './origin-pipelines.js';
+import { resolveHttpClientOptions, type ResolvedHttpClientOptions } from './resolve-http-options.js';
+
+/** Query parameters: a `URLSearchParams`, or an object (arrays repeat the name; `undefined`, `null` left out). */
+export type HttpQuery =
+  | URLSearchParams
+  | Readonly<Record<string, string | number | boolean | null | undefined | readonly (string | number | boolean)[]>>;
+
+/** Options of one call of `get`, `post`, `put`, `patch`, `delete` and `request`. */
+export interface HttpRequestOptions {
+  /** A value sent as JSON (`Content-Type: application/json` unless the headers say otherwise). */
+  json?: unknown;
+  /**
+   * A body sent as is (string, `URLSearchParams`, `FormData`, `Blob`, bytes). A `ReadableStream` can be sent only
+   * once: such a request is never retried or hedged.
+   */
+  body?: HttpBody;
+  /** Headers of this call, over the client's. */
+  headers?: HttpHeadersInit;
+  /** Query parameters appended to the URL. */
+  query?: HttpQuery;
+  /** The caller's cancellation: aborting it ends the call at once (attempt, backoff, queue) with an `AbortError`. */
+  signal?: AbortSignal;
+  /** A deadline of this call in ms, retries included, beside the client's `totalTimeout`. Default: none. */
+  timeout?: number;
+  /**
+   * The `Idempotency-Key` of this call (sent on every attempt), or `false` to send none. Default: a key for the
+   * methods of the client's `idempotencyKey.methods`, derived from the inbound request's key inside a keyed
+   * `@Idempotent` handler, else random.
+   */
+  idempotencyKey?: string | false;
+}
+
+/** A request body fetch accepts (`RequestInit['body']`). */
+type HttpBody = NonNullable<RequestInit['body']>;
+/** Headers fetch accepts (`RequestInit['headers']`). */
+type HttpHeadersInit = NonNullable<RequestInit['headers']>;
+
+const NO_ARGS: readonly unknown[] = [];
+
+/**
+ * An HTTP client with the standard pipeline around Node's own `fetch`: total timeout, retry (honouring
+ * `Retry-After`), optional hedging, a circuit breaker, rate limit and bulkhead per origin, attempt timeout, and
+ * idempotency keys on the wire. Inject it with `@InjectHttpClient(name)` after `ResilientHttpModule.register`.
+ *
+ * `get/post/put/patch/delete` resolve with an {@link HttpResponse} for 2xx and 3xx and reject with an
+ * {@link HttpClientError} otherwise; `fetch(input, init)` is a WHATWG `fetch` with the same pipeline, for SDKs that
+ * take a custom fetch.
+ */
+export class ResilientHttpClient {
+  /** The client's options, defaults applied. */
+  readonly options: ResolvedHttpClientOptions;
+  private readonly pipelines: OriginPipelines;
+  private readonly context: AttemptContext;
+  private readonly keyHeader: string;
+  private readonly keyedMethods: ReadonlySet<string>;
+
+  constructor(options: ResilientHttpClientOptions, registry: ResilienceRegistry, events: ResilienceEvents) {
+    this.options = resolveHttpClientOptions(options, 'ResilientHttpModule.register');
+    this.pipelines = new OriginPipelines(this.options, registry, events, runAttempt);
+    const { name, fetch, maxBodyExcerpt, idempotencyKey } = this.options;
+    this.context = { client: name, fetch, events, maxBodyExcerpt };
+    this.keyHeader = idempotencyKey?.header ?? 'Idempotency-Key';
+    this.keyedMethods = new Set(idempotencyKey?.methods ?? []);
+    // A WHATWG fetch is a plain function: SDKs call it detached (`const f = options.fetch; f(url)`).
+    this.fetch = this.fetch.bind(this);
+  }
+
+  /** The client's name. */
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** The origins with their own breaker, bulkhead and rate limit so far (`*`: the shared one past `maxOrigins`). */
+  origins(): string[] {
+    return this.pipelines.origins();
+  }
+
+  /** `GET path`. */
+  get(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('GET', path, options);
+  }
+
+  /** `POST path`: gets an `Idempotency-Key` by default, and is then retried like an idempotent request. */
+  post(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('POST', path, options);
+  }
+
+  /** `PUT path`. */
+  put(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('PUT', path, options);
+  }
+
+  /** `PATCH path`: retried only with an idempotency key. */
+  patch(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('PATCH', path, options);
+  }
+
+  /** `DELETE path`. */
+  delete(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('DELETE', path, options);
+  }
+
+  /** A request with any method. */
+  async request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const upper = method.toUpperCase();
+    const url = this.urlOf(path, options.query);
+    const headers = new Headers(this.options.headers);
+    if (options.headers !== undefined) new Headers(options.headers).forEach((value, name) => headers.set(name, value));
+    let body: HttpBody | undefined = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    }
+    const keyed = this.applyIdempotencyKey(upper, url, headers, options.idempotencyKey);
+    const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
+    let signal = options.signal;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    if (options.timeout !== undefined) {
+      const timeout = this.callTimeout(options.timeout);
+      const controller = new AbortController();
+      deadline = setTimeout(() => controller.abort(new CallTimeout(timeout)), timeout);
+      signal = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
+    }
+    const init: RequestInit = { method: upper, headers, body };
+    const call = this.callOf(url, upper, init, 'buffered', repeatable, signal);
+    try {
+      return (await this.run(call, signal)) as HttpResponse;
+    } finally {
+      if (deadline !== undefined) clearTimeout(deadline);
+    }
+  }
+
+  /**
+   * A WHATWG `fetch` through the same pipeline: resolves with the `Response` as fetch does (a 404 included; after the
+   * retries, the last 5xx answer), rejects with fetch's own `TypeError` on a network error, an `AbortError` when
+   * `init.signal` aborts, or an {@link HttpClientError} when a policy gave up (timeout, open circuit, full bulkhead).
+   * A relative URL is resolved against `baseUrl`.
+   */
+  async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    let request: RequestInit = {};
+    let target: string;
+    if (input instanceof Request) {
+      // A Request's body is a stream: read once, so every attempt can send it again.
+      const body = input.body === null ? undefined : await input.arrayBuffer();
+      request = {
+        method: input.method,
+        headers: input.headers,
+        body,
+        signal: input.signal,
+        redirect: input.redirect,
+        credentials: input.credentials,
+        referrer: input.referrer,
+        referrerPolicy: input.referrerPolicy,
+        integrity: input.integrity,
+        keepalive: input.keepalive,
+      };
+      target = input.url;
+    } else {
+      target = input instanceof URL ? input.href : String(input);
+    }
+    const merged: RequestInit = { ...request, ...init };
+    const method = (merged.method ?? 'GET').toUpperCase();
+    const url = this.urlOf(target, undefined);
+    const headers = new Headers(this.options.headers);
+    if (merged.headers !== undefined) new Headers(merged.headers).forEach((value, name) => headers.set(name, value));
+    const keyed = this.applyIdempotencyKey(method, url, headers, undefined);
+    const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
+    const signal = merged.signal ?? undefined;
+    const call = this.callOf(
+      url,
+      method,
+      { ...merged, method, headers, signal: undefined },
+      'stream',
+      repeatable,
+      signal,
+    );
+    return (await this.run(call, signal)) as Response;
+  }
+
+  private callOf(
+    url: URL,
+    method: string,
+    init: RequestInit,
+    mode: AnswerMode,
+    repeatable: boolean,
+    signal: AbortSignal | undefined,
+  ): HttpCall {
+    return new HttpCall(this.context, url.href, url.origin, url.pathname, method, init, mode, repeatable, signal);
+  }
+
+  private async run(call: HttpCall, signal: AbortSignal | undefined): Promise<unknown> {
+    const pipeline = this.pipelines.for(call.origin);
+    try {
+      return await (call.repeatable ? pipeline.repeatable : pipeline.once)(call, NO_ARGS, signal);
+    } catch (error) {
+      if (call.mode === 'stream' && error instanceof HttpClientError && error.code === 'HTTP_STATUS') {
+        const response = call.takeFailedResponse();
+        if (response !== undefined) return response;
+      }
+      throw this.givenUp(error, call, pipeline.name);
+    } finally {
+      void call.discard();
+    }
+  }
+
+  /** The error the caller gets: an {@link HttpClientError} saying which policy gave up, or the caller's abort. */
+  private givenUp(error: unknown, call: HttpCall, policy: string): unknown {
+    const request = {
+      client: this.options.name,
+      method: call.method,
+      origin: call.origin,
+      path: call.path,
+      attempts: call.attempts,
+    };
+    if (error instanceof HttpClientError) {
+      error.attempts = call.attempts;
+      error.gaveUp = this.retried(call, error) ? 'retry' : 'not-retried';
+      // A WHATWG fetch rejects a network error with its own TypeError, which SDKs recognise.
+      if (call.mode === 'stream' && error.code === 'NETWORK_ERROR' && error.cause !== undefined) return error.cause;
+      return error;
+    }
+    if (error instanceof CallAbortedError && error.cause instanceof CallTimeout) {
+      return new HttpClientError({ ...request, code: 'TIMEOUT', gaveUp: 'call-timeout', policy, cause: error.cause });
+    }
+    if (error instanceof TimeoutError) {
+      const gaveUp: HttpGiveUp =
+        error.scope === 'total' ? 'total-timeout' : this.retried(call, error) ? 'retry' : 'attempt-timeout';
+      return new HttpClientError({ ...request, code: 'TIMEOUT', gaveUp, policy, cause: error });
+    }
+    if (error instanceof ResilienceError) {
+      const gaveUp = GAVE_UP_BY_CODE[error.code];
+      if (gaveUp !== undefined) {
+        const code = error.code as 'BROKEN_CIRCUIT' | 'BULKHEAD_REJECTED' | 'RATE_LIMIT_EXCEEDED';
+        return new HttpClientError({ ...request, code, gaveUp, policy, cause: error });
+      }
+    }
+    return error;
+  }
+
+  /** Whether the call ended because its retries ran out (a repeatable request, a retryable failure). */
+  private retried(call: HttpCall, error: unknown): boolean {
+    const retry = this.options.retry;
+    if (retry === undefined || !call.repeatable) return false;
+    return (retry.retryIf ?? isRetryableHttpFailure)(error, call.attempts);
+  }
+
+  /**
+   * Sets the idempotency key of a call: the call's own, the header it already has, or one made for the methods of
+   * `idempotencyKey.methods`. True when the request carries one.
+   */
+  private applyIdempotencyKey(method: string, url: URL, headers: Headers, key: string | false | undefined): boolean {
+    const header = this.keyHeader;
+    if (key === false) {
+      headers.delete(header);
+      return false;
+    }
+    if (key !== undefined) {
+      if (typeof key !== 'string' || key === '') {
+        throw new TypeError(`HTTP client "${this.options.name}": idempotencyKey must be a non-empty string or false`);
+      }
+      headers.set(header, key);
+      return true;
+    }
+    if (headers.has(header)) return true;
+    if (!this.keyedMethods.has(method)) return false;
+    headers.set(header, this.newKey(method, url));
+    return true;
+  }
+
+  /**
+   * A key for one call: inside a keyed `@Idempotent` handler, derived from the inbound request's key (the same
+   * derivation as `getIdempotencyKey()`: the client's retry of the inbound request sends the same keys again);
+   * otherwise random.
+   */
+  private newKey(method: string, url: URL): string {
+    const scope = requestKeys.getStore();
+    if (scope === undefined) return randomUUID();
+    return scope.nextCallKey(`http ${this.options.name} ${method} ${url.origin}${url.pathname}`);
+  }
+
+  /** The absolute URL of `path`: as is when absolute, else `baseUrl` + `/` + `path`; with `query` appended. */
+  private urlOf(path: string, query: HttpQuery | undefined): URL {
+    let url: URL;
+    if (/^[a-z][a-z\d+\-.]*:/i.test(path)) {
+      url = new URL(path);
+    } else if (this.options.baseUrl === undefined) {
+      throw new ResilienceConfigError(
+        `HTTP client "${this.options.name}": the URL "${path}" is relative and the client has no baseUrl ` +
+          `(give ResilientHttpModule.register({ name: '${this.options.name}', baseUrl: 'https://...' }), ` +
+          'or an absolute URL)',
+        this.options.name,
+      );
+    } else {
+      url = new URL(`${this.options.baseUrl}/${path.replace(/^\/+/, '')}`);
+    }
+    if (query !== undefined) appendQuery(url, query);
+    return url;
+  }
+
+  private callTimeout(timeout: unknown): number {
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
+      throw new TypeError(
+        `HTTP client "${this.options.name}": timeout must be a number of milliseconds > 0, got ${String(timeout)}`,
+      );
+    }
+    return timeout;
+  }
+}
+
+const GAVE_UP_BY_CODE: Partial<Record<ResilienceError['code'], HttpGiveUp>> = {
+  BROKEN_CIRCUIT: 'circuit-breaker',
+  BULKHEAD_REJECTED: 'bulkhead',
+  RATE_LIMIT_EXCEEDED: 'rate-limit',
+};
+
+/** The reason the call's own `timeout` aborts it with. */
+class CallTimeout extends Error {
+  constructor(readonly duration: number) {
+    super(`The call's timeout of ${duration} ms expired`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function appendQuery(url: URL, query: HttpQuery): void {
+  if (query instanceof URLSearchParams) {
+    query.forEach((value, name) => url.searchParams.append(name, value));
+    return;
+  }
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const each of value as unknown[]) url.searchParams.append(name, String(each));
+    else url.searchParams.append(name, String(value));
+  }
+}
