@@ -14,7 +14,6 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Agent, RetryAgent } from 'undici';
 import { ResilienceEvents, ResilienceRegistry } from 'nest-resilience';
 import { ResilientHttpClient } from 'nest-resilience/http';
 import { middleValue as median } from './support/measure.js';
@@ -44,6 +43,10 @@ function clientOf(options: ConstructorParameters<typeof ResilientHttpClient>[0])
 
 const defaults = clientOf({ name: 'bench', baseUrl: origin });
 const noTimeouts = clientOf({ name: 'bench-no-timeouts', baseUrl: origin, totalTimeout: false, attemptTimeout: false });
+// The devDependency is loaded by a name the type checker does not follow (typed by @types/node's undici-types, the
+// same API): a checkout whose node_modules predates it still type-checks, and only this script needs it installed.
+const UNDICI = 'undici';
+const { Agent, RetryAgent } = (await import(UNDICI)) as typeof import('undici-types');
 // undici's RetryAgent with its defaults (5 retries on 500, 502, 503, 504, 429 and network errors, idempotent methods).
 const retryAgent = new RetryAgent(new Agent());
 
