@@ -25,6 +25,8 @@ export interface AttemptContext {
  */
 export class HttpCall {
   attempts = 0;
+  /** The attempt number (`invocation.attempt`) last sent: a second send with the same number is a hedge. */
+  private lastAttempt = 0;
   /** A failed answer kept for the caller (stream mode), with the error that carried it through the policies. */
   private pending: { readonly error: unknown; readonly response: Response } | undefined = undefined;
 
@@ -68,6 +70,13 @@ export class HttpCall {
     return drain(pending.response.body, 0);
   }
 
+  /** Whether the attempt numbered `attempt` was already sent: then this send is a hedge beside it. */
+  hedgeOf(attempt: number): boolean {
+    if (attempt === this.lastAttempt) return true;
+    this.lastAttempt = attempt;
+    return false;
+  }
+
   keep(error: unknown, response: Response): void {
     void this.discard();
     this.pending = { error, response };
@@ -84,6 +93,7 @@ export function runAttempt(this: object): Promise<unknown> {
 
 async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown> {
   call.attempts++;
+  const hedged = call.hedgeOf(invocation.attempt);
   // An earlier attempt's failed answer is not what the caller will get now: its socket goes back to the pool first.
   if (call.holdsAnswer) await call.discard();
   const attemptSignal = invocation.signal();
@@ -97,17 +107,17 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
   try {
     response = await context.fetch(call.url, { ...call.init, signal });
   } catch (error) {
-    throw failed(call, invocation, started, error, attemptSignal);
+    throw failed(call, invocation, hedged, started, error, attemptSignal);
   }
   const { status } = response;
   if (call.mode === 'stream') {
     if (status === 408 || status === 429 || status >= 500) {
       const error = statusError(call, response, undefined);
       call.keep(error, response);
-      report(call, invocation, started, status, 'HTTP_STATUS');
+      report(call, invocation, hedged, started, status, 'HTTP_STATUS');
       throw error;
     }
-    report(call, invocation, started, status, undefined);
+    report(call, invocation, hedged, started, status, undefined);
     return response;
   }
   if (status >= 400) {
@@ -117,16 +127,16 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
     } catch {
       excerpt = undefined; // the status is the failure; a body cut short adds nothing
     }
-    report(call, invocation, started, status, 'HTTP_STATUS');
+    report(call, invocation, hedged, started, status, 'HTTP_STATUS');
     throw statusError(call, response, excerpt);
   }
   let body: ArrayBuffer;
   try {
     body = await response.arrayBuffer();
   } catch (error) {
-    throw failed(call, invocation, started, error, attemptSignal);
+    throw failed(call, invocation, hedged, started, error, attemptSignal);
   }
-  report(call, invocation, started, status, undefined);
+  report(call, invocation, hedged, started, status, undefined);
   return new HttpResponse(status, response.headers, new Uint8Array(body));
 }
 
@@ -134,15 +144,16 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
 function failed(
   call: HttpCall,
   invocation: Invocation,
+  hedged: boolean,
   started: number,
   error: unknown,
   attemptSignal: AbortSignal,
 ): unknown {
   if (attemptSignal.aborted || call.callerSignal?.aborted === true) {
-    report(call, invocation, started, undefined, 'ABORTED');
+    report(call, invocation, hedged, started, undefined, 'ABORTED');
     return attemptSignal.reason ?? error;
   }
-  report(call, invocation, started, undefined, 'NETWORK_ERROR');
+  report(call, invocation, hedged, started, undefined, 'NETWORK_ERROR');
   return new HttpClientError({
     code: 'NETWORK_ERROR',
     client: call.context.client,
@@ -230,6 +241,7 @@ async function bodyExcerpt(response: Response, max: number): Promise<string | un
 function report(
   call: HttpCall,
   invocation: Invocation,
+  hedged: boolean,
   started: number,
   status: number | undefined,
   errorCode: 'HTTP_STATUS' | 'NETWORK_ERROR' | 'ABORTED' | undefined,
@@ -245,6 +257,7 @@ function report(
     method: call.method,
     path: call.path,
     attempt: invocation.attempt,
+    hedged,
     status,
     outcome: errorCode === undefined ? 'success' : 'failure',
     ...(errorCode !== undefined && { errorCode }),

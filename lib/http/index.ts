@@ -21,4 +21,4 @@ export type {
   ResilientHttpClientOptions,
 } from './http-client.options.js';
 export { isRetryableHttpFailure, isTransientHttpFailure } from './http-classification.js';
-export type { HttpAttemptEvent } from '../core/events/resilience-event.interface.js';
+export type { HttpAttemptEvent, HttpGiveUpEvent } from '../core/events/resilience-event.interface.js';

@@ -67,8 +67,10 @@ export class ResilientHttpClient {
   private readonly context: AttemptContext;
   private readonly keyHeader: string;
   private readonly keyedMethods: ReadonlySet<string>;
+  private readonly events: ResilienceEvents;
 
   constructor(options: ResilientHttpClientOptions, registry: ResilienceRegistry, events: ResilienceEvents) {
+    this.events = events;
     this.options = resolveHttpClientOptions(options, 'ResilientHttpModule.register');
     this.pipelines = new OriginPipelines(this.options, registry, events, runAttempt);
     const { name, fetch, maxBodyExcerpt, idempotencyKey } = this.options;
@@ -209,7 +211,10 @@ export class ResilientHttpClient {
     } catch (error) {
       if (call.mode === 'stream' && error instanceof HttpClientError && error.code === 'HTTP_STATUS') {
         const response = call.takeFailedResponse();
-        if (response !== undefined) return response;
+        if (response !== undefined) {
+          this.reportGiveUp(this.finished(error, call));
+          return response;
+        }
       }
       throw this.givenUp(error, call, pipeline.name);
     } finally {
@@ -217,8 +222,46 @@ export class ResilientHttpClient {
     }
   }
 
+  /** An attempt's error as the call's: the attempts made, and whether the retries ran out. */
+  private finished(error: HttpClientError, call: HttpCall): HttpClientError {
+    error.attempts = call.attempts;
+    error.gaveUp = this.retried(call, error) ? 'retry' : 'not-retried';
+    return error;
+  }
+
+  /** The `http-give-up` event of a failed call (failures only: a happy call builds nothing). */
+  private reportGiveUp(error: HttpClientError): void {
+    const { client, origin, method, path, status, attempts, code, gaveUp } = error;
+    this.events.emit({
+      type: 'http-give-up',
+      policy: client,
+      target: { className: 'ResilientHttpClient', methodName: `${client} ${origin}` },
+      client,
+      origin,
+      method,
+      path,
+      status,
+      attempts,
+      code,
+      gaveUp,
+    });
+  }
+
   /** The error the caller gets: an {@link HttpClientError} saying which policy gave up, or the caller's abort. */
   private givenUp(error: unknown, call: HttpCall, policy: string): unknown {
+    if (error instanceof HttpClientError) {
+      this.reportGiveUp(this.finished(error, call));
+      // A WHATWG fetch rejects a network error with its own TypeError, which SDKs recognise.
+      if (call.mode === 'stream' && error.code === 'NETWORK_ERROR' && error.cause !== undefined) return error.cause;
+      return error;
+    }
+    const given = this.policyGaveUp(error, call, policy);
+    if (given instanceof HttpClientError) this.reportGiveUp(given);
+    return given;
+  }
+
+  /** A policy's error (timeout, open circuit, full bulkhead, rate limit) as an {@link HttpClientError}. */
+  private policyGaveUp(error: unknown, call: HttpCall, policy: string): unknown {
     const request = {
       client: this.options.name,
       method: call.method,
@@ -226,13 +269,6 @@ export class ResilientHttpClient {
       path: call.path,
       attempts: call.attempts,
     };
-    if (error instanceof HttpClientError) {
-      error.attempts = call.attempts;
-      error.gaveUp = this.retried(call, error) ? 'retry' : 'not-retried';
-      // A WHATWG fetch rejects a network error with its own TypeError, which SDKs recognise.
-      if (call.mode === 'stream' && error.code === 'NETWORK_ERROR' && error.cause !== undefined) return error.cause;
-      return error;
-    }
     if (error instanceof CallAbortedError && error.cause instanceof CallTimeout) {
       return new HttpClientError({ ...request, code: 'TIMEOUT', gaveUp: 'call-timeout', policy, cause: error.cause });
     }

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResilienceEvent } from 'nest-resilience';
-import type { HttpAttemptEvent, HttpClientError } from 'nest-resilience/http';
+import type { HttpAttemptEvent, HttpClientError, HttpGiveUpEvent } from 'nest-resilience/http';
 import { answer, startUpstream, type Upstream } from './upstream.js';
 import { clientOf, FAST } from './support.js';
 
@@ -65,7 +65,17 @@ describe('events', () => {
         errorCode: 'HTTP_STATUS',
       })),
     );
-    expect(all.map((event) => event.type)).toEqual(['retry', 'retry-give-up']);
+    expect(all.map((event) => event.type)).toEqual(['retry', 'retry-give-up', 'http-give-up']);
+    expect(all[2]).toMatchObject({
+      client: 'payments',
+      origin: upstream.origin,
+      method: 'POST',
+      path: '/charges',
+      status: 503,
+      attempts: 2,
+      code: 'HTTP_STATUS',
+      gaveUp: 'retry',
+    });
     const retry = all[0] as Extract<ResilienceEvent, { type: 'retry' }>;
     expect(retry.policy).toBe(`payments ${upstream.origin}`);
     expect(retry.error).toMatchObject({ method: 'POST', status: 503, origin: upstream.origin });
@@ -86,6 +96,70 @@ describe('events', () => {
     const failure = error as HttpClientError;
     expect(failure.headers?.get('x-api-token')).toBe('tok-secret');
     expect(failure.bodyExcerpt).toBe('{"token":"body-secret"}');
+  });
+
+  it('a hedged attempt is an http-attempt marked hedged; every failed call is one http-give-up', async () => {
+    upstream = await startUpstream((request, res, n) => {
+      if (request.url === '/missing') return answer(res, 404);
+      if (n === 2) answer(res, 200); // the first /quote never answers: the hedge wins
+    });
+    const { client, events } = clientOf({
+      name: 'quotes',
+      baseUrl: upstream.origin,
+      hedge: { delay: 20 },
+      circuitBreaker: { window: 'count', windowSize: 2, minimumCalls: 2, failureRateThreshold: 100 },
+      retry: false,
+    });
+    const attempts: HttpAttemptEvent[] = [];
+    const giveUps: HttpGiveUpEvent[] = [];
+    events.on('http-attempt', (event) => attempts.push(event));
+    events.on('http-give-up', (event) => giveUps.push(event));
+
+    await client.get('/quote');
+    await expect.poll(() => attempts.length).toBe(2);
+    expect(attempts.map(({ hedged, outcome, status, errorCode }) => ({ hedged, outcome, status, errorCode }))).toEqual([
+      { hedged: true, outcome: 'success', status: 200, errorCode: undefined },
+      { hedged: false, outcome: 'failure', status: undefined, errorCode: 'ABORTED' },
+    ]);
+    expect(giveUps).toEqual([]);
+
+    await client.get('/missing').catch(() => undefined);
+    expect(giveUps.at(-1)).toMatchObject({
+      client: 'quotes',
+      origin: upstream.origin,
+      method: 'GET',
+      path: '/missing',
+      status: 404,
+      code: 'HTTP_STATUS',
+      gaveUp: 'not-retried',
+    });
+    // 404s do not open the breaker; a caller's own abort is not a give-up of the client.
+    const controller = new AbortController();
+    controller.abort();
+    await client.get('/quote', { signal: controller.signal }).catch(() => undefined);
+    expect(giveUps).toHaveLength(1);
+  });
+
+  it('an open breaker and a timeout are give-ups too, naming the policy that ended the call', async () => {
+    upstream = await startUpstream((_request, res) => answer(res, 503));
+    const { client, events } = clientOf({
+      name: 'api',
+      baseUrl: upstream.origin,
+      retry: false,
+      circuitBreaker: { window: 'count', windowSize: 2, minimumCalls: 2, failureRateThreshold: 100 },
+    });
+    const giveUps: HttpGiveUpEvent[] = [];
+    events.on('http-give-up', (event) => giveUps.push(event));
+
+    for (let i = 0; i < 3; i++) await client.delete('/orders/1').catch(() => undefined);
+
+    expect(
+      giveUps.map(({ method, status, code, gaveUp, attempts }) => ({ method, status, code, gaveUp, attempts })),
+    ).toEqual([
+      { method: 'DELETE', status: 503, code: 'HTTP_STATUS', gaveUp: 'not-retried', attempts: 1 },
+      { method: 'DELETE', status: 503, code: 'HTTP_STATUS', gaveUp: 'not-retried', attempts: 1 },
+      { method: 'DELETE', status: undefined, code: 'BROKEN_CIRCUIT', gaveUp: 'circuit-breaker', attempts: 0 },
+    ]);
   });
 
   it('http-attempt events reach only the listeners that name them', async () => {

@@ -276,6 +276,8 @@ export interface HttpAttemptEvent extends BaseEvent {
   readonly path: string;
   /** 1 for the first attempt, 2 for the first retry (hedged attempts share their attempt's number). */
   readonly attempt: number;
+  /** True for an attempt the hedge started beside a slow one (`hedge` option). */
+  readonly hedged: boolean;
   /** The status the upstream answered; `undefined` when no answer came (network error, aborted). */
   readonly status: number | undefined;
   /** `success` (an answer the caller gets: 2xx, 3xx, and other statuses that are not failures) or `failure`. */
@@ -284,6 +286,32 @@ export interface HttpAttemptEvent extends BaseEvent {
   readonly errorCode?: 'HTTP_STATUS' | 'NETWORK_ERROR' | 'ABORTED';
   /** Milliseconds from the request to the answer's body (or to the failure). */
   readonly duration: number;
+}
+
+/**
+ * A call of a `nest-resilience/http` client failed: the caller gets an `HttpClientError` (or, from `client.fetch`,
+ * fetch's own `TypeError` or the last failed `Response`). One per failed call, delivered to every listener (failures
+ * only: a happy call costs nothing). `policy` is the client's name. Not reported when the caller's own signal ended
+ * the call. Carries no header value, no query string and no body.
+ */
+export interface HttpGiveUpEvent extends BaseEvent {
+  readonly type: 'http-give-up';
+  /** The client's name. */
+  readonly client: string;
+  /** The URL's origin (`https://api.example.com`). */
+  readonly origin: string;
+  /** The HTTP method, upper case. */
+  readonly method: string;
+  /** The URL's path, without the query string. */
+  readonly path: string;
+  /** The last answer's status; `undefined` when none came. */
+  readonly status: number | undefined;
+  /** Attempts made, retries and hedged attempts included. */
+  readonly attempts: number;
+  /** The `HttpClientError`'s code: `HTTP_STATUS`, `NETWORK_ERROR`, `TIMEOUT`, `BROKEN_CIRCUIT` ... */
+  readonly code: string;
+  /** What ended the call: `retry`, `not-retried`, `attempt-timeout`, `total-timeout`, `circuit-breaker` ... */
+  readonly gaveUp: string;
 }
 
 /** Everything nest-resilience reports; switch on `type`. */
@@ -309,7 +337,8 @@ export type ResilienceEvent =
   | LoadShedEvent
   | ConcurrencyLimitEvent
   | LoadPressureEvent
-  | HttpAttemptEvent;
+  | HttpAttemptEvent
+  | HttpGiveUpEvent;
 
 /** The events of every call (`call-success`, `call-failure`): delivered only to listeners that name them. */
 export type CallOutcomeEvent = CallSuccessEvent | CallFailureEvent;
