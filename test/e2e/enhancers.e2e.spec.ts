@@ -17,11 +17,14 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { tap, type Observable } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Bulkhead, RateLimit, ResilienceModule, Retry, SkipRateLimit, Timeout, TimeoutError } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type Platform, type TestApp } from './http-harness.js';
 
 const seen: string[] = [];
+
+/** Holds the report handler until the test opens it, so that a second request surely finds the slot taken. */
+const reports: { gate?: Promise<void>; entered: string[] } = { entered: [] };
 
 /** A user's interceptor that records every call it sees. */
 @Injectable()
@@ -117,7 +120,8 @@ class ShopController {
       context.switchToHttp().getRequest<{ params: { tenant: string } }>().params.tenant,
   })
   async report(@Param('tenant') tenant: string): Promise<string> {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    reports.entered.push(tenant);
+    await reports.gate;
     return tenant;
   }
 }
@@ -139,6 +143,7 @@ afterEach(async () => {
   testApp = undefined;
   seen.length = 0;
   attempts = 0;
+  vi.useRealTimers();
 });
 
 async function boot(
@@ -215,9 +220,10 @@ describe.each(PLATFORMS)('with users’ own interceptors, filters and limits on 
   });
 
   it('refuses by the per-minute limit once it is the one exhausted, naming it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] }); // before boot: the buckets read this clock
     testApp = await boot(platform);
     for (let request = 0; request < 3; request++) expect((await testApp.send('GET', '/two-limits')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1_050)); // the per-second bucket refills
+    vi.setSystemTime(Date.now() + 1_000); // the per-second bucket refills, the per-minute one gains 1/12 of a token
     for (let request = 0; request < 2; request++) expect((await testApp.send('GET', '/two-limits')).status).toBe(200);
     const refused = await testApp.send('GET', '/two-limits');
     expect(refused.status).toBe(429);
@@ -238,13 +244,23 @@ describe.each(PLATFORMS)('with users’ own interceptors, filters and limits on 
   });
 
   it('gives handler key functions the ExecutionContext: one bulkhead compartment per tenant', async () => {
-    testApp = await boot(platform);
-    const answers = await Promise.all([
-      testApp.send('POST', '/tenants/a/reports'),
-      testApp.send('POST', '/tenants/a/reports'),
-      testApp.send('POST', '/tenants/b/reports'),
-    ]);
-    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 503]);
+    const app = (testApp = await boot(platform));
+    let open!: () => void;
+    reports.gate = new Promise<void>((resolve) => (open = resolve));
+    reports.entered = [];
+    const statuses: number[] = [];
+    const pending = ['a', 'a', 'b'].map((tenant) =>
+      app.send('POST', `/tenants/${tenant}/reports`).then((answer) => statuses.push(answer.status)),
+    );
+    // Tenant a's second request is refused while its first holds the only slot; tenant b has a slot of its own.
+    await vi.waitFor(() => {
+      expect(statuses).toEqual([503]);
+      expect([...reports.entered].sort()).toEqual(['a', 'b']);
+    });
+    open();
+    await Promise.all(pending);
+    reports.gate = undefined;
+    expect(statuses).toEqual([503, 201, 201]);
   });
 });
 

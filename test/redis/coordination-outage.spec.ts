@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ResilienceEvents,
@@ -7,7 +9,7 @@ import {
 } from '../../lib/index.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { RedisStore } from '../../lib/redis/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { freePort, RedisServer } from '../support/redis-server.js';
 
 const options: CircuitBreakerOptions = {
   ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
@@ -28,6 +30,51 @@ function replica(url: string, prefix: string) {
   const circuit = registry.circuitBreakerFor('payments', options);
   const openLocally = () => circuit.onFailure(circuit.acquire(), new Error('gateway down'), 0);
   return { store, circuit, seen, openLocally };
+}
+
+/**
+ * A TCP relay to Redis on its own port that the test can cut (every connection through it dropped, new ones
+ * refused) and restore on the same port: one replica loses Redis while Redis and the other replicas carry on.
+ */
+class CuttableLink {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly target: number,
+    readonly port: number,
+  ) {}
+
+  static async open(target: number): Promise<CuttableLink> {
+    const link = new CuttableLink(target, await freePort());
+    await link.restore();
+    return link;
+  }
+
+  async restore(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = createConnection(this.target, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    server.listen(this.port, '127.0.0.1');
+    await once(server, 'listening');
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    server?.close();
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await once(server, 'close');
+  }
 }
 
 describe('breaker coordination after a Redis outage', () => {
@@ -69,19 +116,32 @@ describe('breaker coordination after a Redis outage', () => {
     );
   });
 
-  it('a replica that missed an opening during an outage reads it when Redis comes back', async () => {
+  it('a replica that missed an opening while cut off from Redis reads it when it reconnects', async () => {
     const prefix = `outage-${prefixes++}:`;
-    const cut = replica(server.url, prefix);
-    replicas.push(cut);
-    await vi.waitFor(() => expect(cut.store.redis.status).toBe('ready'), { timeout: 2_000, interval: 10 });
-    await server.stop();
-    await server.restart();
-    // A peer opens while the first replica is still reconnecting: the message is lost, the key stays.
+    const link = await CuttableLink.open(server.port);
+    const cut = replica(`redis://127.0.0.1:${link.port}`, prefix); // reaches Redis only through the link
+
     const peer = replica(server.url, prefix);
-    replicas.push(peer);
-    await vi.waitFor(() => expect(peer.store.redis.status).toBe('ready'), { timeout: 2_000, interval: 10 });
-    peer.openLocally();
-    await vi.waitFor(() => expect(cut.circuit.state).toBe('open'), { timeout: 5_000, interval: 20 });
+    replicas.push(cut, peer);
+    const subscribers = async () =>
+      Number(((await peer.store.redis.pubsub('NUMSUB', `${prefix}circuit-open`)) as [string, number])[1]);
+    await vi.waitFor(async () => expect(await subscribers()).toBe(2), { timeout: 5_000, interval: 10 });
+    try {
+      await link.cut();
+      // Redis no longer counts the cut replica's subscriber: the opening cannot reach it by pub/sub.
+      await vi.waitFor(async () => expect(await subscribers()).toBe(1), { timeout: 5_000, interval: 10 });
+      await vi.waitFor(() => expect(cut.store.redis.status).not.toBe('ready'), { timeout: 5_000, interval: 10 });
+      peer.openLocally();
+      expect(peer.circuit.state).toBe('open');
+      expect(cut.circuit.state).toBe('closed');
+    } finally {
+      await link.restore();
+    }
+    // Reconnected, it reads the opening from its key in Redis (the message itself was lost).
+    await vi.waitFor(() => expect(cut.circuit.state).toBe('open'), { timeout: 10_000, interval: 20 });
+    await cut.store.close();
+    replicas.splice(replicas.indexOf(cut), 1);
+    await link.cut();
   });
 });
 

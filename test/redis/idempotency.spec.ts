@@ -2,6 +2,7 @@ import { Body, Controller, Injectable, Module, Post, type Type } from '@nestjs/c
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Idempotent, ResilienceModule } from '../../lib/index.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../../lib/nest/options/resilience-module.token.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
 import type { ScriptedClient } from '../../lib/redis/scripted-client.js';
@@ -11,6 +12,14 @@ const runs = { charge: 0, consume: 0 };
 /** While set, `charge` waits for it instead of 100 ms: the test decides when the one running request ends. */
 const hold: { gate?: Promise<void> } = {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A gate a test holds handlers on until it opens it (unset: the handler runs on by itself). */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+const gates: { consume?: Promise<void> } = {};
 
 @Controller()
 class ChargeController {
@@ -33,8 +42,9 @@ class ChargeController {
 class EventConsumer {
   @Idempotent({ key: (event: { id: string }) => event.id })
   async consume(event: { id: string }): Promise<{ handled: string; run: number }> {
-    await sleep(50);
-    return { handled: event.id, run: ++runs.consume };
+    const run = ++runs.consume;
+    await (gates.consume ?? sleep(50));
+    return { handled: event.id, run };
   }
 }
 
@@ -74,6 +84,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   beforeEach(() => {
     runs.charge = 0;
     runs.consume = 0;
+    gates.consume = hold.gate = undefined;
   });
 
   it('runs 20 concurrent requests with one key, spread over both replicas, exactly once', async () => {
@@ -147,11 +158,24 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   it('provider methods: the same key on both replicas runs once, joined while in flight', async () => {
     const consumers = replicas.map((replica) => replica.app.get(EventConsumer));
     const id = `evt-${Math.random()}`;
-    const results = await Promise.all([
-      consumers[0].consume({ id }),
-      consumers[0].consume({ id }),
-      consumers[1].consume({ id }),
-    ]);
+    const held = gate();
+    gates.consume = held.opened;
+    // The second replica's store: its call must find the key in flight (and wait), not arrive after the answer.
+    const otherStore = replicas[1].app.get<unknown, { store: RedisStore }>(RESILIENCE_MODULE_OPTIONS).store.idempotency;
+    const acquire = vi.spyOn(otherStore, 'acquire');
+    let settled = 0;
+    const pending = [consumers[0].consume({ id }), consumers[0].consume({ id }), consumers[1].consume({ id })].map(
+      (call) => call.finally(() => settled++),
+    );
+    await vi.waitFor(async () => {
+      expect(runs.consume).toBe(1);
+      const outcomes = await Promise.all(acquire.mock.results.map((result) => result.value as Promise<unknown>));
+      expect(outcomes).toContainEqual(expect.objectContaining({ outcome: 'in-flight' }));
+    });
+    expect(settled).toBe(0); // both joiners are waiting for the running call
+    held.open();
+    const results = await Promise.all(pending);
+    acquire.mockRestore();
     expect(runs.consume).toBe(1);
     expect(results).toEqual([
       { handled: id, run: 1 },

@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -16,9 +17,15 @@ export async function listenWithSocketIo(module: Type): Promise<INestApplication
  * A Socket.IO client of `app`, once connected. It joins `opened` before connecting, so that the caller's clean-up
  * disconnects it even when the connection fails (a client left alone keeps reconnecting).
  */
-export async function connectSocket(app: INestApplication, opened: Socket[]): Promise<Socket> {
+export async function connectSocket(
+  app: INestApplication,
+  opened: Socket[],
+  /** The client's own loopback address (127.0.0.2 ... is another client); the default lets the OS pick 127.0.0.1. */
+  localAddress?: string,
+): Promise<Socket> {
   const { port } = (app.getHttpServer() as { address(): { port: number } }).address();
-  const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
+  const agent = localAddress === undefined ? undefined : new Agent({ localAddress });
+  const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, agent: agent as never });
   opened.push(socket);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);

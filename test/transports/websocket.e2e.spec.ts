@@ -54,9 +54,9 @@ afterEach(async () => {
   Object.assign(downstream, { calls: 0, failures: 0, down: false, hanging: false });
 });
 
-async function connect(): Promise<Socket> {
+async function connect(localAddress?: string): Promise<Socket> {
   app ??= await listenWithSocketIo(AppModule);
-  return connectSocket(app, sockets);
+  return connectSocket(app, sockets, localAddress);
 }
 
 describe('WebSocket gateway (Socket.IO, real client on 127.0.0.1)', () => {
@@ -102,6 +102,9 @@ describe('WebSocket gateway (Socket.IO, real client on 127.0.0.1)', () => {
     // A second connection from the same address shares the bucket.
     const second = await connect();
     expect(await sendEvent(second, 'limited')).toMatchObject({ exception: { code: 'RATE_LIMIT_EXCEEDED' } });
+    // A client from another address has a bucket of its own (a global key would refuse it too).
+    const other = await connect('127.0.0.2');
+    expect(await sendEvent(other, 'limited')).toEqual({ ack: 'allowed' });
   });
 
   it('acknowledges a refused message sent with an acknowledgement callback, after an exception naming it', async () => {
