@@ -140,8 +140,12 @@ describe('chaos: off unless asked for three times', () => {
     const failure = await boot(chaos).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ResilienceConfigError);
     expect((failure as Error).message).toMatch(/NODE_ENV is "production".*allowInProduction: true/);
-    const { client } = await boot({ ...chaos, allowInProduction: true });
-    expect(client).toBeDefined();
+    const { client } = await boot({
+      ...chaos,
+      experiments: { gateway: { fault: { rate: 1 } } },
+      allowInProduction: true,
+    });
+    await expect(client.charge('acme')).rejects.toBeInstanceOf(ChaosFaultError); // it injects in production
   });
 
   it.each(['Production', 'PRODUCTION', 'prod', 'Prod', ' production '])(
