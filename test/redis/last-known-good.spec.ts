@@ -10,8 +10,8 @@ const upstream = { up: true };
 
 @Injectable()
 class PricesService {
-  // refreshInterval: a minute, so that no rewrite is due within a test however slowly the machine runs it.
-  @Fallback([{ lastKnownGood: { maxAge: 60_000, refreshInterval: 60_000 } }, { value: 'no price' }])
+  // refreshInterval: 30 s (the most maxAge allows), so no rewrite is due within a test however slow the machine.
+  @Fallback([{ lastKnownGood: { maxAge: 60_000, refreshInterval: 30_000 } }, { value: 'no price' }])
   async price(symbol: string): Promise<string> {
     if (!upstream.up) throw new Error('prices upstream down');
     return `${symbol}=42`;
