@@ -14,6 +14,7 @@ const SCRIPTS: readonly { script: string; args?: string[]; node?: string[] }[] =
   { script: 'interceptor' },
   { script: 'http' },
   { script: 'http-same-process' },
+  { script: 'http-client' },
   { script: 'redis' },
   { script: 'overload' },
   { script: 'memory', node: ['--expose-gc'] },

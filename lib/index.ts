@@ -7,11 +7,8 @@
 
 // Module and its options
 export { ResilienceModule } from './nest/module/resilience.module.js';
-export type {
-  LoadSheddingModuleOptions,
-  ResilienceModuleOptions,
-  ResiliencePolicyDefaults,
-} from './nest/options/resilience-module.options.js';
+export type { LoadSheddingModuleOptions } from './nest/options/resilience-module.options.js';
+export type { ResilienceModuleOptions, ResiliencePolicyDefaults } from './nest/module/resilience-module.options.js';
 
 // Decorators, and what a decorated method reads while it runs
 export {

@@ -7,7 +7,7 @@ import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../core/pipe
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import type { RateLimitDecision } from '../core/rate-limit/rate-limit-store.interface.js';
 import type { RateLimitState } from '../core/rate-limit/rate-limit.state.js';
-import type { ResilienceModuleOptions } from '../nest/options/resilience-module.options.js';
+import type { ResilienceModuleOptions } from '../nest/module/resilience-module.options.js';
 import { PipelineFactory } from '../nest/pipeline/pipeline.factory.js';
 import type { PolicySite, ReceiverOf, ResolvedPolicies } from '../nest/pipeline/stage.js';
 import type { HandlerIdempotencySpec } from '../nest/pipeline/stages/idempotent.stage.js';

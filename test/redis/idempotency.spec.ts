@@ -2,7 +2,7 @@ import { Body, Controller, Injectable, Module, Post, type Type } from '@nestjs/c
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Idempotent, ResilienceModule } from '../../lib/index.js';
-import { RESILIENCE_MODULE_OPTIONS } from '../../lib/nest/options/resilience.module-definition.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../../lib/nest/options/resilience-module.token.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
 import type { ScriptedClient } from '../../lib/redis/scripted-client.js';

@@ -11,8 +11,8 @@ import { OptionsValidator } from '../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import { LoadSheddingGuard } from '../handlers/load-shedding.guard.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
-import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience.module-definition.js';
-import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience-module.token.js';
+import type { ResilienceModuleOptions } from './resilience-module.options.js';
 import { validateModuleOptions } from './module-options.validator.js';
 
 /**

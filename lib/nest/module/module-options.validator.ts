@@ -1,26 +1,38 @@
 import { ResilienceConfigError } from '../../core/errors/resilience-config.error.js';
 import { didYouMean } from '../../core/validation/did-you-mean.js';
 import { describe, typeOf } from '../../core/validation/options.validator.js';
+import type { ResilienceModuleBaseOptions } from '../options/resilience-module.options.js';
 import { CONFIGURABLE_KINDS } from '../pipeline/canonical-order.js';
 
 /** Where the errors of this file say the mistake is. */
 const POLICY = 'ResilienceModule';
 
-/** Top-level keys of `ResilienceModuleOptions` (and `isGlobal`, in case an extra reaches the options). */
+/**
+ * The options that are not a policy kind's, in the order messages list them. A `Record` over the keys of their type,
+ * so that an option added to `ResilienceModuleBaseOptions` without its entry here fails to compile.
+ */
+const BASE_KEYS: Record<keyof ResilienceModuleBaseOptions, true> = {
+  globalRateLimits: true,
+  store: true,
+  coordination: true,
+  idempotencyStore: true,
+  chaos: true,
+  lastKnownGoodStore: true,
+  deadLetterStore: true,
+  metrics: true,
+  retryBudgets: true,
+  loadShedding: true,
+  latencySource: true,
+};
+
+/**
+ * Top-level keys of `ResilienceModuleOptions`: `defaults`, each configurable kind's named configurations (from the
+ * canonical order), the other options (and `isGlobal`, in case an extra reaches the options).
+ */
 const TOP_LEVEL_KEYS = [
   'defaults',
   ...CONFIGURABLE_KINDS.map(({ configKey }) => configKey),
-  'globalRateLimits',
-  'store',
-  'coordination',
-  'idempotencyStore',
-  'chaos',
-  'lastKnownGoodStore',
-  'deadLetterStore',
-  'metrics',
-  'retryBudgets',
-  'loadShedding',
-  'latencySource',
+  ...Object.keys(BASE_KEYS),
   'isGlobal',
 ];
 

@@ -4,7 +4,7 @@ import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coo
 import { ResilienceEvents } from '../../core/events/resilience-events.js';
 import { MemoryRateLimitStore } from '../../core/rate-limit/memory-rate-limit.store.js';
 import { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
-import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
+import type { ResilienceModuleOptions } from './resilience-module.options.js';
 import { validateModuleOptions } from './module-options.validator.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { ResilienceExplorer } from '../explorer/resilience.explorer.js';
@@ -14,11 +14,8 @@ import { GlobalRateLimitGuard } from '../handlers/rate-limit.guard.js';
 import { ResilienceService } from '../service/resilience.service.js';
 import { LoadShedderState } from '../../core/load-shedding/load-shedder.state.js';
 import { LOAD_SHEDDING_PROVIDERS } from './load-shedding.providers.js';
-import {
-  RESILIENCE_MODULE_OPTIONS,
-  RESILIENCE_OPTIONS_TYPE,
-  ResilienceConfigurableModule,
-} from '../options/resilience.module-definition.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience-module.token.js';
+import { RESILIENCE_OPTIONS_TYPE, ResilienceConfigurableModule } from './resilience.module-definition.js';
 
 /**
  * Import once, in the root module: `ResilienceModule.forRoot({ ... })` or `forRootAsync({ imports, inject,

@@ -1,53 +1,20 @@
 import type { ChaosOptions } from '../../core/chaos/chaos.options.js';
-import type { BulkheadOptions } from '../../core/bulkhead/bulkhead.options.js';
-import type { CircuitBreakerOptions } from '../../core/circuit-breaker/circuit-breaker.options.js';
-import type { RateLimitOptions } from '../../core/rate-limit/rate-limit.options.js';
 import type { RateLimitStore } from '../../core/rate-limit/rate-limit-store.interface.js';
 import type { BreakerCoordination } from '../../core/circuit-breaker/circuit-coordinator.interface.js';
-import type { RetryOptions } from '../../core/retry/retry.options.js';
 import type { RetryBudgetOptions } from '../../core/retry/retry-budget.options.js';
 import type { LoadSheddingOptions } from '../../core/load-shedding/load-shedding.options.js';
 import type { LoadSampler } from '../../core/load-shedding/load-sampler.interface.js';
 import type { LatencySource } from '../../core/hedge/latency-source.interface.js';
-import type { TimeoutOptions } from '../../core/timeout/timeout.options.js';
 import type { IdempotencyStore } from '../../core/idempotency/idempotency-store.interface.js';
 import type { LastKnownGoodStore } from '../../core/fallback/last-known-good-store.interface.js';
 import type { DeadLetterStore } from '../../core/dead-letter/dead-letter.interface.js';
 
-/** Per-kind defaults that apply to every decorator of that kind, above the library defaults. */
-export interface ResiliencePolicyDefaults {
-  /** Defaults of every `@Timeout`. */
-  timeout?: Partial<TimeoutOptions>;
-  /** Defaults of every `@Retry`. */
-  retry?: Partial<RetryOptions>;
-  /** Defaults of every `@CircuitBreaker`. */
-  circuitBreaker?: Partial<CircuitBreakerOptions>;
-  /** Defaults of every `@Bulkhead`. */
-  bulkhead?: Partial<BulkheadOptions>;
-  /** Defaults of every `@RateLimit`. */
-  rateLimit?: Partial<RateLimitOptions>;
-}
-
 /**
- * Options of `ResilienceModule.forRoot()` / `forRootAsync()`.
- *
- * Precedence, lowest first: library defaults < `defaults.<kind>` < the decorator's inline options < the named
- * configuration the decorator refers to. Operators can therefore tune a named policy per environment without
- * touching code.
+ * The options of `ResilienceModule.forRoot()` other than those of the policy kinds: stores, global limits, load
+ * shedding, chaos, metrics. `ResilienceModuleOptions` (`nest/module/`) adds to them each kind's module-wide
+ * `defaults` and named configurations, derived from the canonical order; this leaf is what every layer may read.
  */
-export interface ResilienceModuleOptions {
-  /** Module-wide defaults per policy kind. */
-  defaults?: ResiliencePolicyDefaults;
-  /** Named timeout configurations, used as `@Timeout('name')`. */
-  timeouts?: Record<string, Partial<TimeoutOptions>>;
-  /** Named retry configurations, used as `@Retry('name')`. */
-  retries?: Record<string, Partial<RetryOptions>>;
-  /** Named circuit breakers, used as `@CircuitBreaker('name')`; every method naming one shares its state. */
-  circuitBreakers?: Record<string, Partial<CircuitBreakerOptions>>;
-  /** Named bulkheads, used as `@Bulkhead('name')`; every method naming one shares its slots. */
-  bulkheads?: Record<string, Partial<BulkheadOptions>>;
-  /** Named rate limits, used as `@RateLimit('name')`; every method naming one shares its buckets. */
-  rateLimits?: Record<string, Partial<RateLimitOptions>>;
+export interface ResilienceModuleBaseOptions {
   /**
    * Names of `rateLimits` configurations applied to every handler of the application, decorated or not (HTTP
    * routes, GraphQL resolvers, WebSocket gateways, microservice handlers), as @nestjs/throttler's `APP_GUARD` does:

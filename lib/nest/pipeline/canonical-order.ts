@@ -60,3 +60,19 @@ export const POLICY_METADATA_KEYS: readonly string[] = POLICY_KINDS.flatMap(({ m
 export const KIND_OF_METADATA: ReadonlyMap<string, ConfigurableKind> = new Map(
   CONFIGURABLE_KINDS.map((kind) => [kind.metadataKey, kind]),
 );
+
+/**
+ * The module-wide defaults of every configurable kind, derived from the order: `defaults.<defaultsKey>` holds part of
+ * the kind's options (`defaults.retry: Partial<RetryOptions>`). A new kind in the order adds its key here.
+ */
+export type PolicyDefaultsOf<TKind extends ConfigurableKindOf = ConfigurableKindOf> = {
+  [Kind in TKind as Kind['defaultsKey']]?: Partial<Kind['libraryDefaults']>;
+};
+
+/**
+ * The named configurations of every configurable kind, derived from the order: `<configKey>.<name>` holds part of the
+ * kind's options (`retries.gateway: Partial<RetryOptions>`), used as `@Retry('gateway')`.
+ */
+export type NamedConfigurationsOf<TKind extends ConfigurableKindOf = ConfigurableKindOf> = {
+  [Kind in TKind as Kind['configKey']]?: Record<string, Partial<Kind['libraryDefaults']>>;
+};

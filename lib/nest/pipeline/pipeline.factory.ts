@@ -12,8 +12,8 @@ import { closestName } from '../../core/validation/did-you-mean.js';
 import { OptionsValidator } from '../../core/validation/options.validator.js';
 import { withoutUndefined } from '../../core/validation/without-undefined.js';
 import type { PolicySpec } from '../../decorators/resilience.metadata.js';
-import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
-import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience.module-definition.js';
+import type { ResilienceModuleBaseOptions } from '../options/resilience-module.options.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience-module.token.js';
 import { CANONICAL_ORDER, CONFIGURABLE_KINDS, KIND_OF_METADATA, POLICY_METADATA_KEYS } from './canonical-order.js';
 import { ClassNames } from './class-names.js';
 import type {
@@ -49,7 +49,7 @@ export class PipelineFactory implements StageHost {
   readonly classNames = new ClassNames();
 
   constructor(
-    @Inject(RESILIENCE_MODULE_OPTIONS) readonly options: ResilienceModuleOptions,
+    @Inject(RESILIENCE_MODULE_OPTIONS) readonly options: ResilienceModuleBaseOptions,
     readonly events: ResilienceEvents,
     readonly registry: ResilienceRegistry,
     private readonly moduleRef: ModuleRef,
@@ -138,6 +138,11 @@ export class PipelineFactory implements StageHost {
       }
     }
     return names;
+  }
+
+  /** @internal The names of `kind`'s configurations in the module options (`rateLimits`: its keys). */
+  configurationNamesOf<TOptions extends object>(kind: ConfigurableKind<TOptions>): string[] {
+    return Object.keys(this.namedConfigurations(kind));
   }
 
   /** @internal */
@@ -232,7 +237,8 @@ export class PipelineFactory implements StageHost {
 
   /** The module-wide defaults of `kind`. */
   private moduleDefaults<TOptions extends object>(kind: ConfigurableKind<TOptions>): Partial<TOptions> {
-    const defaults = (this.options.defaults ?? {}) as Record<string, Partial<TOptions> | undefined>;
+    // The defaults' keys are derived from the order (`ResiliencePolicyDefaults`); the factory reads them by kind.
+    const { defaults = {} } = this.options as { defaults?: Record<string, Partial<TOptions> | undefined> };
     return defaults[kind.defaultsKey] ?? {};
   }
 

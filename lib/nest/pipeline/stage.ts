@@ -4,7 +4,7 @@ import type { ResiliencePolicy } from '../../core/pipeline/policy.interface.js';
 import type { ResilienceRegistry } from '../../core/registry/resilience-registry.js';
 import type { OptionsValidator } from '../../core/validation/options.validator.js';
 import type { PolicySpec } from '../../decorators/resilience.metadata.js';
-import type { ResilienceModuleOptions } from '../options/resilience-module.options.js';
+import type { ResilienceModuleBaseOptions } from '../options/resilience-module.options.js';
 
 /** What every policy kind says about itself: the words of messages and where its decorator records its spec. */
 export interface PolicyKind {
@@ -73,7 +73,7 @@ export interface StageContext {
 
 /** What the pipeline factory gives the stages: the application's options, events and registry, and precedence. */
 export interface StageHost {
-  readonly options: ResilienceModuleOptions;
+  readonly options: ResilienceModuleBaseOptions;
   readonly events: ResilienceEvents;
   readonly registry: ResilienceRegistry;
   /** Merges library defaults < module defaults < inline options < named configuration, then validates. */
@@ -85,6 +85,8 @@ export interface StageHost {
   ): { name: string; options: TOptions };
   /** The configuration names a method's specs refer to, in the canonical order (`@Retry('gateway')`: gateway). */
   configurationNames(read: SpecReader): string[];
+  /** The names of `kind`'s configurations in the module options (`rateLimits`: its keys). */
+  configurationNamesOf<TOptions extends object>(kind: ConfigurableKind<TOptions>): string[];
   /** Something a stage keeps once per application (a store, validated options), created on first use. */
   once<T>(owner: object, create: () => T): T;
 }

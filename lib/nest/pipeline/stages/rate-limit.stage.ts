@@ -113,7 +113,7 @@ export function globalRateLimitNames(host: Pick<StageHost, 'options'>): readonly
 
 /** Fails when no `rateLimits` configuration is called `name`, with "did you mean". */
 function checkRateLimitName(host: StageHost, name: string, where: string): void {
-  const known = Object.keys(host.options.rateLimits ?? {});
+  const known = host.configurationNamesOf(RATE_LIMIT_KIND);
   if (known.includes(name)) return;
   const closest = closestName(name, known);
   throw new ResilienceConfigError(

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { RESILIENCE_MODULE_OPTIONS } from '../options/resilience-module.token.js';
 import type { ResilienceModuleOptions } from './resilience-module.options.js';
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module itself rather than the policies. */
@@ -9,10 +10,12 @@ export interface ResilienceModuleExtras {
 
 export const {
   ConfigurableModuleClass: ResilienceConfigurableModule,
-  MODULE_OPTIONS_TOKEN: RESILIENCE_MODULE_OPTIONS,
   OPTIONS_TYPE: RESILIENCE_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: RESILIENCE_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<ResilienceModuleOptions>({ moduleName: 'Resilience' })
+} = new ConfigurableModuleBuilder<ResilienceModuleOptions>({
+  moduleName: 'Resilience',
+  optionsInjectionToken: RESILIENCE_MODULE_OPTIONS,
+})
   .setClassMethodName('forRoot')
   .setExtras<ResilienceModuleExtras>({ isGlobal: true }, (definition, extras) => ({
     ...definition,

@@ -1,0 +1,149 @@
+/**
+ * What `nest-resilience/http` costs on the happy path, beside a bare `fetch` and beside undici's own `RetryAgent`,
+ * on loopback, in ONE client process against one upstream process (support/loopback-upstream.ts): rounds interleave
+ * the cases, each round sends `BENCH_REQUESTS` requests with `BENCH_CONNECTIONS` in flight and reads every body, and
+ * each figure is the median over the rounds, so a slow patch of the shared machine slows every case alike. The goal
+ * (issue 24): the client's default pipeline at most 5% fewer requests per second than the bare fetch.
+ * Run: `npm run bench:http-client`; writes bench/results/http-client.md.
+ * BENCH_ROUNDS (default 9) measured rounds after 2 warm-up rounds, BENCH_REQUESTS (default 4000) per round,
+ * BENCH_CONNECTIONS (default 50) requests in flight.
+ *
+ * Every case uses Node's own fetch (undici 6.24.1, bundled with Node 20); the RetryAgent is from the npm package
+ * `undici` pinned to that same version (a devDependency: Node does not expose its bundled copy's RetryAgent), handed
+ * to that fetch as its `dispatcher`.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ResilienceEvents, ResilienceRegistry } from 'nest-resilience';
+import { ResilientHttpClient } from 'nest-resilience/http';
+import { middleValue as median } from './support/measure.js';
+import { writeResults } from './support/results.js';
+import { setting, smoke } from './support/smoke.js';
+
+const rounds = setting('BENCH_ROUNDS', 9, 1);
+const warmupRounds = smoke ? 0 : 2;
+const requests = setting('BENCH_REQUESTS', 4000, 200);
+const connections = setting('BENCH_CONNECTIONS', 50, 10);
+
+const upstream = fork(fileURLToPath(new URL('./support/loopback-upstream.js', import.meta.url)), [], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const port = await new Promise<number>((resolve, reject) => {
+  upstream.once('message', (message) => resolve((message as { port: number }).port));
+  upstream.once('exit', (code) => reject(new Error(`the upstream exited with ${code} before listening`)));
+});
+const origin = `http://127.0.0.1:${port}`;
+const url = `${origin}/charges/1`;
+
+/** A client as `ResilientHttpModule.register` builds it, with its own registry and events (no Nest app needed). */
+function clientOf(options: ConstructorParameters<typeof ResilientHttpClient>[0]): ResilientHttpClient {
+  const events = new ResilienceEvents();
+  return new ResilientHttpClient(options, new ResilienceRegistry(events), events);
+}
+
+const defaults = clientOf({ name: 'bench', baseUrl: origin });
+const noTimeouts = clientOf({ name: 'bench-no-timeouts', baseUrl: origin, totalTimeout: false, attemptTimeout: false });
+// The devDependency is loaded by a name the type checker does not follow (typed by @types/node's undici-types, the
+// same API): a checkout whose node_modules predates it still type-checks, and only this script needs it installed.
+const UNDICI = 'undici';
+const { Agent, RetryAgent } = (await import(UNDICI)) as typeof import('undici-types');
+// undici's RetryAgent with its defaults (5 retries on 500, 502, 503, 504, 429 and network errors, idempotent methods).
+const retryAgent = new RetryAgent(new Agent());
+
+interface Case {
+  readonly name: string;
+  readonly says: string;
+  readonly run: () => Promise<unknown>;
+}
+
+const CASES: readonly Case[] = [
+  {
+    name: 'bare fetch',
+    says: 'Node fetch, body read: the floor',
+    run: async () => (await fetch(url)).arrayBuffer(),
+  },
+  {
+    name: 'fetch + undici RetryAgent',
+    says: 'Node fetch through undici RetryAgent (retry only)',
+    run: async () => (await fetch(url, { dispatcher: retryAgent })).arrayBuffer(),
+  },
+  {
+    name: 'client.get, defaults',
+    says: 'total + attempt timeouts, retry, breaker, bulkhead per origin; body read, HttpResponse',
+    run: () => defaults.get('/charges/1'),
+  },
+  {
+    name: 'client.fetch, defaults',
+    says: 'the same pipeline as a WHATWG fetch (SDKs); body read by the caller',
+    run: async () => (await defaults.fetch(url)).arrayBuffer(),
+  },
+  {
+    name: 'client.get, no timeouts',
+    says: 'retry, breaker, bulkhead only: what the two timers per call cost',
+    run: () => noTimeouts.get('/charges/1'),
+  },
+  {
+    name: 'client.post, defaults',
+    says: 'POST with a JSON body and an Idempotency-Key (a UUID per call)',
+    run: () => defaults.post('/charges', { json: { amount: 100 } }),
+  },
+  {
+    name: 'bare fetch POST',
+    says: 'Node fetch POST with the same JSON body and a key made by the caller',
+    run: async () =>
+      (
+        await fetch(`${origin}/charges`, {
+          method: 'POST',
+          body: JSON.stringify({ amount: 100 }),
+          headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+        })
+      ).arrayBuffer(),
+  },
+];
+
+/** Requests per second of one round: `requests` calls of `run`, `connections` of them in flight at any time. */
+async function round(run: () => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < requests) {
+      next++;
+      await run();
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  return requests / ((performance.now() - started) / 1000);
+}
+
+const samples = new Map<string, number[]>(CASES.map((entry) => [entry.name, []]));
+try {
+  for (let index = 0; index < warmupRounds + rounds; index++) {
+    for (const entry of CASES) {
+      const perSecond = await round(entry.run);
+      if (index >= warmupRounds) samples.get(entry.name)!.push(perSecond);
+    }
+  }
+} finally {
+  upstream.disconnect();
+  await retryAgent.close();
+}
+
+const bare = median(samples.get('bare fetch')!);
+const barePost = median(samples.get('bare fetch POST')!);
+const lines = [
+  `Node ${process.version} (undici ${process.versions.undici}), one client process against one upstream process on ` +
+    `127.0.0.1, ${rounds} interleaved rounds of ${requests} requests with ${connections} in flight after ` +
+    `${warmupRounds} warm-up rounds, median req/s per case. Ratio: to the bare fetch of the same method (1.00 = as ` +
+    'fast; the goal is at least 0.95 for the default pipeline). The machine is shared: ratios only.',
+  '',
+  '| case | what it does | req/s | x bare fetch |',
+  '| --- | --- | ---: | ---: |',
+];
+for (const entry of CASES) {
+  const perSecond = median(samples.get(entry.name)!);
+  const floor = entry.name.includes('POST') || entry.name.includes('post') ? barePost : bare;
+  lines.push(`| ${entry.name} | ${entry.says} | ${Math.round(perSecond)} | ${(perSecond / floor).toFixed(2)} |`);
+}
+const report = lines.join('\n');
+console.log(report);
+writeResults('http-client.md', report);
