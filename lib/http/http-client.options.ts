@@ -89,10 +89,10 @@ export interface ResilientHttpClientOptions {
   idempotencyKey?: Partial<HttpIdempotencyKeyOptions> | false;
   /**
    * Origins with their own breaker, bulkhead and rate limit; further origins share one set, named `<name> *`.
-   * Bounds the registry and the metrics' labels. Default `32`.
+   * Bounds the registry and the metrics' labels. At most 10,000. Default `32`.
    */
   maxOrigins?: number;
-  /** Characters of a failed answer's body kept in `HttpClientError.bodyExcerpt`. Default `1024`. */
+  /** Characters of a failed answer's body kept in `HttpClientError.bodyExcerpt`, at most 1,000,000. Default `1024`. */
   maxBodyExcerpt?: number;
   /** The `fetch` to call. Default: Node's own (`globalThis.fetch`, undici). */
   fetch?: typeof fetch;

@@ -199,12 +199,14 @@ export function resolveHttpClientOptions(
       options.maxOrigins ?? DEFAULT_HTTP_CLIENT_OPTIONS.maxOrigins,
       1,
       10_000,
+      'each origin keeps its own breaker, bulkhead and bucket (a count window is up to 10 KB) and metric labels',
     ),
     maxBodyExcerpt: client.integerBetween(
       'maxBodyExcerpt',
       options.maxBodyExcerpt ?? DEFAULT_HTTP_CLIENT_OPTIONS.maxBodyExcerpt,
       0,
       1_000_000,
+      'the excerpt is kept in every HttpClientError (up to 2 bytes a character); read the full body from the response',
     ),
     fetch: fetchOf(options.fetch, client),
   };

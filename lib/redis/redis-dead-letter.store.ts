@@ -58,7 +58,13 @@ export class RedisDeadLetterStore implements DeadLetterStore {
       validator.fail('prefix', options.prefix, `must be a string, got ${typeOf(options.prefix)}`);
     }
     this.prefix = store.options.prefix + (options.prefix ?? 'dlq:');
-    this.maxLength = validator.integerBetween('maxLength', options.maxLength ?? 10_000, 1, MAX_REDIS_DEAD_LETTERS);
+    this.maxLength = validator.integerBetween(
+      'maxLength',
+      options.maxLength ?? 10_000,
+      1,
+      MAX_REDIS_DEAD_LETTERS,
+      'a stream that long holds hundreds of GB of Redis memory',
+    );
     this.claimTtl = validateReplayClaimTtl(validator, options.replayClaimTtl);
   }
 

@@ -27,7 +27,8 @@ export interface RedisStoreOptions {
   onStoreError?: StoreErrorMode;
   /**
    * Replicas sharing the limit: the `local` fallback admits `1 / replicas` of it in each, but at least one call's
-   * tokens per bucket (so with `limit < replicas` the cluster may admit one call per replica in a burst). Default `1`.
+   * tokens per bucket (so with `limit < replicas` the cluster may admit one call per replica in a burst). At most
+   * 10,000. Default `1`.
    */
   replicas?: number;
   /**

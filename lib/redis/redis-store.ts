@@ -19,6 +19,7 @@ import {
 } from './redis-store.options.js';
 import { defineScripts, type ScriptedClient, type TokenBucketReply } from './scripted-client.js';
 import { sendWhenReady } from './send-when-ready.js';
+import { MAX_REPLICAS } from '../core/validation/size-maxima.js';
 
 /**
  * Rate-limit buckets in Redis, shared by every replica: each check is one atomic script call (by SHA), with the same
@@ -352,7 +353,7 @@ function validate(options: RedisStoreOptions): ResolvedRedisStoreOptions {
     prefix: merged.prefix,
     commandTimeout: validator.positiveDuration('commandTimeout', merged.commandTimeout),
     onStoreError: validator.oneOf('onStoreError', merged.onStoreError, ['allow', 'deny', 'local']),
-    replicas: validator.integerAtLeast('replicas', merged.replicas, 1),
+    replicas: validator.boundedInteger('replicas', merged.replicas, 1, MAX_REPLICAS),
     retryInterval: validator.nonNegativeDuration('retryInterval', merged.retryInterval),
   };
 }

@@ -1,5 +1,6 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import type { OptionsValidator } from '../validation/options.validator.js';
+import { MAX_CONCURRENT, MAX_QUEUE } from '../validation/size-maxima.js';
 
 /** Picks the compartment of a call from the method's arguments (a controller handler's: its resolved parameters). */
 export type PartitionKey = (...args: never[]) => string;
@@ -10,6 +11,7 @@ export type AdaptiveLimitAlgorithm = 'gradient2' | 'vegas' | 'aimd';
 /**
  * `@Bulkhead({ adaptive })`: the limit follows measured latency instead of a fixed `maxConcurrent`. Defaults are
  * Netflix's per algorithm: gradient2 and aimd `initialLimit` 20, `minLimit` 20, `maxLimit` 200; vegas 20, 1, 1000.
+ * Each limit is at most 100,000.
  */
 export interface AdaptiveLimitOptions {
   /** `gradient2` (latency against its long-term average), `vegas` (estimated queue), `aimd` (back off on drops). */
@@ -24,9 +26,12 @@ export interface AdaptiveLimitOptions {
 
 /** Options of `@Bulkhead`. */
 export interface BulkheadOptions {
-  /** Calls that may run at once (per partition). Default `10`. */
+  /** Calls that may run at once (per partition), at most 100,000. Default `10`. */
   maxConcurrent: number;
-  /** Calls that may wait for a slot (per partition); beyond that, calls are rejected at once. Default `0`. */
+  /**
+   * Calls that may wait for a slot (per partition), at most 100,000; beyond that, calls are rejected at once.
+   * Default `0`.
+   */
   maxQueue: number;
   /**
    * Milliseconds a queued call may wait for a slot before it is rejected. At most 2^31 - 1 (Node's timer limit).
@@ -66,8 +71,8 @@ export function validateBulkheadOptions(options: BulkheadOptions, validator: Opt
   validator.knownOptions(options, BULKHEAD_OPTION_NAMES);
   const normalized: BulkheadOptions = {
     ...options,
-    maxConcurrent: validator.integerAtLeast('maxConcurrent', options.maxConcurrent, 1),
-    maxQueue: validator.integerAtLeast('maxQueue', options.maxQueue, 0),
+    maxConcurrent: validator.boundedInteger('maxConcurrent', options.maxConcurrent, 1, MAX_CONCURRENT),
+    maxQueue: validator.boundedInteger('maxQueue', options.maxQueue, 0, MAX_QUEUE),
   };
   if (options.maxWait !== undefined) normalized.maxWait = validator.positiveDuration('maxWait', options.maxWait);
   validator.optionalFunction('key', options.key);
@@ -91,9 +96,11 @@ function validateAdaptive(options: BulkheadOptions, validator: OptionsValidator)
   validator.knownOptions(given, ['algorithm', 'initialLimit', 'minLimit', 'maxLimit']);
   const algorithm = validator.oneOf('adaptive.algorithm', given.algorithm, ['gradient2', 'vegas', 'aimd']);
   const defaults = ADAPTIVE_DEFAULTS[algorithm];
-  const minLimit = validator.integerAtLeast('adaptive.minLimit', given.minLimit ?? defaults.minLimit, 1);
-  const maxLimit = validator.integerAtLeast('adaptive.maxLimit', given.maxLimit ?? defaults.maxLimit, minLimit);
-  const initial = validator.integerAtLeast('adaptive.initialLimit', given.initialLimit ?? defaults.initialLimit, 1);
+  const limit = (option: string, value: unknown, min: number) =>
+    validator.boundedInteger(`adaptive.${option}`, value, min, MAX_CONCURRENT);
+  const minLimit = limit('minLimit', given.minLimit ?? defaults.minLimit, 1);
+  const maxLimit = limit('maxLimit', given.maxLimit ?? defaults.maxLimit, minLimit);
+  const initial = limit('initialLimit', given.initialLimit ?? defaults.initialLimit, 1);
   if (initial < minLimit || initial > maxLimit) {
     validator.fail(
       'adaptive.initialLimit',

@@ -1,5 +1,6 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import { OptionsValidator, typeOf } from '../validation/options.validator.js';
+import { MAX_COUNT, MAX_SEED } from '../validation/size-maxima.js';
 
 /** Injects a failure instead of calling: `rate` is the probability (0.1 is 10% of calls). */
 export interface ChaosFaultOptions {
@@ -67,9 +68,15 @@ export interface ChaosOptions {
    * bootstrap fails.
    */
   allowInProduction?: boolean;
-  /** Seed of the random draws (rates, latency ranges), so a run repeats exactly. Default: `Math.random`. */
+  /**
+   * Seed of the random draws (rates, latency ranges), so a run repeats exactly: an integer from 0 to 2^32 - 1.
+   * Default: `Math.random`.
+   */
   seed?: number;
-  /** At most this many injections per minute across the app; beyond, calls run untouched. Default: no cap. */
+  /**
+   * At most this many injections per minute across the app (at most 1,000,000); beyond, calls run untouched.
+   * Default: no cap.
+   */
   maxInjectionsPerMinute?: number;
   /**
    * The experiments, by the name of a configuration the target's policies use (`gateway`: every method with
@@ -119,12 +126,13 @@ export function validateChaosOptions(options: unknown, environment: string | und
   if (given.allowInProduction !== undefined) {
     normalized.allowInProduction = validator.boolean('allowInProduction', given.allowInProduction);
   }
-  if (given.seed !== undefined) normalized.seed = validator.integerAtLeast('seed', given.seed, 0);
+  if (given.seed !== undefined) normalized.seed = validator.boundedInteger('seed', given.seed, 0, MAX_SEED);
   if (given.maxInjectionsPerMinute !== undefined) {
-    normalized.maxInjectionsPerMinute = validator.integerAtLeast(
+    normalized.maxInjectionsPerMinute = validator.boundedInteger(
       'maxInjectionsPerMinute',
       given.maxInjectionsPerMinute,
       1,
+      MAX_COUNT,
     );
   }
   const experiments = given.experiments ?? {};

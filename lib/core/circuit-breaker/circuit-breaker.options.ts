@@ -1,5 +1,6 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import type { OptionsValidator } from '../validation/options.validator.js';
+import { MAX_BREAKER_CALLS, MAX_COUNT_WINDOW, MAX_MINIMUM_CALLS } from '../validation/size-maxima.js';
 
 /** How the breaker remembers recent outcomes. */
 export type SlidingWindowKind = 'count' | 'time';
@@ -9,14 +10,14 @@ export interface CircuitBreakerOptions {
   /** `count`: the last `windowSize` calls; `time`: the calls of the last `windowSize` seconds. Default `'count'`. */
   window: SlidingWindowKind;
   /**
-   * Calls (count window) or seconds (time window, at most 3600) remembered. A count window must hold at least
-   * `minimumCalls` calls. Default `100` calls or `60` seconds.
+   * Calls (count window, at most 10,000: one byte each per breaker) or seconds (time window, at most 3600)
+   * remembered. A count window must hold at least `minimumCalls` calls. Default `100` calls or `60` seconds.
    */
   windowSize?: number;
   /**
    * Calls the window must hold before the rates are judged. With a count window, at most `windowSize` (else the
-   * breaker could never open: refused at bootstrap). With a time window, the traffic needed in `windowSize` seconds.
-   * Default `20`.
+   * breaker could never open: refused at bootstrap). With a time window, the traffic needed in `windowSize` seconds,
+   * at most 1,000,000. Default `20`.
    */
   minimumCalls: number;
   /**
@@ -33,7 +34,8 @@ export interface CircuitBreakerOptions {
    */
   slowCallRateThreshold: number | `${number}%`;
   /**
-   * Simple mode: open after this many failures in a row, ignoring the window rates. Default: none (rate mode).
+   * Simple mode: open after this many failures in a row (at most 10,000), ignoring the window rates. Default: none
+   * (rate mode).
    */
   consecutiveFailures?: number;
   /** Milliseconds the breaker stays open before letting probe calls through. Default `30_000`. */
@@ -42,7 +44,10 @@ export interface CircuitBreakerOptions {
   openDurationMultiplier: number;
   /** Upper bound of the growing open duration, in milliseconds. Default `300_000`. */
   maxOpenDuration: number;
-  /** Probe calls let through while half-open; every other caller fails fast. All must succeed to close. Default `1`. */
+  /**
+   * Probe calls let through while half-open (at most 10,000); every other caller fails fast. All must succeed to
+   * close. Default `1`.
+   */
   halfOpenMaxCalls: number;
   /**
    * Which errors count as failures. Default: every error except HTTP 4xx answers (the caller's mistake, not the
@@ -125,13 +130,13 @@ export function validateCircuitBreakerOptions(
   const normalized: CircuitBreakerOptions = {
     ...options,
     window,
-    minimumCalls: validator.integerAtLeast('minimumCalls', options.minimumCalls, 1),
+    minimumCalls: validator.boundedInteger('minimumCalls', options.minimumCalls, 1, MAX_MINIMUM_CALLS),
     failureRateThreshold: percent(validator, 'failureRateThreshold', options.failureRateThreshold),
     slowCallRateThreshold: percent(validator, 'slowCallRateThreshold', options.slowCallRateThreshold),
     openDuration: validator.positiveDuration('openDuration', options.openDuration),
     openDurationMultiplier: validator.numberAtLeast('openDurationMultiplier', options.openDurationMultiplier, 1),
     maxOpenDuration: validator.positiveDuration('maxOpenDuration', options.maxOpenDuration),
-    halfOpenMaxCalls: validator.integerAtLeast('halfOpenMaxCalls', options.halfOpenMaxCalls, 1),
+    halfOpenMaxCalls: validator.boundedInteger('halfOpenMaxCalls', options.halfOpenMaxCalls, 1, MAX_BREAKER_CALLS),
     critical: validator.boolean('critical', options.critical),
     coordination: validator.oneOf('coordination', options.coordination, ['local', 'redis']),
   };
@@ -145,6 +150,7 @@ export function validateCircuitBreakerOptions(
           `was it meant in milliseconds (${normalized.windowSize / 1000} s)?`,
       );
     }
+    if (window === 'count') validator.boundedInteger('windowSize', options.windowSize, 1, MAX_COUNT_WINDOW);
   }
   // A count window never holds more than windowSize calls: with fewer than minimumCalls the rates are never judged
   // and the breaker never opens, however many calls fail. Refused rather than derived, so that the default
@@ -163,7 +169,12 @@ export function validateCircuitBreakerOptions(
     normalized.slowCallDuration = validator.positiveDuration('slowCallDuration', options.slowCallDuration);
   }
   if (options.consecutiveFailures !== undefined) {
-    normalized.consecutiveFailures = validator.integerAtLeast('consecutiveFailures', options.consecutiveFailures, 1);
+    normalized.consecutiveFailures = validator.boundedInteger(
+      'consecutiveFailures',
+      options.consecutiveFailures,
+      1,
+      MAX_BREAKER_CALLS,
+    );
   }
   if (normalized.maxOpenDuration < normalized.openDuration) {
     validator.fail('maxOpenDuration', options.maxOpenDuration, `must be >= openDuration (${normalized.openDuration})`);

@@ -47,6 +47,7 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
       options.maxLettersPerQueue ?? 1000,
       1,
       MAX_MEMORY_DEAD_LETTERS,
+      'a million letters of a few KB each is already gigabytes in this process (use RedisDeadLetterStore beyond)',
     );
     this.claimTtl = validateReplayClaimTtl(validator, options.replayClaimTtl);
   }

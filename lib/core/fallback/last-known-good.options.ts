@@ -1,6 +1,7 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import type { OptionsValidator } from '../validation/options.validator.js';
 import { withoutUndefined } from '../validation/without-undefined.js';
+import { MAX_MEMORY_BYTES, MAX_MEMORY_ENTRIES } from '../validation/size-maxima.js';
 
 /** Options of a last-known-good step of `@Fallback` (`{ lastKnownGood: { maxAge: 60_000 } }`). */
 export interface LastKnownGoodOptions {
@@ -23,9 +24,12 @@ export interface LastKnownGoodOptions {
    * costs a Map lookup per success, not a serialization and a store write. `0` remembers every success. Default `1000`.
    */
   refreshInterval?: number;
-  /** Memory store: at most this many remembered keys (least recently used evicted). Default `1000`. */
+  /** Memory store: at most this many remembered keys (least recently used evicted), up to 1,000,000. Default `1000`. */
   maxEntries?: number;
-  /** Memory store: at most this many bytes of keys and JSON (least recently used evicted). Default 8 MiB. */
+  /**
+   * Memory store: at most this many bytes of keys and JSON (least recently used evicted), up to 1 GiB.
+   * Default 8 MiB.
+   */
   maxBytes?: number;
 }
 
@@ -73,7 +77,7 @@ export function validateLastKnownGoodOptions(
     key: options.key,
     shared: validator.boolean('shared', merged.shared),
     name: options.name,
-    maxEntries: validator.integerAtLeast('maxEntries', merged.maxEntries, 1),
-    maxBytes: validator.integerAtLeast('maxBytes', merged.maxBytes, 1),
+    maxEntries: validator.boundedInteger('maxEntries', merged.maxEntries, 1, MAX_MEMORY_ENTRIES),
+    maxBytes: validator.boundedInteger('maxBytes', merged.maxBytes, 1, MAX_MEMORY_BYTES),
   };
 }

@@ -1,12 +1,13 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import type { OptionsValidator } from '../validation/options.validator.js';
+import { MAX_HEDGES } from '../validation/size-maxima.js';
 
 /** When a hedge starts: a fixed delay in ms, or a percentile of the method's recent latencies. */
 export type HedgeDelay = number | { readonly percentile: number; readonly fallback?: number };
 
 /** Options of `@Hedge`. */
 export interface HedgeOptions {
-  /** Extra attempts that may run beside the first. Default `1`. */
+  /** Extra attempts that may run beside the first, at most 10. Default `1`. */
   maxHedges: number;
   /**
    * Milliseconds without an answer before the next attempt starts; or `{ percentile: 95, fallback: 100 }`: the
@@ -43,7 +44,7 @@ export function validateHedgeOptions(options: HedgeOptions, validator: OptionsVa
   validator.knownOptions(options, HEDGE_OPTION_NAMES);
   const normalized: HedgeOptions = {
     ...options,
-    maxHedges: validator.integerAtLeast('maxHedges', options.maxHedges, 1),
+    maxHedges: validator.boundedInteger('maxHedges', options.maxHedges, 1, MAX_HEDGES),
     delay: hedgeDelay(options.delay, validator),
   };
   validator.optionalFunction('hedgeOnResult', (options as { hedgeOnResult?: unknown }).hedgeOnResult);

@@ -6,17 +6,18 @@ import type {
 } from './idempotency-store.interface.js';
 import { OptionsValidator } from '../validation/options.validator.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
+import { MAX_MEMORY_BYTES, MAX_MEMORY_ENTRIES } from '../validation/size-maxima.js';
 
 /** Options of {@link MemoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
   /**
    * Records kept at most; the least recently used completed answers make room, never a live lease (a request still
-   * running). Default `10_000`.
+   * running). At most 1,000,000. Default `10_000`.
    */
   maxEntries?: number;
   /**
    * Bytes of keys, fingerprints and stored answers (UTF-8) kept at most; the least recently used completed answers
-   * make room, never a live lease. Default 64 MiB.
+   * make room, never a live lease. At most 1 GiB. Default 64 MiB.
    */
   maxBytes?: number;
 }
@@ -79,8 +80,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore, ImmediateIdempo
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
     const validator = new OptionsValidator('store', 'MemoryIdempotencyStore', 'new MemoryIdempotencyStore(...)');
     validator.knownOptions(options, ['maxEntries', 'maxBytes']);
-    this.maxEntries = validator.integerAtLeast('maxEntries', options.maxEntries ?? 10_000, 1);
-    this.maxBytes = validator.integerAtLeast('maxBytes', options.maxBytes ?? 64 * 1024 * 1024, 1);
+    this.maxEntries = validator.boundedInteger('maxEntries', options.maxEntries ?? 10_000, 1, MAX_MEMORY_ENTRIES);
+    this.maxBytes = validator.boundedInteger('maxBytes', options.maxBytes ?? 64 * 1024 * 1024, 1, MAX_MEMORY_BYTES);
   }
 
   /** Records held now (expired ones included until they are read or evicted). */

@@ -8,15 +8,16 @@ import type {
 } from './rate-limit-store.interface.js';
 import { spendTokens, type BucketState } from './token-bucket.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
+import { MAX_KEY_LENGTH, MAX_RATE_LIMIT_KEYS } from '../validation/size-maxima.js';
 
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryRateLimitStoreOptions {
-  /** Most buckets kept; beyond it the least recently used is evicted. Default `100_000`. */
+  /** Most buckets kept (at most 1,000,000); beyond it the least recently used is evicted. Default `100_000`. */
   maxKeys?: number;
   /**
    * Longest key kept as it is, in UTF-16 code units; a longer one (built from user input such as an API-key header)
-   * is kept as its SHA-256 digest, so each bucket holds at most about this much key whatever clients send.
-   * Default `200`.
+   * is kept as its SHA-256 digest, so each bucket holds at most about this much key whatever clients send. From 64
+   * to 1024. Default `200`.
    */
   maxKeyLength?: number;
 }
@@ -48,9 +49,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
       validator.fail('options', options, 'must be an object, e.g. { maxKeys: 100_000 }');
     }
     validator.knownOptions(options, ['maxKeys', 'maxKeyLength']);
-    this.maxKeys = validator.integerAtLeast('maxKeys', options.maxKeys ?? 100_000, 1);
+    this.maxKeys = validator.boundedInteger('maxKeys', options.maxKeys ?? 100_000, 1, MAX_RATE_LIMIT_KEYS);
     // 64: room for a limit's name and a SHA-256 digest, which must stay short themselves.
-    this.maxKeyLength = validator.integerAtLeast('maxKeyLength', options.maxKeyLength ?? 200, 64);
+    this.maxKeyLength = validator.boundedInteger('maxKeyLength', options.maxKeyLength ?? 200, 64, MAX_KEY_LENGTH);
   }
 
   /** Buckets held now. */

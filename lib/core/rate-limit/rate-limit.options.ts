@@ -1,5 +1,6 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import { typeOf, type OptionsValidator } from '../validation/options.validator.js';
+import { MAX_RATE_LIMIT } from '../validation/size-maxima.js';
 
 /**
  * Whose tokens a call spends: `'global'` (one bucket), `'ip'` (per client address, controllers only; IPv6 grouped
@@ -18,7 +19,8 @@ export type PerRequest<T> = (context: never) => T;
 export interface RateLimitOptions {
   /**
    * Tokens added per `interval`: the sustained rate. On handlers also a function of the `ExecutionContext`
-   * returning it per request (e.g. by plan), which then also sizes the bucket unless `burst` is given. Default `100`.
+   * returning it per request (e.g. by plan), which then also sizes the bucket unless `burst` is given. At most
+   * 1,000,000,000. Default `100`.
    */
   limit: number | PerRequest<number>;
   /**
@@ -26,7 +28,7 @@ export interface RateLimitOptions {
    * `ExecutionContext`. Default `60_000`.
    */
   interval: number | PerRequest<number>;
-  /** Bucket capacity: how many calls may come at once after a quiet spell. Default: `limit`. */
+  /** Bucket capacity: how many calls may come at once after a quiet spell, at most 1,000,000,000. Default: `limit`. */
   burst?: number;
   /** Tokens one call spends. Default `1`. */
   cost: number;
@@ -131,7 +133,8 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
     validator.fail('message', message, `must be a non-empty string or a function, got ${typeOf(message)}`);
   }
   validator.optionalFunction('skipIf', options.skipIf);
-  if (options.burst !== undefined) normalized.burst = validator.numberAtLeast('burst', options.burst, 1);
+  if (options.burst !== undefined)
+    normalized.burst = validator.boundedNumber('burst', options.burst, 1, MAX_RATE_LIMIT);
   // With a per-request limit and no burst the capacity is only known per request: checked then (bucketRule).
   const capacity = normalized.burst ?? normalized.limit;
   if (typeof capacity === 'number' && normalized.cost > capacity) {
@@ -147,7 +150,7 @@ export function validateRateLimitOptions(options: RateLimitOptions, validator: O
 /** A number of at least the smallest positive value, or a function computing it per request. */
 function numberOrFunction(validator: OptionsValidator, option: string, value: unknown): number | PerRequest<number> {
   if (typeof value === 'function') return value as PerRequest<number>;
-  return validator.numberAtLeast(option, value, Number.MIN_VALUE);
+  return validator.boundedNumber(option, value, Number.MIN_VALUE, MAX_RATE_LIMIT);
 }
 
 /** True when `limit` or `interval` is computed per request (handlers only). */

@@ -1,4 +1,5 @@
 import { ResilienceConfigError } from '../errors/resilience-config.error.js';
+import { MAX_RATE_LIMIT } from '../validation/size-maxima.js';
 import type { RateLimitOptions } from './rate-limit.options.js';
 import type {
   RateLimitDecision,
@@ -112,6 +113,8 @@ export class RateLimitState {
     if (limit === this.lastLimit && interval === this.lastInterval) return this.lastRule!;
     const capacity = this.options.burst ?? limit;
     if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) this.refuse('limit', limit);
+    if (limit > MAX_RATE_LIMIT.max)
+      this.refuse('limit', limit, ` (above ${MAX_RATE_LIMIT.max}: ${MAX_RATE_LIMIT.why})`);
     if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) this.refuse('interval', interval);
     if (this.options.cost > capacity) this.refuse('limit', limit, ` (below the cost ${this.options.cost})`);
     this.lastLimit = limit;

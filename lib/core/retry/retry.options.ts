@@ -1,5 +1,6 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import { OptionsValidator } from '../validation/options.validator.js';
+import { MAX_ATTEMPTS } from '../validation/size-maxima.js';
 
 /** How the wait between attempts grows. */
 export type BackoffKind = 'constant' | 'linear' | 'exponential';
@@ -15,7 +16,10 @@ export type ErrorClass = abstract new (...args: never[]) => unknown;
 
 /** Options of `@Retry`. */
 export interface RetryOptions {
-  /** Total number of attempts, the first call included: `3` means one call and up to two retries. Default `3`. */
+  /**
+   * Total number of attempts, the first call included: `3` means one call and up to two retries. At most 1,000.
+   * Default `3`.
+   */
   maxAttempts: number;
   /** Growth of the wait between attempts. Default `'exponential'`. */
   backoff: BackoffKind;
@@ -96,7 +100,7 @@ export function validateRetryOptions(options: RetryOptions, validator: OptionsVa
   validator.knownOptions(options, RETRY_OPTION_NAMES);
   const normalized: RetryOptions = {
     ...options,
-    maxAttempts: validator.integerAtLeast('maxAttempts', options.maxAttempts, 1),
+    maxAttempts: validator.boundedInteger('maxAttempts', options.maxAttempts, 1, MAX_ATTEMPTS),
     backoff: validator.oneOf('backoff', options.backoff, ['constant', 'linear', 'exponential']),
     jitter: validator.oneOf('jitter', options.jitter, ['none', 'full', 'equal', 'decorrelated']),
     initialDelay: validator.nonNegativeDuration('initialDelay', options.initialDelay),

@@ -1,6 +1,7 @@
 import { deepFreeze } from '../validation/deep-freeze.js';
 import { OptionsValidator, typeOf } from '../validation/options.validator.js';
 import { withoutUndefined } from '../validation/without-undefined.js';
+import { MAX_COUNT } from '../validation/size-maxima.js';
 
 /** Options of `@Timeout`. */
 export interface TimeoutOptions {
@@ -32,7 +33,7 @@ export interface AdaptiveTimeoutOptions {
   min?: number;
   /** The longest timeout it may choose, in ms. Default: the `duration`, so it never waits longer than configured. */
   max?: number;
-  /** Successful attempts needed in the window before it adapts. Default `20`. */
+  /** Successful attempts needed in the window before it adapts, at most 1,000,000. Default `20`. */
   minSamples?: number;
   /** Milliseconds of history it follows (the last half to whole window). Default `60_000`. */
   window?: number;
@@ -114,7 +115,7 @@ function validateAdaptive(
     margin: validator.nonNegativeDuration('adaptive.margin', merged.margin),
     min: validator.positiveDuration('adaptive.min', merged.min),
     max: validator.positiveDuration('adaptive.max', merged.max),
-    minSamples: validator.integerAtLeast('adaptive.minSamples', merged.minSamples, 1),
+    minSamples: validator.boundedInteger('adaptive.minSamples', merged.minSamples, 1, MAX_COUNT),
     window: validator.positiveDuration('adaptive.window', merged.window),
   };
   if (resolved.min > resolved.max) {

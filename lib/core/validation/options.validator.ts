@@ -1,5 +1,6 @@
 import { ResilienceConfigError } from '../errors/resilience-config.error.js';
 import { didYouMean } from './did-you-mean.js';
+import type { SizeMaximum } from './size-maxima.js';
 
 /**
  * The longest delay a Node.js timer holds: 2^31 - 1 ms, about 24.8 days. A longer `setTimeout` fires after 1 ms
@@ -68,13 +69,27 @@ export class OptionsValidator {
 
   /**
    * An integer from `min` to `max`: sizes and counts, whose maximum keeps one policy's memory bounded (an array or
-   * a map sized by them is allocated per key or per breaker).
+   * a map sized by them is allocated per key or per breaker). `why`, when given, ends the message.
    */
-  integerBetween(option: string, value: unknown, min: number, max: number): number {
+  integerBetween(option: string, value: unknown, min: number, max: number, why?: string): number {
     const rule = `must be an integer from ${min} to ${max.toLocaleString('en-US')}`;
     const integer = this.number(option, value, rule);
-    if (!Number.isInteger(integer) || integer < min || integer > max) this.fail(option, value, rule);
+    if (!Number.isInteger(integer) || integer < min) this.fail(option, value, rule);
+    if (integer > max) this.fail(option, value, `${rule}, got ${typeOf(value)}${why === undefined ? '' : `: ${why}`}`);
     return integer;
+  }
+
+  /**
+   * A size or count: an integer no smaller than `min` (refused as {@link integerAtLeast} does), and at most
+   * `maximum.max`, refused above it with the reason for the bound ({@link SizeMaximum}).
+   */
+  boundedInteger(option: string, value: unknown, min: number, maximum: SizeMaximum): number {
+    return this.atMost(option, value, this.integerAtLeast(option, value, min), maximum);
+  }
+
+  /** A finite number no smaller than `min` (as {@link numberAtLeast}), and at most `maximum.max`. */
+  boundedNumber(option: string, value: unknown, min: number, maximum: SizeMaximum): number {
+    return this.atMost(option, value, this.numberAtLeast(option, value, min), maximum);
   }
 
   /** A finite number no smaller than `min`. */
@@ -124,6 +139,12 @@ export class OptionsValidator {
         `(declared on ${this.declaredAt}): ${rule}`,
       this.policy,
     );
+  }
+
+  private atMost(option: string, value: unknown, number: number, { max, why }: SizeMaximum): number {
+    if (number > max)
+      this.fail(option, value, `must be at most ${max.toLocaleString('en-US')}, got ${typeOf(value)}: ${why}`);
+    return number;
   }
 
   private timerBound(option: string, value: unknown, duration: number): number {
