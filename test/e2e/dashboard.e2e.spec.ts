@@ -138,6 +138,9 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
     const started = await listen(platform, true);
     app = started.app;
     const snapshot = vi.spyOn(app.get(DashboardFeed), 'snapshot');
+    // The feed's timer: rxjs's interval calls the global setInterval (100 ms here) and clearInterval on unsubscribe.
+    const started100ms = vi.spyOn(globalThis, 'setInterval');
+    const cleared = vi.spyOn(globalThis, 'clearInterval');
     const leaving = new AbortController();
     const answer = await fetch(`${started.url}/resilience/events`, {
       headers: { authorization: 'Bearer operator' },
@@ -153,10 +156,14 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
       leaving.abort(); // an open event stream would hold the server's close
     }
     await reader.cancel().catch(() => undefined);
-    // Nothing to await for an absence: five update intervals without a snapshot show the interval was unsubscribed.
-    const afterLeaving = snapshot.mock.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(snapshot.mock.calls.length - afterLeaving).toBeLessThanOrEqual(1);
+    const feedTimers = started100ms.mock.calls
+      .map((call, index) => ({ delay: call[1], handle: started100ms.mock.results[index]?.value as unknown }))
+      .filter((timer) => timer.delay === 100);
+    expect(feedTimers).toHaveLength(1);
+    // The page left: the feed's interval is cleared (an event to await, rather than watching for an absence).
+    await vi.waitFor(() => expect(cleared.mock.calls.map((call) => call[0])).toContain(feedTimers[0].handle));
+    started100ms.mockRestore();
+    cleared.mockRestore();
   });
 
   it('loads in Chromium, shows the breaker closed, then open once failures open it, live', async () => {
