@@ -31,7 +31,7 @@ export default tseslint.config(
           patterns: [
             { group: ['@nestjs/*'], message: 'lib/core is framework-free: no @nestjs import.' },
             {
-              regex: '^(\\.\\./)+(decorators|nest|health|redis|prometheus|opentelemetry|dashboard)/',
+              regex: '^(\\.\\./)+(decorators|nest|health|redis|rabbitmq|prometheus|opentelemetry|dashboard)/',
               message: 'lib/core imports nothing from the decorators, the Nest adapter or the integrations.',
             },
           ],
@@ -53,7 +53,7 @@ export default tseslint.config(
               message: 'lib/decorators may import from lib/nest only the interceptor and the guards they attach.',
             },
             {
-              regex: '^\\.\\./(health|redis|prometheus|opentelemetry|dashboard)/',
+              regex: '^\\.\\./(health|redis|rabbitmq|prometheus|opentelemetry|dashboard)/',
               message: 'lib/decorators imports no integration.',
             },
           ],

@@ -15,6 +15,7 @@ export default defineConfig({
       { find: /^nest-resilience\/opentelemetry$/, replacement: source('./lib/opentelemetry/index.ts') },
       { find: /^nest-resilience\/dashboard$/, replacement: source('./lib/dashboard/index.ts') },
       { find: /^nest-resilience\/http$/, replacement: source('./lib/http/index.ts') },
+      { find: /^nest-resilience\/rabbitmq$/, replacement: source('./lib/rabbitmq/index.ts') },
     ],
   },
   test: {

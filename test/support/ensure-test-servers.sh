@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Run before the tests (npm's pretest): the Redis tests start a real redis-server on a free loopback port, and the
-# dashboard's test drives a headless chromium. Installs Debian's packages when they are missing and this machine can
-# (root or sudo, apt-get), saying what it installs; otherwise says how.
+# Run before the tests (npm's pretest): the Redis tests start a real redis-server on a free loopback port, the
+# dashboard's test drives a headless chromium, and the RabbitMQ tests start a private rabbitmq-server. Installs
+# Debian's packages when they are missing and this machine can (root or sudo, apt-get), saying what it installs;
+# otherwise says how.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""

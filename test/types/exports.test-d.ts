@@ -13,6 +13,7 @@ import type * as Prometheus from '../../lib/prometheus/index.js';
 import type * as Opentelemetry from '../../lib/opentelemetry/index.js';
 import type * as Dashboard from '../../lib/dashboard/index.js';
 import type * as Http from '../../lib/http/index.js';
+import type * as Rabbitmq from '../../lib/rabbitmq/index.js';
 
 // nest-resilience
 expectTypeOf<keyof typeof Root>().toEqualTypeOf<
@@ -180,6 +181,9 @@ expectTypeOf<keyof typeof Dashboard>().toEqualTypeOf<
 export type DashboardTypes = [
   Dashboard.DashboardSnapshot,
   Dashboard.DashboardTransition,
+  Dashboard.DashboardBreaker,
+  Dashboard.DashboardDeadLetterQueue,
+  Dashboard.DashboardTrends,
   Dashboard.ResilienceDashboardOptions,
 ];
 
@@ -211,3 +215,9 @@ export type HttpTypes = [
   Http.ResilientHttpModuleAsyncOptions,
   Http.ResolvedHttpClientOptions,
 ];
+
+// nest-resilience/rabbitmq
+expectTypeOf<keyof typeof Rabbitmq>().toEqualTypeOf<
+  'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS' | 'RMQ_HEADERS' | 'RmqAcknowledge'
+>();
+export type RabbitmqTypes = [Rabbitmq.RmqAcknowledgeOptions];
