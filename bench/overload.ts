@@ -50,7 +50,7 @@ const lines = [
     `${seconds} s per run, the first ${warmupMs / 1000} s not counted`,
   '',
   // 1x is 100% of the best throughput (utilisation 1.0), not a normal load: any timer lateness tips it past the knee.
-  '| protection | load (x best throughput) | goodput/s | p99 ms (successes) | timed out | rejected | limit at the end |',
+  '| protection | load (x best rate) | goodput/s | p99 ms (successes) | timed out | rejected | limit at the end |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const [label, options] of Object.entries(variants)) {
