@@ -1,3 +1,4 @@
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import { ResilienceError } from '../core/errors/resilience.error.js';
 
 /** What an `HttpClientError`'s `code` says went wrong. */
@@ -48,9 +49,23 @@ export interface HttpClientErrorInit {
 }
 
 /**
+ * Header names whose values may be secrets (`Set-Cookie`, `Authorization`, `X-Api-Key`, an `Idempotency-Key`
+ * echoed back, session and signature headers): their values never reach a log line.
+ */
+const SECRET_HEADER = /auth|cookie|token|secret|key|session|signature|password|credential/i;
+
+/** A header's value as a log line may show it: `[redacted]` for a name that may carry a secret. */
+function loggable(name: string, value: string): string {
+  return SECRET_HEADER.test(name) ? '[redacted]' : value;
+}
+
+/**
  * A `ResilientHttpClient` call did not get an answer it can hand over (2xx or 3xx). Its message names the client,
  * method, origin, path and status, never a header value, the query string or a body; `bodyExcerpt` holds the start of
- * the upstream's answer, bounded (`maxBodyExcerpt`).
+ * the upstream's answer, bounded (`maxBodyExcerpt`). Logged (`console.log`, `util.inspect`, `JSON.stringify`, a
+ * logger that serialises errors), it shows its fields with the values of secret-looking headers (`Set-Cookie`,
+ * `Authorization`, `*-Key`, `*-Token` ...) redacted and the body excerpt as its length only: read `headers` and
+ * `bodyExcerpt` themselves for the values.
  */
 export class HttpClientError extends ResilienceError {
   readonly code: HttpClientErrorCode;
@@ -85,6 +100,39 @@ export class HttpClientError extends ResilienceError {
     this.bodyExcerpt = init.bodyExcerpt;
     this.attempts = init.attempts ?? 1;
     this.gaveUp = init.gaveUp ?? 'not-retried';
+  }
+
+  /** What `JSON.stringify` (and loggers that serialise errors) show: no secret header value, no body. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, ...this.loggableFields() };
+  }
+
+  /** What `console.log` and `util.inspect` show: the stack, then the fields as {@link toJSON} gives them. */
+  [inspect.custom](_depth: number, options: InspectOptionsStylized): string {
+    const fields: Record<string, unknown> = this.loggableFields();
+    if (this.cause !== undefined) fields.cause = this.cause;
+    return `${this.stack ?? `${this.name}: ${this.message}`} ${inspect(fields, options)}`;
+  }
+
+  private loggableFields(): Record<string, unknown> {
+    let headers: Record<string, string> | undefined;
+    if (this.headers !== undefined) {
+      headers = {};
+      for (const [name, value] of this.headers) headers[name] = loggable(name, value);
+    }
+    return {
+      code: this.code,
+      client: this.client,
+      method: this.method,
+      origin: this.origin,
+      path: this.path,
+      status: this.status,
+      attempts: this.attempts,
+      gaveUp: this.gaveUp,
+      policy: this.policy,
+      headers,
+      bodyExcerpt: this.bodyExcerpt === undefined ? undefined : `[${this.bodyExcerpt.length} characters, not logged]`,
+    };
   }
 }
 

@@ -140,8 +140,12 @@ describe('chaos: off unless asked for three times', () => {
     const failure = await boot(chaos).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ResilienceConfigError);
     expect((failure as Error).message).toMatch(/NODE_ENV is "production".*allowInProduction: true/);
-    const { client } = await boot({ ...chaos, allowInProduction: true });
-    expect(client).toBeDefined();
+    const { client } = await boot({
+      ...chaos,
+      experiments: { gateway: { fault: { rate: 1 } } },
+      allowInProduction: true,
+    });
+    await expect(client.charge('acme')).rejects.toBeInstanceOf(ChaosFaultError); // it injects in production
   });
 
   it.each(['Production', 'PRODUCTION', 'prod', 'Prod', ' production '])(
@@ -309,9 +313,19 @@ describe.each(PLATFORMS)('chaos on an HTTP handler (%s)', (platform) => {
     class AppModule {}
     const app = await createTestApp(platform, AppModule);
     apps.push(app);
-    const started = Date.now();
-    expect((await app.send('GET', '/slow')).status).toBe(504);
-    // Far below the injected minute: the timeout unsubscribed the delay (its timer is cleared with it).
-    expect(Date.now() - started).toBeLessThan(5_000);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const cleared = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      expect((await app.send('GET', '/slow')).status).toBe(504);
+      const delays = timers.mock.calls.flatMap((call, index) =>
+        call[1] === 60_000 ? [timers.mock.results[index]] : [],
+      );
+      expect(delays).toHaveLength(1); // the injected minute
+      // The timeout unsubscribed the delay, and the delay's timer was cleared with it (no minute-long timer left).
+      await vi.waitFor(() => expect(cleared.mock.calls.map((call) => call[0])).toContain(delays[0]?.value));
+    } finally {
+      timers.mockRestore();
+      cleared.mockRestore();
+    }
   });
 });

@@ -161,6 +161,17 @@ describe('a last-known-good step on a handler is checked at bootstrap', () => {
         'is required: how old an answer may be (ms)',
     );
     @Controller()
+    class TooLong {
+      @Get('c')
+      @Fallback([{ lastKnownGood: { maxAge: 2 ** 31, shared: true } }])
+      c() {
+        return {};
+      }
+    }
+    expect(((await bootstrapError(TooLong)) as Error).message).toMatch(
+      /Invalid fallback option "maxAge" = 2147483648 for policy "TooLong.c" .*must be at most 2147483647 ms/,
+    );
+    @Controller()
     class Typo {
       @Get('b')
       @Fallback([{ lastKnownGood: { maxAge: '5000', shared: true, maxEntrys: 5 } as never }])

@@ -259,11 +259,15 @@ describe.each(PLATFORMS)('@Idempotent on %s', (platform) => {
     expect(long.status).toBe(400); // 255 + the random suffix: too long
     const exact = `${Math.random()}`.slice(2).padEnd(255, 'x');
     expect((await app.post('/payments', { amount: 1 }, { 'Idempotency-Key': exact })).status).toBe(201);
-    const quoted = `"q-${Math.random()}"`;
-    await app.post('/payments', { amount: 1 }, { 'Idempotency-Key': quoted });
-    const again = await app.post('/payments', { amount: 1 }, { 'Idempotency-Key': quoted });
+    // The quoted string and the bare token of the same characters are one key: the quotes are syntax, not key.
+    const bare = `q-${Math.random()}`;
+    expect((await app.post('/payments', { amount: 1 }, { 'Idempotency-Key': `"${bare}"` })).status).toBe(201);
+    const again = await app.post('/payments', { amount: 1 }, { 'Idempotency-Key': bare });
     expect(again.headers['idempotent-replayed']).toBe('true');
-    expect(calls.payments).toBe(2);
+    // An escaped quote inside a quoted string is accepted, and is a key of its own (unescaped: q"...).
+    const escaped = `"q\\"${bare.slice(2)}"`;
+    expect((await app.post('/payments', { amount: 1 }, { 'Idempotency-Key': escaped })).status).toBe(201);
+    expect(calls.payments).toBe(3);
   });
 
   it('runs requests without a key as usual; 400 IDEMPOTENCY_KEY_MISSING when the key is required', async () => {

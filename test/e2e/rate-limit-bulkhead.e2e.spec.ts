@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Module, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bulkhead, RateLimit, ResilienceModule, ResilienceRegistry, SkipRateLimit } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from './http-harness.js';
 
@@ -74,7 +74,10 @@ class ApiModule {}
 
 describe.each(PLATFORMS)('rate limits and bulkheads over HTTP on %s', (platform) => {
   let testApp: TestApp;
+  // A frozen Date: the exact reset and Retry-After seconds hold however long the requests take (timers stay real).
+  beforeEach(() => vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-24T10:00:00Z') }));
   afterEach(async () => {
+    vi.useRealTimers();
     // Let every pending handler finish (a queued one may only start once the running one has).
     for (let i = 0; i < 20 && release.length; i++) {
       for (const resolve of release.splice(0)) resolve();

@@ -32,7 +32,7 @@ describe('the sample payment flow with lost gateway answers', () => {
     }
   });
 
-  it('without the key the same lost answers would charge twice (the gateway on its own)', async () => {
+  it('control, no library code: without the key the gateway alone charges a lost answer twice', async () => {
     const gateway = new PaymentGateway();
     Object.assign(gateway.behaviour, { latencyMs: 1, failureRate: 0, lostResponseRate: 0 });
     vi.spyOn(gateway, 'responseIsLost').mockReturnValueOnce(true).mockReturnValue(false);

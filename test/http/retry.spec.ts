@@ -100,6 +100,32 @@ describe('retries of gateway failures', () => {
     expect(retries[1].delay).toBeLessThanOrEqual(2); // backoff only
   });
 
+  it('429 with an HTTP date under maxDelay: the wait is until that date, not the backoff', async () => {
+    // A whole second ahead at least: an HTTP date has no milliseconds.
+    const until = new Date(Math.ceil((Date.now() + 5000) / 1000) * 1000);
+    upstream = await startUpstream((_request, res) => answer(res, 429, {}, { 'retry-after': until.toUTCString() }));
+    const { client, events } = clientOf({
+      name: 'api',
+      baseUrl: upstream.origin,
+      retry: { initialDelay: 1, maxDelay: 60_000 },
+    });
+    const retries = retriesOf(events);
+    let retriedAt = 0;
+    events.on('retry', () => (retriedAt = Date.now()));
+    const controller = new AbortController();
+
+    const call = client.get('/quota', { signal: controller.signal }).catch((error: unknown) => error);
+    await expect.poll(() => retries.length).toBe(1);
+    const asked = until.getTime() - retriedAt;
+    controller.abort(); // the wait itself is the policy's: the test need not sit through it
+
+    // The backoff alone would have waited about 1 ms.
+    expect(retries[0].delay).toBeGreaterThan(3000);
+    expect(Math.abs(retries[0].delay - asked)).toBeLessThan(1000);
+    expect(((await call) as Error).name).toBe('AbortError');
+    expect(upstream.received).toHaveLength(1);
+  });
+
   it('only 408, 429, 500, 502, 503, 504 are retried: a 501 or a 400 is not', async () => {
     for (const [status, attempts] of [
       [408, 4],

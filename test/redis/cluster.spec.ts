@@ -1,6 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ResilienceEvents, ResilienceRegistry } from '../../lib/index.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../../lib/core/circuit-breaker/circuit-breaker.options.js';
 import { RedisStore } from '../../lib/redis/index.js';
@@ -63,11 +62,22 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
       const registry = new ResilienceRegistry(new ResilienceEvents(), store, store);
       return registry.circuitBreakerFor('payments', options);
     });
-    await sleep(300); // subscribed
+    // Both replicas subscribed (classic pub/sub: each node counts the subscribers connected to it).
+    const nodes = cluster.startupNodes.map(({ port }) => new Redis({ host: '127.0.0.1', port }));
+    try {
+      await vi.waitFor(async () => {
+        let subscribers = 0;
+        for (const node of nodes) {
+          const [, count] = (await node.pubsub('NUMSUB', 'cluster-cb:circuit-open')) as [string, number];
+          subscribers += Number(count);
+        }
+        expect(subscribers).toBe(2);
+      });
+    } finally {
+      for (const node of nodes) node.disconnect();
+    }
     replicas[0].onFailure(replicas[0].acquire(), new Error('down'), 0);
-    const started = performance.now();
-    while (replicas[1].state !== 'open' && performance.now() - started < 2_000) await sleep(10);
-    expect(replicas[1].state).toBe('open');
+    await vi.waitFor(() => expect(replicas[1].state).toBe('open'));
   });
 
   it('keeps each idempotency record on one slot: acquire, complete and get work for keys on every node', async () => {

@@ -10,8 +10,6 @@ import { RedisServer } from '../support/redis-server.js';
 
 const COMMAND_TIMEOUT = 100;
 const RETRY_INTERVAL = 200;
-/** Room for a loaded CI machine on top of the command timeout; a hung request would take seconds. */
-const SLACK = 400;
 
 function appModule(url: string, onStoreError: StoreErrorMode): Type {
   @Module({
@@ -32,16 +30,11 @@ function appModule(url: string, onStoreError: StoreErrorMode): Type {
   return AppModule;
 }
 
-/** Sends `count` requests one after the other; returns their statuses and the slowest answer's time. */
-async function burst(app: TestApp, count: number): Promise<{ statuses: number[]; slowestMs: number }> {
+/** Sends `count` requests one after the other; returns their statuses. */
+async function burst(app: TestApp, count: number): Promise<{ statuses: number[] }> {
   const statuses: number[] = [];
-  let slowestMs = 0;
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    statuses.push((await app.send('GET', '/quota')).status);
-    slowestMs = Math.max(slowestMs, performance.now() - started);
-  }
-  return { statuses, slowestMs };
+  for (let i = 0; i < count; i++) statuses.push((await app.send('GET', '/quota')).status);
+  return { statuses };
 }
 
 const count = (statuses: number[], status: number) => statuses.filter((entry) => entry === status).length;
@@ -84,7 +77,7 @@ describe('rate limits while Redis is in trouble', () => {
     ['deny', 0, 10],
     ['local', 5, 5], // limit 10 shared by replicas: 2, so 5 here
   ] as const)(
-    'Redis stopped, onStoreError "%s": %i allowed, %i refused, none waits past the command timeout, ' +
+    'Redis stopped, onStoreError "%s": %i allowed, %i refused, each decided by the fallback, ' +
       'then Redis limits again',
     async (mode, allowed, refused) => {
       const replica = await start(mode);
@@ -93,7 +86,7 @@ describe('rate limits while Redis is in trouble', () => {
       const down = await burst(replica, 10);
       expect(count(down.statuses, 200)).toBe(allowed);
       expect(count(down.statuses, 429)).toBe(refused);
-      expect(down.slowestMs).toBeLessThan(COMMAND_TIMEOUT + SLACK);
+      // No wall-clock bound here (test/faults/redis-chaos.fault.ts keeps one): every answer is the fallback's.
       const degraded = events.filter((event) => event.type === 'rate-limit-store-error');
       expect(degraded).toHaveLength(10);
       expect(degraded.every((event) => event.decision === mode)).toBe(true);
@@ -106,14 +99,17 @@ describe('rate limits while Redis is in trouble', () => {
     },
   );
 
-  it('Redis paused (connected but silent): answers within the command timeout, then Redis limits again', async () => {
+  it('Redis paused (connected, silent): the fallback answers at the command timeout, then Redis limits', async () => {
     const replica = await start('allow');
     await burst(replica, 1);
     server.pause();
     try {
       const stuck = await burst(replica, 5);
       expect(stuck.statuses).toEqual(Array(5).fill(200));
-      expect(stuck.slowestMs).toBeLessThan(COMMAND_TIMEOUT + SLACK);
+      // Each answer came from the fallback after the command timeout, not from a late Redis reply.
+      const degraded = events.filter((event) => event.type === 'rate-limit-store-error');
+      expect(degraded).toHaveLength(5);
+      expect(degraded.every((event) => event.decision === 'allow')).toBe(true);
     } finally {
       server.resume();
     }

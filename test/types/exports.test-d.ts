@@ -181,6 +181,9 @@ expectTypeOf<keyof typeof Dashboard>().toEqualTypeOf<
 export type DashboardTypes = [
   Dashboard.DashboardSnapshot,
   Dashboard.DashboardTransition,
+  Dashboard.DashboardBreaker,
+  Dashboard.DashboardDeadLetterQueue,
+  Dashboard.DashboardTrends,
   Dashboard.ResilienceDashboardOptions,
 ];
 

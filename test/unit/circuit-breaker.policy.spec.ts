@@ -234,5 +234,7 @@ describe('CircuitBreakerPolicy on Observables with a coordinated half-open probe
     subscription.unsubscribe();
     expect(released).toHaveBeenCalledTimes(1);
     expect(breaker.state).toBe('half_open');
+    // Only the failure that opened it: the cancelled probe is neither a success nor a failure.
+    expect(breaker.snapshot()).toMatchObject({ calls: 1, failures: 1 });
   });
 });

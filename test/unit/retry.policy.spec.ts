@@ -95,10 +95,12 @@ describe('RetryPolicy', () => {
     ['full bulkhead', () => new BulkheadRejectedError('pool', 'full')],
     ['rate limit', () => new RateLimitExceededError('quota', 500)],
   ])('does not retry %s', async (_label, error) => {
-    const method = failing(1, error);
+    const thrown = error();
+    const method = failing(1, () => thrown);
     const { call } = resilient(method, (bus) => [new RetryPolicy('r', exact(), bus)]);
-    await expect(call()).rejects.toBeDefined();
+    await expect(call()).rejects.toBe(thrown);
     expect(method).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0); // no retry scheduled
   });
 
   it.each([

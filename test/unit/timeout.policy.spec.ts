@@ -48,7 +48,7 @@ describe('TimeoutPolicy', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('aborts the signal the method asked for, and only creates one when asked', async () => {
+  it('aborts the signal the method asked for', async () => {
     let signal: AbortSignal | undefined;
     const { call } = resilient(
       () => {
@@ -63,6 +63,42 @@ describe('TimeoutPolicy', () => {
     expect(signal?.aborted).toBe(true);
     expect(signal?.reason).toBeInstanceOf(TimeoutError);
     expect(await result).toBeInstanceOf(TimeoutError);
+  });
+
+  it('creates no AbortController for a method that never asks for its signal, one for a method that does', async () => {
+    let created = 0;
+    vi.stubGlobal(
+      'AbortController',
+      class extends AbortController {
+        constructor() {
+          super();
+          created++;
+        }
+      },
+    );
+    try {
+      const quiet = resilient(
+        () => sleep(10),
+        (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)],
+      );
+      const quietResult = quiet.call();
+      await vi.advanceTimersByTimeAsync(10);
+      await quietResult;
+      expect(created).toBe(0);
+      const asking = resilient(
+        () => {
+          getTimeoutSignal();
+          return sleep(10);
+        },
+        (bus) => [new TimeoutPolicy('t', 100, 'attempt', bus)],
+      );
+      const askingResult = asking.call();
+      await vi.advanceTimersByTimeAsync(10);
+      await askingResult;
+      expect(created).toBe(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('gives a method outside any policy no signal', () => {
