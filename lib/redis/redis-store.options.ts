@@ -9,8 +9,9 @@ export interface RedisStoreOptions {
   client?: Redis | Cluster;
   /**
    * A Redis URL (`redis://host:6379/0`): the store creates its own client, with no offline queue, the command
-   * timeout below and auto-pipelining. It is closed when the last application using the store shuts down, and
-   * opened again when another application built from the same module starts.
+   * timeout below and auto-pipelining while checks are in flight (a lone check is sent at once). It is closed when
+   * the last application using the store shuts down, and opened again when another application built from the same
+   * module starts.
    */
   url?: string;
   /** Extra ioredis options for the client created from `url`. */

@@ -18,7 +18,7 @@ import {
   type ResolvedRedisStoreOptions,
 } from './redis-store.options.js';
 import { defineScripts, type ScriptedClient, type TokenBucketReply } from './scripted-client.js';
-import { sendWhenReady } from './send-when-ready.js';
+import { sendWhenReady, timesOutItself } from './send-when-ready.js';
 import { MAX_REPLICAS } from '../core/validation/size-maxima.js';
 
 /**
@@ -72,6 +72,7 @@ export class RedisStore implements RateLimitStore {
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
             commandTimeout: this.options.commandTimeout,
+            // Switched on only while checks are in flight (see pipelineWhenBusy).
             enableAutoPipelining: true,
             // A Redis restarting with persistence loads its data before it answers: ioredis would then wait the
             // load's estimated time (at least 1 s, up to 10 s) before checking again, every request answered 503
@@ -152,8 +153,40 @@ export class RedisStore implements RateLimitStore {
     this.client = this.connect();
   }
 
+  /**
+   * One bucket: what {@link consumeAll} does for one request, without its arrays (the usual check, one per request
+   * on every replica, so it keeps to the script call and one settle step).
+   */
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
-    return this.consumeAll([{ key, rule, cost, maxWaitMs }]).then(first);
+    if (this.released) this.reconnectIfReleased();
+    if (this.downSince !== undefined && !this.mayTryRedis()) {
+      return Promise.resolve(this.decideWithout([{ key, rule, cost, maxWaitMs }], this.lastError)[0]);
+    }
+    const { prefix, commandTimeout } = this.options;
+    const client = this.client;
+    this.pipelineWhenBusy(client);
+    const sent =
+      client.status === 'ready' && timesOutItself(client, commandTimeout)
+        ? client.nestResilienceTokenBucket(
+            prefix + key,
+            rule.capacity,
+            rule.refillPerMs,
+            cost,
+            maxWaitMs,
+            rule.blockMs ?? 0,
+          )
+        : this.sendOne(key, rule, cost, maxWaitMs);
+    return sent.then(
+      (reply) => {
+        this.inFlight--;
+        if (this.downSince !== undefined) this.recovered();
+        return decisionOf(reply, 0, rule, cost);
+      },
+      (error: unknown) => {
+        this.inFlight--;
+        return this.failed([{ key, rule, cost, maxWaitMs }], error)[0];
+      },
+    );
   }
 
   /**
@@ -163,13 +196,30 @@ export class RedisStore implements RateLimitStore {
    */
   consumeAll(requests: readonly RateLimitRequest[]): Promise<readonly RateLimitDecision[]> {
     if (this.released) this.reconnectIfReleased();
-    if (this.downSince !== undefined) {
-      const now = Date.now();
-      if (now < this.retryAt) return Promise.resolve(this.decideWithout(requests, this.lastError));
-      // This call tries Redis; the others keep deciding locally until it answers.
-      this.retryAt = now + this.options.retryInterval;
+    if (this.downSince !== undefined && !this.mayTryRedis()) {
+      return Promise.resolve(this.decideWithout(requests, this.lastError));
     }
     return this.ask(requests);
+  }
+
+  /**
+   * Checks sent by {@link consume} and not answered yet. The store's own client auto-pipelines only while some are:
+   * concurrent checks then leave in one write, while a lone check goes at once instead of waiting, as an
+   * auto-pipelined command does, for the next event-loop turn (measured on loopback: 15-20 µs of a 70 µs check).
+   */
+  private inFlight = 0;
+
+  private pipelineWhenBusy(client: ScriptedClient): void {
+    if (this.ownsClient) client.options.enableAutoPipelining = this.inFlight > 0;
+    this.inFlight++;
+  }
+
+  /** While down: true for the one call that tries Redis again after `retryInterval` (the others decide locally). */
+  private mayTryRedis(): boolean {
+    const now = Date.now();
+    if (now < this.retryAt) return false;
+    this.retryAt = now + this.options.retryInterval;
+    return true;
   }
 
   /**
@@ -188,19 +238,46 @@ export class RedisStore implements RateLimitStore {
       decisions =
         requests.length > 1 && this.client.isCluster ? await this.askInTurn(requests) : await this.script(requests);
     } catch (error) {
-      const now = Date.now();
-      this.downSince ??= now;
-      this.retryAt = now + this.options.retryInterval;
-      this.lastError = error;
-      return this.decideWithout(requests, error);
+      return this.failed(requests, error);
     }
-    if (this.downSince !== undefined) {
-      const downtimeMs = Date.now() - this.downSince;
-      this.downSince = undefined;
-      this.lastError = undefined;
-      for (const events of this.attached) events.emit({ type: 'rate-limit-store-recovered', downtimeMs });
-    }
+    if (this.downSince !== undefined) this.recovered();
     return decisions;
+  }
+
+  /** Redis did not answer: the outage starts (or goes on) and `requests` are decided as `onStoreError` says. */
+  private failed(requests: readonly RateLimitRequest[], error: unknown): readonly RateLimitDecision[] {
+    const now = Date.now();
+    this.downSince ??= now;
+    this.retryAt = now + this.options.retryInterval;
+    this.lastError = error;
+    return this.decideWithout(requests, error);
+  }
+
+  /** Redis answered after an outage: reported once to every attached application. */
+  private recovered(): void {
+    const downtimeMs = Date.now() - this.downSince!;
+    this.downSince = undefined;
+    this.lastError = undefined;
+    for (const events of this.attached) events.emit({ type: 'rate-limit-store-recovered', downtimeMs });
+  }
+
+  /** One bucket's script call through sendWhenReady (client not ready, or without its own timeout). */
+  private sendOne(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<TokenBucketReply> {
+    const { prefix, commandTimeout } = this.options;
+    return sendWhenReady(
+      this.client,
+      () => {
+        return this.client.nestResilienceTokenBucket(
+          prefix + key,
+          rule.capacity,
+          rule.refillPerMs,
+          cost,
+          maxWaitMs,
+          rule.blockMs ?? 0,
+        );
+      },
+      commandTimeout,
+    );
   }
 
   /** One call of the token-bucket script over `requests`' buckets, within `commandTimeout`. */
@@ -209,19 +286,7 @@ export class RedisStore implements RateLimitStore {
     let reply: TokenBucketReply;
     if (requests.length === 1) {
       const { key, rule, cost, maxWaitMs } = requests[0];
-      reply = await sendWhenReady(
-        this.client,
-        () =>
-          this.client.nestResilienceTokenBucket(
-            prefix + key,
-            rule.capacity,
-            rule.refillPerMs,
-            cost,
-            maxWaitMs,
-            rule.blockMs ?? 0,
-          ),
-        commandTimeout,
-      );
+      reply = await this.sendOne(key, rule, cost, maxWaitMs);
     } else {
       const keys = requests.map((request) => prefix + request.key);
       const args = requests.flatMap(({ rule, cost, maxWaitMs }) => [

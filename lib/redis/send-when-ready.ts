@@ -20,7 +20,7 @@ function ready(client: Redis | Cluster): Promise<void> {
 }
 
 /** True when the client rejects its own commands within `timeoutMs` (ioredis `commandTimeout`): no second timer. */
-function timesOutItself(client: Redis | Cluster, timeoutMs: number): boolean {
+export function timesOutItself(client: Redis | Cluster, timeoutMs: number): boolean {
   const options = client instanceof Cluster ? client.options.redisOptions : client.options;
   const own = options?.commandTimeout;
   return typeof own === 'number' && own <= timeoutMs;

@@ -6,8 +6,9 @@
  * GCRA): tokens now = capacity - (full at - now) x refill rate, so a spend of `cost` moves it `cost / rate` later,
  * and reserved tokens (a caller allowed to wait) move it beyond `now + capacity / rate`. A blocked bucket
  * (`blockDuration`) is stored as minus the moment the block ends; once it has passed the bucket is full. A full
- * bucket is deleted; any other expires soon after it is full again (the expiry is set with room to spare, twice the
- * refill time plus a second, and only rewritten when it falls short). Redis 6+.
+ * bucket is deleted (or, when it had no key, left unwritten); any other expires soon after it is full again (the expiry
+ * is set with room to spare, twice the refill time plus a second, on every write: one command, where reading the
+ * expiry first to keep it took two). Redis 6+.
  *
  * Several keys (a handler with several limits) are decided together: every bucket spends only when all admit; a
  * refusal changes nothing but the blocks of the refusing buckets. A negative cost gives tokens back (the Cluster
@@ -23,12 +24,15 @@ local clock = redis.call('TIME')
 local now = clock[1] * 1000 + clock[2] / 1000
 local reply = {}
 local spent = {}
+local stored = {}
 local refused = false
 for i = 1, #KEYS do
   local at = (i - 1) * 5
   local capacity = tonumber(ARGV[at + 1])
   local per_token = 1 / tonumber(ARGV[at + 2])
-  local full_at = tonumber(redis.call('GET', KEYS[i]) or 0) or 0
+  local value = redis.call('GET', KEYS[i])
+  stored[i] = value
+  local full_at = tonumber(value or 0) or 0
   if full_at < 0 and -full_at > now then
     refused = true
     reply[i * 3 - 2], reply[i * 3 - 1], reply[i * 3] = 0, '0', tostring(-full_at - now)
@@ -53,12 +57,10 @@ end
 if refused then return reply end
 for i = 1, #KEYS do
   local refill = spent[i] - now
-  if refill <= 0 then
-    redis.call('DEL', KEYS[i])
-  elseif redis.call('PTTL', KEYS[i]) > refill then
-    redis.call('SET', KEYS[i], tostring(spent[i]), 'KEEPTTL')
-  else
+  if refill > 0 then
     redis.call('SET', KEYS[i], tostring(spent[i]), 'PX', math.ceil(refill * 2) + 1000)
+  elseif stored[i] then
+    redis.call('DEL', KEYS[i])
   end
 end
 return reply
