@@ -76,7 +76,8 @@ const contenders: Contender[] = [
 
 const lines = [
   `Redis ${(await flexibleClient.info('server')).match(/redis_version:(\S+)/)?.[1]} on loopback, ` +
-    `Node ${process.version}, ioredis ${version('ioredis')} with auto-pipelining, ${checks} checks per round, ` +
+    `Node ${process.version}, ioredis ${version('ioredis')} (the store's own client: auto-pipelining while checks ` +
+    `are in flight; rate-limiter-flexible's: auto-pipelining), ${checks} checks per round, ` +
     `median of ${rounds} interleaved rounds after a warm-up`,
   '',
   '| limiter | callers | checks/s | p50 µs | p99 µs |',

@@ -54,8 +54,7 @@ export const peerOf: Record<string, string> = {
   resilience: 'cockatiel',
   ratelimit: 'throttler',
   'ratelimit-no-headers': 'throttler',
-  'idempotent-memory': 'post-bare',
-  'idempotent-redis': 'post-bare',
+  // @Idempotent has no peer here: the bare POST does no idempotency work (it is the 'vs bare' column already).
   'load-shedding': 'module-only',
 };
 /** Nest's own cost of the enhancers a row uses: the six decorators use one interceptor and one guard. */

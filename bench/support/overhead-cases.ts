@@ -45,7 +45,7 @@ import { ResiliencePrometheusModule } from 'nest-resilience/prometheus';
 import { ResilienceOpenTelemetryModule } from 'nest-resilience/opentelemetry';
 
 const failure = new Error('down');
-const HIGH = { limit: 1e12, interval: 1000 };
+const HIGH = { limit: 1e9, interval: 1000 }; // the most a limit may be; never reached here
 const rejected = () => 0;
 /** A result of about 1 KB as JSON, as a quote or a short list would be: what a last-known-good step serializes. */
 const QUOTE = {

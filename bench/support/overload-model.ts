@@ -89,7 +89,10 @@ export async function offerLoad(
   });
   await Promise.all(pending);
   latencies.sort((a, b) => a - b);
-  const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] : 0;
+  // No success, no latency: NaN (printed '-'), not 0, which would read as the best p99 of the table.
+  const p99 = latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]
+    : Number.NaN;
   const seconds = (options.duration - options.warmup) / 1000;
   return { goodput: ok / seconds, p99, ok, late, timedOut, rejected };
 }

@@ -85,7 +85,10 @@ async function offer(port: number, rate: number, seconds: number, warmupSeconds:
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const good = latencies.filter((latency) => latency <= DEADLINE_MS).length;
-  const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] : 0;
+  // No 200, no latency: NaN (printed '-'), not 0, which would read as the best p99 of the table.
+  const p99 = latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]
+    : Number.NaN;
   return { goodput: good / (seconds - warmup / 1000), p99, timedOut, shed, offered };
 }
 

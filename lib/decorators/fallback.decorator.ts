@@ -57,9 +57,13 @@ export function Fallback(
   else if (typeof handler === 'function') spec = { steps: [{ fn: handler }], when: options.when };
   else if (Array.isArray(handler))
     spec = { steps: (handler as readonly FallbackStep[]).map(stepSpec), when: options.when };
-  else {
+  else if (typeof handler === 'object' && handler !== null && !('value' in handler)) {
+    // Not the single-value form (`{ lastKnownGood }` or `{ method }` from JavaScript, a typo such as `{ valu }`): one
+    // step, which the bootstrap check builds or refuses by name, never a silent fallback to `undefined`.
+    spec = { steps: [stepSpec(handler as unknown as FallbackStep)], when: options.when };
+  } else {
     // The single-value form: its `when` filters the whole (one-step) chain, as it always did.
-    const single = handler as FallbackValueOptions;
+    const single = handler;
     spec = { steps: [{ value: single.value }], when: single.when };
   }
   return policyDecorator(FALLBACK_METADATA, spec);

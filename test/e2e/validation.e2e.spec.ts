@@ -69,6 +69,27 @@ describe('invalid configuration stops the application at bootstrap', () => {
     expect(((await bootstrapError(Gateway)) as Error).message).toMatch(/fallback option "when" = 42/);
   });
 
+  it('takes one object without `value` as a step checked at bootstrap, never a fallback to undefined', async () => {
+    @Injectable()
+    class Typo {
+      @Fallback({ valu: 1 } as never)
+      async call(): Promise<number> {
+        return 0;
+      }
+    }
+    expect(((await bootstrapError(Typo)) as Error).message).toMatch(
+      /^Unknown fallback option "valu" for policy "Typo\.call" .*Did you mean "value"\?/,
+    );
+    @Injectable()
+    class Cache {
+      @Fallback({ lastKnownGood: { maxAge: 1000, maxBytes: 2 ** 31 } } as never)
+      async call(): Promise<number> {
+        return 0;
+      }
+    }
+    expect(((await bootstrapError(Cache)) as Error).message).toMatch(/"maxBytes" = 2147483648 .*at most 1,073,741,824/);
+  });
+
   it('rejects a decorator naming a configuration that does not exist', async () => {
     @Injectable()
     class Gateway {

@@ -72,6 +72,21 @@ class FallbackController {
 }
 
 // A broker per file: it boots in seconds idle, much longer on a loaded machine.
+/** A payload the handler can never process: `retryIf` sends it to the dead-letter queue on its first failure. */
+class InvalidOrderError extends Error {
+  override name = 'InvalidOrderError';
+}
+
+@Controller()
+class ValidatingController {
+  @EventPattern('order')
+  @RmqAcknowledge({ queue: 'validating', maxDeliveries: 5, retryIf: (error) => !(error instanceof InvalidOrderError) })
+  handle(@Payload() order: { id: string }, @Ctx() context: unknown): void {
+    run(order.id, context as RmqContext);
+    throw new InvalidOrderError(`order ${order.id} has no lines`);
+  }
+}
+
 describe('@RmqAcknowledge on a real RabbitMQ broker (Nest RMQ transport, noAck: false)', { timeout: 90_000 }, () => {
   let broker: RabbitMqServer;
   let connection: ChannelModel;
@@ -119,7 +134,7 @@ describe('@RmqAcknowledge on a real RabbitMQ broker (Nest RMQ transport, noAck: 
     broker = await RabbitMqServer.start();
     connection = await connect(broker.url);
     channel = await connection.createChannel();
-    for (const queue of ['immediate', 'delayed', 'poison', 'fallback']) {
+    for (const queue of ['immediate', 'delayed', 'poison', 'fallback', 'validating']) {
       await channel.assertQueue(queue, { durable: true });
     }
     await channel.assertExchange('orders', 'direct', { durable: true });
@@ -203,5 +218,21 @@ describe('@RmqAcknowledge on a real RabbitMQ broker (Nest RMQ transport, noAck: 
     await stop(app);
     expect(runs.get('f-1')).toHaveLength(1);
     expect(await waiting('fallback')).toBe(0);
+  });
+
+  it('dead-letters at once a failure that retryIf refuses', async () => {
+    const app = await consume('validating', ValidatingController);
+    publish('validating', 'v-1');
+    await vi.waitFor(() => expect(acks.get('v-1')).toBe(1), { timeout: 60_000 });
+    await stop(app);
+    expect(runs.get('v-1')).toHaveLength(1);
+    const letter = await channel.get('validating.dead-letter', { noAck: true });
+    if (letter === false) throw new Error('no dead letter');
+    expect(letter.properties.headers).toMatchObject({
+      [RMQ_HEADERS.deliveries]: 1,
+      [RMQ_HEADERS.errorName]: 'InvalidOrderError',
+      [RMQ_HEADERS.errorMessage]: 'order v-1 has no lines',
+    });
+    expect(await waiting('validating')).toBe(0);
   });
 });

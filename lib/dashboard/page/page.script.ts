@@ -1,8 +1,8 @@
 /**
  * The page's behaviour: draws the embedded snapshot at once, then every update of the feed. Rows are kept by name
- * and updated in place (200 targets redraw in a few milliseconds); trends are appended, never sent twice. Times on
- * the page come from durations the server measured (`agoMs`, `probeInMs`), so a browser clock that is off does not
- * move them. Browser code in a string: no template literal, no `${`.
+ * and updated in place, charts only while on screen (see `npm run bench:dashboard`); trends are appended, never
+ * sent twice. Times on the page come from durations the server measured (`agoMs`, `probeInMs`), so a browser clock
+ * that is off does not move them. Browser code in a string: no template literal, no `${`.
  */
 export const PAGE_SCRIPT = String.raw`
 (function () {
