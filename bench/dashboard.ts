@@ -121,6 +121,7 @@ async function measure(): Promise<void> {
         chaos: { paused: false, experiments: [] },
         loadShedding: null,
         deadLetters: [],
+        idempotency: [],
         trends: { seq: 0, from: 1, everyMs: 1000, targets: {}, bulkheads: {}, rateLimits: {} },
       },
       { intervalMs: 1000, actions: false, csrfToken: '' },
