@@ -1,14 +1,33 @@
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { smoke } from './smoke.js';
 
 /** bench/results/, from dist/bench/support/ where this module runs. */
 const resultsDir = new URL('../../../bench/results/', import.meta.url);
 
 /**
- * Writes one script's report to bench/results/<file>, the table bench/README.md links to. A smoke run
- * (BENCH_SMOKE=1) writes nothing: its figures come from a few hundred calls and mean nothing.
+ * Which run a table comes from: when it started, the npm script (and the BENCH_* settings it was given) and how busy
+ * the machine was. The figures of a shared VM belong to their run only; the docs that quote them name it by this line.
+ */
+const started = new Date();
+const startLoad = loadavg()[0];
+export function runStamp(): string {
+  const script = process.env.npm_lifecycle_event;
+  const command = script ? `npm run ${script}` : `node ${process.argv.slice(1).join(' ')}`;
+  const settings = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('BENCH_'))
+    .map(([name, value]) => `${name}=${value}`)
+    .sort();
+  const when = started.toISOString().slice(0, 16).replace('T', ' ');
+  const load = `load average ${startLoad.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`;
+  return `Run: \`${[...settings, command].join(' ')}\`, ${when} UTC, ${availableParallelism()} cores, ${load}.`;
+}
+
+/**
+ * Writes one script's report to bench/results/<file>, the table bench/README.md links to, under its run stamp. A
+ * smoke run (BENCH_SMOKE=1) writes nothing: its figures come from a few hundred calls and mean nothing.
  */
 export function writeResults(file: string, report: string): void {
   if (smoke) return;
-  writeFileSync(new URL(file, resultsDir), `${report}\n`);
+  writeFileSync(new URL(file, resultsDir), `${runStamp()}\n\n${report}\n`);
 }
