@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { smoke } from './smoke.js';
@@ -6,8 +7,25 @@ import { smoke } from './smoke.js';
 const resultsDir = new URL('../../../bench/results/', import.meta.url);
 
 /**
- * Which run a table comes from: when it started, the npm script (and the BENCH_* settings it was given) and how busy
- * the machine was. The figures of a shared VM belong to their run only; the docs that quote them name it by this line.
+ * The commit the build came from (`+`: the work tree had other changes than results tables), or nothing outside a git
+ * checkout.
+ */
+function commit(): string {
+  try {
+    const cwd = new URL('../../../', import.meta.url);
+    const run = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
+    const changed = run(['status', '--porcelain', '--', '.', ':!bench/results']) !== '';
+    return ` at ${run(['rev-parse', '--short', 'HEAD'])}${changed ? '+' : ''}`;
+  } catch {
+    return '';
+  }
+}
+const built = commit();
+
+/**
+ * Which run a table comes from: when it started, the npm script (and the BENCH_* settings it was given), the commit,
+ * and how busy the machine was. The figures of a shared VM belong to their run only; the docs that quote them name
+ * it by this line.
  */
 const started = new Date();
 const startLoad = loadavg()[0];
@@ -20,7 +38,8 @@ export function runStamp(): string {
     .sort();
   const when = started.toISOString().slice(0, 16).replace('T', ' ');
   const load = `load average ${startLoad.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`;
-  return `Run: \`${[...settings, command].join(' ')}\`, ${when} UTC, ${availableParallelism()} cores, ${load}.`;
+  const cores = `${availableParallelism()} cores`;
+  return `Run: \`${[...settings, command].join(' ')}\`${built}, ${when} UTC, ${cores}, ${load}.`;
 }
 
 /**
