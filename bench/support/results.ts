@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { smoke } from './smoke.js';
 
 /** bench/results/, from dist/bench/support/ where this module runs. */
@@ -38,7 +38,8 @@ export function runStamp(): string {
     .sort();
   const when = started.toISOString().slice(0, 16).replace('T', ' ');
   const load = `load average ${startLoad.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`;
-  const cores = `${availableParallelism()} cores`;
+  // The machine's cores, not this process's share: the HTTP harness pins itself to one with taskset.
+  const cores = `${cpus().length} cores`;
   return `Run: \`${[...settings, command].join(' ')}\`${built}, ${when} UTC, ${cores}, ${load}.`;
 }
 
