@@ -28,7 +28,7 @@ import { writeResults } from './support/results.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOTS = process.argv.includes('--screenshots');
 const SMOKE = process.env.BENCH_SMOKE === '1';
-const TARGETS = SCREENSHOTS ? 4 : Number(process.env.BENCH_TARGETS ?? 200);
+const TARGETS = SCREENSHOTS ? 4 : SMOKE ? 20 : Number(process.env.BENCH_TARGETS ?? 200);
 const UPDATES = SMOKE ? 2 : Number(process.env.BENCH_UPDATES ?? 30);
 const SERVICES = ['PaymentsService.charge', 'InventoryService.reserve', 'ShippingService.quote', 'MailService.send'];
 
