@@ -220,6 +220,10 @@ export type HttpTypes = [
 
 // nest-resilience/rabbitmq
 expectTypeOf<keyof typeof Rabbitmq>().toEqualTypeOf<
-  'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS' | 'RMQ_HEADERS' | 'RmqAcknowledge'
+  'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS' | 'RMQ_HEADERS' | 'RmqAcknowledge' | 'RmqDeadLetterStore'
 >();
-export type RabbitmqTypes = [Rabbitmq.RmqAcknowledgeOptions];
+export type RabbitmqTypes = [
+  Rabbitmq.RmqAcknowledgeOptions,
+  Rabbitmq.RmqDeadLetterConnection,
+  Rabbitmq.RmqDeadLetterStoreOptions,
+];
