@@ -27,7 +27,7 @@ import type { CallOutcome } from '../lib/core/metrics/call-outcome.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOTS = process.argv.includes('--screenshots');
 const SMOKE = process.env.BENCH_SMOKE === '1';
-const TARGETS = SCREENSHOTS ? 4 : Number(process.env.BENCH_TARGETS ?? 200);
+const TARGETS = SCREENSHOTS ? 4 : SMOKE ? 20 : Number(process.env.BENCH_TARGETS ?? 200);
 const UPDATES = SMOKE ? 2 : Number(process.env.BENCH_UPDATES ?? 30);
 const SERVICES = ['PaymentsService.charge', 'InventoryService.reserve', 'ShippingService.quote', 'MailService.send'];
 
@@ -121,6 +121,7 @@ async function measure(): Promise<void> {
         chaos: { paused: false, experiments: [] },
         loadShedding: null,
         deadLetters: [],
+        idempotency: [],
         trends: { seq: 0, from: 1, everyMs: 1000, targets: {}, bulkheads: {}, rateLimits: {} },
       },
       { intervalMs: 1000, actions: false, csrfToken: '' },
@@ -190,6 +191,8 @@ async function screenshots(): Promise<void> {
   registry.circuitBreakerFor('inventory', DEFAULT_CIRCUIT_BREAKER_OPTIONS);
   registry.bulkheadFor('mail', { ...DEFAULT_BULKHEAD_OPTIONS, maxConcurrent: 10 });
   registry.chaosFor('shipping', { latency: { rate: 0, delay: { min: 5, max: 50 } } });
+  // An idempotent checkout: the counters its requests would have left (illustration, like the traffic).
+  Object.assign(registry.idempotencyFor('OrdersController.checkout'), { executed: 1287, replayed: 14, conflicts: 2 });
   for (let s = 0; s < 240; s++) {
     traffic(registry, new Set());
     history.sample();
@@ -219,6 +222,8 @@ async function screenshots(): Promise<void> {
       const permit = payments.admit();
       if (typeof permit === 'number') payments.onFailure(permit, new Error('gateway down'), 5);
     }
+    // Some seconds open, sampled by the page's own one-second history: the timeline shows the open band.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
     await shoot(page, 'open');
     registry.chaos.set('shipping', { latency: 0.3 });
     await shoot(page, 'chaos');

@@ -98,6 +98,8 @@ export type RootTypes = [
   Root.IdempotencyAcquireResult,
   Root.IdempotencyOptions,
   Root.IdempotencyRecord,
+  Root.IdempotencySnapshot,
+  Root.IdempotencyStats,
   Root.IdempotencyStore,
   Root.LastKnownGoodOptions,
   Root.LastKnownGoodSnapshot,
