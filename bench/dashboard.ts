@@ -8,7 +8,7 @@
  * instead.
  */
 import 'reflect-metadata';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from '../lib/core/circuit-breaker/cir
 import { DEFAULT_BULKHEAD_OPTIONS } from '../lib/core/bulkhead/bulkhead.options.js';
 import { renderDashboardPage } from '../lib/dashboard/page/page.markup.js';
 import type { CallOutcome } from '../lib/core/metrics/call-outcome.js';
+import { writeResults } from './support/results.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOTS = process.argv.includes('--screenshots');
@@ -155,7 +156,7 @@ async function measure(): Promise<void> {
     const rows = (await page.evaluate(`document.querySelectorAll('#targets tbody tr').length`)) as number;
     const charts = (await page.evaluate(`document.querySelectorAll('#targets svg.spark').length`)) as number;
     const lines = [
-      `# Dashboard at ${TARGETS} targets (${new Date().toISOString().slice(0, 10)}, \`npm run bench:dashboard\`)`,
+      `# Dashboard at ${TARGETS} targets`,
       '',
       `Headless Chromium (Debian), ${TARGETS} targets, ${TARGETS / 10} breakers and bulkheads, 5 minutes of trends, ` +
         `updates every second under traffic; ${rows} target rows, ${charts} sparklines.`,
@@ -168,10 +169,9 @@ async function measure(): Promise<void> {
       `| update draw, median / p95 / max (ms) | ${spread(draws)} |`,
       `| frame time, median / p95 / max (ms) | ${spread(frames)} |`,
       `| long tasks (> 50 ms) during ${draws.length} updates | ${longTasks.length}${longest(longTasks)} |`,
-      '',
     ];
     console.log(lines.join('\n'));
-    if (!SMOKE) writeFileSync(join(root, 'bench/results/dashboard.md'), lines.join('\n'));
+    writeResults('dashboard.md', lines.join('\n'));
   } finally {
     clearInterval(feeding);
     await close();

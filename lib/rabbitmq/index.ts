@@ -24,3 +24,8 @@ export type {
 } from '../core/outbox/outbox.store.js';
 export type { OutboxSnapshot } from '../core/outbox/outbox.state.js';
 export type { OutboxFullEvent, OutboxParkedEvent, OutboxSentEvent } from '../core/outbox/outbox.events.js';
+export {
+  RmqDeadLetterStore,
+  type RmqDeadLetterConnection,
+  type RmqDeadLetterStoreOptions,
+} from './rmq-dead-letter.store.js';

@@ -232,6 +232,7 @@ expectTypeOf<keyof typeof Rabbitmq>().toEqualTypeOf<
   | 'RmqPublishError'
   | 'RmqPublisher'
   | 'RmqPublisherModule'
+  | 'RmqDeadLetterStore'
 >();
 export type RabbitmqTypes = [
   Rabbitmq.RmqAcknowledgeOptions,
@@ -253,4 +254,6 @@ export type RabbitmqTypes = [
   Rabbitmq.RmqPublishRetryOptions,
   Rabbitmq.RmqPublisherModuleAsyncOptions,
   Rabbitmq.RmqPublisherOptions,
+  Rabbitmq.RmqDeadLetterConnection,
+  Rabbitmq.RmqDeadLetterStoreOptions,
 ];
