@@ -32,13 +32,13 @@ import { middleValue as median } from './support/measure.js';
 import { smoke } from './support/smoke.js';
 
 const DEFAULT_VARIANTS =
-  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,ratelimit,ratelimit-no-headers,' +
-  'throttler,load-shedding';
+  'bare,module-only,noop-interceptor,noop-guard,noop-both,resilience,cockatiel,cockatiel-bridge,ratelimit,' +
+  'ratelimit-no-headers,throttler,load-shedding';
 /**
  * A smoke run starts, each once and on one platform in turn, the variants that the same-process bench's smoke run
  * (which serves all the others from one process per platform) does not: between the two, every variant runs.
  */
-const SMOKE_VARIANTS = 'bare,resilience,module-only,throttler,load-shedding,idempotent-redis';
+const SMOKE_VARIANTS = 'bare,resilience,module-only,throttler,load-shedding,idempotent-redis,cockatiel-bridge';
 const variants = (process.env.BENCH_VARIANTS ?? (smoke ? SMOKE_VARIANTS : DEFAULT_VARIANTS)).split(',');
 const platformsOf = (variant: string) =>
   smoke && process.env.BENCH_PLATFORMS === undefined

@@ -1,11 +1,12 @@
 /**
  * Memory held per remembered last-known-good entry (memory store), after a full GC, beside what the store counts
- * against `maxBytes`. Run: `npm run bench:memory` (node --expose-gc).
+ * against `maxBytes`. Run: `npm run bench:memory` (node --expose-gc); writes bench/results/memory.md.
  */
 import { MemoryLastKnownGoodStore } from 'nest-resilience';
 // Exception to "import the package as users do": the per-method state is not exported (users reach it through
 // `@Fallback`), and an app around it would put the app's heap in the figure.
 import { LastKnownGoodState } from '../lib/core/fallback/last-known-good.state.js';
+import { writeResults } from './support/results.js';
 import { smoke } from './support/smoke.js';
 
 const ENTRIES = smoke ? 200 : 20_000;
@@ -39,10 +40,12 @@ for (const [label, make] of [
   const counted = store.size().bytes / ENTRIES;
   results.push(`| ${label} | ${Math.round(held)} | ${Math.round(counted)} |`);
 }
-process.stdout.write(
-  [
-    '| remembered result | heap bytes per entry | bytes counted against maxBytes |',
-    '| --- | ---: | ---: |',
-    ...results,
-  ].join('\n') + '\n',
-);
+const report = [
+  `Node ${process.version}, ${ENTRIES.toLocaleString('en')} entries per row in the memory store, heap after a full GC`,
+  '',
+  '| remembered result | heap bytes per entry | bytes counted against maxBytes |',
+  '| --- | ---: | ---: |',
+  ...results,
+].join('\n');
+console.log(report);
+writeResults('memory.md', report);

@@ -83,6 +83,7 @@ export type { CircuitBreakerSnapshot } from './core/circuit-breaker/circuit-brea
 export type { BulkheadSnapshot, BulkheadState } from './core/bulkhead/bulkhead.state.js';
 export type { RateLimitSnapshot, RateLimitState } from './core/rate-limit/rate-limit.state.js';
 export type { RetryBudgetSnapshot, RetryBudgetState } from './core/retry/retry-budget.state.js';
+export type { IdempotencySnapshot, IdempotencyStats } from './core/idempotency/idempotency-stats.js';
 export type { ChaosSnapshot, ChaosState } from './core/chaos/chaos.state.js';
 export type { LastKnownGoodSnapshot, LastKnownGoodState } from './core/fallback/last-known-good.state.js';
 export type { DeadLetterQueue, DeadLetterQueueSnapshot } from './core/dead-letter/dead-letter.queue.js';

@@ -31,6 +31,7 @@ export const labels: Record<string, string> = {
   resilience: 'nest-resilience: all six decorators',
   'interceptor-policies': 'nest-resilience: the five interceptor policies (no @RateLimit)',
   cockatiel: `cockatiel ${version('cockatiel')}: five policies (no rate limit) in an interceptor, via a Promise bridge`,
+  'cockatiel-bridge': 'floor of the cockatiel row: its Promise bridge alone, no policy',
   ratelimit: 'nest-resilience: @RateLimit',
   'ratelimit-no-headers': 'nest-resilience: @RateLimit({ headers: false })',
   throttler: `@nestjs/throttler ${version('@nestjs/throttler')}: @Throttle`,
@@ -67,7 +68,9 @@ export const enhancersOf: Record<string, string> = {
   'six-stand-ins': 'noop-both',
   ratelimit: 'noop-guard',
   'ratelimit-no-headers': 'noop-guard',
-  cockatiel: 'noop-interceptor',
+  // Read beside its bridge alone: what cockatiel's five policies add once the Observable-Promise bridge is paid.
+  cockatiel: 'cockatiel-bridge',
+  'cockatiel-bridge': 'noop-interceptor',
   'interceptor-policies': 'noop-interceptor',
   'idempotent-memory': 'post-noop-interceptor',
   'idempotent-redis': 'post-noop-interceptor',

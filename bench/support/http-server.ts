@@ -3,10 +3,12 @@
  *   node dist/bench/http-server.js <express|fastify> <variant> <port, 0 for any>
  * Variants: bare, ratelimit (ours), ratelimit-no-headers (ours, `headers: false`), throttler (@nestjs/throttler),
  * resilience (all our decorators), interceptor-policies (the five without @RateLimit), cockatiel (the same policies
- * via cockatiel in a hand-written interceptor), module-only (our module, route undecorated), and Nest's own enhancer
- * cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high enough that nothing is
- * refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants (every request a new
- * Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis (REDIS_URL).
+ * via cockatiel in a hand-written interceptor), cockatiel-bridge (that interceptor's Promise bridge,
+ * `from(lastValueFrom(next.handle()))`, with no policy: the cockatiel row's floor), module-only (our module, route
+ * undecorated), and Nest's own enhancer cost: noop-interceptor, noop-guard, noop-both (one of each). Limits are high
+ * enough that nothing is refused: the figures compare the cost of the checks, not of the refusals. POST /pay variants
+ * (every request a new Idempotency-Key): post-bare, post-noop-interceptor, idempotent-memory, idempotent-redis
+ * (REDIS_URL).
  * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
  * a guard that sets three constant headers; `fused-stand-in` the least the five interceptor policies' happy path
  * could cost, done by one object, `ratelimit-stand-in` the least a rate-limit guard with our headers could, and
@@ -160,6 +162,26 @@ class CockatielController {
   }
 }
 
+/**
+ * The cockatiel row's floor: the same Promise bridge with no policy in it. cockatiel runs Promise functions, so a Nest
+ * interceptor must turn the handler's Observable into a Promise and back; this is what that costs alone.
+ */
+@Injectable()
+class PromiseBridgeInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return from(lastValueFrom(next.handle()));
+  }
+}
+
+@Controller()
+@UseInterceptors(PromiseBridgeInterceptor)
+class PromiseBridgeController {
+  @Get('hello')
+  hello() {
+    return { hello: 'world' };
+  }
+}
+
 /** Nest's own cost of one guard that lets everything through. */
 @Injectable()
 class NoopGuard implements CanActivate {
@@ -271,6 +293,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   resilience: { controller: ResilienceController, imports: [ResilienceModule.forRoot()] },
   'interceptor-policies': { controller: InterceptorPoliciesController, imports: [ResilienceModule.forRoot()] },
   cockatiel: { controller: CockatielController, imports: [] },
+  'cockatiel-bridge': { controller: PromiseBridgeController, imports: [] },
   'post-bare': { controller: PostController, imports: [] },
   'post-noop-interceptor': { controller: PostNoopInterceptorController, imports: [] },
   'idempotent-memory': { controller: IdempotentController, imports: [ResilienceModule.forRoot()] },

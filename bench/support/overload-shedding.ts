@@ -1,10 +1,13 @@
 /**
  * The load-shedding rows of `npm run bench:overload`: a real Nest app in a child process (bench/overload-server.ts)
- * whose handler burns the CPU for BURN_MS per request, offered a fixed request rate (open loop: requests are sent on
- * schedule whether or not earlier ones were answered) of 1x, 2x and 4x what its CPU can serve (1000 / BURN_MS per
- * second), without and with `loadShedding: true` (the defaults). A request is good when it gets a 200 within
- * DEADLINE_MS of the moment it was due to be sent; latency is measured from that moment too, so a client-side queue
- * counts against the server (no coordinated omission). A fresh server per run.
+ * whose handler burns the CPU for BURN_MS per request. Its capacity is measured first, closed-loop (a few callers,
+ * each sending its next request when the last is answered, on a fresh server without shedding), since Express and
+ * Nest add their own work to the handler's. Then it is offered a fixed request rate (open loop: requests are sent on
+ * schedule whether or not earlier ones were answered) of 1x, 2x and 4x that capacity, without and with
+ * `loadShedding: true` (the defaults). A request is good when it gets a 200 within DEADLINE_MS of the moment it was
+ * due to be sent; latency is measured from that moment too, so a client-side queue counts against the server (no
+ * coordinated omission). p99 is given over every request (200s, 503s and those abandoned after GIVE_UP_MS alike) and
+ * over the 200s alone. A fresh server per run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -15,10 +18,16 @@ const DEADLINE_MS = 500;
 /** Requests still unanswered after this are abandoned (their socket closed) and counted as timed out. */
 const GIVE_UP_MS = 2_000;
 
+/** Closed-loop callers of the capacity run: enough to keep one event loop busy, too few to queue much. */
+const CAPACITY_CALLERS = 8;
+
 export interface SheddingRow {
   readonly label: string;
   readonly multiple: number;
   readonly goodput: number;
+  /** Over every measured request, whatever its answer; an abandoned one counts with its time to give up. */
+  readonly p99All: number;
+  /** Over the 200s alone; NaN when there was none. */
   readonly p99: number;
   readonly timedOut: number;
   readonly shed: number;
@@ -48,6 +57,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
 async function offer(port: number, rate: number, seconds: number, warmupSeconds: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const latencies: number[] = [];
+  const all: number[] = [];
   let shed = 0;
   let timedOut = 0;
   let offered = 0;
@@ -73,6 +83,7 @@ async function offer(port: number, rate: number, seconds: number, warmupSeconds:
         pending.push(
           request(agent, port, dueAt).then((outcome) => {
             if (!measured) return;
+            all.push(outcome.latency);
             if (outcome.status === 200) latencies.push(outcome.latency);
             else if (outcome.status === 503) shed++;
             else timedOut++;
@@ -83,13 +94,42 @@ async function offer(port: number, rate: number, seconds: number, warmupSeconds:
   });
   await Promise.all(pending);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
   const good = latencies.filter((latency) => latency <= DEADLINE_MS).length;
-  // No 200, no latency: NaN (printed '-'), not 0, which would read as the best p99 of the table.
-  const p99 = latencies.length
-    ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]
-    : Number.NaN;
-  return { goodput: good / (seconds - warmup / 1000), p99, timedOut, shed, offered };
+  return { goodput: good / (seconds - warmup / 1000), p99All: p99(all), p99: p99(latencies), timedOut, shed, offered };
+}
+
+/** No latency, no p99: NaN (printed '-'), not 0, which would read as the best p99 of the table. */
+function p99(latencies: number[]): number {
+  if (latencies.length === 0) return Number.NaN;
+  latencies.sort((a, b) => a - b);
+  return latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
+}
+
+/**
+ * The server's capacity in requests per second: CAPACITY_CALLERS closed-loop callers on a fresh server without
+ * shedding, 200s answered per second after `warmupSeconds`.
+ */
+export async function measureCapacity(seconds: number, warmupSeconds: number): Promise<number> {
+  const { child, port } = await startServer(false);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CAPACITY_CALLERS });
+  try {
+    const start = performance.now();
+    const countFrom = start + warmupSeconds * 1000;
+    const end = countFrom + seconds * 1000;
+    let answered = 0;
+    const caller = async () => {
+      while (performance.now() < end) {
+        const outcome = await request(agent, port, performance.now());
+        const now = performance.now();
+        if (outcome.status === 200 && now >= countFrom && now < end) answered++;
+      }
+    };
+    await Promise.all(Array.from({ length: CAPACITY_CALLERS }, caller));
+    return answered / seconds;
+  } finally {
+    agent.destroy();
+    await stopServer(child);
+  }
 }
 
 function request(agent: http.Agent, port: number, dueAt: number): Promise<{ status: number; latency: number }> {
@@ -107,14 +147,14 @@ function request(agent: http.Agent, port: number, dueAt: number): Promise<{ stat
   });
 }
 
-/** The rows: no protection and load shedding, under `multiples` (1x, 2x, 4x) of the handler's CPU capacity. */
+/** The rows: no protection and load shedding, under `multiples` (1x, 2x, 4x) of the measured `capacity`. */
 export async function sheddingRows(
+  capacity: number,
   seconds: number,
   warmupSeconds: number,
   multiples: readonly number[],
   onRow: (row: SheddingRow) => void,
 ): Promise<SheddingRow[]> {
-  const capacity = 1000 / BURN_MS;
   const rows: SheddingRow[] = [];
   for (const [label, shedding] of [
     ['no protection (real Nest app, CPU-bound handler)', false],
@@ -135,4 +175,9 @@ export async function sheddingRows(
   return rows;
 }
 
-export const SHEDDING_SETUP = { burnMs: BURN_MS, deadlineMs: DEADLINE_MS, giveUpMs: GIVE_UP_MS };
+export const SHEDDING_SETUP = {
+  burnMs: BURN_MS,
+  deadlineMs: DEADLINE_MS,
+  giveUpMs: GIVE_UP_MS,
+  capacityCallers: CAPACITY_CALLERS,
+};

@@ -3,6 +3,7 @@ import type { BulkheadSnapshot } from '../core/bulkhead/bulkhead.state.js';
 import type { ChaosSnapshot } from '../core/chaos/chaos.state.js';
 import type { CircuitBreakerSnapshot, CircuitState } from '../core/circuit-breaker/circuit-breaker.snapshot.js';
 import type { DeadLetterQueueSnapshot } from '../core/dead-letter/dead-letter.queue.js';
+import type { IdempotencySnapshot } from '../core/idempotency/idempotency-stats.js';
 import { LoadShedderState, type LoadSheddingSnapshot } from '../core/load-shedding/load-shedder.state.js';
 import type { TargetSnapshot } from '../core/metrics/target-metrics.state.js';
 import type { RateLimitSnapshot } from '../core/rate-limit/rate-limit.state.js';
@@ -54,6 +55,8 @@ export interface DashboardSnapshot {
   /** `null` unless the module option `loadShedding` is on. */
   readonly loadShedding: LoadSheddingSnapshot | null;
   readonly deadLetters: readonly DashboardDeadLetterQueue[];
+  /** Every `@Idempotent` handler's counters (this process). */
+  readonly idempotency: readonly IdempotencySnapshot[];
   /** The trend samples after the one the page already has. */
   readonly trends: DashboardTrends;
 }
@@ -89,7 +92,8 @@ export class DashboardFeed implements OnApplicationShutdown {
 
   /** Everything the page shows now, with the trend samples after `since` (all of them for `0`). */
   snapshot(since = 0): DashboardSnapshot {
-    const { circuitBreakers, bulkheads, rateLimits, targets, retryBudgets, chaos, deadLetters } = this.registry;
+    const { circuitBreakers, bulkheads, rateLimits, targets, retryBudgets, chaos, deadLetters, idempotency } =
+      this.registry;
     const at = Date.now();
     return {
       at,
@@ -113,6 +117,7 @@ export class DashboardFeed implements OnApplicationShutdown {
           oldestAgeMs: read?.oldestAt === undefined ? null : Math.max(0, at - read.oldestAt),
         };
       }),
+      idempotency: idempotency.list(),
       trends: this.history.after(since),
     };
   }

@@ -1,5 +1,9 @@
-import { RMQ_ACKNOWLEDGE_METADATA, RmqAcknowledgementInterceptor } from './rmq-acknowledgement.interceptor.js';
-import { validateRmqAcknowledgeOptions, type RmqAcknowledgeOptions } from './rmq-acknowledge.options.js';
+import { RmqAcknowledgementInterceptor } from './rmq-acknowledgement.interceptor.js';
+import {
+  RMQ_ACKNOWLEDGE_METADATA,
+  validateRmqAcknowledgeOptions,
+  type RmqAcknowledgeOptions,
+} from './rmq-acknowledge.options.js';
 
 /** Nest's `INTERCEPTORS_METADATA` (`@nestjs/common/constants` is not an export of the package). */
 const INTERCEPTORS_METADATA = '__interceptors__';

@@ -1,5 +1,8 @@
 import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
 
+/** Where `@RmqAcknowledge` records its validated options on the handler. */
+export const RMQ_ACKNOWLEDGE_METADATA = 'nest-resilience:rmq-acknowledge';
+
 /** Options of `@RmqAcknowledge`: how a failed message is retried through the broker and where it ends. */
 export interface RmqAcknowledgeOptions {
   /**

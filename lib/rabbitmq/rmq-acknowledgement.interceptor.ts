@@ -1,11 +1,23 @@
-import { Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { Observable } from 'rxjs';
-import type { ResolvedRmqAcknowledgeOptions } from './rmq-acknowledge.options.js';
+import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import type { ResilienceModuleBaseOptions } from '../nest/options/resilience-module.options.js';
+import { RESILIENCE_MODULE_OPTIONS } from '../nest/options/resilience-module.token.js';
+import { RMQ_ACKNOWLEDGE_METADATA, type ResolvedRmqAcknowledgeOptions } from './rmq-acknowledge.options.js';
 import { rmqDelivery } from './rmq-delivery.js';
+import { registerRmqDeadLetterQueues } from './rmq-dead-letter.registration.js';
+import { RmqDeadLetterStore } from './rmq-dead-letter.store.js';
 import { settleFailure } from './rmq-settlement.js';
-
-/** Where `@RmqAcknowledge` records its validated options on the handler. */
-export const RMQ_ACKNOWLEDGE_METADATA = 'nest-resilience:rmq-acknowledge';
 /** Set by `@EventPattern()` (2) and `@MessagePattern()` (1); read by name: no import of @nestjs/microservices. */
 const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
 const EVENT_HANDLER = 2;
@@ -16,9 +28,26 @@ const EVENT_HANDLER = 2;
  * `settleFailure`). It runs outside the `ResilienceInterceptor`, so in-process `@Retry` attempts finish first.
  */
 @Injectable()
-export class RmqAcknowledgementInterceptor implements NestInterceptor {
+export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleInit {
   private readonly logger = new Logger('RmqAcknowledge');
   private readonly warned = new WeakSet<object>();
+
+  constructor(
+    private readonly modules: ModulesContainer,
+    @Optional() private readonly registry?: ResilienceRegistry,
+    @Optional() @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options?: ResilienceModuleBaseOptions,
+  ) {}
+
+  /**
+   * With an `RmqDeadLetterStore` as the module's `deadLetterStore`, the dead-letter queues of `@RmqAcknowledge`
+   * handlers become queues of `registry.deadLetters` at bootstrap, listed and replayed before any letter is written.
+   */
+  onModuleInit(): void {
+    const store = this.options?.deadLetterStore;
+    if (this.registry !== undefined && store instanceof RmqDeadLetterStore) {
+      registerRmqDeadLetterQueues(this.modules, this.registry, store);
+    }
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const handler = context.getHandler();

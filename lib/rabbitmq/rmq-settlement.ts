@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ResolvedRmqAcknowledgeOptions } from './rmq-acknowledge.options.js';
 import type { RmqChannel, RmqDelivery, RmqMessage } from './rmq-delivery.js';
 import { deliveriesOf, RMQ_HEADERS } from './rmq-headers.js';
@@ -29,6 +30,8 @@ export async function settleFailure(
     Object.assign(headers, describeFailure(error), {
       [RMQ_HEADERS.queue]: options.queue,
       [RMQ_HEADERS.deadLetteredAt]: Date.now(),
+      // The id `RmqDeadLetterStore` lists, claims and replays the letter by: stable while it waits in the queue.
+      [RMQ_HEADERS.letterId]: randomUUID(),
     });
     await assertOnce(channel, options.deadLetterQueue, { durable: true });
     republish(channel, message, options.deadLetterQueue, headers);

@@ -2,8 +2,10 @@ import type { AddressInfo, Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import {
+  Body,
   Controller,
   Get,
+  Post,
   HttpException,
   Injectable,
   Module,
@@ -16,7 +18,14 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule, ResilienceRegistry } from '../../lib/index.js';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Idempotent,
+  RateLimit,
+  ResilienceModule,
+  ResilienceRegistry,
+} from '../../lib/index.js';
 import { ResilienceDashboardModule } from '../../lib/dashboard/index.js';
 import { launchChromium } from '../support/chromium.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
@@ -52,6 +61,12 @@ class ShopController {
   @RateLimit('api')
   charge() {
     return this.gateway.charge();
+  }
+
+  @Post('orders')
+  @Idempotent()
+  order(@Body() body: { item: string }) {
+    return { ordered: body.item };
   }
 }
 
@@ -216,6 +231,29 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
       expect(await shown.evaluate(`document.querySelectorAll(${q(`#${id} tbody tr`)}).length`)).toBeGreaterThan(0);
     }
     expect(await shown.evaluate(`document.querySelector('#load-shedding tbody').textContent`)).toContain('off');
+  });
+
+  it('counts idempotent requests live: executed, replayed, a reused key with another body', async () => {
+    const started = await listen(platform);
+    app = started.app;
+    const shown = await open(started.url);
+    const order = (item: string) =>
+      fetch(`${started.url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'order-1' },
+        body: JSON.stringify({ item }),
+      });
+    expect((await order('book')).status).toBe(201);
+    const again = await order('book');
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await order('lamp')).status).toBe(422);
+    const row = q('#idempotency tr[data-name="ShopController.order"]');
+    await shown.waitForFunction(`document.querySelector(${row})?.cells[5].textContent === '1'`, { timeout: 5_000 });
+    const cells = (await shown.evaluate(
+      `[...document.querySelector(${row}).cells].map((c) => c.textContent)`,
+    )) as string[];
+    // handler, running, executed, replayed, conflicts (409), mismatches (422), store errors
+    expect(cells).toEqual(['ShopController.order', '0', '1', '1', '0', '1', '0']);
   });
 
   it('passes axe-core with no serious or critical violation, and loads nothing from elsewhere', async () => {

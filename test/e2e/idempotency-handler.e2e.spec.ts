@@ -21,7 +21,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { Test } from '@nestjs/testing';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Idempotent, MemoryIdempotencyStore, ResilienceConfigError, ResilienceModule } from '../../lib/index.js';
+import {
+  Idempotent,
+  MemoryIdempotencyStore,
+  ResilienceConfigError,
+  ResilienceModule,
+  ResilienceRegistry,
+} from '../../lib/index.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
 import { freshKey, listen, type ListeningApp } from './idempotency-listen.js';
 
@@ -150,6 +156,22 @@ describe.each(PLATFORMS)('@Idempotent on %s, whoever still listens', (platform) 
     });
     expect(calls['timed-out:started']).toBe(1);
     expect(calls['timed-out']).toBe(1);
+  });
+
+  it('counts in registry.idempotency: running while its client is gone, a 409 meanwhile, then the replay', async () => {
+    const stats = () => app.app.get(ResilienceRegistry).idempotency.get('OrdersController.timedOut').snapshot();
+    const before = stats();
+    const headers = freshKey('counted');
+    expect((await app.send('/timed-out', { body: { amount: 1 }, headers })).status).toBe(408);
+    expect(stats()).toMatchObject({ inFlight: 1, executed: before.executed + 1 });
+    expect((await app.send('/timed-out', { body: { amount: 1 }, headers })).status).toBe(409);
+    expect(stats().conflicts).toBe(before.conflicts + 1);
+    gate.open();
+    await vi.waitFor(() => expect(stats().inFlight).toBe(0));
+    expect((await app.send('/timed-out', { body: { amount: 1 }, headers })).headers.get('idempotent-replayed')).toBe(
+      'true',
+    );
+    expect(stats()).toMatchObject({ executed: before.executed + 1, replayed: before.replayed + 1, mismatches: 0 });
   });
 
   it("stores the handler's answer when an outer race() answered first", async () => {

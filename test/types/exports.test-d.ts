@@ -98,6 +98,8 @@ export type RootTypes = [
   Root.IdempotencyAcquireResult,
   Root.IdempotencyOptions,
   Root.IdempotencyRecord,
+  Root.IdempotencySnapshot,
+  Root.IdempotencyStats,
   Root.IdempotencyStore,
   Root.LastKnownGoodOptions,
   Root.LastKnownGoodSnapshot,
@@ -218,6 +220,10 @@ export type HttpTypes = [
 
 // nest-resilience/rabbitmq
 expectTypeOf<keyof typeof Rabbitmq>().toEqualTypeOf<
-  'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS' | 'RMQ_HEADERS' | 'RmqAcknowledge'
+  'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS' | 'RMQ_HEADERS' | 'RmqAcknowledge' | 'RmqDeadLetterStore'
 >();
-export type RabbitmqTypes = [Rabbitmq.RmqAcknowledgeOptions];
+export type RabbitmqTypes = [
+  Rabbitmq.RmqAcknowledgeOptions,
+  Rabbitmq.RmqDeadLetterConnection,
+  Rabbitmq.RmqDeadLetterStoreOptions,
+];

@@ -23,6 +23,7 @@ import { DeadLetterQueue } from '../dead-letter/dead-letter.queue.js';
 import type { DeadLetterStore } from '../dead-letter/dead-letter.interface.js';
 import { MemoryDeadLetterStore } from '../dead-letter/memory-dead-letter.store.js';
 import { TargetMetrics } from '../metrics/target-metrics.js';
+import { IdempotencyStats, type IdempotencySnapshot } from '../idempotency/idempotency-stats.js';
 
 /**
  * The named, stateful policies of one application (circuit breakers, bulkheads, rate limits), read like maps, and
@@ -55,6 +56,11 @@ export class ResilienceRegistry {
   readonly targets = new TargetMetrics();
   /** Every retry budget of the module option `retryBudgets`: `get`, `has`, `names`, `list` (calls, retries, room). */
   readonly retryBudgets = new NamedPolicies<RetryBudgetState, RetryBudgetSnapshot>('retry budget');
+  /**
+   * Every `@Idempotent` handler, by `Class.method`: `get`, `has`, `names`, `list` (requests running now, executed,
+   * replayed, conflicts, mismatches, store errors; counted by this process).
+   */
+  readonly idempotency = new NamedPolicies<IdempotencyStats, IdempotencySnapshot>('idempotent handler');
 
   constructor(
     /** The application's event stream (transitions are reported there too). */
@@ -102,6 +108,11 @@ export class ResilienceRegistry {
   /** @internal The retry budget called `name`, created with `options` on first use. */
   retryBudgetFor(name: string, options: RetryBudgetOptions): RetryBudgetState {
     return this.retryBudgets.obtain(name, () => new RetryBudgetState(name, options));
+  }
+
+  /** @internal The counters of the `@Idempotent` handler called `name` (`Class.method`). */
+  idempotencyFor(name: string): IdempotencyStats {
+    return this.idempotency.obtain(name, () => new IdempotencyStats(name));
   }
 
   /** @internal The rate limit called `name`, created with `options` on first use. */

@@ -93,6 +93,13 @@ const BODY = [
     '#injected outcomes',
   ]),
   section(
+    'idempotency',
+    'Idempotency',
+    'Running: now. Executed, replayed, conflicts (409), mismatches (422) and store errors: since start, by this ' +
+      'process.',
+    ['handler', '#running', '#executed', '#replayed', '#conflicts', '#mismatches', '#store errors'],
+  ),
+  section(
     'dead-letters',
     'Dead letters',
     'Depth and oldest: read once per second. Written and store errors: since ' + 'start, by this process.',

@@ -272,6 +272,10 @@ export const PAGE_SCRIPT = String.raw`
         pct(e.rates.latency), pct(e.rates.outcome), String(e.injected.fault), String(e.injected.latency),
         String(e.injected.outcome)];
     });
+    drawSimple('idempotency', s.idempotency, function (_, h) {
+      return [h.name, String(h.inFlight), String(h.executed), String(h.replayed), String(h.conflicts),
+        String(h.mismatches), String(h.storeErrors)];
+    });
     drawSimple('dead-letters', s.deadLetters, function (_, q) {
       return [q.name, q.depth === null ? 'no data' : String(q.depth),
         q.oldestAgeMs === null ? (q.depth === 0 ? 'empty' : 'no data') : duration(q.oldestAgeMs) + ' ago',

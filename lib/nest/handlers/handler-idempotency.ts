@@ -14,6 +14,7 @@ import type {
 } from '../../core/idempotency/idempotency-store.interface.js';
 import { MemoryIdempotencyStore } from '../../core/idempotency/memory-idempotency.store.js';
 import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
+import type { IdempotencyStats } from '../../core/idempotency/idempotency-stats.js';
 import { IdempotencyRecordKeys } from '../../core/idempotency/record-keys.js';
 import { keyFrom } from '../../core/validation/key-data.js';
 import { pickFields, requestFingerprint } from '../../core/idempotency/request-fingerprint.js';
@@ -54,6 +55,8 @@ export class HandlerIdempotency implements IdempotencyOwner {
     readonly leaseMs: number,
     readonly store: IdempotencyStore,
     private readonly adapterHost: HttpAdapterHost,
+    /** What this handler's keyed requests did, for `registry.idempotency` and the dashboard. */
+    readonly stats: IdempotencyStats,
     /** While it answers `false`, requests run as if the handler had no `@Idempotent` (the testing kit's switch). */
     private readonly active?: () => boolean,
   ) {
@@ -144,6 +147,7 @@ export class HandlerIdempotency implements IdempotencyOwner {
   }
 
   private refuse(error: ResilienceError, context: ExecutionContext): Observable<never> {
+    // Missing, malformed or unread keys are the client's mistakes before any record: not counted here.
     return throwError(() => this.transportError(error, context));
   }
 }

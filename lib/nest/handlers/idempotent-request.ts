@@ -10,6 +10,7 @@ import type {
   ImmediateIdempotencyStore,
 } from '../../core/idempotency/idempotency-store.interface.js';
 import type { IdempotencyOptions } from '../../core/idempotency/idempotency.options.js';
+import type { IdempotencyStats } from '../../core/idempotency/idempotency-stats.js';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { storeAnswerLater } from '../../core/idempotency/store-answer.js';
 import { subscriberOf } from '../../core/pipeline/sink.js';
@@ -31,6 +32,8 @@ export interface IdempotencyOwner {
   readonly options: IdempotencyOptions;
   readonly leaseMs: number;
   readonly store: IdempotencyStore;
+  /** Counted where each request's outcome is decided. */
+  readonly stats: IdempotencyStats;
   /** The store's synchronous forms when it answers at once (the memory store), else `undefined`. */
   readonly immediate: ImmediateIdempotencyStore | undefined;
   /** The HTTP adapter, for replayed headers. */
@@ -126,6 +129,7 @@ export class IdempotentRequest implements Unsubscribable {
   /** The lease ran out while the handler was still observed with nobody listening: stop observing it. */
   private abandon(): void {
     this.running = false;
+    this.owner.stats.inFlight--;
     this.inner?.unsubscribe();
   }
 
@@ -159,10 +163,13 @@ export class IdempotentRequest implements Unsubscribable {
       // This object is the observer of the handler's answer (next, error, complete): no closures per request, and
       // one plain Subscriber around it (what `subscribe(this)` would wrap in two objects).
       this.running = true;
+      this.owner.stats.executed++;
+      this.owner.stats.inFlight++;
       this.inner = this.run(this.recordKey).subscribe(subscriberOf(this));
       return;
     }
     if (result.fingerprint !== this.fingerprint) {
+      this.owner.stats.mismatches++;
       this.fail(new IdempotencyKeyMismatchError(this.owner.policy));
       return;
     }
@@ -172,6 +179,7 @@ export class IdempotentRequest implements Unsubscribable {
     }
     const { onInFlight } = this.owner.options;
     if (onInFlight === 'reject') {
+      this.owner.stats.conflicts++;
       this.fail(new IdempotencyKeyInFlightError(this.owner.policy, 1000));
       return;
     }
@@ -182,6 +190,7 @@ export class IdempotentRequest implements Unsubscribable {
   /** Waits for the request holding the key: its answer, or its release (then this one runs), or the deadline. */
   private poll(): void {
     if (Date.now() >= this.waitUntil) {
+      this.owner.stats.conflicts++;
       this.fail(new IdempotencyKeyInFlightError(this.owner.policy, 1000));
       return;
     }
@@ -190,9 +199,10 @@ export class IdempotentRequest implements Unsubscribable {
         (record) => {
           if (this.closed) return;
           if (record === undefined) this.acquire();
-          else if (record.fingerprint !== this.fingerprint)
+          else if (record.fingerprint !== this.fingerprint) {
+            this.owner.stats.mismatches++;
             this.fail(new IdempotencyKeyMismatchError(this.owner.policy));
-          else if (record.state === 'completed') this.replay(record.response);
+          } else if (record.state === 'completed') this.replay(record.response);
           else this.poll();
         },
         (error: unknown) => this.onStoreError(error),
@@ -202,6 +212,7 @@ export class IdempotentRequest implements Unsubscribable {
 
   private onStoreError(error: unknown): void {
     if (this.closed) return;
+    this.owner.stats.storeErrors++;
     if (this.owner.options.onStoreError === 'allow') {
       this.inner = this.run(undefined).subscribe(this.subscriber);
       return;
@@ -281,6 +292,7 @@ export class IdempotentRequest implements Unsubscribable {
   private end(): boolean {
     if (!this.running) return false;
     this.running = false;
+    this.owner.stats.inFlight--;
     clearTimeout(this.timer);
     return true;
   }
@@ -315,6 +327,7 @@ export class IdempotentRequest implements Unsubscribable {
   }
 
   private replay(response: string): void {
+    this.owner.stats.replayed++;
     const answer = JSON.parse(response) as StoredAnswer;
     const http = httpResponse<HttpResponse>(this.context);
     const adapter = this.owner.adapter();

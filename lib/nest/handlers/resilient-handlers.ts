@@ -81,6 +81,7 @@ export class ResilientHandlers {
                   idempotent.leaseMs,
                   idempotent.store,
                   this.adapterHost,
+                  this.pipelines.registry.idempotencyFor(`${target.className}.${target.methodName}`),
                   idempotent.active,
                 ),
             },
