@@ -50,6 +50,8 @@ type HttpBody = NonNullable<RequestInit['body']>;
 type HttpHeadersInit = NonNullable<RequestInit['headers']>;
 
 const NO_ARGS: readonly unknown[] = [];
+/** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
+const NODE_FETCH = globalThis.fetch;
 
 /**
  * An HTTP client with the standard pipeline around Node's own `fetch`: total timeout, retry (honouring
@@ -74,7 +76,7 @@ export class ResilientHttpClient {
     this.options = resolveHttpClientOptions(options, 'ResilientHttpModule.register');
     this.pipelines = new OriginPipelines(this.options, registry, events, runAttempt);
     const { name, fetch, maxBodyExcerpt, idempotencyKey } = this.options;
-    this.context = { client: name, fetch, events, maxBodyExcerpt };
+    this.context = { client: name, fetch, nodeFetch: fetch === NODE_FETCH, events, maxBodyExcerpt };
     this.keyHeader = idempotencyKey?.header ?? 'Idempotency-Key';
     this.keyedMethods = new Set(idempotencyKey?.methods ?? []);
     // A WHATWG fetch is a plain function: SDKs call it detached (`const f = options.fetch; f(url)`).
