@@ -162,7 +162,16 @@ describe('@Idempotent on RMQ consumers, on a real broker', { timeout: 120_000 },
   }, 300_000);
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    // An app whose connection the test cut may never finish closing (its connection manager keeps reconnecting):
+    // each cleanup gets a bounded wait, so the broker and Redis below are stopped whatever happens.
+    for (const cleanup of cleanups.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        cleanup().catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, 15_000))),
+      ]);
+      clearTimeout(timer);
+    }
     await connection?.close();
     redis?.disconnect();
     await redisServer?.stop();
