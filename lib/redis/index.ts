@@ -9,3 +9,4 @@ export {
 export { RedisStoreTimeoutError } from './with-timeout.js';
 export { RedisLastKnownGoodStore } from './redis-last-known-good.store.js';
 export { RedisDeadLetterStore, type RedisDeadLetterStoreOptions } from './redis-dead-letter.store.js';
+export { RedisOutboxStore, type RedisOutboxStoreOptions } from './redis-outbox.store.js';

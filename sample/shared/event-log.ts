@@ -22,6 +22,12 @@ function describe(event: ResilienceEvent): string {
       return `bulkhead ${event.policy}: limit ${event.previous} -> ${event.limit}`;
     case 'load-pressure':
       return event.level > 0 ? `load shedding on (${event.reason})` : 'load shedding off';
+    case 'outbox-parked':
+      return `publisher ${event.policy}: message ${event.messageId} to ${event.lane} parked (outbox: ${event.depth})`;
+    case 'outbox-sent':
+      return `publisher ${event.policy}: parked message ${event.messageId} sent (outbox: ${event.depth})`;
+    case 'outbox-full':
+      return `publisher ${event.policy}: outbox full (${event.limit}), message ${event.messageId} refused`;
     default:
       return `${event.type} ${event.policy} on ${event.target.methodName}`;
   }

@@ -146,11 +146,13 @@ expectTypeOf<keyof typeof Redis>().toEqualTypeOf<
   | 'RedisDeadLetterStore'
   | 'RedisIdempotencyStore'
   | 'RedisLastKnownGoodStore'
+  | 'RedisOutboxStore'
   | 'RedisStore'
   | 'RedisStoreTimeoutError'
 >();
 export type RedisTypes = [
   Redis.RedisDeadLetterStoreOptions,
+  Redis.RedisOutboxStoreOptions,
   Redis.RedisStoreOptions,
   Redis.ResolvedRedisStoreOptions,
   Redis.StoreErrorMode,
@@ -220,10 +222,38 @@ export type HttpTypes = [
 
 // nest-resilience/rabbitmq
 expectTypeOf<keyof typeof Rabbitmq>().toEqualTypeOf<
-  'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS' | 'RMQ_HEADERS' | 'RmqAcknowledge' | 'RmqDeadLetterStore'
+  | 'DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS'
+  | 'DEFAULT_RMQ_PUBLISHER_OPTIONS'
+  | 'getRmqPublisherToken'
+  | 'InjectRmqPublisher'
+  | 'MemoryOutboxStore'
+  | 'RMQ_HEADERS'
+  | 'RmqAcknowledge'
+  | 'RmqPublishError'
+  | 'RmqPublisher'
+  | 'RmqPublisherModule'
+  | 'RmqDeadLetterStore'
 >();
 export type RabbitmqTypes = [
   Rabbitmq.RmqAcknowledgeOptions,
+  Rabbitmq.OutboxAppendResult,
+  Rabbitmq.OutboxEntry,
+  Rabbitmq.OutboxFullEvent,
+  Rabbitmq.OutboxLimits,
+  Rabbitmq.OutboxParkedEvent,
+  Rabbitmq.OutboxRefusal,
+  Rabbitmq.OutboxSentEvent,
+  Rabbitmq.OutboxSize,
+  Rabbitmq.OutboxSnapshot,
+  Rabbitmq.OutboxStore,
+  Rabbitmq.ResolvedRmqPublisherOptions,
+  Rabbitmq.RmqEmitOptions,
+  Rabbitmq.RmqOutboxOptions,
+  Rabbitmq.RmqPublishOptions,
+  Rabbitmq.RmqPublishResult,
+  Rabbitmq.RmqPublishRetryOptions,
+  Rabbitmq.RmqPublisherModuleAsyncOptions,
+  Rabbitmq.RmqPublisherOptions,
   Rabbitmq.RmqDeadLetterConnection,
   Rabbitmq.RmqDeadLetterStoreOptions,
 ];

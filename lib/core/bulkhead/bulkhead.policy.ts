@@ -13,7 +13,10 @@ import type { Compartment, Waiter } from './compartment.js';
 export class BulkheadPolicy implements ResiliencePolicy {
   readonly name: string;
 
-  constructor(private readonly bulkhead: BulkheadState) {
+  constructor(
+    /** @internal */
+    readonly bulkhead: BulkheadState,
+  ) {
     this.name = bulkhead.name;
   }
 

@@ -9,8 +9,11 @@ import { ORDINARY_CALL, type CircuitBreakerState } from './circuit-breaker.state
 /** Rejections by our own policies inside the breaker: they say nothing about the downstream's health. */
 const NOT_RECORDED = new Set<string>(['BULKHEAD_REJECTED', 'RATE_LIMIT_EXCEEDED', 'BROKEN_CIRCUIT']);
 
-/** True when `error` is a bulkhead, rate-limit or nested-breaker rejection: the downstream was never called. */
-function isOwnRejection(error: unknown): boolean {
+/**
+ * True when `error` is a bulkhead, rate-limit or nested-breaker rejection: the downstream was never called.
+ * @internal
+ */
+export function isOwnRejection(error: unknown): boolean {
   return error instanceof ResilienceError && NOT_RECORDED.has(error.code);
 }
 
@@ -30,49 +33,77 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
 
   wrapPromise(next: PromiseStep): PromiseStep {
     const breaker = this.breaker;
-    /** Reports a failed call, or one that never reached the downstream (given up by its caller, or our rejection). */
-    const onRejected = (invocation: Invocation, permit: number, error: unknown, elapsedMs: number): never => {
-      if (invocation.cancelled !== undefined || isOwnRejection(error)) breaker.onCancel(permit);
-      else breaker.onFailure(permit, error, elapsedMs);
-      throw error;
-    };
     // The common case (an ordinary call, not timed) shares one success handler across calls.
     const onOrdinarySuccess = (value: unknown) => {
       breaker.onSuccess(ORDINARY_CALL, 0);
       return value;
     };
-    const run = (invocation: Invocation, permit: number) => {
-      if (permit === ORDINARY_CALL && !breaker.tracksSlowCalls) {
-        return next(invocation).then(onOrdinarySuccess, (error: unknown) => onRejected(invocation, permit, error, 0));
-      }
-      const started = breaker.tracksSlowCalls ? performance.now() : 0;
-      const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
-      return next(invocation).then(
-        (value) => {
-          breaker.onSuccess(permit, elapsed());
-          return value;
-        },
-        (error: unknown) => onRejected(invocation, permit, error, elapsed()),
-      );
-    };
-    const probeWithLease = async (invocation: Invocation, permit: number) => {
-      if (!(await breaker.acquireProbeLease())) {
-        breaker.onCancel(permit);
-        throw brokenCircuit(breaker.name, Date.now());
-      }
-      try {
-        return await run(invocation, permit);
-      } finally {
-        breaker.releaseProbeLease();
-      }
-    };
     return (invocation) => {
       const permit = breaker.admit();
       // Not an async function, no throw: a plain rejected Promise is the cheapest way to fail fast.
       if (typeof permit !== 'number') return Promise.reject(permit);
-      if (permit !== ORDINARY_CALL && breaker.coordinated) return probeWithLease(invocation, permit);
-      return run(invocation, permit);
+      if (permit === ORDINARY_CALL && !breaker.tracksSlowCalls) {
+        return next(invocation).then(onOrdinarySuccess, (error: unknown) =>
+          this.rejected(invocation, permit, error, 0),
+        );
+      }
+      return this.admitted(invocation, permit, next);
     };
+  }
+
+  /**
+   * @internal A call admitted with `permit` that is a probe or timed: runs `next` and reports how it ended (a
+   * coordinated breaker's probe takes the cross-replica lease first). The fused Promise path's way too.
+   */
+  admitted(invocation: Invocation, permit: number, next: PromiseStep): Promise<unknown> {
+    const breaker = this.breaker;
+    if (permit !== ORDINARY_CALL && breaker.coordinated) return this.probeWithLease(invocation, permit, next);
+    const started = breaker.tracksSlowCalls ? performance.now() : 0;
+    const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
+    return next(invocation).then(
+      (value) => {
+        breaker.onSuccess(permit, elapsed());
+        return value;
+      },
+      (error: unknown) => this.rejected(invocation, permit, error, elapsed()),
+    );
+  }
+
+  private async probeWithLease(invocation: Invocation, permit: number, next: PromiseStep): Promise<unknown> {
+    const breaker = this.breaker;
+    if (!(await breaker.acquireProbeLease())) {
+      breaker.onCancel(permit);
+      throw brokenCircuit(breaker.name, Date.now());
+    }
+    try {
+      const started = breaker.tracksSlowCalls ? performance.now() : 0;
+      const elapsed = () => (breaker.tracksSlowCalls ? performance.now() - started : 0);
+      return await next(invocation).then(
+        (value) => {
+          breaker.onSuccess(permit, elapsed());
+          return value;
+        },
+        (error: unknown) => this.rejected(invocation, permit, error, elapsed()),
+      );
+    } finally {
+      breaker.releaseProbeLease();
+    }
+  }
+
+  /**
+   * @internal Reports a failed call, or one that never reached the downstream (given up by its caller, or our own
+   * rejection), and throws the error (or what a throwing `recordIf`/`ignoreIf` threw).
+   */
+  rejected(invocation: Invocation, permit: number, error: unknown, elapsedMs: number): never {
+    const breaker = this.breaker;
+    if (invocation.cancelled !== undefined || isOwnRejection(error)) breaker.onCancel(permit);
+    else breaker.onFailure(permit, error, elapsedMs);
+    throw error;
+  }
+
+  /** @internal The shared state, for the fused Promise path (`fused-promise.ts`), which reports to it directly. */
+  get state(): CircuitBreakerState {
+    return this.breaker;
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {

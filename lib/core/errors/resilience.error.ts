@@ -29,7 +29,11 @@ export type ResilienceErrorCode =
   /** `nest-resilience/http`: the upstream answered a status that is a failure (4xx, 5xx), after every policy. */
   | 'HTTP_STATUS'
   /** `nest-resilience/http`: no answer came (connection refused or reset, DNS), after every policy. */
-  | 'NETWORK_ERROR';
+  | 'NETWORK_ERROR'
+  /** `nest-resilience/rabbitmq`: a publish was refused because the publisher's outbox is full (nothing was sent). */
+  | 'RMQ_OUTBOX_FULL'
+  /** `nest-resilience/rabbitmq`: a publish was neither confirmed nor parked (outbox store failed, publisher closed). */
+  | 'RMQ_PUBLISH_FAILED';
 
 /**
  * Base class of every error thrown by nest-resilience.

@@ -2,6 +2,7 @@ import type { LoadShedReason } from '../errors/load-shed.error.js';
 import type { LoadSample } from '../load-shedding/load-sampler.interface.js';
 import type { RequestPriority } from '../load-shedding/load-shedding.options.js';
 import type { CircuitState, CircuitTransitionReason } from '../circuit-breaker/circuit-breaker.snapshot.js';
+import type { OutboxFullEvent, OutboxParkedEvent, OutboxSentEvent } from '../outbox/outbox.events.js';
 
 /** The decorated class and method a policy ran for. */
 export interface PolicyTarget {
@@ -338,7 +339,10 @@ export type ResilienceEvent =
   | ConcurrencyLimitEvent
   | LoadPressureEvent
   | HttpAttemptEvent
-  | HttpGiveUpEvent;
+  | HttpGiveUpEvent
+  | OutboxParkedEvent
+  | OutboxSentEvent
+  | OutboxFullEvent;
 
 /** The events of every call (`call-success`, `call-failure`): delivered only to listeners that name them. */
 export type CallOutcomeEvent = CallSuccessEvent | CallFailureEvent;

@@ -63,7 +63,8 @@ export class FallbackPolicy implements ResiliencePolicy {
       );
   }
 
-  private recover(error: unknown, invocation: Invocation): Promise<unknown> {
+  /** @internal The chain's answer to `error` (throws it when the chain does not apply): the fused path's too. */
+  recover(error: unknown, invocation: Invocation): Promise<unknown> {
     if (!this.appliesTo(error)) throw error;
     return this.fromStep(0, error, invocation, undefined);
   }

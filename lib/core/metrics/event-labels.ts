@@ -3,7 +3,7 @@ import type { ResilienceEvent } from '../events/resilience-event.interface.js';
 
 /** The labels of one event in the events counter: which kind of policy, which one, what happened. */
 export interface EventLabels {
-  /** `timeout`, `retry`, `circuit_breaker`, `bulkhead`, `rate_limit`, `fallback`. */
+  /** `timeout`, `retry`, `circuit_breaker`, `bulkhead`, `rate_limit`, `fallback`, `outbox`. */
   readonly kind: string;
   /** The policy's name (a configuration name or `Class.method`): bounded by the application's code. */
   readonly name: string;
@@ -38,6 +38,12 @@ export function eventLabels(event: ResilienceEvent, rateLimitNames: () => readon
       return { kind: 'bulkhead', name: event.policy, event: 'rejected' };
     case 'coordination-error':
       return { kind: 'circuit_breaker', name: event.policy, event: 'coordination_error' };
+    case 'outbox-parked':
+      return { kind: 'outbox', name: event.policy, event: 'parked' };
+    case 'outbox-sent':
+      return { kind: 'outbox', name: event.policy, event: 'sent' };
+    case 'outbox-full':
+      return { kind: 'outbox', name: event.policy, event: 'full' };
     case 'rate-limit-store-error': {
       const name = rateLimitNames().find((each) => event.key.startsWith(`${each}:`));
       return name === undefined ? undefined : { kind: 'rate_limit', name, event: 'store_error' };

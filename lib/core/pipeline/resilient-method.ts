@@ -5,6 +5,7 @@ import { composeSinks, subscriberOf, type SinkStep } from './sink.js';
 import { liftToObservable, liftToPromise } from './lift.js';
 import { callerSignal, runAbortable, subscribeAbortable } from './caller-signal.js';
 import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
+import { fusableTail, fusePromise } from './fused-promise.js';
 
 /** What a wrapped method returns: `promise` for async and plain methods, `observable` for Observable methods. */
 export type ResultShape = 'promise' | 'observable';
@@ -119,5 +120,10 @@ function undeclaredObservable(target: PolicyTarget): TypeError {
  * so the per-call path is a fixed chain of steps with no lookups.
  */
 export function composePromise(policies: readonly ResiliencePolicy[], terminal: PromiseStep): PromiseStep {
-  return policies.reduceRight<PromiseStep>((next, policy) => policy.wrapPromise(next), terminal);
+  // The innermost run of the common policy set becomes one fused step (one object and one `then` per call).
+  const fused = fusableTail(policies);
+  const inner = fused === 0 ? terminal : fusePromise(policies.slice(-fused), terminal, composePromise);
+  return policies
+    .slice(0, policies.length - fused)
+    .reduceRight<PromiseStep>((next, policy) => policy.wrapPromise(next), inner);
 }

@@ -98,11 +98,6 @@ export class RateLimitPolicy implements ResiliencePolicy {
   }
 
   wrapPromise(next: PromiseStep): PromiseStep {
-    const proceed = async (invocation: Invocation, decision: RateLimitDecision) => {
-      if (!decision.allowed) throw this.refusal(decision, invocation);
-      if (decision.waitMs > 0) await invocation.wait(decision.waitMs);
-      return next(invocation);
-    };
     return (invocation) => {
       let decision: LimitDecision | Promise<LimitDecision>;
       try {
@@ -111,11 +106,37 @@ export class RateLimitPolicy implements ResiliencePolicy {
         // A throwing key function fails the call like any error, through the outer policies.
         return Promise.reject(error);
       }
-      if (decision instanceof Promise) return decision.then((settled) => proceed(invocation, settled));
       // The common case, allowed at once by a synchronous store, stays a plain call.
-      if (decision.allowed && decision.waitMs === 0) return next(invocation);
-      return proceed(invocation, decision);
+      if (!(decision instanceof Promise) && decision.allowed && decision.waitMs === 0) return next(invocation);
+      return this.afterDecision(decision, invocation, next);
     };
+  }
+
+  /**
+   * @internal Spends the call's tokens (throws what a key function throws): the fused Promise path
+   * (`fused-promise.ts`) asks here, as the steps of both paths do.
+   */
+  decide(invocation: Invocation): LimitDecision | Promise<LimitDecision> {
+    return this.spend(invocation);
+  }
+
+  /**
+   * @internal The rest of a call whose decision is not "allowed at once": the store's answer awaited, then the
+   * refusal, or the wait for reserved tokens, then `next`.
+   */
+  afterDecision(
+    decision: LimitDecision | Promise<LimitDecision>,
+    invocation: Invocation,
+    next: PromiseStep,
+  ): Promise<unknown> {
+    if (decision instanceof Promise) return decision.then((settled) => this.proceed(settled, invocation, next));
+    return this.proceed(decision, invocation, next);
+  }
+
+  private async proceed(decision: RateLimitDecision, invocation: Invocation, next: PromiseStep): Promise<unknown> {
+    if (!decision.allowed) throw this.refusal(decision, invocation);
+    if (decision.waitMs > 0) await invocation.wait(decision.waitMs);
+    return next(invocation);
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {

@@ -23,6 +23,7 @@ import { DeadLetterQueue } from '../dead-letter/dead-letter.queue.js';
 import type { DeadLetterStore } from '../dead-letter/dead-letter.interface.js';
 import { MemoryDeadLetterStore } from '../dead-letter/memory-dead-letter.store.js';
 import { TargetMetrics } from '../metrics/target-metrics.js';
+import type { OutboxSnapshot, OutboxState } from '../outbox/outbox.state.js';
 import { IdempotencyStats, type IdempotencySnapshot } from '../idempotency/idempotency-stats.js';
 
 /**
@@ -56,6 +57,11 @@ export class ResilienceRegistry {
   readonly targets = new TargetMetrics();
   /** Every retry budget of the module option `retryBudgets`: `get`, `has`, `names`, `list` (calls, retries, room). */
   readonly retryBudgets = new NamedPolicies<RetryBudgetState, RetryBudgetSnapshot>('retry budget');
+  /**
+   * Every publisher's outbox (`nest-resilience/rabbitmq`'s `RmqPublisher`), by publisher name: `get`, `has`, `names`,
+   * `list` (depth, bytes, parked, sent, refused, connected).
+   */
+  readonly outboxes = new NamedPolicies<OutboxState, OutboxSnapshot>('outbox');
   /**
    * Every `@Idempotent` handler, by `Class.method`: `get`, `has`, `names`, `list` (requests running now, executed,
    * replayed, conflicts, mismatches, store errors; counted by this process).

@@ -30,8 +30,8 @@ export class RetryPolicy implements ResiliencePolicy {
     readonly name: string,
     private readonly options: RetryOptions,
     private readonly events: ResilienceEvents,
-    /** The shared budget retries are spent from (`options.budget`), when there is one. */
-    private readonly budget?: RetryBudgetState,
+    /** @internal The shared budget retries are spent from (`options.budget`), when there is one. */
+    readonly budget?: RetryBudgetState,
     /**
      * @internal True under an `@Idempotent` lease derived from the method's policies: that lease counts each wait at
      * the backoff's longest ({@link longestBackoff}), so a `Retry-After` is honoured up to that, not `maxDelay` (a
@@ -73,8 +73,9 @@ export class RetryPolicy implements ResiliencePolicy {
   /**
    * The attempts after the first failed with `error` (or answered a value `retryOnResult` matched), until one
    * succeeds or no retry is left: then the last error is thrown, or the last value answered.
+   * @internal Also the fused Promise path's (`fused-promise.ts`) way on after a failed first attempt.
    */
-  private async retryAfter(error: unknown, invocation: Invocation, next: PromiseStep): Promise<unknown> {
+  async retryAfter(error: unknown, invocation: Invocation, next: PromiseStep): Promise<unknown> {
     let previousDelay = 0;
     for (;;) {
       const delay = this.delayBeforeRetry(error, invocation, previousDelay);

@@ -14,12 +14,14 @@ import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/
  * {@link AdaptiveDuration} (attempt scope) the duration follows the latencies of recent successful attempts.
  */
 export class TimeoutPolicy implements ResiliencePolicy {
-  private readonly deadlines: DeadlineQueue;
+  /** @internal The deadlines of a fixed duration (an adaptive timeout's come from {@link adaptive}). */
+  readonly deadlines: DeadlineQueue;
 
   constructor(
     readonly name: string,
     private readonly duration: number,
-    private readonly scope: 'attempt' | 'total',
+    /** @internal */
+    readonly scope: 'attempt' | 'total',
     private readonly events: ResilienceEvents,
     /** @internal Set for an adaptive timeout: its duration and deadlines change with the downstream's latency. */
     readonly adaptive?: AdaptiveDuration,
