@@ -49,6 +49,7 @@ export const labels: Record<string, string> = {
   'post-noop-interceptor': 'POST, a do-nothing Nest interceptor',
   'idempotent-memory': 'POST, nest-resilience: @Idempotent (memory), new key each request',
   'idempotent-redis': 'POST, nest-resilience: @Idempotent (Redis), new key each request',
+  'idempotent-stand-in': 'POST, stand-in: the least @Idempotent (memory) could cost, inline (bench/stand-ins.ts)',
 };
 /** The peer each of our rows is compared with. */
 export const peerOf: Record<string, string> = {
@@ -73,11 +74,18 @@ export const enhancersOf: Record<string, string> = {
   'interceptor-policies': 'noop-interceptor',
   'idempotent-memory': 'post-noop-interceptor',
   'idempotent-redis': 'post-noop-interceptor',
+  'idempotent-stand-in': 'post-noop-interceptor',
   'load-shedding': 'noop-guard',
 };
 
 /** POST variants: their baseline is the bare POST, not the bare GET. */
-export const POST_VARIANTS = new Set(['post-bare', 'post-noop-interceptor', 'idempotent-memory', 'idempotent-redis']);
+export const POST_VARIANTS = new Set([
+  'post-bare',
+  'post-noop-interceptor',
+  'idempotent-memory',
+  'idempotent-redis',
+  'idempotent-stand-in',
+]);
 /** autocannon options for a variant: POST variants send a payment and a fresh key per request. */
 let keyCounter = 0;
 const keyPrefix = Math.random().toString(36).slice(2);

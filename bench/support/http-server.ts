@@ -12,7 +12,8 @@
  * `minimal` is the least any interceptor-plus-rate-limit-guard design adds: one Observable around `next.handle()` and
  * a guard that sets three constant headers; `fused-stand-in` the least the five interceptor policies' happy path
  * could cost, done by one object, `ratelimit-stand-in` the least a rate-limit guard with our headers could, and
- * `six-stand-ins` both on one route (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only
+ * `six-stand-ins` both on one route, `idempotent-stand-in` the least `@Idempotent` (memory) could on POST /pay
+ * (bench/stand-ins.ts). Variant `all-routes` serves every variant that needs only
  * our module in one process (or those BENCH_ROUTES lists), each under its own prefix (`/<variant>/hello`,
  * `/<variant>/pay`), for `npm run bench:http:same-process`.
  */
@@ -64,6 +65,7 @@ import { RedisStore } from 'nest-resilience/redis';
 import { SAME_PROCESS_VARIANTS } from './same-process-variants.js';
 import {
   FusedStandInController,
+  IdempotentStandInController,
   MinimalController,
   RateLimitStandInController,
   SixStandInsController,
@@ -295,6 +297,7 @@ const variants: Record<string, { controller: Type; imports: DynamicModule[]; gua
   'post-bare': { controller: PostController, imports: [] },
   'post-noop-interceptor': { controller: PostNoopInterceptorController, imports: [] },
   'idempotent-memory': { controller: IdempotentController, imports: [ResilienceModule.forRoot()] },
+  'idempotent-stand-in': { controller: IdempotentStandInController, imports: [] },
   'idempotent-redis': { controller: IdempotentController, imports: redisModule() },
 };
 

@@ -21,4 +21,5 @@ export const SAME_PROCESS_VARIANTS = [
   'post-bare',
   'post-noop-interceptor',
   'idempotent-memory',
+  'idempotent-stand-in',
 ];

@@ -12,12 +12,22 @@
  * bulkhead), an open flag (the breaker) and a success count, one node appended to and removed from a deadline list
  * (the timeout; no clock read, no timer work), and one Subscriber passing the answer on. No retry, no fallback, no
  * events, no error mapping: what the real policies add beyond this row is the price of their generality.
+ *
+ * `IdempotentStandInController`: the least `@Idempotent` with the memory store could cost on a POST with a new
+ * `Idempotency-Key`, written inline: the key header read, a fingerprint (method, URL and the body's JSON), one Map
+ * read and one lease record set, and when the handler answers its status, body and content type kept as JSON text,
+ * the oldest record dropped past 10,000 (the library's default bound). No key validation, no scope, no fencing token,
+ * no lease expiry, no client that leaves: what `@Idempotent` adds beyond this row is the price of its guarantees.
  */
 import { ServerResponse } from 'node:http';
 import {
   Controller,
   Get,
+  ConflictException,
   Injectable,
+  Post,
+  Body,
+  UnprocessableEntityException,
   UseGuards,
   UseInterceptors,
   type CallHandler,
@@ -25,7 +35,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { Observable, Subscriber } from 'rxjs';
+import { Observable, Subscriber, of, throwError } from 'rxjs';
 
 /** What both stand-in guards write headers on: Node's response (Express) or Fastify's reply. */
 type HeaderTarget = ServerResponse | { header(name: string, value: string): void };
@@ -207,5 +217,73 @@ export class SixStandInsController {
   @Get('hello')
   hello() {
     return { hello: 'world' };
+  }
+}
+
+/** The stand-in's records: the request's fingerprint, and the answer once the handler gave it. */
+interface StandInRecord {
+  readonly fingerprint: string;
+  answer: string | undefined;
+}
+const IDEMPOTENCY_RECORDS = 10_000;
+const records = new Map<string, StandInRecord>();
+
+interface StandInRequest {
+  method: string;
+  url: string;
+  body: unknown;
+  headers: Record<string, string | undefined>;
+}
+
+@Injectable()
+class IdempotentStandInInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.getArgByIndex<StandInRequest>(0);
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) return next.handle();
+    const fingerprint = `${request.method} ${request.url} ${JSON.stringify(request.body)}`;
+    const found = records.get(key);
+    if (found !== undefined) {
+      if (found.fingerprint !== fingerprint) return throwError(() => new UnprocessableEntityException());
+      if (found.answer === undefined) return throwError(() => new ConflictException());
+      return of((JSON.parse(found.answer) as { body: unknown }).body);
+    }
+    const record: StandInRecord = { fingerprint, answer: undefined };
+    records.set(key, record);
+    if (records.size > IDEMPOTENCY_RECORDS) records.delete(records.keys().next().value!);
+    const response = context.getArgByIndex<{ statusCode: number; getHeader(name: string): unknown }>(1);
+    return new Observable((subscriber) =>
+      next.handle().subscribe({
+        next(value) {
+          const type = response.getHeader('content-type');
+          record.answer =
+            `{"status":${response.statusCode},"body":${JSON.stringify(value)}` +
+            (type === undefined ? '}' : `,"headers":{"content-type":${JSON.stringify(type)}}}`);
+          subscriber.next(value);
+        },
+        error(error: unknown) {
+          records.delete(key);
+          subscriber.error(error);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      }),
+    );
+  }
+}
+
+interface Payment {
+  amount: number;
+  currency: string;
+}
+
+/** POST /pay with the idempotency stand-in: the floor of `@Idempotent` (memory). */
+@Controller()
+@UseInterceptors(IdempotentStandInInterceptor)
+export class IdempotentStandInController {
+  @Post('pay')
+  pay(@Body() body: Payment) {
+    return { paid: body.amount, currency: body.currency };
   }
 }

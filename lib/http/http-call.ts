@@ -15,6 +15,8 @@ export type AnswerMode = 'buffered' | 'stream';
 export interface AttemptContext {
   readonly client: string;
   readonly fetch: typeof fetch;
+  /** True when `fetch` is Node's own: its attempts are aborted through a dispatcher (see `AttemptAbort`). */
+  readonly nodeFetch: boolean;
   readonly events: ResilienceEvents;
   readonly maxBodyExcerpt: number;
 }
@@ -96,18 +98,48 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
   const hedged = call.hedgeOf(invocation.attempt);
   // An earlier attempt's failed answer is not what the caller will get now: its socket goes back to the pool first.
   if (call.holdsAnswer) await call.discard();
-  const attemptSignal = invocation.signal();
-  const signal =
-    call.mode === 'stream' && call.callerSignal !== undefined
-      ? AbortSignal.any([attemptSignal, call.callerSignal])
-      : attemptSignal;
+  const { context } = call;
+  let init: RequestInit;
+  let abort: AttemptAbort | undefined;
+  let previousAbort: ((reason: unknown) => void) | undefined;
+  let attemptSignal: AbortSignal | undefined;
+  if (context.nodeFetch && (call.mode === 'buffered' || call.callerSignal === undefined)) {
+    abort = new AttemptAbort(call.init.dispatcher);
+    previousAbort = invocation.onAttemptAbort;
+    invocation.onAttemptAbort = previousAbort === undefined ? abort.onAbort : abort.after(previousAbort);
+    // Node's fetch asks its dispatcher only for `dispatch`: the rest of undici's Dispatcher type is not needed.
+    init = { ...call.init, dispatcher: abort as unknown } as RequestInit;
+  } else {
+    // Another fetch knows only signals; a streamed body also stops when the caller's signal aborts later (as fetch).
+    attemptSignal = invocation.signal();
+    const signal =
+      call.mode === 'stream' && call.callerSignal !== undefined
+        ? AbortSignal.any([attemptSignal, call.callerSignal])
+        : attemptSignal;
+    init = { ...call.init, signal };
+  }
+  try {
+    return await send(call, invocation, hedged, init, abort ?? attemptSignal!);
+  } finally {
+    if (abort !== undefined && invocation.onAttemptAbort === abort.hook) invocation.onAttemptAbort = previousAbort;
+  }
+}
+
+/** Sends one attempt and reads its answer; `aborted` tells an abort of the attempt from a network error. */
+async function send(
+  call: HttpCall,
+  invocation: Invocation,
+  hedged: boolean,
+  init: RequestInit,
+  aborted: AbortState,
+): Promise<unknown> {
   const { context } = call;
   const started = performance.now();
   let response: Response;
   try {
-    response = await context.fetch(call.url, { ...call.init, signal });
+    response = await context.fetch(call.url, init);
   } catch (error) {
-    throw failed(call, invocation, hedged, started, error, attemptSignal);
+    throw failed(call, invocation, hedged, started, error, aborted);
   }
   const { status } = response;
   if (call.mode === 'stream') {
@@ -134,10 +166,94 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
   try {
     body = await response.arrayBuffer();
   } catch (error) {
-    throw failed(call, invocation, hedged, started, error, attemptSignal);
+    throw failed(call, invocation, hedged, started, error, aborted);
   }
   report(call, invocation, hedged, started, status, undefined);
   return new HttpResponse(status, response.headers, new Uint8Array(body));
+}
+
+/** Whether (and why) an attempt was aborted: its `AbortSignal`, or its {@link AttemptAbort}. */
+interface AbortState {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
+/** The part of undici's `Dispatcher` an attempt uses (Node's fetch takes one as `init.dispatcher`). */
+interface Dispatcher {
+  dispatch(options: unknown, handler: DispatchHandler): boolean;
+  /** Set by undici's `MockAgent`: fetch then hands it the request body as given. */
+  readonly isMockActive?: boolean;
+}
+
+/** The part of an undici dispatch handler an attempt wraps: `onConnect` hands over the request's abort. */
+interface DispatchHandler {
+  onConnect?: (this: DispatchHandler, abort: (error: Error) => void, context?: unknown) => void;
+}
+
+/** Where Node's fetch (undici) keeps the dispatcher it uses when a request names none (`setGlobalDispatcher`). */
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+/**
+ * The cancellation of one attempt made with Node's own fetch, without an `AbortSignal`. For a signal undici's fetch
+ * makes a WeakRef, a FinalizationRegistry entry and an abort listener, and raises the signal's max listeners, per
+ * request: more than the whole pipeline costs, for a cancellation that few calls ever use. The attempt hands fetch
+ * this object as its `dispatcher` instead: it passes the request on to the dispatcher fetch would have used (the
+ * caller's `init.dispatcher`, else the global one) and keeps the abort function undici gives the request when it is
+ * sent. Aborting the attempt calls it, which destroys the socket, as an aborted signal does; an attempt aborted
+ * before its request was sent aborts it as soon as undici sends it (as fetch does with a signal).
+ */
+class AttemptAbort implements Dispatcher, AbortState {
+  aborted = false;
+  reason: unknown = undefined;
+  /** What the invocation calls when the attempt is given up: this attempt's, or a chain ending in it. */
+  hook: (reason: unknown) => void;
+  private abortRequest: ((error: Error) => void) | undefined = undefined;
+
+  constructor(private readonly dispatcher: Dispatcher | undefined) {
+    this.hook = this.onAbort;
+  }
+
+  readonly onAbort = (reason: unknown): void => {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.abortRequest?.(abortErrorOf(reason));
+  };
+
+  /** A hook that calls `previous` (an outer policy's) and then aborts this attempt. */
+  after(previous: (reason: unknown) => void): (reason: unknown) => void {
+    this.hook = (reason) => {
+      previous(reason);
+      this.onAbort(reason);
+    };
+    return this.hook;
+  }
+
+  /** Asked by fetch of the dispatcher it sends through (a `MockAgent` set globally must still see its bodies). */
+  get isMockActive(): boolean {
+    return this.target().isMockActive === true;
+  }
+
+  dispatch(options: unknown, handler: DispatchHandler): boolean {
+    const dispatcher = this.target();
+    const onConnect = handler.onConnect;
+    handler.onConnect = (abort, context) => {
+      this.abortRequest = abort;
+      onConnect?.call(handler, abort, context);
+      if (this.aborted) abort(abortErrorOf(this.reason));
+    };
+    return dispatcher.dispatch(options, handler);
+  }
+
+  /** The dispatcher fetch would have used: the request's own, else the global one (read now: it may be replaced). */
+  private target(): Dispatcher {
+    return this.dispatcher ?? ((globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER] as Dispatcher);
+  }
+}
+
+/** undici aborts a request with an `Error`: the attempt's reason, else an `AbortError` as fetch's own. */
+function abortErrorOf(reason: unknown): Error {
+  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 }
 
 /** No answer (or a body cut short): a network error, unless the attempt was aborted (its policy has answered). */
@@ -147,11 +263,11 @@ function failed(
   hedged: boolean,
   started: number,
   error: unknown,
-  attemptSignal: AbortSignal,
+  attempt: AbortState,
 ): unknown {
-  if (attemptSignal.aborted || call.callerSignal?.aborted === true) {
+  if (attempt.aborted || call.callerSignal?.aborted === true) {
     report(call, invocation, hedged, started, undefined, 'ABORTED');
-    return attemptSignal.reason ?? error;
+    return attempt.reason ?? error;
   }
   report(call, invocation, hedged, started, undefined, 'NETWORK_ERROR');
   return new HttpClientError({

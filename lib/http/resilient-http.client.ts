@@ -50,6 +50,8 @@ type HttpBody = NonNullable<RequestInit['body']>;
 type HttpHeadersInit = NonNullable<RequestInit['headers']>;
 
 const NO_ARGS: readonly unknown[] = [];
+/** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
+const NODE_FETCH = globalThis.fetch;
 
 /**
  * An HTTP client with the standard pipeline around Node's own `fetch`: total timeout, retry (honouring
@@ -66,6 +68,14 @@ export class ResilientHttpClient {
   private readonly pipelines: OriginPipelines;
   private readonly context: AttemptContext;
   private readonly keyHeader: string;
+  /** {@link keyHeader} lower-cased: its name in {@link plainHeaders} records. */
+  private readonly keyName: string;
+  /**
+   * The client's headers with lower-cased names, checked once by `Headers`: what a call without headers of its own
+   * starts from. A plain object fetch copies: a `Headers` per call costs more than some policies. `undefined` when
+   * `Headers` rejects them (every call then throws its TypeError, as before).
+   */
+  private readonly plainHeaders: Readonly<Record<string, string>> | undefined;
   private readonly keyedMethods: ReadonlySet<string>;
   private readonly events: ResilienceEvents;
 
@@ -74,8 +84,10 @@ export class ResilientHttpClient {
     this.options = resolveHttpClientOptions(options, 'ResilientHttpModule.register');
     this.pipelines = new OriginPipelines(this.options, registry, events, runAttempt);
     const { name, fetch, maxBodyExcerpt, idempotencyKey } = this.options;
-    this.context = { client: name, fetch, events, maxBodyExcerpt };
+    this.context = { client: name, fetch, nodeFetch: fetch === NODE_FETCH, events, maxBodyExcerpt };
     this.keyHeader = idempotencyKey?.header ?? 'Idempotency-Key';
+    this.keyName = this.keyHeader.toLowerCase();
+    this.plainHeaders = plainHeadersOf(this.options.headers);
     this.keyedMethods = new Set(idempotencyKey?.methods ?? []);
     // A WHATWG fetch is a plain function: SDKs call it detached (`const f = options.fetch; f(url)`).
     this.fetch = this.fetch.bind(this);
@@ -120,14 +132,10 @@ export class ResilientHttpClient {
   async request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     const upper = method.toUpperCase();
     const url = this.urlOf(path, options.query);
-    const headers = new Headers(this.options.headers);
-    if (options.headers !== undefined) new Headers(options.headers).forEach((value, name) => headers.set(name, value));
-    let body: HttpBody | undefined = options.body;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-    }
-    const keyed = this.applyIdempotencyKey(upper, url, headers, options.idempotencyKey);
+    const json = options.json !== undefined;
+    const body: HttpBody | undefined = json ? JSON.stringify(options.json) : options.body;
+    const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
+    const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
     let signal = options.signal;
     let deadline: ReturnType<typeof setTimeout> | undefined;
@@ -177,9 +185,8 @@ export class ResilientHttpClient {
     const merged: RequestInit = { ...request, ...init };
     const method = (merged.method ?? 'GET').toUpperCase();
     const url = this.urlOf(target, undefined);
-    const headers = new Headers(this.options.headers);
-    if (merged.headers !== undefined) new Headers(merged.headers).forEach((value, name) => headers.set(name, value));
-    const keyed = this.applyIdempotencyKey(method, url, headers, undefined);
+    const headers = this.headersOf(method, url, merged.headers, undefined, false);
+    const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
     const signal = merged.signal ?? undefined;
     const call = this.callOf(
@@ -295,6 +302,43 @@ export class ResilientHttpClient {
   }
 
   /**
+   * The headers of a call: the client's, the call's over them, `Content-Type` for a JSON body, the idempotency key.
+   * A plain object (or none) when the call brings no headers nor key of its own, else a `Headers`, which checks them.
+   */
+  private headersOf(
+    method: string,
+    url: URL,
+    given: HttpHeadersInit | undefined,
+    key: string | false | undefined,
+    json: boolean,
+  ): Headers | Record<string, string> | undefined {
+    const plain = this.plainHeaders;
+    if (given !== undefined || typeof key === 'string' || plain === undefined) {
+      const headers = new Headers(this.options.headers);
+      if (given !== undefined) new Headers(given).forEach((value, name) => headers.set(name, value));
+      if (json && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      this.applyIdempotencyKey(method, url, headers, key);
+      return headers;
+    }
+    const name = this.keyName;
+    const newKey = key === undefined && plain[name] === undefined && this.keyedMethods.has(method);
+    const removeKey = key === false && plain[name] !== undefined;
+    const contentType = json && plain['content-type'] === undefined;
+    if (!newKey && !removeKey && !contentType) return plain === NO_HEADERS ? undefined : plain;
+    const headers: Record<string, string> = {};
+    for (const header in plain) if (header !== name || !removeKey) headers[header] = plain[header];
+    if (contentType) headers['content-type'] = 'application/json';
+    if (newKey) headers[name] = this.newKey(method, url);
+    return headers;
+  }
+
+  /** Whether headers made by {@link headersOf} carry an idempotency key. */
+  private carriesKey(headers: Headers | Record<string, string> | undefined): boolean {
+    if (headers === undefined) return false;
+    return headers instanceof Headers ? headers.has(this.keyHeader) : headers[this.keyName] !== undefined;
+  }
+
+  /**
    * Sets the idempotency key of a call: the call's own, the header it already has, or one made for the methods of
    * `idempotencyKey.methods`. True when the request carries one.
    */
@@ -369,6 +413,22 @@ class CallTimeout extends Error {
     super(`The call's timeout of ${duration} ms expired`);
     this.name = 'TimeoutError';
   }
+}
+
+/** The client's headers when it has none: a call without headers of its own sends none either. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** `headers` checked by `Headers` and with lower-cased names; `undefined` when `Headers` rejects them. */
+function plainHeadersOf(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> | undefined {
+  let checked: Headers;
+  try {
+    checked = new Headers(headers);
+  } catch {
+    return undefined;
+  }
+  const plain: Record<string, string> = {};
+  checked.forEach((value, name) => (plain[name] = value));
+  return Object.keys(plain).length === 0 ? NO_HEADERS : Object.freeze(plain);
 }
 
 function appendQuery(url: URL, query: HttpQuery): void {

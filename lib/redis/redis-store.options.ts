@@ -8,10 +8,10 @@ export interface RedisStoreOptions {
   /** An ioredis client (`Redis` or `Cluster`) owned by the application: the store never closes it. */
   client?: Redis | Cluster;
   /**
-   * A Redis URL (`redis://host:6379/0`): the store creates its own client, with no offline queue, the command
-   * timeout below and auto-pipelining while checks are in flight (a lone check is sent at once). It is closed when
-   * the last application using the store shuts down, and opened again when another application built from the same
-   * module starts.
+   * A Redis URL (`redis://host:6379/0`): the store creates its own client, with no offline queue and the command
+   * timeout below. It is closed when the last application using the store shuts down, and opened again when another
+   * application built from the same module starts. With either client, the checks sent in one tick share one socket
+   * write (a lone check is sent at once).
    */
   url?: string;
   /** Extra ioredis options for the client created from `url`. */

@@ -19,6 +19,7 @@ import {
 } from './redis-store.options.js';
 import { defineScripts, type ScriptedClient, type TokenBucketReply } from './scripted-client.js';
 import { sendWhenReady, timesOutItself } from './send-when-ready.js';
+import { WriteBatcher } from './batch-writes.js';
 import { MAX_REPLICAS } from '../core/validation/size-maxima.js';
 
 /**
@@ -72,8 +73,9 @@ export class RedisStore implements RateLimitStore {
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
             commandTimeout: this.options.commandTimeout,
-            // Switched on only while checks are in flight (see pipelineWhenBusy).
-            enableAutoPipelining: true,
+            // Off: concurrent checks share one socket write through WriteBatcher instead, which never waits for
+            // the previous batch's answers and costs less per check (see batch-writes.ts).
+            enableAutoPipelining: false,
             // A Redis restarting with persistence loads its data before it answers: ioredis would then wait the
             // load's estimated time (at least 1 s, up to 10 s) before checking again, every request answered 503
             // meanwhile though Redis may be ready long before. Checked every 100 ms instead.
@@ -164,7 +166,7 @@ export class RedisStore implements RateLimitStore {
     }
     const { prefix, commandTimeout } = this.options;
     const client = this.client;
-    this.pipelineWhenBusy(client);
+    this.writes.batch(client);
     const sent =
       client.status === 'ready' && timesOutItself(client, commandTimeout)
         ? client.nestResilienceTokenBucket(
@@ -178,12 +180,10 @@ export class RedisStore implements RateLimitStore {
         : this.sendOne(key, rule, cost, maxWaitMs);
     return sent.then(
       (reply) => {
-        this.inFlight--;
         if (this.downSince !== undefined) this.recovered();
         return decisionOf(reply, 0, rule, cost);
       },
       (error: unknown) => {
-        this.inFlight--;
         return this.failed([{ key, rule, cost, maxWaitMs }], error)[0];
       },
     );
@@ -202,17 +202,8 @@ export class RedisStore implements RateLimitStore {
     return this.ask(requests);
   }
 
-  /**
-   * Checks sent by {@link consume} and not answered yet. The store's own client auto-pipelines only while some are:
-   * concurrent checks then leave in one write, while a lone check goes at once instead of waiting, as an
-   * auto-pipelined command does, for the next event-loop turn (measured on loopback: 15-20 µs of a 70 µs check).
-   */
-  private inFlight = 0;
-
-  private pipelineWhenBusy(client: ScriptedClient): void {
-    if (this.ownsClient) client.options.enableAutoPipelining = this.inFlight > 0;
-    this.inFlight++;
-  }
+  /** Gathers the checks sent in one tick into one socket write. */
+  private readonly writes = new WriteBatcher();
 
   /** While down: true for the one call that tries Redis again after `retryInterval` (the others decide locally). */
   private mayTryRedis(): boolean {
@@ -234,6 +225,7 @@ export class RedisStore implements RateLimitStore {
 
   private async ask(requests: readonly RateLimitRequest[]): Promise<readonly RateLimitDecision[]> {
     let decisions: readonly RateLimitDecision[];
+    this.writes.batch(this.client);
     try {
       decisions =
         requests.length > 1 && this.client.isCluster ? await this.askInTurn(requests) : await this.script(requests);

@@ -145,4 +145,50 @@ describe('cancellation reaches the socket', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ n: 4 });
   });
+
+  it("a client given another fetch aborts it through the attempt's signal: the connection is closed", async () => {
+    upstream = await startUpstream((_request, res, n) => {
+      if (n === 2) answer(res, 200, { ok: true });
+    });
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const instrumented: typeof fetch = (input, init) => {
+      signals.push(init?.signal);
+      return fetch(input, init);
+    };
+    const { client } = clientOf({
+      name: 'api',
+      baseUrl: upstream.origin,
+      fetch: instrumented,
+      attemptTimeout: 100,
+      ...FAST,
+    });
+
+    expect(await (await client.get('/x')).json()).toEqual({ ok: true });
+    expect(signals.map((signal) => signal?.aborted)).toEqual([true, false]);
+    expect(await upstream.received[0].closed).toBe('aborted');
+  });
+
+  it("client.fetch sends through the caller's init.dispatcher, and an attempt timeout still closes it", async () => {
+    upstream = await startUpstream((_request, res, n) => {
+      if (n === 2) answer(res, 200, { ok: true });
+    });
+    // An undici dispatcher (a proxy agent, a mock) in the shape fetch calls: here one that passes requests on.
+    const global = (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')] as {
+      dispatch(options: unknown, handler: unknown): boolean;
+    };
+    const paths: string[] = [];
+    const dispatcher = {
+      dispatch(options: { path: string }, handler: unknown): boolean {
+        paths.push(options.path);
+        return global.dispatch(options, handler);
+      },
+    };
+    const { client } = clientOf({ name: 'sdk', baseUrl: upstream.origin, attemptTimeout: 100, ...FAST });
+
+    const response = await client.fetch('/through', { dispatcher } as RequestInit);
+
+    expect(await response.json()).toEqual({ ok: true });
+    expect(paths).toEqual(['/through', '/through']);
+    expect(await upstream.received[0].closed).toBe('aborted');
+  });
 });

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResilienceConfigError } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -87,6 +87,26 @@ describe('RedisStore against a real redis-server', () => {
     const after = await commandCalls(admin);
     expect(after.evalsha - before.evalsha).toBe(20);
     expect(after.eval - before.eval).toBe(0);
+  });
+
+  it('sends the checks of one tick in one socket write before the event loop turns, each decided exactly', async () => {
+    const bucket = rule(30, 60_000);
+    await store.consume('api:warm', bucket, 1, 0); // connected, script loaded on this connection
+    const socket = (store.redis as Redis).stream;
+    // The Writable hooks a socket hands data to the OS with: `_write` per chunk, `_writev` for a corked batch.
+    const write = vi.spyOn(socket, '_write');
+    const writev = vi.spyOn(socket, '_writev');
+    const checks = Array.from({ length: 50 }, () => store.consume('api:a', bucket, 1, 0));
+    expect(socket.writableLength).toBeGreaterThan(0); // held for the rest of the tick...
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(socket.writableLength).toBe(0); // ...and gone before any I/O or timer could run
+    expect(write).not.toHaveBeenCalled();
+    expect(writev).toHaveBeenCalledTimes(1);
+    const decisions = await Promise.all(checks);
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(30);
+    expect(decisions.slice(30).every((decision) => !decision.allowed && decision.retryAfterMs > 0)).toBe(true);
+    write.mockRestore();
+    writev.mockRestore();
   });
 
   it('rejects invalid options naming the option', () => {

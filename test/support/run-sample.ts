@@ -7,8 +7,8 @@ import { expect } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs a built sample as a user would (`node dist/sample/...`), importing the package by its name. */
-export async function runSample(path: string): Promise<string> {
+export async function runSample(path: string, timeout = 30_000): Promise<string> {
   expect(existsSync(`${root}/dist/${path}`), 'run `npm run build` first (npm test does)').toBe(true);
-  const { stdout } = await promisify(execFile)(process.execPath, [`dist/${path}`], { cwd: root, timeout: 30_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [`dist/${path}`], { cwd: root, timeout });
   return stdout;
 }
