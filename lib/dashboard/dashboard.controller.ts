@@ -15,14 +15,7 @@ import { interval, map, startWith, type Observable } from 'rxjs';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import { DashboardFeed } from './dashboard.feed.js';
 import { renderDashboardPage } from './page/page.markup.js';
-
-/** How the page and its actions are served, fixed when the module is declared. */
-export interface DashboardSettings {
-  readonly intervalMs: number;
-  readonly actions: boolean;
-  /** Sent with the page, required in the `x-resilience-csrf` header of every action. */
-  readonly csrfToken: string;
-}
+import type { DashboardSettings } from './dashboard.options.js';
 
 /** The header an action must carry: a custom header makes a cross-site form or `fetch` impossible without CORS. */
 export const CSRF_HEADER = 'x-resilience-csrf';

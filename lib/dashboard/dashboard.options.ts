@@ -46,3 +46,11 @@ export function validateDashboardOptions(options: ResilienceDashboardOptions): R
     actions: validator.boolean('actions', merged.actions),
   };
 }
+
+/** How the page and its actions are served, fixed when the module is declared. */
+export interface DashboardSettings {
+  readonly intervalMs: number;
+  readonly actions: boolean;
+  /** Sent with the page, required in the `x-resilience-csrf` header of every action. */
+  readonly csrfToken: string;
+}

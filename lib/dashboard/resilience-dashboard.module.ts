@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Controller, Inject, Module, UseGuards, type DynamicModule } from '@nestjs/common';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
-import { DashboardController, type DashboardSettings } from './dashboard.controller.js';
+import { DashboardController } from './dashboard.controller.js';
+import type { DashboardSettings } from './dashboard.options.js';
 import { DashboardFeed } from './dashboard.feed.js';
 import { DashboardHistory } from './dashboard.history.js';
 import { validateDashboardOptions, type ResilienceDashboardOptions } from './dashboard.options.js';

@@ -33,6 +33,8 @@ export class CircuitBreakerState implements CoordinatedCircuit {
   private coordinator: CircuitCoordinator | undefined;
   private current: CircuitState = 'closed';
   private readonly window: OutcomeWindow;
+  /** A time window (`window: 'time'`): it reads the clock on every outcome; a count window never does. */
+  private readonly timedWindow: boolean;
   private readonly recordIf: (error: unknown) => boolean;
   /** The thresholds as numbers of percent; the slow-call one is Infinity when slow calls are not tracked. */
   private readonly failurePercent: number;
@@ -54,7 +56,8 @@ export class CircuitBreakerState implements CoordinatedCircuit {
     private readonly now: () => number = Date.now,
   ) {
     const size = windowSizeOf(options);
-    this.window = options.window === 'time' ? new TimeWindow(size) : new CountWindow(size);
+    this.timedWindow = options.window === 'time';
+    this.window = this.timedWindow ? new TimeWindow(size) : new CountWindow(size);
     this.recordIf = options.recordIf ?? isServerSideFailure;
     this.tracksSlowCalls = options.slowCallDuration !== undefined;
     this.openDuration = options.openDuration;
@@ -153,7 +156,8 @@ export class CircuitBreakerState implements CoordinatedCircuit {
     }
     if (this.current !== 'closed') return;
     this.consecutiveFailures = 0;
-    const now = this.now();
+    // A count window has no use for the clock: no read per call.
+    const now = this.timedWindow ? this.now() : 0;
     this.window.record(false, slow, now);
     // Judged on a success too: the success that completes minimumCalls (F, F, F, S, S with minimumCalls 5 and 50%)
     // must open the breaker, and a time window may have dropped old successes since the last judgement.
@@ -177,7 +181,7 @@ export class CircuitBreakerState implements CoordinatedCircuit {
     }
     if (this.current !== 'closed') return;
     this.consecutiveFailures++;
-    const now = this.now();
+    const now = this.timedWindow ? this.now() : 0;
     const slow = this.tracksSlowCalls && elapsedMs > this.options.slowCallDuration!;
     this.window.record(true, slow, now);
     this.evaluate(now);

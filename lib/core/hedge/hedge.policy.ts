@@ -7,6 +7,7 @@ import { DeadlineQueue, type DeadlineNode } from '../timeout/deadline-queue.js';
 import type { HedgeOptions } from './hedge.options.js';
 import type { LatencySource } from './latency-source.interface.js';
 import { HandledResult } from '../pipeline/handled-result.js';
+import { pendingPromise, pendingReject, pendingResolve } from '../pipeline/pending-promise.js';
 
 /** The reason a losing attempt's signal is aborted with. */
 export class HedgeLostError extends Error {
@@ -53,13 +54,15 @@ export class HedgePolicy implements ResiliencePolicy {
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     const judge = (value: unknown) => (hedgeOnResult!(value) ? Promise.reject(new HandledResult(value)) : value);
     const run = hedgeOnResult === undefined ? next : (child: Invocation) => next(child).then(judge);
-    return (invocation) =>
-      new Promise((resolve, reject) => {
-        const race = new HedgeRace(this, invocation, this.delayOf(invocation), run);
-        race.onWin = (attempt) => void attempt.result!.then(resolve, reject);
-        race.onLoss = (error) => (error instanceof HandledResult ? resolve(error.value) : reject(error));
-        race.start();
-      });
+    return (invocation) => {
+      // The race settles the caller's Promise itself: no closures per call, no second `then` on the winner.
+      const outcome = pendingPromise();
+      const race = new HedgeRace(this, invocation, this.delayOf(invocation), run);
+      race.resolve = pendingResolve;
+      race.reject = pendingReject;
+      race.start();
+      return outcome;
+    };
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
@@ -145,12 +148,11 @@ export class HedgePolicy implements ResiliencePolicy {
   }
 }
 
-/** The default of the race's callbacks: one function shared by every race rather than three closures per call. */
+/** The default of the race's callbacks: one function shared by every race rather than closures per call. */
 const ignore = (): void => undefined;
 
 interface Attempt {
   readonly invocation: Invocation;
-  result?: Promise<unknown>;
   ended: boolean;
 }
 
@@ -162,7 +164,9 @@ class HedgeRace implements DeadlineNode {
   older?: DeadlineNode;
   newer?: DeadlineNode;
   at = 0;
-  onWin: (attempt: Attempt) => void = ignore;
+  /** The Promise path's: the caller's Promise, settled by the race (the Observable path uses the callbacks). */
+  resolve: ((value: unknown) => void) | undefined = undefined;
+  reject: ((reason: unknown) => void) | undefined = undefined;
   onLoss: (error: unknown) => void = ignore;
   onLoser: (index: number) => void = ignore;
   private readonly attempts: Attempt[] = [];
@@ -219,10 +223,8 @@ class HedgeRace implements DeadlineNode {
     const child = this.invocation.fork();
     const attempt: Attempt = { invocation: child, ended: false };
     this.attempts.push(attempt);
-    const result = this.run(child, index);
-    attempt.result = result;
-    result.then(
-      () => this.won(attempt),
+    this.run(child, index).then(
+      (value) => this.won(attempt, value),
       (error: unknown) => this.failed(attempt, index, error),
     );
     this.schedule();
@@ -239,23 +241,32 @@ class HedgeRace implements DeadlineNode {
     }
   }
 
-  private won(attempt: Attempt): void {
+  private won(attempt: Attempt, value: unknown): void {
     attempt.ended = true;
     if (this.settled) return;
     this.stop();
     this.abortLosers(this.attempts.indexOf(attempt));
-    this.onWin(attempt);
+    this.resolve?.(value);
   }
 
   /** Aborts every attempt still running but the winner's, with a {@link HedgeLostError}, once each. */
   abortLosers(winner: number): void {
     let lost: HedgeLostError | undefined;
-    this.attempts.forEach((other, index) => {
-      if (index === winner || other.ended) return;
+    const { attempts } = this;
+    for (let index = 0; index < attempts.length; index++) {
+      const other = attempts[index];
+      if (index === winner || other.ended) continue;
       other.ended = true;
       other.invocation.abortAttempt((lost ??= new HedgeLostError()));
       this.onLoser(index);
-    });
+    }
+  }
+
+  /** Every attempt failed: the caller gets the first attempt's error, or the first value `hedgeOnResult` matched. */
+  private lost(error: unknown): void {
+    if (this.reject === undefined) this.onLoss(error);
+    else if (error instanceof HandledResult) this.resolve!(error.value);
+    else this.reject(error);
   }
 
   private failed(attempt: Attempt, index: number, error: unknown): void {
@@ -270,7 +281,7 @@ class HedgeRace implements DeadlineNode {
       this.launch();
       if (this.attempts.length > before) return;
       this.stop();
-      this.onLoss(this.handled ?? this.firstError);
+      this.lost(this.handled ?? this.firstError);
     }
   }
 }

@@ -8,6 +8,7 @@ import { RetryPolicy } from '../retry/retry.policy.js';
 import type { DeadlineNode, DeadlineQueue } from '../timeout/deadline-queue.js';
 import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import type { Invocation } from './invocation.js';
+import { pendingPromise, pendingReject, pendingResolve } from './pending-promise.js';
 import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
 
 /**
@@ -128,14 +129,6 @@ export function fusePromise(
 /** No breaker permit held (no breaker, or it already heard how the call ended). */
 const NO_PERMIT = -2;
 
-/** `new Promise(capture)`: one executor for every call instead of a closure per call. */
-let capturedResolve: (value: unknown) => void = () => undefined;
-let capturedReject: (reason: unknown) => void = () => undefined;
-function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
 /**
  * One call on the fused path; its own deadline node when there is a timeout. Settles at most once: the method's
  * answer, or the deadline, whichever comes first (the bulkhead slot is still held until the work really ends).
@@ -218,9 +211,9 @@ class FusedCall implements DeadlineNode {
         (error: unknown) => this.failed(error),
       );
     }
-    const outcome = new Promise<unknown>(capture);
-    this.resolve = capturedResolve;
-    this.reject = capturedReject;
+    const outcome = pendingPromise();
+    this.resolve = pendingResolve;
+    this.reject = pendingReject;
     running.then(
       (value) => this.settle(true, value),
       (error: unknown) => this.settle(false, error),

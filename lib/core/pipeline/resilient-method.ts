@@ -68,6 +68,8 @@ export function createPromiseCall(
     } catch (error) {
       return Promise.reject(error);
     }
+    // An async method's Promise, the common case, first: no Observable check for it.
+    if (result instanceof Promise) return result;
     if (isObservable(result)) return Promise.reject(undeclaredObservable(target));
     return liftToPromise(result);
   });

@@ -1,4 +1,4 @@
-import type { DashboardSettings } from '../dashboard.controller.js';
+import type { DashboardSettings } from '../dashboard.options.js';
 import type { DashboardSnapshot } from '../dashboard.feed.js';
 import { PAGE_CHARTS } from './page.charts.js';
 import { PAGE_SCRIPT } from './page.script.js';
