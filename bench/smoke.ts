@@ -16,6 +16,8 @@ const SCRIPTS: readonly { script: string; args?: string[]; node?: string[] }[] =
   { script: 'http-same-process' },
   { script: 'http-client' },
   { script: 'redis' },
+  // A private rabbitmq-server (.ci/run installs it, as the RabbitMQ tests need it): its boot is most of the time.
+  { script: 'rabbitmq' },
   { script: 'overload' },
   { script: 'memory', node: ['--expose-gc'] },
   { script: 'alloc' },
