@@ -14,7 +14,10 @@ export interface HandlerIdempotentOptions
   fingerprint?: readonly string[] | ((context: ExecutionContext) => unknown);
 }
 
-/** `@Idempotent` options on a provider method. */
+/**
+ * `@Idempotent` options on a provider method, or on a microservice message or event handler, whose `key` receives the
+ * message's data and the `ExecutionContext`: `(order: Order) => order.id`.
+ */
 export interface ProviderIdempotentOptions<TArgs extends unknown[] = never[]> extends CommonOptions {
   /** The key of a call, from its arguments, e.g. `(event) => event.id`. */
   key: (...args: TArgs) => string;
@@ -32,6 +35,9 @@ export interface ProviderIdempotentOptions<TArgs extends unknown[] = never[]> ex
  *   headers with `Idempotent-Replayed: true` afterwards. 2xx and 4xx answers are stored for `ttl` (default 24 h);
  *   5xx and the library's own timeouts, open circuits and overload rejections are not (`replay: 'all'` stores them).
  * - On a provider method `key` names the call: a call with a key in flight is joined; errors are not remembered.
+ * - On a microservice handler (`@MessagePattern`, `@EventPattern`; RMQ, TCP, Redis ...) `key` (required there) names
+ *   the message from its data: a redelivered message whose first run completed is not run again (its stored answer
+ *   is returned, so `@RmqAcknowledge` acknowledges it), and a redelivery while the first runs waits for it.
  *
  * Inside the method `getIdempotencyKey()` returns the key to pass downstream.
  *

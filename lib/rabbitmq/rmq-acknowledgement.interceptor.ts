@@ -65,7 +65,13 @@ export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleI
       next.handle().subscribe({
         next: (value) => subscriber.next(value),
         complete: () => {
-          delivery.channel.ack(delivery.message);
+          try {
+            delivery.channel.ack(delivery.message);
+          } catch (error) {
+            // The channel closed while the handler ran (a lost connection): the broker redelivers the message, and
+            // an `@Idempotent` handler answers the redelivery from its record without running again.
+            this.logger.warn(`could not acknowledge a message, the broker will redeliver it: ${describe(error)}`);
+          }
           subscriber.complete();
         },
         error: (error: unknown) => {

@@ -291,7 +291,7 @@ describe('@Idempotent on provider methods and getIdempotencyKey()', () => {
     @Module({ imports: [ResilienceModule.forRoot()], controllers: [KeyOnHandler] })
     class KeyOnHandlerModule {}
     expect(((await bootstrap(KeyOnHandlerModule)) as Error).message).toMatch(
-      /option "key" = \[function key\] .*applies to provider methods only/,
+      /option "key" = \[function key\] .*applies to provider methods and message handlers only/,
     );
     @Injectable()
     class ScopeOnProvider {

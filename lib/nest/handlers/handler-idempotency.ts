@@ -21,6 +21,7 @@ import { pickFields, requestFingerprint } from '../../core/idempotency/request-f
 import { toTransportError } from '../errors/transport-errors.js';
 import { IdempotentRequestObservable, type IdempotencyOwner } from './idempotent-request.js';
 import { httpRequest } from '../request/http-arguments.js';
+import { MessageIdempotency } from './message-idempotency.js';
 
 /** What the handler step reads of an HTTP request on Express and Fastify. */
 interface HttpRequest {
@@ -34,7 +35,7 @@ interface HttpRequest {
 /**
  * `@Idempotent` on one handler, compiled at bootstrap: the step of the handler pipeline outside every policy, so it
  * stores the answer the client finally gets (after `@Fallback`, with resilience errors already turned into HTTP
- * answers). HTTP only; other transports run the handler unchanged.
+ * answers). HTTP requests by their `Idempotency-Key`; microservice messages by `key` (see `MessageIdempotency`).
  */
 export class HandlerIdempotency implements IdempotencyOwner {
   private readonly methods: ReadonlySet<string>;
@@ -47,6 +48,8 @@ export class HandlerIdempotency implements IdempotencyOwner {
   /** The fingerprint covers the body (all of it, or listed fields), rather than a function of the request. */
   private readonly fingerprintsBody: boolean;
   private warnedResponseObject = false;
+  /** On a message handler (`key` is then required at bootstrap): the step that keys messages. */
+  private readonly message: MessageIdempotency | undefined;
 
   constructor(
     /** `Class.method`: names the handler in errors, and scopes its records. */
@@ -65,6 +68,12 @@ export class HandlerIdempotency implements IdempotencyOwner {
     this.recordKeys = new IdempotencyRecordKeys(policy);
     this.exactFingerprints = store.exactFingerprints === true;
     this.immediate = store instanceof MemoryIdempotencyStore ? store.immediate() : undefined;
+    this.message =
+      options.key === undefined
+        ? undefined
+        : new MessageIdempotency(policy, options, leaseMs, store, (error, context) =>
+            this.transportError(error as ResilienceError, context),
+          );
   }
 
   /**
@@ -73,7 +82,9 @@ export class HandlerIdempotency implements IdempotencyOwner {
    * downstream keys derive from (`undefined`: no key).
    */
   run(context: ExecutionContext, run: (recordKey: string | undefined) => Observable<unknown>): Observable<unknown> {
-    if (context.getType() !== 'http' || (this.active !== undefined && !this.active())) return run(undefined);
+    if (this.active !== undefined && !this.active()) return run(undefined);
+    if (this.message !== undefined && context.getType() === 'rpc') return this.message.run(context, run);
+    if (context.getType() !== 'http') return run(undefined);
     const request = httpRequest<HttpRequest>(context);
     const { method } = request;
     if (!this.methods.has(method)) return run(undefined);

@@ -42,8 +42,13 @@ const HANDLER_ONLY_IDEMPOTENCY_OPTIONS = [
   'onInFlight',
   'replay',
 ] as const;
-/** `@Idempotent` options that only mean something on provider methods. */
+/** `@Idempotent` options that only mean something on provider methods and message handlers. */
 const PROVIDER_ONLY_IDEMPOTENCY_OPTIONS = ['key', 'rememberErrors'] as const;
+/** Set by `@MessagePattern()` and `@EventPattern()` (read by name: @nestjs/microservices stays optional). */
+const MESSAGE_PATTERN = 'microservices:pattern';
+
+/** Where `@Idempotent` is: a provider method, an HTTP (or other request) handler, or a microservice message handler. */
+type IdempotencySite = PolicySite | 'message';
 
 /**
  * Outermost: it stores what the caller finally got. Provider methods: `@Idempotent({ key })`; on handlers it runs
@@ -97,8 +102,17 @@ export function handlerIdempotency(
 ): HandlerIdempotencySpec | undefined {
   const declaredAt = `${target.className}.${target.methodName}`;
   const read: SpecReader = (key) => Reflect.getMetadata(key, method);
-  const options = idempotencyOptions(read, declaredAt);
+  const site: IdempotencySite = Reflect.hasMetadata(MESSAGE_PATTERN, method) ? 'message' : 'handler';
+  const options = idempotencyOptions(read, declaredAt, site);
   if (options === undefined) return undefined;
+  if (site === 'message' && options.key === undefined) {
+    // Without a key a message handler has nothing to recognise a redelivery by: refuse rather than do nothing.
+    new OptionsValidator('idempotency', declaredAt, declaredAt).fail(
+      'key',
+      undefined,
+      'is required on message handlers: a function of the message naming it, e.g. (data) => data.id',
+    );
+  }
   return { options, leaseMs: leaseOf(host, read, declaredAt, options), store: idempotencyStore(host) };
 }
 
@@ -113,21 +127,24 @@ function idempotencyStore(host: StageHost): IdempotencyStore {
 function idempotencyOptions(
   read: SpecReader,
   declaredAt: string,
-  site: PolicySite = 'handler',
+  site: IdempotencySite = 'handler',
 ): IdempotencyOptions | undefined {
   const spec = read(IDEMPOTENT_METADATA) as PolicySpec<IdempotencyOptions> | undefined;
   if (spec === undefined) return undefined;
   const validator = new OptionsValidator('idempotency', declaredAt, declaredAt);
   const given = withoutUndefined(spec.options);
   // An option of the other site would silently do nothing: say so at bootstrap.
-  for (const option of site === 'provider' ? HANDLER_ONLY_IDEMPOTENCY_OPTIONS : PROVIDER_ONLY_IDEMPOTENCY_OPTIONS) {
+  for (const option of site === 'handler' ? PROVIDER_ONLY_IDEMPOTENCY_OPTIONS : HANDLER_ONLY_IDEMPOTENCY_OPTIONS) {
     if (!Object.hasOwn(given, option)) continue;
     validator.fail(
       option,
       given[option],
       site === 'provider'
         ? 'applies to HTTP handlers only; a provider method names its call with "key"'
-        : 'applies to provider methods only; a handler reads its key from the Idempotency-Key header',
+        : site === 'message'
+          ? 'applies to HTTP handlers only; a message handler names its message with "key"'
+          : 'applies to provider methods and message handlers only; an HTTP handler reads its key from the ' +
+            'Idempotency-Key header',
     );
   }
   return validateIdempotencyOptions({ ...DEFAULT_IDEMPOTENCY_OPTIONS, ...given }, validator);
