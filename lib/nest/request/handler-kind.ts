@@ -31,3 +31,8 @@ export function isGraphQLFieldResolver(method: object): boolean {
 export function isGraphQLMutation(method: object): boolean {
   return Reflect.getMetadata(GRAPHQL_RESOLVER_TYPE, method) === 'Mutation';
 }
+
+/** True for an HTTP route (`@Get()`, `@Post()` ...): the only handlers whose requests carry an `Idempotency-Key`. */
+export function isHttpRoute(method: object): boolean {
+  return Reflect.hasMetadata(HTTP_ROUTE, method);
+}

@@ -13,6 +13,8 @@ import type { RetryOptions } from '../../../core/retry/retry.options.js';
 import type { ResolvedAdaptiveTimeoutOptions, TimeoutOptions } from '../../../core/timeout/timeout.options.js';
 import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../../core/hedge/hedge.options.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
+import { ResilienceConfigError } from '../../../core/errors/resilience-config.error.js';
+import { isHttpRoute } from '../../request/handler-kind.js';
 import { keyFrom } from '../../../core/validation/key-data.js';
 import { withoutUndefined } from '../../../core/validation/without-undefined.js';
 import {
@@ -105,6 +107,14 @@ export function handlerIdempotency(
   const site: IdempotencySite = Reflect.hasMetadata(MESSAGE_PATTERN, method) ? 'message' : 'handler';
   const options = idempotencyOptions(read, declaredAt, site);
   if (options === undefined) return undefined;
+  if (site === 'handler' && !isHttpRoute(method)) {
+    // A gateway message or a GraphQL resolver has no Idempotency-Key and no redelivery: refuse rather than do nothing.
+    throw new ResilienceConfigError(
+      `@Idempotent on ${declaredAt}: WebSocket and GraphQL handlers carry no Idempotency-Key, so nothing would ` +
+        'recognise a repeat; put @Idempotent({ key }) on the provider method the handler calls instead',
+      declaredAt,
+    );
+  }
   if (site === 'message' && options.key === undefined) {
     // Without a key a message handler has nothing to recognise a redelivery by: refuse rather than do nothing.
     new OptionsValidator('idempotency', declaredAt, declaredAt).fail(
