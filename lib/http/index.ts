@@ -5,7 +5,7 @@
 export { ResilientHttpModule, InjectHttpClient, getHttpClientToken } from './resilient-http.module.js';
 export type { ResilientHttpModuleAsyncOptions } from './resilient-http.module.js';
 export { ResilientHttpClient } from './resilient-http.client.js';
-export type { HttpQuery, HttpRequestOptions } from './resilient-http.client.js';
+export type { HttpQuery, HttpRequestOptions } from './http-request.options.js';
 export { HttpResponse } from './http-response.js';
 export { HttpClientError } from './http-client.error.js';
 export type { HttpClientErrorCode, HttpGiveUp } from './http-client.error.js';

@@ -13,41 +13,8 @@ import type { ResilientHttpClientOptions } from './http-client.options.js';
 import type { HttpResponse } from './http-response.js';
 import { OriginPipelines } from './origin-pipelines.js';
 import { resolveHttpClientOptions, type ResolvedHttpClientOptions } from './resolve-http-options.js';
-
-/** Query parameters: a `URLSearchParams`, or an object (arrays repeat the name; `undefined`, `null` left out). */
-export type HttpQuery =
-  | URLSearchParams
-  | Readonly<Record<string, string | number | boolean | null | undefined | readonly (string | number | boolean)[]>>;
-
-/** Options of one call of `get`, `post`, `put`, `patch`, `delete` and `request`. */
-export interface HttpRequestOptions {
-  /** A value sent as JSON (`Content-Type: application/json` unless the headers say otherwise). */
-  json?: unknown;
-  /**
-   * A body sent as is (string, `URLSearchParams`, `FormData`, `Blob`, bytes). A `ReadableStream` can be sent only
-   * once: such a request is never retried or hedged.
-   */
-  body?: HttpBody;
-  /** Headers of this call, over the client's. */
-  headers?: HttpHeadersInit;
-  /** Query parameters appended to the URL. */
-  query?: HttpQuery;
-  /** The caller's cancellation: aborting it ends the call at once (attempt, backoff, queue) with an `AbortError`. */
-  signal?: AbortSignal;
-  /** A deadline of this call in ms, retries included, beside the client's `totalTimeout`. Default: none. */
-  timeout?: number;
-  /**
-   * The `Idempotency-Key` of this call (sent on every attempt), or `false` to send none. Default: a key for the
-   * methods of the client's `idempotencyKey.methods`, derived from the inbound request's key inside a keyed
-   * `@Idempotent` handler, else random.
-   */
-  idempotencyKey?: string | false;
-}
-
-/** A request body fetch accepts (`RequestInit['body']`). */
-type HttpBody = NonNullable<RequestInit['body']>;
-/** Headers fetch accepts (`RequestInit['headers']`). */
-type HttpHeadersInit = NonNullable<RequestInit['headers']>;
+import type { HttpBody, HttpHeadersInit, HttpQuery, HttpRequestOptions } from './http-request.options.js';
+import { appendQuery, NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
 
 const NO_ARGS: readonly unknown[] = [];
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
@@ -412,33 +379,5 @@ class CallTimeout extends Error {
   constructor(readonly duration: number) {
     super(`The call's timeout of ${duration} ms expired`);
     this.name = 'TimeoutError';
-  }
-}
-
-/** The client's headers when it has none: a call without headers of its own sends none either. */
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-/** `headers` checked by `Headers` and with lower-cased names; `undefined` when `Headers` rejects them. */
-function plainHeadersOf(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> | undefined {
-  let checked: Headers;
-  try {
-    checked = new Headers(headers);
-  } catch {
-    return undefined;
-  }
-  const plain: Record<string, string> = {};
-  checked.forEach((value, name) => (plain[name] = value));
-  return Object.keys(plain).length === 0 ? NO_HEADERS : Object.freeze(plain);
-}
-
-function appendQuery(url: URL, query: HttpQuery): void {
-  if (query instanceof URLSearchParams) {
-    query.forEach((value, name) => url.searchParams.append(name, value));
-    return;
-  }
-  for (const [name, value] of Object.entries(query)) {
-    if (value === undefined || value === null) continue;
-    if (Array.isArray(value)) for (const each of value as unknown[]) url.searchParams.append(name, String(each));
-    else url.searchParams.append(name, String(value));
   }
 }

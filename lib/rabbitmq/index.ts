@@ -4,7 +4,7 @@ export { RMQ_HEADERS } from './rmq-headers.js';
 export { RmqPublisherModule, InjectRmqPublisher, getRmqPublisherToken } from './rmq-publisher.module.js';
 export type { RmqPublisherModuleAsyncOptions } from './rmq-publisher.module.js';
 export { RmqPublisher } from './rmq-publisher.js';
-export type { RmqEmitOptions, RmqPublishOptions, RmqPublishResult } from './rmq-publisher.js';
+export type { RmqEmitOptions, RmqPublishOptions, RmqPublishResult } from './rmq-publisher.options.js';
 export { DEFAULT_RMQ_PUBLISHER_OPTIONS } from './rmq-publisher.options.js';
 export type {
   ResolvedRmqPublisherOptions,

@@ -1,4 +1,5 @@
 import { ResilienceError } from '../core/errors/resilience.error.js';
+import type { OutboxEntry } from '../core/outbox/outbox.store.js';
 
 /**
  * A publish the library could neither get confirmed nor park: the outbox is full (`RMQ_OUTBOX_FULL`), its store
@@ -17,4 +18,21 @@ export class RmqPublishError extends ResilienceError {
   ) {
     super(message, publisher, options);
   }
+}
+
+/** @internal The error of a message publisher `publisher` could neither send nor park, saying why. */
+export function notSent(
+  publisher: string,
+  code: 'RMQ_OUTBOX_FULL' | 'RMQ_PUBLISH_FAILED',
+  entry: OutboxEntry,
+  why: string,
+  cause?: unknown,
+): RmqPublishError {
+  return new RmqPublishError(
+    code,
+    `RmqPublisher "${publisher}": message ${entry.id} to ${entry.lane} was not sent: ${why}`,
+    publisher,
+    entry.id,
+    cause === undefined ? undefined : { cause },
+  );
 }

@@ -211,3 +211,39 @@ function isOutboxStore(value: unknown): value is OutboxStore {
     )
   );
 }
+
+/** Options of one `publish` or `emit`. */
+export interface RmqPublishOptions {
+  /** The exchange. Default: the publisher's `exchange` (`''`, the default exchange). */
+  readonly exchange?: string;
+  /**
+   * The message's id (AMQP `messageId`), kept across retries and the outbox: what a consumer deduplicates on (e.g.
+   * `@Idempotent({ key: (msg, ctx) => ctx.getMessage().properties.messageId })`). Default: a random UUID.
+   */
+  readonly messageId?: string;
+  /** AMQP headers. */
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Written to disk by the broker (with a durable queue, it survives a broker restart). Default `true`. */
+  readonly persistent?: boolean;
+  /** AMQP `contentType`. Default `application/json` for `emit`, none for `publish`. */
+  readonly contentType?: string;
+  /** AMQP `correlationId`. */
+  readonly correlationId?: string;
+  /** AMQP `type`. */
+  readonly type?: string;
+}
+
+/** Options of `emit`: also the routing key, when it is not the publisher's `queue`. */
+export interface RmqEmitOptions extends RmqPublishOptions {
+  /** Default: the publisher's `queue`. */
+  readonly routingKey?: string;
+}
+
+/**
+ * How a publish ended: `confirmed` (the broker confirmed it) or `parked` (it waits in the outbox and will be sent,
+ * in order, when the broker takes it again).
+ */
+export interface RmqPublishResult {
+  readonly messageId: string;
+  readonly status: 'confirmed' | 'parked';
+}

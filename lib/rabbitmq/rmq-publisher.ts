@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { ConfirmChannel } from 'amqplib';
 import type { ResilienceEvents } from '../core/events/resilience-events.js';
 import { MemoryOutboxStore } from '../core/outbox/memory-outbox.store.js';
 import { OutboxState } from '../core/outbox/outbox.state.js';
@@ -8,67 +7,19 @@ import type { OutboxEntry, OutboxStore } from '../core/outbox/outbox.store.js';
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import { backoffDelay } from '../core/retry/backoff.js';
 import { RmqConnection } from './rmq-connection.js';
-import { RmqPublishError } from './rmq-publish.error.js';
+import { notSent } from './rmq-publish.error.js';
+import { CloseEndedWaits } from './close-ended-waits.js';
 import {
   resolveRmqPublisherOptions,
   type ResolvedRmqPublisherOptions,
+  type RmqEmitOptions,
   type RmqPublisherOptions,
+  type RmqPublishOptions,
+  type RmqPublishResult,
 } from './rmq-publisher.options.js';
+import { publishConfirmed } from './rmq-confirmed-publish.js';
+import type { Lane, Pending } from './rmq-publish-lane.js';
 import { decodeMessage, encodeMessage, laneOf, type RmqOutgoingMessage } from './rmq-outgoing-message.js';
-
-/** Options of one `publish` or `emit`. */
-export interface RmqPublishOptions {
-  /** The exchange. Default: the publisher's `exchange` (`''`, the default exchange). */
-  readonly exchange?: string;
-  /**
-   * The message's id (AMQP `messageId`), kept across retries and the outbox: what a consumer deduplicates on (e.g.
-   * `@Idempotent({ key: (msg, ctx) => ctx.getMessage().properties.messageId })`). Default: a random UUID.
-   */
-  readonly messageId?: string;
-  /** AMQP headers. */
-  readonly headers?: Readonly<Record<string, unknown>>;
-  /** Written to disk by the broker (with a durable queue, it survives a broker restart). Default `true`. */
-  readonly persistent?: boolean;
-  /** AMQP `contentType`. Default `application/json` for `emit`, none for `publish`. */
-  readonly contentType?: string;
-  /** AMQP `correlationId`. */
-  readonly correlationId?: string;
-  /** AMQP `type`. */
-  readonly type?: string;
-}
-
-/** Options of `emit`: also the routing key, when it is not the publisher's `queue`. */
-export interface RmqEmitOptions extends RmqPublishOptions {
-  /** Default: the publisher's `queue`. */
-  readonly routingKey?: string;
-}
-
-/**
- * How a publish ended: `confirmed` (the broker confirmed it) or `parked` (it waits in the outbox and will be sent,
- * in order, when the broker takes it again).
- */
-export interface RmqPublishResult {
-  readonly messageId: string;
-  readonly status: 'confirmed' | 'parked';
-}
-
-interface Pending {
-  readonly message: RmqOutgoingMessage;
-  readonly entry: OutboxEntry;
-  readonly resolve: (result: RmqPublishResult) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/** The messages of one exchange and routing key: sent in order, retried together, parked together. */
-interface Lane {
-  readonly queue: Pending[];
-  running: boolean;
-  /** Messages of this lane this process parked and that are not sent yet: new ones queue behind them. */
-  parked: number;
-}
-
-/** Marks a result not in yet (`undefined` means confirmed). */
-const PENDING = Symbol('pending');
 
 /** A drain round's lease outlives a round: its confirms and the store's answers. */
 const LEASE_MARGIN_MS = 10_000;
@@ -96,7 +47,7 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
   /** Lanes that are running, to be awaited by `close`. */
   private readonly running = new Set<Promise<void>>();
   /** Backoff waits, ended early by `close`. */
-  private readonly waits = new Set<() => void>();
+  private readonly waits = new CloseEndedWaits();
   private readonly holder = randomUUID();
   private readonly limits: { maxMessages: number; maxBytes: number };
   /** The outbox held messages of an earlier run: every lane queues behind them until it is empty. */
@@ -238,7 +189,7 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.drainTimer);
-    for (const wake of this.waits) wake();
+    this.waits.wakeAll();
     await Promise.all(this.running);
     await this.draining;
     await this.connection.close();
@@ -247,7 +198,7 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
 
   private enqueue(pending: Pending): void {
     if (this.closed) {
-      pending.reject(this.failure('RMQ_PUBLISH_FAILED', pending, 'the publisher is closed'));
+      pending.reject(notSent(this.name, 'RMQ_PUBLISH_FAILED', pending.entry, 'the publisher is closed'));
       return;
     }
     let lane = this.lanes.get(pending.entry.lane);
@@ -290,7 +241,7 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
       failures++;
       if (failures < retry.maxAttempts && !this.closed) {
         previousDelay = backoffDelay(retry, failures, previousDelay);
-        await this.wait(previousDelay);
+        await this.waits.wait(previousDelay);
         continue;
       }
       // Spent: the failed message and every later one of its lane wait in the outbox, in order.
@@ -327,9 +278,10 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
             depth: result.size.count,
           });
           pending.reject(
-            this.failure(
+            notSent(
+              this.name,
               'RMQ_OUTBOX_FULL',
-              pending,
+              pending.entry,
               `the broker did not confirm it and the outbox is full (${result.limit}: ` +
                 `${result.limit === 'maxMessages' ? this.limits.maxMessages : this.limits.maxBytes})`,
               error,
@@ -358,9 +310,10 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
       lane.parked -= pendings.length;
       for (const pending of pendings) {
         pending.reject(
-          this.failure(
+          notSent(
+            this.name,
             'RMQ_PUBLISH_FAILED',
-            pending,
+            pending.entry,
             'the broker did not confirm it and the outbox store failed',
             storeError,
           ),
@@ -434,69 +387,9 @@ export class RmqPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  /**
-   * Publishes `messages` in order on the open channel and waits for their confirms (one timer for the batch):
-   * `undefined` for each confirmed one, else why not.
-   */
+  /** Publishes `messages` on the open channel and waits for their confirms: `undefined` each, or why not. */
   private send(messages: readonly RmqOutgoingMessage[]): Promise<unknown[]> {
-    const channel: ConfirmChannel | undefined = this.connection.current;
-    if (channel === undefined) return Promise.resolve(messages.map(() => this.lastError));
-    const blocked = this.connection.blocked;
-    if (blocked !== undefined) {
-      const error = new Error(`the broker blocks publishers: ${blocked}`);
-      return Promise.resolve(messages.map(() => error));
-    }
-    return new Promise<unknown[]>((resolve) => {
-      const results: unknown[] = new Array<unknown>(messages.length).fill(PENDING);
-      let left = messages.length;
-      const settle = (index: number, error: unknown) => {
-        if (results[index] !== PENDING) return;
-        results[index] = error;
-        if (--left === 0) {
-          clearTimeout(timer);
-          resolve(results);
-        }
-      };
-      const timer = setTimeout(() => {
-        const error = new Error(`no publisher confirm within ${this.options.confirmTimeout} ms`);
-        for (let i = 0; i < results.length; i++) settle(i, error);
-      }, this.options.confirmTimeout);
-      for (let i = 0; i < messages.length; i++) {
-        const { exchange, routingKey, content, properties } = messages[i];
-        try {
-          channel.publish(exchange, routingKey, content, properties, (error: unknown) => settle(i, error ?? undefined));
-        } catch (error) {
-          settle(i, error); // the channel closed under us
-        }
-      }
-    });
-  }
-
-  /** A backoff wait that `close` ends early. */
-  private wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waits.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.waits.add(wake);
-    });
-  }
-
-  private failure(
-    code: 'RMQ_OUTBOX_FULL' | 'RMQ_PUBLISH_FAILED',
-    pending: Pending,
-    why: string,
-    cause?: unknown,
-  ): RmqPublishError {
-    return new RmqPublishError(
-      code,
-      `RmqPublisher "${this.name}": message ${pending.entry.id} to ${pending.entry.lane} was not sent: ${why}`,
-      this.name,
-      pending.entry.id,
-      cause === undefined ? undefined : { cause },
-    );
+    const { current, blocked } = this.connection;
+    return publishConfirmed(current, blocked, this.lastError, messages, this.options.confirmTimeout);
   }
 }

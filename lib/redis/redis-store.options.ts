@@ -1,3 +1,6 @@
+import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
+import { withoutUndefined } from '../core/validation/without-undefined.js';
+import { MAX_REPLICAS } from '../core/validation/size-maxima.js';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 
 /** How a rate limit decides while Redis cannot answer. */
@@ -56,3 +59,44 @@ export const DEFAULT_REDIS_STORE_OPTIONS: ResolvedRedisStoreOptions = Object.fre
   replicas: 1,
   retryInterval: 1000,
 });
+
+/** Every option name of {@link RedisStoreOptions}, for refusing unknown ones; the mapped type keeps it complete. */
+const REDIS_STORE_OPTION_NAMES = Object.keys({
+  client: true,
+  url: true,
+  redisOptions: true,
+  prefix: true,
+  commandTimeout: true,
+  onStoreError: true,
+  replicas: true,
+  retryInterval: true,
+} satisfies Record<keyof RedisStoreOptions, true>);
+
+/** The options of `new RedisStore(...)` with their defaults, checked: a mistake names the option, value and type. */
+export function validateRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
+  const validator = new OptionsValidator('store', 'RedisStore', 'new RedisStore(...)');
+  if (typeof options !== 'object' || options === null) {
+    validator.fail(
+      'options',
+      options,
+      `must be an object such as { url: 'redis://localhost:6379' }, got ${typeOf(options)}`,
+    );
+  }
+  validator.knownOptions(options, REDIS_STORE_OPTION_NAMES);
+  if ((options.client === undefined) === (options.url === undefined)) {
+    validator.fail('client', options.client, 'give exactly one of "client" (an ioredis client) or "url"');
+  }
+  if (options.url !== undefined && typeof options.url !== 'string') {
+    validator.fail('url', options.url, `must be a string, got ${typeOf(options.url)}`);
+  }
+  const merged = { ...DEFAULT_REDIS_STORE_OPTIONS, ...withoutUndefined(options) };
+  if (typeof merged.prefix !== 'string')
+    validator.fail('prefix', merged.prefix, `must be a string, got ${typeOf(merged.prefix)}`);
+  return {
+    prefix: merged.prefix,
+    commandTimeout: validator.positiveDuration('commandTimeout', merged.commandTimeout),
+    onStoreError: validator.oneOf('onStoreError', merged.onStoreError, ['allow', 'deny', 'local']),
+    replicas: validator.boundedInteger('replicas', merged.replicas, 1, MAX_REPLICAS),
+    retryInterval: validator.nonNegativeDuration('retryInterval', merged.retryInterval),
+  };
+}

@@ -7,20 +7,17 @@ import type {
   RateLimitStore,
   TokenBucketRule,
 } from '../core/rate-limit/rate-limit-store.interface.js';
-import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
-import { withoutUndefined } from '../core/validation/without-undefined.js';
 import { Compensations } from './compensations.js';
 import { RedisCircuitCoordinator } from './redis-circuit.coordinator.js';
 import { RedisIdempotencyStore } from './redis-idempotency.store.js';
 import {
-  DEFAULT_REDIS_STORE_OPTIONS,
+  validateRedisStoreOptions,
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './redis-store.options.js';
 import { defineScripts, type ScriptedClient, type TokenBucketReply } from './scripted-client.js';
 import { sendWhenReady, timesOutItself } from './send-when-ready.js';
 import { WriteBatcher } from './batch-writes.js';
-import { MAX_REPLICAS } from '../core/validation/size-maxima.js';
 
 /**
  * Rate-limit buckets in Redis, shared by every replica: each check is one atomic script call (by SHA), with the same
@@ -64,7 +61,7 @@ export class RedisStore implements RateLimitStore {
   private readonly compensateNow = (): void => this.compensations.retryNow();
 
   constructor(options: RedisStoreOptions) {
-    this.options = validate(options);
+    this.options = validateRedisStoreOptions(options);
     this.ownsClient = options.client === undefined;
     this.connect = this.ownsClient
       ? () => {
@@ -372,45 +369,5 @@ function decisionOf(reply: TokenBucketReply, index: number, rule: TokenBucketRul
     waitMs: allowed && tokens < 0 ? -tokens / refillPerMs : 0,
     retryAfterMs: allowed ? 0 : (cost - tokens) / refillPerMs,
     resetMs: (capacity - tokens) / refillPerMs,
-  };
-}
-
-/** Every option name of {@link RedisStoreOptions}, for refusing unknown ones; the mapped type keeps it complete. */
-const REDIS_STORE_OPTION_NAMES = Object.keys({
-  client: true,
-  url: true,
-  redisOptions: true,
-  prefix: true,
-  commandTimeout: true,
-  onStoreError: true,
-  replicas: true,
-  retryInterval: true,
-} satisfies Record<keyof RedisStoreOptions, true>);
-
-function validate(options: RedisStoreOptions): ResolvedRedisStoreOptions {
-  const validator = new OptionsValidator('store', 'RedisStore', 'new RedisStore(...)');
-  if (typeof options !== 'object' || options === null) {
-    validator.fail(
-      'options',
-      options,
-      `must be an object such as { url: 'redis://localhost:6379' }, got ${typeOf(options)}`,
-    );
-  }
-  validator.knownOptions(options, REDIS_STORE_OPTION_NAMES);
-  if ((options.client === undefined) === (options.url === undefined)) {
-    validator.fail('client', options.client, 'give exactly one of "client" (an ioredis client) or "url"');
-  }
-  if (options.url !== undefined && typeof options.url !== 'string') {
-    validator.fail('url', options.url, `must be a string, got ${typeOf(options.url)}`);
-  }
-  const merged = { ...DEFAULT_REDIS_STORE_OPTIONS, ...withoutUndefined(options) };
-  if (typeof merged.prefix !== 'string')
-    validator.fail('prefix', merged.prefix, `must be a string, got ${typeOf(merged.prefix)}`);
-  return {
-    prefix: merged.prefix,
-    commandTimeout: validator.positiveDuration('commandTimeout', merged.commandTimeout),
-    onStoreError: validator.oneOf('onStoreError', merged.onStoreError, ['allow', 'deny', 'local']),
-    replicas: validator.boundedInteger('replicas', merged.replicas, 1, MAX_REPLICAS),
-    retryInterval: validator.nonNegativeDuration('retryInterval', merged.retryInterval),
   };
 }
