@@ -76,9 +76,16 @@ describe('many app create/close cycles from one module (the README setup, as e2e
       ).toBe(true);
     // Only this test's admin connection: every app's store connection was closed (once Redis has read the close).
     await vi.waitFor(async () => expect(await clients()).toBe(1));
-    const resources = activeResources();
-    for (const type of ['TCPSocketWrap', 'TCPServerWrap'])
-      expect(resources[type] ?? 0, type).toBe(baselineResources[type] ?? 0);
+    // Sockets close asynchronously (the HTTP client's keep-alive socket once it reads the server's FIN): wait for
+    // them; a leaked socket never closes, and fails this after 5 s.
+    await vi.waitFor(
+      () => {
+        const resources = activeResources();
+        for (const type of ['TCPSocketWrap', 'TCPServerWrap'])
+          expect(resources[type] ?? 0, type).toBe(baselineResources[type] ?? 0);
+      },
+      { timeout: 5_000 },
+    );
     // 30 more apps after warm-up: module graphs, routes and Redis clients all collected.
     expect(grown).toBeLessThan(8 * MB);
   });
