@@ -36,3 +36,8 @@ export function isGraphQLMutation(method: object): boolean {
 export function isHttpRoute(method: object): boolean {
   return Reflect.hasMetadata(HTTP_ROUTE, method);
 }
+
+/** True for a message or event handler (`@MessagePattern()`, `@EventPattern()`). */
+export function isMessageHandler(method: object): boolean {
+  return Reflect.hasMetadata(MESSAGE_PATTERN, method);
+}

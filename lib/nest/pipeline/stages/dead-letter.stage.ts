@@ -13,9 +13,7 @@ import type { ResilienceRegistry } from '../../../core/registry/resilience-regis
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
 import { DEAD_LETTER_METADATA, type PolicySpec } from '../../../decorators/resilience.metadata.js';
 import type { PolicyKind, Stage } from '../stage.js';
-
-/** Set by `@MessagePattern()` and `@EventPattern()` (read by name: @nestjs/microservices stays optional). */
-const MESSAGE_PATTERN = 'microservices:pattern';
+import { isMessageHandler } from '../../request/handler-kind.js';
 
 /** `@DeadLetter`: inline options only; the store is the module's. */
 export const DEAD_LETTER_KIND: PolicyKind = {
@@ -58,7 +56,7 @@ export function buildDeadLetterPolicy(
     new OptionsValidator('dead letter', declaredAt, declaredAt),
   );
   const name = options.name ?? declaredAt;
-  if (site === 'handler' && !Reflect.hasMetadata(MESSAGE_PATTERN, method)) {
+  if (site === 'handler' && !isMessageHandler(method)) {
     new OptionsValidator('dead letter', name, declaredAt).fail(
       '@DeadLetter',
       declaredAt,

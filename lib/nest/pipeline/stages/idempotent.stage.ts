@@ -14,7 +14,7 @@ import type { ResolvedAdaptiveTimeoutOptions, TimeoutOptions } from '../../../co
 import { DEFAULT_HEDGE_OPTIONS, validateHedgeOptions, type HedgeOptions } from '../../../core/hedge/hedge.options.js';
 import { OptionsValidator } from '../../../core/validation/options.validator.js';
 import { ResilienceConfigError } from '../../../core/errors/resilience-config.error.js';
-import { isHttpRoute } from '../../request/handler-kind.js';
+import { isHttpRoute, isMessageHandler } from '../../request/handler-kind.js';
 import { keyFrom } from '../../../core/validation/key-data.js';
 import { withoutUndefined } from '../../../core/validation/without-undefined.js';
 import {
@@ -46,8 +46,6 @@ const HANDLER_ONLY_IDEMPOTENCY_OPTIONS = [
 ] as const;
 /** `@Idempotent` options that only mean something on provider methods and message handlers. */
 const PROVIDER_ONLY_IDEMPOTENCY_OPTIONS = ['key', 'rememberErrors'] as const;
-/** Set by `@MessagePattern()` and `@EventPattern()` (read by name: @nestjs/microservices stays optional). */
-const MESSAGE_PATTERN = 'microservices:pattern';
 
 /** Where `@Idempotent` is: a provider method, an HTTP (or other request) handler, or a microservice message handler. */
 type IdempotencySite = PolicySite | 'message';
@@ -104,7 +102,7 @@ export function handlerIdempotency(
 ): HandlerIdempotencySpec | undefined {
   const declaredAt = `${target.className}.${target.methodName}`;
   const read: SpecReader = (key) => Reflect.getMetadata(key, method);
-  const site: IdempotencySite = Reflect.hasMetadata(MESSAGE_PATTERN, method) ? 'message' : 'handler';
+  const site: IdempotencySite = isMessageHandler(method) ? 'message' : 'handler';
   const options = idempotencyOptions(read, declaredAt, site);
   if (options === undefined) return undefined;
   if (site === 'handler' && !isHttpRoute(method)) {
