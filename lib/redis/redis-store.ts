@@ -161,19 +161,12 @@ export class RedisStore implements RateLimitStore {
     if (this.downSince !== undefined && !this.mayTryRedis()) {
       return Promise.resolve(this.decideWithout([{ key, rule, cost, maxWaitMs }], this.lastError)[0]);
     }
-    const { prefix, commandTimeout } = this.options;
+    const { commandTimeout } = this.options;
     const client = this.client;
     this.writes.batch(client);
     const sent =
       client.status === 'ready' && timesOutItself(client, commandTimeout)
-        ? client.nestResilienceTokenBucket(
-            prefix + key,
-            rule.capacity,
-            rule.refillPerMs,
-            cost,
-            maxWaitMs,
-            rule.blockMs ?? 0,
-          )
+        ? this.callScript(key, rule, cost, maxWaitMs)
         : this.sendOne(key, rule, cost, maxWaitMs);
     return sent.then(
       (reply) => {
@@ -252,20 +245,18 @@ export class RedisStore implements RateLimitStore {
 
   /** One bucket's script call through sendWhenReady (client not ready, or without its own timeout). */
   private sendOne(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<TokenBucketReply> {
-    const { prefix, commandTimeout } = this.options;
-    return sendWhenReady(
-      this.client,
-      () => {
-        return this.client.nestResilienceTokenBucket(
-          prefix + key,
-          rule.capacity,
-          rule.refillPerMs,
-          cost,
-          maxWaitMs,
-          rule.blockMs ?? 0,
-        );
-      },
-      commandTimeout,
+    return sendWhenReady(this.client, () => this.callScript(key, rule, cost, maxWaitMs), this.options.commandTimeout);
+  }
+
+  /** The token-bucket script on one bucket, sent now. */
+  private callScript(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<TokenBucketReply> {
+    return this.client.nestResilienceTokenBucket(
+      this.options.prefix + key,
+      rule.capacity,
+      rule.refillPerMs,
+      cost,
+      maxWaitMs,
+      rule.blockMs ?? 0,
     );
   }
 
