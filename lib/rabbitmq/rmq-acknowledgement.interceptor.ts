@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { Observable } from 'rxjs';
+import { ResilienceEvents } from '../core/events/resilience-events.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import type { ResilienceModuleBaseOptions } from '../nest/options/resilience-module.options.js';
 import { RESILIENCE_MODULE_OPTIONS } from '../nest/options/resilience-module.token.js';
@@ -31,11 +32,14 @@ const EVENT_HANDLER = 2;
 export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleInit {
   private readonly logger = new Logger('RmqAcknowledge');
   private readonly warned = new WeakSet<object>();
+  /** What each handler's metadata says, read once: `Reflect.getMetadata` twice per message showed in profiles. */
+  private readonly handlers = new WeakMap<object, HandlerSettings>();
 
   constructor(
     private readonly modules: ModulesContainer,
     @Optional() private readonly registry?: ResilienceRegistry,
     @Optional() @Inject(RESILIENCE_MODULE_OPTIONS) private readonly options?: ResilienceModuleBaseOptions,
+    @Optional() private readonly events?: ResilienceEvents,
   ) {}
 
   /**
@@ -51,7 +55,6 @@ export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleI
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const handler = context.getHandler();
-    const options = Reflect.getMetadata(RMQ_ACKNOWLEDGE_METADATA, handler) as ResolvedRmqAcknowledgeOptions;
     const delivery = rmqDelivery(context);
     if (delivery === undefined) {
       if (!this.warned.has(handler)) {
@@ -60,7 +63,7 @@ export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleI
       }
       return next.handle();
     }
-    const isEvent = Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === EVENT_HANDLER;
+    const { options, isEvent } = this.settingsOf(handler);
     return new Observable<unknown>((subscriber) =>
       next.handle().subscribe({
         next: (value) => subscriber.next(value),
@@ -76,7 +79,18 @@ export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleI
         },
         error: (error: unknown) => {
           settleFailure(delivery, error, options).then(
-            (outcome) => {
+            ({ outcome, deliveries, letterId }) => {
+              if (letterId !== undefined && this.events?.observed === true) {
+                // The same event as `@DeadLetter`'s: the letter is in the broker's dead-letter queue, by this id.
+                this.events.emit({
+                  type: 'dead-letter',
+                  policy: options.deadLetterQueue,
+                  target: { className: context.getClass().name, methodName: handler.name },
+                  id: letterId,
+                  attempts: deliveries,
+                  error,
+                });
+              }
               // An event has no caller to tell: the message is settled, so its error ends here, logged.
               if (!isEvent) return subscriber.error(error);
               this.logger.warn(`${context.getClass().name}.${handler.name}: message ${outcome}: ${describe(error)}`);
@@ -92,6 +106,24 @@ export class RmqAcknowledgementInterceptor implements NestInterceptor, OnModuleI
       }),
     );
   }
+
+  private settingsOf(handler: object): HandlerSettings {
+    let settings = this.handlers.get(handler);
+    if (settings === undefined) {
+      settings = {
+        options: Reflect.getMetadata(RMQ_ACKNOWLEDGE_METADATA, handler) as ResolvedRmqAcknowledgeOptions,
+        isEvent: Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === EVENT_HANDLER,
+      };
+      this.handlers.set(handler, settings);
+    }
+    return settings;
+  }
+}
+
+/** A handler's acknowledgement options, and whether it handles events (nobody waits for an answer). */
+interface HandlerSettings {
+  readonly options: ResolvedRmqAcknowledgeOptions;
+  readonly isEvent: boolean;
 }
 
 function describe(error: unknown): string {

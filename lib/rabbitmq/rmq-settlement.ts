@@ -6,6 +6,14 @@ import { deliveriesOf, RMQ_HEADERS } from './rmq-headers.js';
 /** How a failed delivery was settled. */
 export type RmqFailureOutcome = 'retried' | 'delayed' | 'dead-lettered';
 
+/** A settled failure: how, after how many deliveries (this one included), and the dead letter's id if it is one. */
+export interface RmqSettledFailure {
+  readonly outcome: RmqFailureOutcome;
+  readonly deliveries: number;
+  /** Its id in `registry.deadLetters` (the `x-resilience-letter-id` header), when `outcome` is `dead-lettered`. */
+  readonly letterId?: string;
+}
+
 /** Queues asserted on each channel, so a retry asserts its delay queue once, not per message. */
 const asserted = new WeakMap<RmqChannel, Set<string>>();
 
@@ -20,29 +28,30 @@ export async function settleFailure(
   { channel, message }: RmqDelivery,
   error: unknown,
   options: ResolvedRmqAcknowledgeOptions,
-): Promise<RmqFailureOutcome> {
+): Promise<RmqSettledFailure> {
   const delivery = deliveriesOf(message.properties.headers) + 1; // this one
   const retry = delivery < options.maxDeliveries && (options.retryIf === undefined || options.retryIf(error));
   const headers: Record<string, unknown> = { ...message.properties.headers, [RMQ_HEADERS.deliveries]: delivery };
   headers[RMQ_HEADERS.originalExchange] ??= message.fields.exchange;
   headers[RMQ_HEADERS.originalRoutingKey] ??= message.fields.routingKey;
   if (!retry) {
+    // The id `RmqDeadLetterStore` lists, claims and replays the letter by: stable while it waits in the queue.
+    const letterId = randomUUID();
     Object.assign(headers, describeFailure(error), {
       [RMQ_HEADERS.queue]: options.queue,
       [RMQ_HEADERS.deadLetteredAt]: Date.now(),
-      // The id `RmqDeadLetterStore` lists, claims and replays the letter by: stable while it waits in the queue.
-      [RMQ_HEADERS.letterId]: randomUUID(),
+      [RMQ_HEADERS.letterId]: letterId,
     });
     await assertOnce(channel, options.deadLetterQueue, { durable: true });
     republish(channel, message, options.deadLetterQueue, headers);
     channel.ack(message);
-    return 'dead-lettered';
+    return { outcome: 'dead-lettered', deliveries: delivery, letterId };
   }
   const delay = options.delay(delivery);
   if (delay === 0) {
     republish(channel, message, options.queue, headers);
     channel.ack(message);
-    return 'retried';
+    return { outcome: 'retried', deliveries: delivery };
   }
   // One delay queue per delay: a queue's messages expire in order, so a long delay never holds a short one back.
   const delayQueue = `${options.queue}.delay.${delay}`;
@@ -56,7 +65,7 @@ export async function settleFailure(
   });
   republish(channel, message, delayQueue, headers);
   channel.ack(message);
-  return 'delayed';
+  return { outcome: 'delayed', deliveries: delivery };
 }
 
 /** Publishes a copy of `message` (its properties and content) to `queue` through the default exchange. */

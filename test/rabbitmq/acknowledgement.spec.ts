@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload, RmqContext, Transport } from '@nestjs/microservices';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Fallback, ResilienceModule, Retry } from '../../lib/index.js';
+import { Fallback, ResilienceEvents, ResilienceModule, Retry, type ResilienceEvent } from '../../lib/index.js';
 import { RMQ_HEADERS, RmqAcknowledge } from '../../lib/rabbitmq/index.js';
 import { RabbitMqServer } from '../support/rabbitmq-server.js';
 
@@ -11,6 +11,8 @@ import { RabbitMqServer } from '../support/rabbitmq-server.js';
 const runs = new Map<string, { deliveries: number; at: number }[]>();
 /** Acknowledgements the library sent, per message id. */
 const acks = new Map<string, number>();
+/** The `dead-letter` events of every consumer app. */
+const deadLetterEvents: Extract<ResilienceEvent, { type: 'dead-letter' }>[] = [];
 /** How many runs of a message id fail before it succeeds (Infinity: a poison message). */
 const failures = new Map<string, number>();
 
@@ -101,6 +103,7 @@ describe('@RmqAcknowledge on a real RabbitMQ broker (Nest RMQ transport, noAck: 
       options: { urls: [broker.url], queue, noAck: false, queueOptions: { durable: true }, prefetchCount: 1 },
       logger: false,
     });
+    app.get(ResilienceEvents).on('dead-letter', (event) => deadLetterEvents.push(event));
     await app.listen();
     apps.add(app);
     return app;
@@ -199,6 +202,17 @@ describe('@RmqAcknowledge on a real RabbitMQ broker (Nest RMQ transport, noAck: 
       [RMQ_HEADERS.originalRoutingKey]: 'route.poison',
       [RMQ_HEADERS.queue]: 'poison',
     });
+    // The same `dead-letter` event as the other dead-letter paths, naming the letter the registry lists.
+    expect(deadLetterEvents.filter((event) => event.policy === 'poison.dead-letter')).toEqual([
+      {
+        type: 'dead-letter',
+        policy: 'poison.dead-letter',
+        target: { className: 'PoisonController', methodName: 'handle' },
+        id: headers?.[RMQ_HEADERS.letterId] as string,
+        attempts: 3,
+        error: expect.objectContaining({ message: 'order p-1 failed' }) as Error,
+      },
+    ]);
 
     // After another restart it is not delivered again: a message published later is the next one handled.
     await stop(app);
@@ -233,6 +247,9 @@ describe('@RmqAcknowledge on a real RabbitMQ broker (Nest RMQ transport, noAck: 
       [RMQ_HEADERS.errorName]: 'InvalidOrderError',
       [RMQ_HEADERS.errorMessage]: 'order v-1 has no lines',
     });
+    expect(deadLetterEvents.filter((event) => event.policy === 'validating.dead-letter')).toMatchObject([
+      { type: 'dead-letter', id: letter.properties.headers?.[RMQ_HEADERS.letterId] as string, attempts: 1 },
+    ]);
     expect(await waiting('validating')).toBe(0);
   });
 });
