@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { CallAbortedError } from '../core/errors/call-aborted.error.js';
-import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import { ResilienceError } from '../core/errors/resilience.error.js';
 import { TimeoutError } from '../core/errors/timeout.error.js';
 import type { ResilienceEvents } from '../core/events/resilience-events.js';
@@ -13,8 +12,9 @@ import type { ResilientHttpClientOptions } from './http-client.options.js';
 import type { HttpResponse } from './http-response.js';
 import { OriginPipelines } from './origin-pipelines.js';
 import { resolveHttpClientOptions, type ResolvedHttpClientOptions } from './resolve-http-options.js';
-import type { HttpBody, HttpHeadersInit, HttpQuery, HttpRequestOptions } from './http-request.options.js';
-import { appendQuery, NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
+import type { HttpBody, HttpHeadersInit, HttpRequestOptions } from './http-request.options.js';
+import { NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
+import { HttpUrls, type HttpTarget } from './http-url.js';
 
 const NO_ARGS: readonly unknown[] = [];
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
@@ -45,10 +45,12 @@ export class ResilientHttpClient {
   private readonly plainHeaders: Readonly<Record<string, string>> | undefined;
   private readonly keyedMethods: ReadonlySet<string>;
   private readonly events: ResilienceEvents;
+  private readonly urls: HttpUrls;
 
   constructor(options: ResilientHttpClientOptions, registry: ResilienceRegistry, events: ResilienceEvents) {
     this.events = events;
     this.options = resolveHttpClientOptions(options, 'ResilientHttpModule.register');
+    this.urls = new HttpUrls(this.options.name, this.options.baseUrl);
     this.pipelines = new OriginPipelines(this.options, registry, events, runAttempt);
     const { name, fetch, maxBodyExcerpt, idempotencyKey } = this.options;
     this.context = { client: name, fetch, nodeFetch: fetch === NODE_FETCH, events, maxBodyExcerpt };
@@ -98,7 +100,7 @@ export class ResilientHttpClient {
   /** A request with any method. */
   async request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     const upper = method.toUpperCase();
-    const url = this.urlOf(path, options.query);
+    const url = this.urls.resolve(path, options.query);
     const json = options.json !== undefined;
     const body: HttpBody | undefined = json ? JSON.stringify(options.json) : options.body;
     const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
@@ -151,7 +153,7 @@ export class ResilientHttpClient {
     }
     const merged: RequestInit = { ...request, ...init };
     const method = (merged.method ?? 'GET').toUpperCase();
-    const url = this.urlOf(target, undefined);
+    const url = this.urls.resolve(target, undefined);
     const headers = this.headersOf(method, url, merged.headers, undefined, false);
     const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
@@ -168,7 +170,7 @@ export class ResilientHttpClient {
   }
 
   private callOf(
-    url: URL,
+    url: HttpTarget,
     method: string,
     init: RequestInit,
     mode: AnswerMode,
@@ -274,7 +276,7 @@ export class ResilientHttpClient {
    */
   private headersOf(
     method: string,
-    url: URL,
+    url: HttpTarget,
     given: HttpHeadersInit | undefined,
     key: string | false | undefined,
     json: boolean,
@@ -309,7 +311,12 @@ export class ResilientHttpClient {
    * Sets the idempotency key of a call: the call's own, the header it already has, or one made for the methods of
    * `idempotencyKey.methods`. True when the request carries one.
    */
-  private applyIdempotencyKey(method: string, url: URL, headers: Headers, key: string | false | undefined): boolean {
+  private applyIdempotencyKey(
+    method: string,
+    url: HttpTarget,
+    headers: Headers,
+    key: string | false | undefined,
+  ): boolean {
     const header = this.keyHeader;
     if (key === false) {
       headers.delete(header);
@@ -333,29 +340,10 @@ export class ResilientHttpClient {
    * derivation as `getIdempotencyKey()`: the client's retry of the inbound request sends the same keys again);
    * otherwise random.
    */
-  private newKey(method: string, url: URL): string {
+  private newKey(method: string, url: HttpTarget): string {
     const scope = requestKeys.getStore();
     if (scope === undefined) return randomUUID();
     return scope.nextCallKey(`http ${this.options.name} ${method} ${url.origin}${url.pathname}`);
-  }
-
-  /** The absolute URL of `path`: as is when absolute, else `baseUrl` + `/` + `path`; with `query` appended. */
-  private urlOf(path: string, query: HttpQuery | undefined): URL {
-    let url: URL;
-    if (/^[a-z][a-z\d+\-.]*:/i.test(path)) {
-      url = new URL(path);
-    } else if (this.options.baseUrl === undefined) {
-      throw new ResilienceConfigError(
-        `HTTP client "${this.options.name}": the URL "${path}" is relative and the client has no baseUrl ` +
-          `(give ResilientHttpModule.register({ name: '${this.options.name}', baseUrl: 'https://...' }), ` +
-          'or an absolute URL)',
-        this.options.name,
-      );
-    } else {
-      url = new URL(`${this.options.baseUrl}/${path.replace(/^\/+/, '')}`);
-    }
-    if (query !== undefined) appendQuery(url, query);
-    return url;
   }
 
   private callTimeout(timeout: unknown): number {
