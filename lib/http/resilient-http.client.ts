@@ -98,28 +98,42 @@ export class ResilientHttpClient {
   }
 
   /** A request with any method. */
-  async request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
-    const upper = method.toUpperCase();
-    const url = this.urls.resolve(path, options.query);
-    const json = options.json !== undefined;
-    const body: HttpBody | undefined = json ? JSON.stringify(options.json) : options.body;
-    const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
-    const keyed = this.carriesKey(headers);
-    const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
-    let signal = options.signal;
-    let deadline: ReturnType<typeof setTimeout> | undefined;
-    if (options.timeout !== undefined) {
-      const timeout = this.callTimeout(options.timeout);
-      const controller = new AbortController();
-      deadline = setTimeout(() => controller.abort(new CallTimeout(timeout)), timeout);
-      signal = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
-    }
-    const init: RequestInit = { method: upper, headers, body };
-    const call = this.callOf(url, upper, init, 'buffered', repeatable, signal);
+  request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    // Not `async`: a call is one async frame fewer; what building the request throws still rejects the call.
     try {
+      const upper = method.toUpperCase();
+      const url = this.urls.resolve(path, options.query);
+      const json = options.json !== undefined;
+      const body: HttpBody | undefined = json ? JSON.stringify(options.json) : options.body;
+      const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
+      const keyed = this.carriesKey(headers);
+      const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
+      const init: RequestInit = { method: upper, headers, body };
+      if (options.timeout !== undefined) return this.runTimed(url, init, repeatable, options.signal, options.timeout);
+      const call = this.callOf(url, upper, init, 'buffered', repeatable, options.signal);
+      return this.run(call, options.signal) as Promise<HttpResponse>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A call with its own `timeout`: a signal that aborts at its deadline (and with the caller's, if any). */
+  private async runTimed(
+    url: HttpTarget,
+    init: RequestInit,
+    repeatable: boolean,
+    given: AbortSignal | undefined,
+    duration: unknown,
+  ): Promise<HttpResponse> {
+    const timeout = this.callTimeout(duration);
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(new CallTimeout(timeout)), timeout);
+    const signal = given === undefined ? controller.signal : AbortSignal.any([given, controller.signal]);
+    try {
+      const call = this.callOf(url, init.method!, init, 'buffered', repeatable, signal);
       return (await this.run(call, signal)) as HttpResponse;
     } finally {
-      if (deadline !== undefined) clearTimeout(deadline);
+      clearTimeout(deadline);
     }
   }
 
@@ -129,44 +143,45 @@ export class ResilientHttpClient {
    * `init.signal` aborts, or an {@link HttpClientError} when a policy gave up (timeout, open circuit, full bulkhead).
    * A relative URL is resolved against `baseUrl`.
    */
-  async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    let request: RequestInit = {};
-    let target: string;
-    if (input instanceof Request) {
-      // A Request's body is a stream: read once, so every attempt can send it again.
-      const body = input.body === null ? undefined : await input.arrayBuffer();
-      request = {
-        method: input.method,
-        headers: input.headers,
-        body,
-        signal: input.signal,
-        redirect: input.redirect,
-        credentials: input.credentials,
-        referrer: input.referrer,
-        referrerPolicy: input.referrerPolicy,
-        integrity: input.integrity,
-        keepalive: input.keepalive,
-      };
-      target = input.url;
-    } else {
-      target = input instanceof URL ? input.href : String(input);
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    if (input instanceof Request) return this.fetchRequest(input, init);
+    // Not `async` (one async frame fewer); what building the request throws still rejects, as fetch's own errors.
+    try {
+      return this.fetchFrom(input instanceof URL ? input.href : String(input), init ?? {});
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const merged: RequestInit = { ...request, ...init };
+  }
+
+  /** `fetch` of a `Request`: its body is a stream, read once so that every attempt can send it again. */
+  private async fetchRequest(input: Request, init: RequestInit | undefined): Promise<Response> {
+    const body = input.body === null ? undefined : await input.arrayBuffer();
+    const request: RequestInit = {
+      method: input.method,
+      headers: input.headers,
+      body,
+      signal: input.signal,
+      redirect: input.redirect,
+      credentials: input.credentials,
+      referrer: input.referrer,
+      referrerPolicy: input.referrerPolicy,
+      integrity: input.integrity,
+      keepalive: input.keepalive,
+    };
+    return this.fetchFrom(input.url, { ...request, ...init });
+  }
+
+  /** `fetch` of `target` with `merged` (the init, over a `Request`'s own): left as it is, the attempts copy it. */
+  private fetchFrom(target: string, merged: RequestInit): Promise<Response> {
     const method = (merged.method ?? 'GET').toUpperCase();
     const url = this.urls.resolve(target, undefined);
     const headers = this.headersOf(method, url, merged.headers, undefined, false);
     const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
     const signal = merged.signal ?? undefined;
-    const call = this.callOf(
-      url,
-      method,
-      { ...merged, method, headers, signal: undefined },
-      'stream',
-      repeatable,
-      signal,
-    );
-    return (await this.run(call, signal)) as Response;
+    const init = { ...merged, method, headers, signal: undefined };
+    const call = this.callOf(url, method, init, 'stream', repeatable, signal);
+    return this.run(call, signal) as Promise<Response>;
   }
 
   private callOf(
@@ -194,7 +209,7 @@ export class ResilientHttpClient {
       }
       throw this.givenUp(error, call, pipeline.name);
     } finally {
-      void call.discard();
+      if (call.holdsAnswer) void call.discard();
     }
   }
 
