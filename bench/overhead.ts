@@ -77,6 +77,40 @@ for (const entry of CASES) {
   lines.push(`| ${cells.join(' | ')} |`);
 }
 
+/** Overhead of a case beside its baseline, as in the table. */
+const overheadOf = (name: string, shape: Shape) => {
+  const entry = CASES.find((candidate) => candidate.name === name);
+  const value = nsPerCall(name, shape);
+  const baseline = entry === undefined ? undefined : nsPerCall(entry.baseline, shape);
+  return value === undefined || baseline === undefined ? undefined : value - baseline;
+};
+const caseNamed = (prefix: string) => CASES.find((entry) => entry.name.startsWith(prefix))!.name;
+const full = caseNamed('full pipeline (');
+const hedge = caseNamed('Hedge (fixed');
+const fixedBulkhead = caseNamed('Bulkhead (free slot)');
+const adaptiveBulkhead = caseNamed('Bulkhead adaptive');
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`;
+const beyond = (shape: Shape) => {
+  const [adaptive, fixed] = [overheadOf(adaptiveBulkhead, shape), overheadOf(fixedBulkhead, shape)];
+  return adaptive === undefined || fixed === undefined ? undefined : adaptive - fixed;
+};
+lines.push(
+  '',
+  'The goals of issue 23 (overhead ns per call, from the table above):',
+  '',
+  '| goal | Promise | Observable | target |',
+  '| --- | ---: | ---: | --- |',
+  `| full six-policy pipeline, added per call | ${fmt(overheadOf(full, 'promise'))} | ` +
+    `${fmt(overheadOf(full, 'observable'))} | Promise <= 250 ns |`,
+  `| full pipeline, Observable overhead / Promise overhead | - | ` +
+    `${ratio(overheadOf(full, 'observable'), overheadOf(full, 'promise'))} | <= 1.2x |`,
+  `| Hedge answered before its delay, added per call | ${fmt(overheadOf(hedge, 'promise'))} | ` +
+    `${fmt(overheadOf(hedge, 'observable'))} | <= 300 ns |`,
+  `| adaptive bulkhead (gradient2) beyond the fixed bulkhead | ${fmt(beyond('promise'))} | ` +
+    `${fmt(beyond('observable'))} | <= 100 ns |`,
+);
+
 lines.push(
   '',
   'Cost as the work grows (each row a fresh process; breakers: Promise calls spread round-robin over N named breakers,',
