@@ -21,8 +21,10 @@ for (const [label, cases] of [
   ['other', other],
   ['this', current],
 ] as const) {
-  const { target } = await cases.bootTarget();
-  const make = cases.CASES.find((each) => each.name === name)?.[shape];
+  const entry = cases.CASES.find((each) => each.name === name);
+  // The case's own setup (call metrics on, exported): booted plain, a metrics row would measure no metrics.
+  const { target } = await cases.bootTarget(entry?.setup);
+  const make = entry?.[shape];
   if (!make) throw new Error(`no ${shape} case named "${name}" in ${label}`);
   runs.push([label, make(target)]);
 }

@@ -4,18 +4,22 @@
  * another), BENCH_RUNS times (default 3) in interleaved order; each figure is the median of the runs, and inside a
  * run the median of 5 rounds of 100,000 sequential calls after 2 warm-up rounds. Run: `npm run bench`.
  * Prints Markdown and writes bench/results/overhead.md. BENCH_SMOKE=1: one process per setup, a few hundred calls per
- * case, the scaling rows at small counts, nothing written.
+ * case, the scaling rows at small counts, nothing written. BENCH_CASES=<text>: only the cases whose name contains it
+ * (and `bare`), e.g. BENCH_CASES='full pipeline, ' for the three metrics rows; no scaling rows, nothing written.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CASES } from './support/overhead-cases.js';
+import { CASES as ALL_CASES } from './support/overhead-cases.js';
 import { writeResults } from './support/results.js';
 import { middleValue as median } from './support/measure.js';
 import { setting, smoke } from './support/smoke.js';
 
 const runs = setting('BENCH_RUNS', 3, 1);
+const only = process.env.BENCH_CASES;
+const CASES =
+  only === undefined ? ALL_CASES : ALL_CASES.filter((each) => each.name.startsWith('bare') || each.name.includes(only));
 const caseScript = fileURLToPath(new URL('./support/overhead-case.js', import.meta.url));
 const scalingScript = fileURLToPath(new URL('./support/scaling.js', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -75,6 +79,20 @@ for (const entry of CASES) {
     }
   }
   lines.push(`| ${cells.join(' | ')} |`);
+}
+
+// Issue 23's metrics goal: exporting costs at most 1.5x the same pipeline with call metrics on.
+const metricsOn = CASES.find((each) => each.setup === 'metrics');
+for (const entry of CASES.filter((each) => each.setup === 'prometheus' || each.setup === 'opentelemetry')) {
+  const ratios = (['promise', 'observable'] as const).map((shape) => {
+    const [value, base] = [nsPerCall(entry.name, shape), metricsOn && nsPerCall(metricsOn.name, shape)];
+    return `${shape} ${value === undefined || base === undefined ? '-' : `${(value / base).toFixed(2)}x`}`;
+  });
+  lines.push('', `${entry.name} / call metrics on: ${ratios.join(', ')} (goal at most 1.5x)`);
+}
+if (only !== undefined) {
+  console.log(lines.join('\n'));
+  process.exit(0);
 }
 
 lines.push(
