@@ -1,61 +1,20 @@
-import type { AddressInfo, Server } from 'node:net';
-import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CircuitBreaker, ResilienceModule, ResilienceRegistry } from '../../lib/index.js';
-import { ResilienceDashboardModule } from '../../lib/dashboard/index.js';
+import { describe, expect, it } from 'vitest';
+import { ResilienceRegistry } from '../../lib/index.js';
 import { DashboardSessionGuard, dashboardLink } from '../../sample/06-observability/dashboard-session.guard.js';
-import { launchChromium } from '../support/chromium.js';
+import { listenOn, shopModule, useDashboardShop } from '../support/dashboard-shop.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
 
 process.env.DASHBOARD_SECRET = 'a-test-secret-of-at-least-32-characters!';
 
-@Injectable()
-class Gateway {
-  @CircuitBreaker('gateway')
-  async charge(): Promise<string> {
-    return 'charged';
-  }
-}
-
-@Controller()
-class ShopController {
-  constructor(private readonly gateway: Gateway) {}
-
-  @Get('charge')
-  charge() {
-    return this.gateway.charge();
-  }
-}
-
-function appModule(actions: boolean) {
-  @Module({
-    imports: [
-      ResilienceModule.forRoot({
-        circuitBreakers: { gateway: { consecutiveFailures: 3 } },
-        chaos: { enabled: true, experiments: { gateway: { latency: { rate: 0.5, delay: 1 } } } },
-      }),
-      ResilienceDashboardModule.forRoot({ guards: [DashboardSessionGuard], intervalMs: 100, actions }),
-    ],
-    controllers: [ShopController],
-    providers: [Gateway],
-  })
-  class ShopModule {}
-  return ShopModule;
-}
-
-async function listen(platform: Platform, actions: boolean): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [appModule(actions)] }).compile();
-  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
-    forceCloseConnections: true,
-  });
-  await app.listen(0, '127.0.0.1');
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
+/** The shop behind the sample's signed-link session guard, chaos on at rate 0.5 (the banner and its pause). */
+function listen(platform: Platform, actions: boolean) {
+  return listenOn(
+    platform,
+    shopModule(
+      { guards: [DashboardSessionGuard], intervalMs: 100, actions },
+      { chaos: { enabled: true, experiments: { gateway: { latency: { rate: 0.5, delay: 1 } } } } },
+    ),
+  );
 }
 
 /** A session cookie, as the signed link gives it (for requests made outside the browser). */
@@ -72,28 +31,12 @@ function csrfOf(html: string): string {
 const q = (selector: string) => JSON.stringify(selector);
 
 describe.each(PLATFORMS)('dashboard guard and actions on %s', (platform) => {
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-  let app: INestApplication | undefined;
-  let page: Page | undefined;
-
-  beforeAll(async () => {
-    ({ browser, close: closeBrowser } = await launchChromium());
-  });
-  afterAll(async () => {
-    await closeBrowser();
-  });
-  afterEach(async () => {
-    await page?.close();
-    page = undefined;
-    await app?.close();
-    app = undefined;
-  });
+  const suite = useDashboardShop();
 
   it('opens from a signed link in Chromium and stays live on its session cookie; 403 without it', async () => {
     const started = await listen(platform, false);
-    app = started.app;
-    page = await browser.newPage();
+    suite.app = started.app;
+    const page = (suite.page = await suite.browser.newPage());
     expect((await page.goto(`${started.url}/resilience`))?.status()).toBe(403);
     expect((await page.goto(`${started.url}/resilience?ticket=1.forged`))?.status()).toBe(403);
     expect((await page.goto(dashboardLink(`${started.url}/resilience`, -1)))?.status()).toBe(403); // expired
@@ -106,7 +49,7 @@ describe.each(PLATFORMS)('dashboard guard and actions on %s', (platform) => {
 
   it('answers 404 to actions unless enabled', async () => {
     const started = await listen(platform, false);
-    app = started.app;
+    suite.app = started.app;
     const cookie = await sessionCookie(started.url);
     const answer = await fetch(`${started.url}/resilience/actions/chaos/pause`, {
       method: 'POST',
@@ -118,7 +61,7 @@ describe.each(PLATFORMS)('dashboard guard and actions on %s', (platform) => {
 
   it('refuses an action without the CSRF token, from another origin, or without the guard', async () => {
     const started = await listen(platform, true);
-    app = started.app;
+    suite.app = started.app;
     const registry = started.app.get(ResilienceRegistry);
     const cookie = await sessionCookie(started.url);
     const csrf = csrfOf(await (await fetch(`${started.url}/resilience`, { headers: { cookie } })).text());
@@ -139,9 +82,9 @@ describe.each(PLATFORMS)('dashboard guard and actions on %s', (platform) => {
 
   it('force-opens, resets a breaker and pauses chaos from the buttons in Chromium', async () => {
     const started = await listen(platform, true);
-    app = started.app;
+    suite.app = started.app;
     const registry = started.app.get(ResilienceRegistry);
-    page = await browser.newPage();
+    const page = (suite.page = await suite.browser.newPage());
     await page.goto(dashboardLink(`${started.url}/resilience`));
     const row = '#breakers tr[data-name="gateway"]';
     await page.waitForSelector('#status[data-live="true"]', { timeout: 5_000 });

@@ -1,135 +1,37 @@
-import type { AddressInfo, Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { ResilienceRegistry } from '../../lib/index.js';
 import {
-  Body,
-  Controller,
-  Get,
-  Post,
-  HttpException,
-  Injectable,
-  Module,
-  type CanActivate,
-  type ExecutionContext,
-  type INestApplication,
-} from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Bulkhead,
-  CircuitBreaker,
-  Idempotent,
-  RateLimit,
-  ResilienceModule,
-  ResilienceRegistry,
-} from '../../lib/index.js';
-import { ResilienceDashboardModule } from '../../lib/dashboard/index.js';
-import { launchChromium } from '../support/chromium.js';
+  OperatorTokenGuard,
+  failBurst,
+  listenOn,
+  shopModule,
+  useDashboardShop,
+} from '../support/dashboard-shop.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/** Lets through requests carrying the operator's token (puppeteer can add the header; a real browser cannot). */
-@Injectable()
-class TokenGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
-    return request.headers.authorization === 'Bearer operator';
-  }
-}
-
-const downstream = { healthy: true };
-
-@Injectable()
-class Gateway {
-  @CircuitBreaker('gateway')
-  @Bulkhead('db')
-  async charge(): Promise<{ charged: boolean }> {
-    if (!downstream.healthy) throw new HttpException('gateway down', 502);
-    return { charged: true };
-  }
-}
-
-@Controller()
-class ShopController {
-  constructor(private readonly gateway: Gateway) {}
-
-  @Get('charge')
-  @RateLimit('api')
-  charge() {
-    return this.gateway.charge();
-  }
-
-  @Post('orders')
-  @Idempotent()
-  order(@Body() body: { item: string }) {
-    return { ordered: body.item };
-  }
-}
-
-function appModule(actions: boolean) {
-  @Module({
-    imports: [
-      ResilienceModule.forRoot({
-        circuitBreakers: { gateway: { consecutiveFailures: 3, openDuration: 60_000 } },
-        bulkheads: { db: { maxConcurrent: 2 } },
-        rateLimits: { api: { limit: 100, interval: 60_000 } },
-        chaos: { enabled: true, experiments: { gateway: { latency: { rate: 0, delay: 1 } } } },
-      }),
-      ResilienceDashboardModule.forRoot({ guards: [TokenGuard], intervalMs: 100, actions }),
-    ],
-    controllers: [ShopController],
-    providers: [Gateway],
-  })
-  class ShopModule {}
-  return ShopModule;
-}
-
-async function listen(platform: Platform, actions = false): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [appModule(actions)] }).compile();
-  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
-    forceCloseConnections: true,
-  });
-  await app.listen(0, '127.0.0.1');
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
-}
-
-async function failBurst(url: string): Promise<void> {
-  expect((await fetch(`${url}/charge`)).status).toBe(200);
-  downstream.healthy = false;
-  for (let i = 0; i < 3; i++) expect((await fetch(`${url}/charge`)).status).toBe(502);
-  expect((await fetch(`${url}/charge`)).status).toBe(503);
+/** The shop with chaos enabled (an experiment at rate 0, so the banner shows) and the dashboard, actions as asked. */
+function listen(platform: Platform, actions = false) {
+  return listenOn(
+    platform,
+    shopModule(
+      { guards: [OperatorTokenGuard], intervalMs: 100, actions },
+      { chaos: { enabled: true, experiments: { gateway: { latency: { rate: 0, delay: 1 } } } } },
+    ),
+  );
 }
 
 const q = (selector: string) => JSON.stringify(selector);
 
 describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-  let app: INestApplication | undefined;
-  let page: Page | undefined;
-
-  beforeAll(async () => {
-    ({ browser, close: closeBrowser } = await launchChromium());
-  });
-  afterAll(async () => {
-    await closeBrowser();
-  });
-  afterEach(async () => {
-    await page?.close();
-    page = undefined;
-    await app?.close();
-    app = undefined;
-    downstream.healthy = true;
-  });
+  const suite = useDashboardShop();
 
   async function open(url: string, blockFeed = false): Promise<Page> {
-    page = await browser.newPage();
+    const page = (suite.page = await suite.browser.newPage());
     await page.setExtraHTTPHeaders({ authorization: 'Bearer operator' });
     if (blockFeed) {
       await page.setRequestInterception(true);
@@ -145,7 +47,7 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
 
   it('draws the current state on first load, before any live update arrives', async () => {
     const started = await listen(platform);
-    app = started.app;
+    suite.app = started.app;
     await failBurst(started.url);
     const shown = await open(started.url, true);
     // The feed is blocked: whatever is drawn came with the page.
@@ -168,7 +70,7 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
 
   it('says "no data" for an idle target and the window of every figure', async () => {
     const started = await listen(platform);
-    app = started.app;
+    suite.app = started.app;
     const shown = await open(started.url);
     const cells = (await shown.evaluate(
       `Array.from(document.querySelector(${q('#targets tr[data-name="Gateway.charge"]')}).cells, ` +
@@ -184,7 +86,7 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
 
   it('shows charts per target, an open band after a failure burst and a countdown that decreases', async () => {
     const started = await listen(platform);
-    app = started.app;
+    suite.app = started.app;
     const shown = await open(started.url);
     const row = '#targets tr[data-name="Gateway.charge"]';
     expect(await shown.evaluate(`document.querySelectorAll(${q(`${row} svg.spark`)}).length`)).toBe(3);
@@ -214,7 +116,7 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
 
   it('shows a banner while a chaos experiment runs, and every policy section', async () => {
     const started = await listen(platform);
-    app = started.app;
+    suite.app = started.app;
     const shown = await open(started.url);
     expect(await shown.evaluate(`document.getElementById('chaos-banner').hidden`)).toBe(true);
     started.app.get(ResilienceRegistry).chaos.set('gateway', { latency: 0.5 });
@@ -235,7 +137,7 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
 
   it('counts idempotent requests live: executed, replayed, a reused key with another body', async () => {
     const started = await listen(platform);
-    app = started.app;
+    suite.app = started.app;
     const shown = await open(started.url);
     const order = (item: string) =>
       fetch(`${started.url}/orders`, {
@@ -258,8 +160,8 @@ describe.each(PLATFORMS)('the dashboard page on %s', (platform) => {
 
   it('passes axe-core with no serious or critical violation, and loads nothing from elsewhere', async () => {
     const started = await listen(platform, true);
-    app = started.app;
-    page = await browser.newPage();
+    suite.app = started.app;
+    const page = (suite.page = await suite.browser.newPage());
     const external: string[] = [];
     page.on('request', (request) => {
       if (!request.url().startsWith(started.url)) external.push(request.url());

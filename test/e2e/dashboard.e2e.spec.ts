@@ -1,143 +1,39 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  Controller,
-  Get,
-  HttpException,
-  Injectable,
-  Module,
-  type CanActivate,
-  type ExecutionContext,
-  type INestApplication,
-} from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it, vi } from 'vitest';
 import { DashboardFeed, ResilienceDashboardModule } from '../../lib/dashboard/index.js';
+import { OperatorTokenGuard, failBurst, listenOn, shopModule, useDashboardShop } from '../support/dashboard-shop.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The text of the first element matching `selector` in the page (run in the browser: no DOM types here). */
 async function textOf(page: Page, selector: string): Promise<string> {
   return (await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`)) as string;
 }
 
-/** Lets through requests carrying the operator's token, as an admin guard would. */
-@Injectable()
-class AdminGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
-    return request.headers.authorization === 'Bearer operator';
-  }
-}
-
-const downstream = { healthy: true };
-
-@Injectable()
-class Gateway {
-  @CircuitBreaker('gateway')
-  @Bulkhead('db')
-  async charge(): Promise<{ charged: boolean }> {
-    if (!downstream.healthy) throw new HttpException('gateway down', 502);
-    return { charged: true };
-  }
-}
-
-@Controller()
-class ShopController {
-  constructor(private readonly gateway: Gateway) {}
-
-  @Get('charge')
-  @RateLimit('api')
-  charge() {
-    return this.gateway.charge();
-  }
-}
-
-function appModule(withDashboard: boolean) {
-  @Module({
-    imports: [
-      ResilienceModule.forRoot({
-        circuitBreakers: { gateway: { consecutiveFailures: 3, openDuration: 60_000 } },
-        bulkheads: { db: { maxConcurrent: 2 } },
-        rateLimits: { api: { limit: 100, interval: 60_000 } },
-      }),
-      ...(withDashboard ? [ResilienceDashboardModule.forRoot({ guards: [AdminGuard], intervalMs: 100 })] : []),
-    ],
-    controllers: [ShopController],
-    providers: [Gateway],
-  })
-  class ShopModule {}
-  return ShopModule;
-}
-
-async function listen(platform: Platform, withDashboard: boolean): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [appModule(withDashboard)] }).compile();
-  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
-  });
-  await app.listen(0, '127.0.0.1');
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
+function listen(platform: Platform, withDashboard: boolean) {
+  return listenOn(platform, shopModule(withDashboard && { guards: [OperatorTokenGuard], intervalMs: 100 }));
 }
 
 describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
-  let browser: Browser;
-  let profile: string;
-  let app: INestApplication | undefined;
-
-  beforeAll(async () => {
-    profile = mkdtempSync(join(tmpdir(), 'nest-resilience-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-      ],
-    });
-  });
-  afterAll(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-    downstream.healthy = true;
-  });
+  const suite = useDashboardShop();
 
   it('is not served unless the module is imported', async () => {
     const started = await listen(platform, false);
-    app = started.app;
+    suite.app = started.app;
     const answer = await fetch(`${started.url}/resilience`, { headers: { authorization: 'Bearer operator' } });
     expect(answer.status).toBe(404);
   });
 
   it('answers 403 without the guard letting the request through, page and feed alike', async () => {
     const started = await listen(platform, true);
-    app = started.app;
+    suite.app = started.app;
     expect((await fetch(`${started.url}/resilience`)).status).toBe(403);
     expect((await fetch(`${started.url}/resilience/events`)).status).toBe(403);
   });
 
   it('stops the feed of a page that went away: no interval left running', async () => {
     const started = await listen(platform, true);
-    app = started.app;
-    const snapshot = vi.spyOn(app.get(DashboardFeed), 'snapshot');
+    suite.app = started.app;
+    const snapshot = vi.spyOn(suite.app.get(DashboardFeed), 'snapshot');
     // The feed's timer: rxjs's interval calls the global setInterval (100 ms here) and clearInterval on unsubscribe.
     const started100ms = vi.spyOn(globalThis, 'setInterval');
     const cleared = vi.spyOn(globalThis, 'clearInterval');
@@ -168,8 +64,8 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
 
   it('loads in Chromium, shows the breaker closed, then open once failures open it, live', async () => {
     const started = await listen(platform, true);
-    app = started.app;
-    const page = await browser.newPage();
+    suite.app = started.app;
+    const page = (suite.page = await suite.browser.newPage());
     const external: string[] = [];
     page.on('request', (request) => {
       if (!request.url().startsWith(started.url)) external.push(request.url());
@@ -190,10 +86,7 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
     )) as string[];
     expect([idleCells[1], idleCells[5]]).toEqual(['Gateway.charge', 'no data / no data']);
 
-    expect((await fetch(`${started.url}/charge`)).status).toBe(200);
-    downstream.healthy = false;
-    for (let i = 0; i < 3; i++) expect((await fetch(`${started.url}/charge`)).status).toBe(502);
-    expect((await fetch(`${started.url}/charge`)).status).toBe(503);
+    await failBurst(started.url);
 
     await page.waitForSelector(`${state}[data-state="open"]`, { timeout: 5_000 });
     expect(await textOf(page, '#breakers tr[data-name="gateway"]')).toContain(
@@ -207,7 +100,6 @@ describe.each(PLATFORMS)('the dashboard on %s', (platform) => {
     expect(await textOf(page, '#rate-limits tr[data-name="api"]')).toContain('100 per 60 s');
     expect(await page.evaluate(`document.getElementById('status').getAttribute('data-live')`)).toBe('true');
     expect(external).toEqual([]);
-    await page.close();
   });
 });
 

@@ -47,6 +47,8 @@ interface Knobs {
   fallback?: boolean;
   remember?: (value: unknown) => void;
   recordIf?: (error: unknown) => boolean;
+  /** Only the timeout, alone (it fuses on its own too). */
+  timeoutOnly?: boolean;
 }
 
 /** The six policies in the canonical order, with fresh state, and handles on that state. */
@@ -78,7 +80,8 @@ function sixPolicies(bus: ResilienceEvents, knobs: Knobs) {
     new TimeoutPolicy('timeout', knobs.timeout ?? 100, 'attempt', bus),
     new BulkheadPolicy(bulkhead),
   ];
-  if (knobs.fallback !== false) {
+  if (knobs.timeoutOnly) policies.splice(0, policies.length, policies[3]);
+  else if (knobs.fallback !== false) {
     const remember = knobs.remember;
     policies.unshift(
       new FallbackPolicy(
@@ -230,6 +233,17 @@ const scenarios: [string, Knobs, () => Method, (call: () => Promise<string>) => 
       fallback: false,
     },
     failingTimes(99),
+    concurrently(1),
+  ],
+  ['a timeout alone: answers in time', { timeoutOnly: true }, answering('x', 50), concurrently(2)],
+  ['a timeout alone: too slow', { timeoutOnly: true }, answering('late', 500), concurrently(2, 1_000)],
+  ['a timeout alone: fails', { timeoutOnly: true }, failingTimes(1), concurrently(2)],
+  [
+    'a timeout alone: the method throws synchronously',
+    { timeoutOnly: true },
+    () => () => {
+      throw new HttpError(503);
+    },
     concurrently(1),
   ],
 ];

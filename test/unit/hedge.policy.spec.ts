@@ -1,9 +1,16 @@
 import { Observable } from 'rxjs';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { getIdempotencyKey, getTimeoutSignal, HedgeLostError, type HedgeOptions } from '../../lib/index.js';
+import {
+  getIdempotencyKey,
+  getTimeoutSignal,
+  HedgeLostError,
+  TimeoutError,
+  type HedgeOptions,
+} from '../../lib/index.js';
 import { DEFAULT_HEDGE_OPTIONS } from '../../lib/core/hedge/hedge.options.js';
 import { HedgePolicy } from '../../lib/core/hedge/hedge.policy.js';
+import { TimeoutPolicy } from '../../lib/core/timeout/timeout.policy.js';
 import { RetryBudgetState } from '../../lib/core/retry/retry-budget.state.js';
 import { resilient } from './policy-harness.js';
 
@@ -68,6 +75,29 @@ describe('HedgePolicy', () => {
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(50);
     expect(vi.getTimerCount()).toBe(0);
+    expect(method).toHaveBeenCalledTimes(2);
+  });
+
+  it('a total timeout outside the hedge aborts every hedged attempt and starts no further hedge', async () => {
+    const signals: AbortSignal[] = [];
+    const method = vi.fn(() => {
+      const signal = getTimeoutSignal()!;
+      signals.push(signal);
+      return sleep(1_000, signal).then(() => signals.length);
+    });
+    const { call } = resilient(method, (bus) => [
+      new TimeoutPolicy('t', 80, 'total', bus),
+      new HedgePolicy('h', hedge({ delay: 50, maxHedges: 3 }), bus),
+    ]);
+    const result = call();
+    const settled = expect(result).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(80);
+    await settled;
+    expect(method).toHaveBeenCalledTimes(2);
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+    expect(signals[0].reason).toBeInstanceOf(TimeoutError);
+    // The race stopped: the 100 ms mark would have started a third attempt.
+    await vi.advanceTimersByTimeAsync(200);
     expect(method).toHaveBeenCalledTimes(2);
   });
 

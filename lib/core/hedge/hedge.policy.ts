@@ -1,6 +1,6 @@
 import { Observable, type Subscription } from 'rxjs';
 import type { ResilienceEvents } from '../events/resilience-events.js';
-import type { Invocation } from '../pipeline/invocation.js';
+import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { RetryBudgetState } from '../retry/retry-budget.state.js';
 import { DeadlineQueue, type DeadlineNode } from '../timeout/deadline-queue.js';
@@ -160,7 +160,7 @@ interface Attempt {
  * The attempts of one hedged call, until one succeeds or all have failed. It is its own node in the policy's shared
  * deadline queue when the delay is fixed (no timer per call), else it sets a timer.
  */
-class HedgeRace implements DeadlineNode {
+class HedgeRace implements DeadlineNode, AttemptAbortListener {
   older?: DeadlineNode;
   newer?: DeadlineNode;
   at = 0;
@@ -176,7 +176,7 @@ class HedgeRace implements DeadlineNode {
   private launchedAt = 0;
   private firstError: unknown = undefined;
   private handled: HandledResult | undefined = undefined;
-  private readonly previousAbort: ((reason: unknown) => void) | undefined;
+  private readonly previousListener: AttemptAbortListener | undefined;
 
   constructor(
     private readonly policy: HedgePolicy,
@@ -184,23 +184,27 @@ class HedgeRace implements DeadlineNode {
     private readonly delay: number,
     private readonly run: (child: Invocation, index: number) => Promise<unknown>,
   ) {
-    this.previousAbort = invocation.onAttemptAbort;
+    this.previousListener = invocation.abortListener;
   }
 
   start(): void {
-    // The whole attempt given up (a total timeout, the caller gone): every hedged attempt goes with it.
-    this.invocation.onAttemptAbort = (reason) => {
-      this.previousAbort?.(reason);
-      for (const attempt of this.attempts) attempt.invocation.cancel(reason);
-      this.stop();
-    };
+    // The race itself listens, not a closure per call: with a per-call closure stored on the invocation, every call's
+    // objects survived the scavenges (promoted, 4 MB per scavenge in the overhead bench) and a call cost 5-15 us.
+    this.invocation.abortListener = this;
     this.launch();
+  }
+
+  /** The whole attempt given up (a total timeout, the caller gone): every hedged attempt goes with it. */
+  attemptAborted(reason: unknown): void {
+    this.previousListener?.attemptAborted(reason);
+    for (const attempt of this.attempts) attempt.invocation.cancel(reason);
+    this.stop();
   }
 
   stop(): void {
     this.settled = true;
     this.cancelTimer();
-    this.invocation.onAttemptAbort = this.previousAbort;
+    if (this.invocation.abortListener === this) this.invocation.abortListener = this.previousListener;
   }
 
   /** The delay has passed without an answer: hedge. */

@@ -48,6 +48,9 @@ class FusedPlan {
   constructor(readonly terminal: PromiseStep) {}
 }
 
+/** The rank of a timeout in the fused set. */
+const TIMEOUT_RANK = 4;
+
 /** Where each kind stands in the fused set, outermost first: a fused run keeps this order strictly. */
 function rankOf(policy: ResiliencePolicy): number {
   // The exact classes: a subclass (or a wrapper, as the testing kit's switches) may change what its steps do.
@@ -63,7 +66,7 @@ function rankOf(policy: ResiliencePolicy): number {
     case TimeoutPolicy: {
       // A per-attempt timeout of a fixed duration; a total or adaptive one keeps its own step.
       const timeout = policy as TimeoutPolicy;
-      return timeout.scope === 'attempt' && timeout.adaptive === undefined ? 4 : -1;
+      return timeout.scope === 'attempt' && timeout.adaptive === undefined ? TIMEOUT_RANK : -1;
     }
     case BulkheadPolicy:
       // One compartment (no key function): its slots are taken and given back here.
@@ -75,7 +78,8 @@ function rankOf(policy: ResiliencePolicy): number {
 
 /**
  * How many of the innermost `policies` fuse into one step: the longest run of them, ending with the innermost, in
- * the fused set's order. Fewer than two gain nothing over their own steps.
+ * the fused set's order. One policy alone gains nothing over its own step, except a timeout: its own step makes a
+ * Promise with an executor closure, a deadline and three closures per call; the fused call is its own deadline node.
  * @internal
  */
 export function fusableTail(policies: readonly ResiliencePolicy[]): number {
@@ -87,7 +91,7 @@ export function fusableTail(policies: readonly ResiliencePolicy[]): number {
     outerThan = rank;
     count++;
   }
-  return count < 2 ? 0 : count;
+  return count >= 2 || (count === 1 && outerThan === TIMEOUT_RANK) ? count : 0;
 }
 
 /**

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
 import { requestKeys } from '../idempotency/request-key.js';
 
+/** What {@link Invocation.abortListener} holds: told when the current attempt is abandoned. */
+export interface AttemptAbortListener {
+  attemptAborted(reason: unknown): void;
+}
+
 /**
  * One call of a decorated method as it travels through the policies: its receiver and arguments, the attempt
  * number, and the cancellation and abort-signal state that timeouts and retries share.
@@ -16,6 +21,12 @@ export class Invocation {
   answeredByFallback = false;
   /** Called when the current attempt is abandoned, e.g. to take a queued call out of a bulkhead queue. */
   onAttemptAbort: ((reason: unknown) => void) | undefined = undefined;
+  /**
+   * Told after {@link onAttemptAbort} when the current attempt is abandoned: an object rather than a function, so that
+   * a policy holding per-call state (a hedge race) hooks in without a closure per call. One at a time: a listener
+   * that replaces another keeps it and calls it on.
+   */
+  abortListener: AttemptAbortListener | undefined = undefined;
   /**
    * The key of this logical call for the downstream's `Idempotency-Key`: the same on every attempt, since retries
    * reuse the invocation. Set by `@Idempotent({ key })`, else made on first read (see `getIdempotencyKey`): derived
@@ -74,6 +85,7 @@ export class Invocation {
   /** Aborts the current attempt's signal, if the method asked for one. */
   abortAttempt(reason: unknown): void {
     this.onAttemptAbort?.(reason);
+    this.abortListener?.attemptAborted(reason);
     this.controller?.abort(reason);
   }
 
