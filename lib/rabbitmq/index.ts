@@ -1,6 +1,7 @@
 export { RmqAcknowledge } from './rmq-acknowledge.decorator.js';
 export { DEFAULT_RMQ_ACKNOWLEDGE_OPTIONS, type RmqAcknowledgeOptions } from './rmq-acknowledge.options.js';
 export { RMQ_HEADERS } from './rmq-headers.js';
+export { rmqMessageId } from './rmq-message-id.js';
 export { RmqPublisherModule, InjectRmqPublisher, getRmqPublisherToken } from './rmq-publisher.module.js';
 export type { RmqPublisherModuleAsyncOptions } from './rmq-publisher.module.js';
 export { RmqPublisher } from './rmq-publisher.js';

@@ -3,13 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
 import { ResilienceRegistry } from '../../lib/index.js';
-import {
-  OperatorTokenGuard,
-  failBurst,
-  listenOn,
-  shopModule,
-  useDashboardShop,
-} from '../support/dashboard-shop.js';
+import { OperatorTokenGuard, failBurst, listenOn, shopModule, useDashboardShop } from '../support/dashboard-shop.js';
 import { PLATFORMS, type Platform } from './http-harness.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The standing fault suite (`npm run test:faults`): Redis killed, paused and restarted under load, many app
- * lifecycles, heap growth over 200k calls, bursts, and the exactly-once model test of `@Idempotent`
+ * lifecycles, heap growth over 200k calls, bursts, a RabbitMQ broker stopped mid-publish (`rabbitmq-outbox.fault.ts`),
+ * and the exactly-once model test of `@Idempotent`
  * (`exactly-once.fault.ts`, 200 seeded fault schedules). Separate from `npm test` because it takes a few minutes.
  */
 export default defineConfig({

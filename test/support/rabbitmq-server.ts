@@ -56,7 +56,21 @@ export class RabbitMqServer {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Starts a broker on free ports. A port found free can be taken by another process before the broker binds it (the
+   * machine runs other tests): the broker then refuses to boot, and it is started again on other ports.
+   */
   static async start(): Promise<RabbitMqServer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RabbitMqServer.startOnce();
+      } catch (error) {
+        if (attempt === 3 || !/already_used|eaddrinuse|could not bind/i.test(String(error))) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(): Promise<RabbitMqServer> {
     const dir = mkdtempSync(join(tmpdir(), 'nest-resilience-rabbitmq-'));
     // No plugins (management would open more ports); no disk or memory alarm on a crowded test machine.
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
@@ -66,7 +80,12 @@ export class RabbitMqServer {
     );
     const name = `nr${process.pid}x${Math.floor(Math.random() * 1e6)}@localhost`;
     const server = new RabbitMqServer(await freePort(), await freePort(), await freePort(), dir, name);
-    await server.restart();
+    try {
+      await server.restart();
+    } catch (error) {
+      await server.dispose();
+      throw error;
+    }
     return server;
   }
 
@@ -91,6 +110,8 @@ export class RabbitMqServer {
       RABBITMQ_CONFIG_FILE: join(this.dir, 'rabbitmq'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(this.dir, 'enabled_plugins'),
       RABBITMQ_PID_FILE: join(this.dir, 'rabbitmq.pid'),
+      // A broker that fails to boot writes a crash dump: into its temp dir, not the working directory.
+      ERL_CRASH_DUMP: join(this.dir, 'erl_crash.dump'),
     };
     let output = '';
     const child = spawnWatched(LAUNCHER, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -229,6 +229,7 @@ expectTypeOf<keyof typeof Rabbitmq>().toEqualTypeOf<
   | 'MemoryOutboxStore'
   | 'RMQ_HEADERS'
   | 'RmqAcknowledge'
+  | 'rmqMessageId'
   | 'RmqPublishError'
   | 'RmqPublisher'
   | 'RmqPublisherModule'

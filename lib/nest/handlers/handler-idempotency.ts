@@ -71,8 +71,13 @@ export class HandlerIdempotency implements IdempotencyOwner {
     this.message =
       options.key === undefined
         ? undefined
-        : new MessageIdempotency(policy, options, leaseMs, store, (error, context) =>
-            this.transportError(error as ResilienceError, context),
+        : new MessageIdempotency(
+            policy,
+            options,
+            leaseMs,
+            store,
+            (error, context) => this.transportError(error as ResilienceError, context),
+            stats,
           );
   }
 
