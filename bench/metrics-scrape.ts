@@ -25,12 +25,10 @@ interface Subject {
 
 function ours(targets: number): Subject {
   const registry = new Registry();
-  const resilience = new ResilienceRegistry(new ResilienceEvents());
-  new PrometheusMetrics(resilience, registry);
-  // The measuring step's path without an app (its work would be in the figures): the target's state in the
-  // registry, bound to the exporter when created, as at bootstrap.
-  const states = Array.from({ length: targets }, (_, i) => resilience.targets.targetFor(`Service${i}.method`));
-  return { registry, record: (target, outcome, ms) => states[target].record(outcome, ms) };
+  const metrics = new PrometheusMetrics(new ResilienceRegistry(new ResilienceEvents()), registry);
+  // What the measuring step calls per call once call metrics recorded it: the target's recorder, resolved once.
+  const recorders = Array.from({ length: targets }, (_, i) => metrics.forTarget(`Service${i}.method`));
+  return { registry, record: (target, outcome, ms) => recorders[target].recordCall(outcome, ms / 1000) };
 }
 
 function promClient(targets: number): Subject {

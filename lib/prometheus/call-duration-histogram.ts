@@ -4,9 +4,14 @@ import type { TargetCallRecorder } from '../core/metrics/call-recorder.interface
 
 /** What prom-client reads from a metric: the values of `get()`. */
 type MetricData = Awaited<ReturnType<Histogram<'target' | 'outcome'>['get']>>;
-/** One line of the text format: the labels (`le` too for a bucket), the value, the line's metric name. */
+/**
+ * One line of the text format: the labels (`le` too for a bucket), the value, the line's metric name. For the text
+ * format the target's labels are `sharedLabels`, one object per series that prom-client's registry formats once and
+ * caches (as its own histogram's lines do); `get()` merges them into `labels`.
+ */
 interface MetricLine {
   readonly labels: Readonly<Record<string, string | number>>;
+  readonly sharedLabels?: DurationCell['labels'];
   readonly value: number;
   readonly metricName: string;
   /** prom-client's buckets carry one (null without exemplars). */
@@ -99,12 +104,12 @@ export class CallDurationHistogram extends Histogram<'target' | 'outcome'> {
   }
 
   override get(): Promise<MetricData> {
-    return Promise.resolve(this.read());
+    return Promise.resolve(this.read(false));
   }
 
-  /** What prom-client's registry calls to write the text format (labels already merged: nothing shared). */
+  /** What prom-client's registry calls to write the text format: the series' labels shared, as its own histogram. */
   getForPromString(): Promise<MetricData> {
-    return Promise.resolve(this.read());
+    return Promise.resolve(this.read(true));
   }
 
   override reset(): void {
@@ -112,32 +117,45 @@ export class CallDurationHistogram extends Histogram<'target' | 'outcome'> {
     for (const target of this.targets ?? []) target.reset();
   }
 
-  private read(): MetricData {
+  private read(shared: boolean): MetricData {
     const { name, help, type, aggregator } = this as unknown as MetricFields;
     const { bounds } = this;
-    const bucketName = `${name}_bucket`;
+    const [bucketName, sumName, countName] = [`${name}_bucket`, `${name}_sum`, `${name}_count`];
     const values: MetricLine[] = [];
+    // One `le` object per bound for every series of this scrape: the registry reads them, never writes them.
+    const les = [...bounds, '+Inf'].map((le) => ({ le }));
     for (const target of this.targets) {
       for (const cell of target.cells) {
-        const { labels } = cell;
         let cumulative = 0;
         for (let bucket = 0; bucket < bounds.length; bucket++) {
           cumulative += cell.perBucket[bucket];
-          values.push({
-            labels: { le: bounds[bucket], ...labels },
-            value: cumulative,
-            metricName: bucketName,
-            exemplar: null,
-          });
+          values.push(line(les[bucket], cell.labels, shared, cumulative, bucketName, null));
         }
         values.push(
-          { labels: { le: '+Inf', ...labels }, value: cell.count, metricName: bucketName, exemplar: null },
-          { labels: { ...labels }, value: cell.sum, metricName: `${name}_sum` },
-          { labels: { ...labels }, value: cell.count, metricName: `${name}_count` },
+          line(les[bounds.length], cell.labels, shared, cell.count, bucketName, null),
+          line({}, cell.labels, shared, cell.sum, sumName),
+          line({}, cell.labels, shared, cell.count, countName),
         );
       }
     }
     // The shape of prom-client's own get(), which its declarations type loosely (MetricType, no `le`).
     return { name, help, type, values, aggregator } as unknown as MetricData;
   }
+}
+
+/**
+ * A line of a series: for the text format its own labels (`le`) with the series' labels shared, which prom-client's
+ * registry formats once per series object and caches; for `get()` (JSON, cluster aggregation) all merged, `le` first.
+ */
+function line(
+  own: Readonly<Record<string, string | number>>,
+  series: DurationCell['labels'],
+  shared: boolean,
+  value: number,
+  metricName: string,
+  exemplar?: null,
+): MetricLine {
+  return shared
+    ? { labels: own, sharedLabels: series, value, metricName, exemplar }
+    : { labels: { ...own, ...series }, value, metricName, exemplar };
 }
