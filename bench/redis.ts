@@ -1,6 +1,6 @@
 /**
  * Redis rate-limit checks on loopback: nest-resilience's RedisStore beside rate-limiter-flexible's RateLimiterRedis,
- * both on ioredis (ours sends the checks of one tick in one socket write; rate-limiter-flexible's client
+ * both on ioredis (ours sends the checks of one tick as one script call; rate-limiter-flexible's client
  * auto-pipelines), against a redis-server this script starts on a free port. Sequential (one check in flight) and
  * with 50 concurrent callers; checks per second and p50/p99 latency, median of interleaved rounds.
  * Run: `npm run bench:redis`. BENCH_CHECKS (default 20000) sets the checks per round.
@@ -78,7 +78,7 @@ const contenders: Contender[] = [
 const lines = [
   `Redis ${(await flexibleClient.info('server')).match(/redis_version:(\S+)/)?.[1]} on loopback, ` +
     `Node ${process.version}, ioredis ${version('ioredis')} (the store's own client: the checks of one tick in one ` +
-    `socket write; rate-limiter-flexible's: auto-pipelining), ${checks} checks per round, ` +
+    `script call; rate-limiter-flexible's: auto-pipelining), ${checks} checks per round, ` +
     `median of ${rounds} interleaved rounds after a warm-up`,
   '',
   '| limiter | callers | checks/s | p50 µs | p99 µs |',

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { CallAbortedError } from '../core/errors/call-aborted.error.js';
-import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import { ResilienceError } from '../core/errors/resilience.error.js';
 import { TimeoutError } from '../core/errors/timeout.error.js';
 import type { ResilienceEvents } from '../core/events/resilience-events.js';
@@ -13,8 +12,9 @@ import type { ResilientHttpClientOptions } from './http-client.options.js';
 import type { HttpResponse } from './http-response.js';
 import { OriginPipelines } from './origin-pipelines.js';
 import { resolveHttpClientOptions, type ResolvedHttpClientOptions } from './resolve-http-options.js';
-import type { HttpBody, HttpHeadersInit, HttpQuery, HttpRequestOptions } from './http-request.options.js';
-import { appendQuery, NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
+import type { HttpBody, HttpHeadersInit, HttpRequestOptions } from './http-request.options.js';
+import { NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
+import { HttpUrls, type HttpTarget } from './http-url.js';
 
 const NO_ARGS: readonly unknown[] = [];
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
@@ -45,10 +45,12 @@ export class ResilientHttpClient {
   private readonly plainHeaders: Readonly<Record<string, string>> | undefined;
   private readonly keyedMethods: ReadonlySet<string>;
   private readonly events: ResilienceEvents;
+  private readonly urls: HttpUrls;
 
   constructor(options: ResilientHttpClientOptions, registry: ResilienceRegistry, events: ResilienceEvents) {
     this.events = events;
     this.options = resolveHttpClientOptions(options, 'ResilientHttpModule.register');
+    this.urls = new HttpUrls(this.options.name, this.options.baseUrl);
     this.pipelines = new OriginPipelines(this.options, registry, events, runAttempt);
     const { name, fetch, maxBodyExcerpt, idempotencyKey } = this.options;
     this.context = { client: name, fetch, nodeFetch: fetch === NODE_FETCH, events, maxBodyExcerpt };
@@ -96,28 +98,42 @@ export class ResilientHttpClient {
   }
 
   /** A request with any method. */
-  async request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
-    const upper = method.toUpperCase();
-    const url = this.urlOf(path, options.query);
-    const json = options.json !== undefined;
-    const body: HttpBody | undefined = json ? JSON.stringify(options.json) : options.body;
-    const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
-    const keyed = this.carriesKey(headers);
-    const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
-    let signal = options.signal;
-    let deadline: ReturnType<typeof setTimeout> | undefined;
-    if (options.timeout !== undefined) {
-      const timeout = this.callTimeout(options.timeout);
-      const controller = new AbortController();
-      deadline = setTimeout(() => controller.abort(new CallTimeout(timeout)), timeout);
-      signal = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
-    }
-    const init: RequestInit = { method: upper, headers, body };
-    const call = this.callOf(url, upper, init, 'buffered', repeatable, signal);
+  request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    // Not `async`: a call is one async frame fewer; what building the request throws still rejects the call.
     try {
+      const upper = method.toUpperCase();
+      const url = this.urls.resolve(path, options.query);
+      const json = options.json !== undefined;
+      const body: HttpBody | undefined = json ? JSON.stringify(options.json) : options.body;
+      const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
+      const keyed = this.carriesKey(headers);
+      const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
+      const init: RequestInit = { method: upper, headers, body };
+      if (options.timeout !== undefined) return this.runTimed(url, init, repeatable, options.signal, options.timeout);
+      const call = this.callOf(url, upper, init, 'buffered', repeatable, options.signal);
+      return this.run(call, options.signal) as Promise<HttpResponse>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A call with its own `timeout`: a signal that aborts at its deadline (and with the caller's, if any). */
+  private async runTimed(
+    url: HttpTarget,
+    init: RequestInit,
+    repeatable: boolean,
+    given: AbortSignal | undefined,
+    duration: unknown,
+  ): Promise<HttpResponse> {
+    const timeout = this.callTimeout(duration);
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(new CallTimeout(timeout)), timeout);
+    const signal = given === undefined ? controller.signal : AbortSignal.any([given, controller.signal]);
+    try {
+      const call = this.callOf(url, init.method!, init, 'buffered', repeatable, signal);
       return (await this.run(call, signal)) as HttpResponse;
     } finally {
-      if (deadline !== undefined) clearTimeout(deadline);
+      clearTimeout(deadline);
     }
   }
 
@@ -127,48 +143,49 @@ export class ResilientHttpClient {
    * `init.signal` aborts, or an {@link HttpClientError} when a policy gave up (timeout, open circuit, full bulkhead).
    * A relative URL is resolved against `baseUrl`.
    */
-  async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    let request: RequestInit = {};
-    let target: string;
-    if (input instanceof Request) {
-      // A Request's body is a stream: read once, so every attempt can send it again.
-      const body = input.body === null ? undefined : await input.arrayBuffer();
-      request = {
-        method: input.method,
-        headers: input.headers,
-        body,
-        signal: input.signal,
-        redirect: input.redirect,
-        credentials: input.credentials,
-        referrer: input.referrer,
-        referrerPolicy: input.referrerPolicy,
-        integrity: input.integrity,
-        keepalive: input.keepalive,
-      };
-      target = input.url;
-    } else {
-      target = input instanceof URL ? input.href : String(input);
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    if (input instanceof Request) return this.fetchRequest(input, init);
+    // Not `async` (one async frame fewer); what building the request throws still rejects, as fetch's own errors.
+    try {
+      return this.fetchFrom(input instanceof URL ? input.href : String(input), init ?? {});
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const merged: RequestInit = { ...request, ...init };
+  }
+
+  /** `fetch` of a `Request`: its body is a stream, read once so that every attempt can send it again. */
+  private async fetchRequest(input: Request, init: RequestInit | undefined): Promise<Response> {
+    const body = input.body === null ? undefined : await input.arrayBuffer();
+    const request: RequestInit = {
+      method: input.method,
+      headers: input.headers,
+      body,
+      signal: input.signal,
+      redirect: input.redirect,
+      credentials: input.credentials,
+      referrer: input.referrer,
+      referrerPolicy: input.referrerPolicy,
+      integrity: input.integrity,
+      keepalive: input.keepalive,
+    };
+    return this.fetchFrom(input.url, { ...request, ...init });
+  }
+
+  /** `fetch` of `target` with `merged` (the init, over a `Request`'s own): left as it is, the attempts copy it. */
+  private fetchFrom(target: string, merged: RequestInit): Promise<Response> {
     const method = (merged.method ?? 'GET').toUpperCase();
-    const url = this.urlOf(target, undefined);
+    const url = this.urls.resolve(target, undefined);
     const headers = this.headersOf(method, url, merged.headers, undefined, false);
     const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
     const signal = merged.signal ?? undefined;
-    const call = this.callOf(
-      url,
-      method,
-      { ...merged, method, headers, signal: undefined },
-      'stream',
-      repeatable,
-      signal,
-    );
-    return (await this.run(call, signal)) as Response;
+    const init = { ...merged, method, headers, signal: undefined };
+    const call = this.callOf(url, method, init, 'stream', repeatable, signal);
+    return this.run(call, signal) as Promise<Response>;
   }
 
   private callOf(
-    url: URL,
+    url: HttpTarget,
     method: string,
     init: RequestInit,
     mode: AnswerMode,
@@ -192,7 +209,7 @@ export class ResilientHttpClient {
       }
       throw this.givenUp(error, call, pipeline.name);
     } finally {
-      void call.discard();
+      if (call.holdsAnswer) void call.discard();
     }
   }
 
@@ -274,7 +291,7 @@ export class ResilientHttpClient {
    */
   private headersOf(
     method: string,
-    url: URL,
+    url: HttpTarget,
     given: HttpHeadersInit | undefined,
     key: string | false | undefined,
     json: boolean,
@@ -309,7 +326,12 @@ export class ResilientHttpClient {
    * Sets the idempotency key of a call: the call's own, the header it already has, or one made for the methods of
    * `idempotencyKey.methods`. True when the request carries one.
    */
-  private applyIdempotencyKey(method: string, url: URL, headers: Headers, key: string | false | undefined): boolean {
+  private applyIdempotencyKey(
+    method: string,
+    url: HttpTarget,
+    headers: Headers,
+    key: string | false | undefined,
+  ): boolean {
     const header = this.keyHeader;
     if (key === false) {
       headers.delete(header);
@@ -333,29 +355,10 @@ export class ResilientHttpClient {
    * derivation as `getIdempotencyKey()`: the client's retry of the inbound request sends the same keys again);
    * otherwise random.
    */
-  private newKey(method: string, url: URL): string {
+  private newKey(method: string, url: HttpTarget): string {
     const scope = requestKeys.getStore();
     if (scope === undefined) return randomUUID();
     return scope.nextCallKey(`http ${this.options.name} ${method} ${url.origin}${url.pathname}`);
-  }
-
-  /** The absolute URL of `path`: as is when absolute, else `baseUrl` + `/` + `path`; with `query` appended. */
-  private urlOf(path: string, query: HttpQuery | undefined): URL {
-    let url: URL;
-    if (/^[a-z][a-z\d+\-.]*:/i.test(path)) {
-      url = new URL(path);
-    } else if (this.options.baseUrl === undefined) {
-      throw new ResilienceConfigError(
-        `HTTP client "${this.options.name}": the URL "${path}" is relative and the client has no baseUrl ` +
-          `(give ResilientHttpModule.register({ name: '${this.options.name}', baseUrl: 'https://...' }), ` +
-          'or an absolute URL)',
-        this.options.name,
-      );
-    } else {
-      url = new URL(`${this.options.baseUrl}/${path.replace(/^\/+/, '')}`);
-    }
-    if (query !== undefined) appendQuery(url, query);
-    return url;
   }
 
   private callTimeout(timeout: unknown): number {

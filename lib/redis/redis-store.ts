@@ -16,12 +16,14 @@ import {
   type ResolvedRedisStoreOptions,
 } from './redis-store.options.js';
 import { defineScripts, type ScriptedClient, type TokenBucketReply } from './scripted-client.js';
-import { sendWhenReady, timesOutItself } from './send-when-ready.js';
+import { sendWhenReady } from './send-when-ready.js';
 import { WriteBatcher } from './batch-writes.js';
+import { CheckBatch } from './batched-checks.js';
 
 /**
- * Rate-limit buckets in Redis, shared by every replica: each check is one atomic script call (by SHA), with the same
- * token-bucket rule as the memory store and Redis server time. When Redis is down or slow, a check waits at most
+ * Rate-limit buckets in Redis, shared by every replica: each check is decided in an atomic script call (by SHA; the
+ * single-bucket checks of one tick share one call), with the same token-bucket rule as the memory store and Redis
+ * server time. When Redis is down or slow, a check waits at most
  * `commandTimeout`, then is decided as `onStoreError` says; after an error Redis is left alone for `retryInterval`,
  * then one call tries it again, and a `rate-limit-store-recovered` event reports its return.
  *
@@ -70,8 +72,9 @@ export class RedisStore implements RateLimitStore {
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
             commandTimeout: this.options.commandTimeout,
-            // Off: concurrent checks share one socket write through WriteBatcher instead, which never waits for
-            // the previous batch's answers and costs less per check (see batch-writes.ts).
+            // Off: concurrent checks share one script call through CheckBatch instead (several buckets at once
+            // through WriteBatcher's one socket write), which never wait for the previous batch's answers and cost
+            // less per check (see batched-checks.ts, batch-writes.ts).
             enableAutoPipelining: false,
             // A Redis restarting with persistence loads its data before it answers: ioredis would then wait the
             // load's estimated time (at least 1 s, up to 10 s) before checking again, every request answered 503
@@ -88,6 +91,23 @@ export class RedisStore implements RateLimitStore {
     this.client = this.connect ? this.connect() : defineScripts(options.client!);
     if (!this.ownsClient) this.client.on('ready', this.compensateNow);
     this.local = new MemoryRateLimitStore();
+    this.checks = new CheckBatch(
+      {
+        sendOne: (key, rule, cost, maxWaitMs) => this.sendOne(key, rule, cost, maxWaitMs),
+        sendEach: (keysThenArgs) =>
+          sendWhenReady(
+            this.client,
+            () => this.client.nestResilienceTokenBucketEach(...(keysThenArgs as [number, ...(string | number)[]])),
+            this.options.commandTimeout,
+          ),
+        decide: decisionOf,
+        answered: () => {
+          if (this.downSince !== undefined) this.recovered();
+        },
+        failed: (key, rule, cost, maxWaitMs, error) => this.failed([{ key, rule, cost, maxWaitMs }], error)[0],
+      },
+      this.options.prefix,
+    );
     this.coordinator = new RedisCircuitCoordinator(() => this.client, this.options);
     this.idempotency = new RedisIdempotencyStore(
       () => {
@@ -154,30 +174,25 @@ export class RedisStore implements RateLimitStore {
 
   /**
    * One bucket: what {@link consumeAll} does for one request, without its arrays (the usual check, one per request
-   * on every replica, so it keeps to the script call and one settle step).
+   * on every replica). The checks of one tick go to Redis in one script call ({@link CheckBatch}).
    */
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
     if (this.released) this.reconnectIfReleased();
     if (this.downSince !== undefined && !this.mayTryRedis()) {
       return Promise.resolve(this.decideWithout([{ key, rule, cost, maxWaitMs }], this.lastError)[0]);
     }
-    const { commandTimeout } = this.options;
-    const client = this.client;
-    this.writes.batch(client);
-    const sent =
-      client.status === 'ready' && timesOutItself(client, commandTimeout)
-        ? this.callScript(key, rule, cost, maxWaitMs)
-        : this.sendOne(key, rule, cost, maxWaitMs);
-    return sent.then(
+    if (!this.client.isCluster) return this.checks.add(key, rule, cost, maxWaitMs);
+    return this.sendOne(key, rule, cost, maxWaitMs).then(
       (reply) => {
         if (this.downSince !== undefined) this.recovered();
         return decisionOf(reply, 0, rule, cost);
       },
-      (error: unknown) => {
-        return this.failed([{ key, rule, cost, maxWaitMs }], error)[0];
-      },
+      (error: unknown) => this.failed([{ key, rule, cost, maxWaitMs }], error)[0],
     );
   }
+
+  /** The single-bucket checks of the current tick, sent as one script call. */
+  private readonly checks: CheckBatch;
 
   /**
    * Spends from several buckets only when all admit, in one atomic script call. On Redis Cluster the keys of

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { RELEASE_LEASE_SCRIPT, TOKEN_BUCKET_SCRIPT } from './token-bucket.script.js';
+import { RELEASE_LEASE_SCRIPT, TOKEN_BUCKET_EACH_SCRIPT, TOKEN_BUCKET_SCRIPT } from './token-bucket.script.js';
 import {
   IDEMPOTENCY_ACQUIRE_SCRIPT,
   IDEMPOTENCY_COMPLETE_SCRIPT,
@@ -23,6 +23,8 @@ export type ScriptedClient = (Redis | Cluster) & {
   ): Promise<TokenBucketReply>;
   /** The same script over several buckets: the number of keys, the keys, then five arguments per key. */
   nestResilienceTokenBuckets(count: number, ...keysThenArgs: (string | number)[]): Promise<TokenBucketReply>;
+  /** Several independent checks (one tick's), each bucket decided and written in turn; arguments as above. */
+  nestResilienceTokenBucketEach(count: number, ...keysThenArgs: (string | number)[]): Promise<TokenBucketReply>;
   nestResilienceReleaseLease(key: string, holder: string): Promise<number>;
   nestResilienceIdempotencyAcquire(
     key: string,
@@ -55,6 +57,7 @@ export function defineScripts(client: Redis | Cluster): ScriptedClient {
     client.defineCommand('nestResilienceTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_SCRIPT });
     // The same script, by the same SHA; the number of keys comes first in each call.
     client.defineCommand('nestResilienceTokenBuckets', { lua: TOKEN_BUCKET_SCRIPT });
+    client.defineCommand('nestResilienceTokenBucketEach', { lua: TOKEN_BUCKET_EACH_SCRIPT });
     client.defineCommand('nestResilienceReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_SCRIPT });
   }
   if (typeof scripted.nestResilienceIdempotencyAcquire !== 'function') {

@@ -89,24 +89,52 @@ describe('RedisStore against a real redis-server', () => {
     expect(after.eval - before.eval).toBe(0);
   });
 
-  it('sends the checks of one tick in one socket write before the event loop turns, each decided exactly', async () => {
+  it('sends the checks of one tick as one script call before the event loop turns, each decided exactly', async () => {
     const bucket = rule(30, 60_000);
-    await store.consume('api:warm', bucket, 1, 0); // connected, script loaded on this connection
+    // Connected, and the batch script loaded on this connection (two checks in one tick).
+    await Promise.all([store.consume('api:warm', bucket, 1, 0), store.consume('api:warm', bucket, 1, 0)]);
     const socket = (store.redis as Redis).stream;
     // The Writable hooks a socket hands data to the OS with: `_write` per chunk, `_writev` for a corked batch.
     const write = vi.spyOn(socket, '_write');
     const writev = vi.spyOn(socket, '_writev');
+    const before = await commandCalls(admin);
     const checks = Array.from({ length: 50 }, () => store.consume('api:a', bucket, 1, 0));
-    expect(socket.writableLength).toBeGreaterThan(0); // held for the rest of the tick...
+    expect(write).not.toHaveBeenCalled(); // held for the rest of the tick...
     await new Promise<void>((resolve) => process.nextTick(resolve));
-    expect(socket.writableLength).toBe(0); // ...and gone before any I/O or timer could run
-    expect(write).not.toHaveBeenCalled();
-    expect(writev).toHaveBeenCalledTimes(1);
+    expect(socket.writableLength).toBe(0); // ...and gone before any I/O or timer could run, in one write
+    expect(write.mock.calls.length + writev.mock.calls.length).toBe(1);
     const decisions = await Promise.all(checks);
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(30);
     expect(decisions.slice(30).every((decision) => !decision.allowed && decision.retryAfterMs > 0)).toBe(true);
+    const after = await commandCalls(admin);
+    expect(after.evalsha - before.evalsha).toBe(1); // the 50 checks, one script call by its SHA
+    expect(after.eval - before.eval).toBe(0);
     write.mockRestore();
     writev.mockRestore();
+  });
+
+  it('decides each check of one tick on its own: a refusal spends nothing of the other checks', async () => {
+    const one = rule(1, 60_000);
+    const blocking = { ...rule(1, 60_000), blockMs: 5_000 };
+    const [a1, b1, a2, b2, c1, c2, d1] = await Promise.all([
+      store.consume('api:a', one, 1, 0),
+      store.consume('api:b', rule(10, 60_000), 3, 0),
+      store.consume('api:a', one, 1, 0),
+      store.consume('api:b', rule(10, 60_000), 3, 0),
+      store.consume('api:c', blocking, 1, 0),
+      store.consume('api:c', blocking, 1, 0),
+      store.consume('api:d', one, 2, 0), // more than the bucket holds: refused, and spends nothing
+    ]);
+    expect([a1.allowed, a2.allowed]).toEqual([true, false]);
+    expect([b1, b2]).toMatchObject([
+      { allowed: true, remaining: 7 },
+      { allowed: true, remaining: 4 },
+    ]);
+    expect(c1.allowed).toBe(true);
+    expect(c2).toMatchObject({ allowed: false, retryAfterMs: 5_000 });
+    expect(d1.allowed).toBe(false);
+    expect(await admin.exists('test:api:d')).toBe(0);
+    expect(await store.consume('api:b', rule(10, 60_000), 4, 0)).toMatchObject({ allowed: true, remaining: 0 });
   });
 
   it('rejects invalid options naming the option', () => {

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { ResilienceError } from '../errors/resilience.error.js';
-import type { Invocation } from '../pipeline/invocation.js';
+import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
 import type { BulkheadState } from './bulkhead.state.js';
 import type { Compartment } from './compartment.js';
@@ -19,12 +19,11 @@ const isTimeout = (error: unknown) => error instanceof ResilienceError && error.
  * An attempt aborted for another reason (a hedge that lost, a total timeout's caller going away) says nothing about
  * the downstream: not sampled. Neither is an Observable that the caller unsubscribed (it took what it wanted).
  */
-class AdmittedCall {
+class AdmittedCall implements AttemptAbortListener {
   private readonly start = now();
   private reported = false;
   private released = false;
-  private readonly previousAbort: ((reason: unknown) => void) | undefined;
-  private readonly onAbort: (reason: unknown) => void;
+  private readonly previousListener: AttemptAbortListener | undefined;
 
   constructor(
     private readonly bulkhead: BulkheadState,
@@ -33,19 +32,25 @@ class AdmittedCall {
     private readonly inflight: number,
   ) {
     compartment.active++;
-    this.previousAbort = invocation.onAttemptAbort;
-    this.onAbort = (reason) => {
-      this.previousAbort?.(reason);
-      this.report(isTimeout(reason) ? 'drop' : 'none');
-    };
-    invocation.onAttemptAbort = this.onAbort;
+    // The call itself listens, not a closure per call (see Invocation.abortListener).
+    this.previousListener = invocation.abortListener;
+    invocation.abortListener = this;
+  }
+
+  /** The attempt was abandoned: a timeout is a drop, anything else says nothing about the downstream. */
+  attemptAborted(reason: unknown): void {
+    this.previousListener?.attemptAborted(reason);
+    this.report(isTimeout(reason) ? 'drop' : 'none');
   }
 
   /** Reports the call, once: its latency (`'sample'`), a drop, or nothing. */
   report(kind: 'sample' | 'drop' | 'none'): void {
     if (this.reported) return;
     this.reported = true;
-    if (kind !== 'none') this.bulkhead.sample(now() - this.start, this.inflight, kind === 'drop');
+    if (kind === 'none') return;
+    // One clock read for the latency and the sample window.
+    const end = now();
+    this.bulkhead.sample(end - this.start, this.inflight, kind === 'drop', end);
   }
 
   /** The work ended (answered, failed or unsubscribed): the slot is free again. */
@@ -54,7 +59,7 @@ class AdmittedCall {
     this.released = true;
     this.compartment.active--;
     // Only if still ours: a retry's next attempt may have entered (and hooked in) while this one's work went on.
-    if (this.invocation.onAttemptAbort === this.onAbort) this.invocation.onAttemptAbort = this.previousAbort;
+    if (this.invocation.abortListener === this) this.invocation.abortListener = this.previousListener;
   }
 
   /** The work ended with an answer or an error of its own. */

@@ -59,10 +59,10 @@ export class BulkheadState {
    * Feeds a completed call to the adaptive limit and reports a change of its whole part.
    * @internal
    */
-  sample(rtt: number, inflight: number, dropped: boolean): void {
+  sample(rtt: number, inflight: number, dropped: boolean, now = performance.now()): void {
     const limit = this.adaptive!;
     const previous = Math.floor(limit.limit);
-    limit.onSample(rtt, inflight, dropped);
+    limit.onSample(rtt, inflight, dropped, now);
     const current = Math.floor(limit.limit);
     if (current !== previous && this.events.observed) {
       this.events.emit({ type: 'concurrency-limit', policy: this.name, previous, limit: current });

@@ -21,8 +21,8 @@ export class AimdLimit implements ConcurrencyLimit {
     this.limit = bounds.initialLimit;
   }
 
-  onSample(rtt: number, inflight: number, dropped: boolean): void {
-    const sample = this.window.add(rtt, inflight, dropped, performance.now());
+  onSample(rtt: number, inflight: number, dropped: boolean, now = performance.now()): void {
+    const sample = this.window.add(rtt, inflight, dropped, now);
     if (sample === undefined) return;
     if (sample.dropped || sample.rtt > TIMEOUT_MS) {
       this.limit = Math.max(this.bounds.minLimit, Math.floor(this.limit * BACKOFF_RATIO));

@@ -28,8 +28,8 @@ export class Gradient2Limit implements ConcurrencyLimit {
     this.limit = bounds.initialLimit;
   }
 
-  onSample(rtt: number, inflight: number, dropped: boolean): void {
-    const sample = this.window.add(rtt, inflight, dropped, performance.now());
+  onSample(rtt: number, inflight: number, dropped: boolean, now = performance.now()): void {
+    const sample = this.window.add(rtt, inflight, dropped, now);
     if (sample !== undefined) this.update(sample.rtt, sample.inflight);
   }
 
