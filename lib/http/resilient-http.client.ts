@@ -15,6 +15,7 @@ import { resolveHttpClientOptions, type ResolvedHttpClientOptions } from './reso
 import type { HttpBody, HttpHeadersInit, HttpRequestOptions } from './http-request.options.js';
 import { NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
 import { HttpUrls, type HttpTarget } from './http-url.js';
+import { CallTimeout, CallTimeoutExpired } from './http-call-timeout.js';
 
 const NO_ARGS: readonly unknown[] = [];
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
@@ -125,15 +126,13 @@ export class ResilientHttpClient {
     given: AbortSignal | undefined,
     duration: unknown,
   ): Promise<HttpResponse> {
-    const timeout = this.callTimeout(duration);
-    const controller = new AbortController();
-    const deadline = setTimeout(() => controller.abort(new CallTimeout(timeout)), timeout);
-    const signal = given === undefined ? controller.signal : AbortSignal.any([given, controller.signal]);
+    const timeout = new CallTimeout(this.options.name, duration);
+    const signal = given === undefined ? timeout.signal : AbortSignal.any([given, timeout.signal]);
     try {
       const call = this.callOf(url, init.method!, init, 'buffered', repeatable, signal);
       return (await this.run(call, signal)) as HttpResponse;
     } finally {
-      clearTimeout(deadline);
+      timeout.clear();
     }
   }
 
@@ -195,11 +194,29 @@ export class ResilientHttpClient {
     return new HttpCall(this.context, url.href, url.origin, url.pathname, method, init, mode, repeatable, signal);
   }
 
-  private async run(call: HttpCall, signal: AbortSignal | undefined): Promise<unknown> {
+  private run(call: HttpCall, signal: AbortSignal | undefined): Promise<unknown> {
     const pipeline = this.pipelines.for(call.origin);
+    const running = (call.repeatable ? pipeline.repeatable : pipeline.once)(call, NO_ARGS, signal);
+    // Hedged attempts run side by side: a loser may still hold a failed answer when the winner answers.
+    if (this.options.hedge !== undefined) return this.hedged(running, call, pipeline.name);
+    // Otherwise a success holds no failed answer (each attempt let go of the previous one's): no step of its own.
+    return running.then(undefined, (error: unknown) => this.failedCall(error, call, pipeline.name));
+  }
+
+  private async hedged(running: Promise<unknown>, call: HttpCall, policy: string): Promise<unknown> {
+    let value: unknown;
     try {
-      return await (call.repeatable ? pipeline.repeatable : pipeline.once)(call, NO_ARGS, signal);
+      value = await running;
     } catch (error) {
+      return this.failedCall(error, call, policy);
+    }
+    if (call.holdsAnswer) void call.discard();
+    return value;
+  }
+
+  /** What the caller gets of a failed call: the last failed answer (`fetch`), else the error (see {@link givenUp}). */
+  private failedCall(error: unknown, call: HttpCall, policy: string): unknown {
+    try {
       if (call.mode === 'stream' && error instanceof HttpClientError && error.code === 'HTTP_STATUS') {
         const response = call.takeFailedResponse();
         if (response !== undefined) {
@@ -207,7 +224,7 @@ export class ResilientHttpClient {
           return response;
         }
       }
-      throw this.givenUp(error, call, pipeline.name);
+      throw this.givenUp(error, call, policy);
     } finally {
       if (call.holdsAnswer) void call.discard();
     }
@@ -260,7 +277,7 @@ export class ResilientHttpClient {
       path: call.path,
       attempts: call.attempts,
     };
-    if (error instanceof CallAbortedError && error.cause instanceof CallTimeout) {
+    if (error instanceof CallAbortedError && error.cause instanceof CallTimeoutExpired) {
       return new HttpClientError({ ...request, code: 'TIMEOUT', gaveUp: 'call-timeout', policy, cause: error.cause });
     }
     if (error instanceof TimeoutError) {
@@ -360,15 +377,6 @@ export class ResilientHttpClient {
     if (scope === undefined) return randomUUID();
     return scope.nextCallKey(`http ${this.options.name} ${method} ${url.origin}${url.pathname}`);
   }
-
-  private callTimeout(timeout: unknown): number {
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
-      throw new TypeError(
-        `HTTP client "${this.options.name}": timeout must be a number of milliseconds > 0, got ${String(timeout)}`,
-      );
-    }
-    return timeout;
-  }
 }
 
 const GAVE_UP_BY_CODE: Partial<Record<ResilienceError['code'], HttpGiveUp>> = {
@@ -376,11 +384,3 @@ const GAVE_UP_BY_CODE: Partial<Record<ResilienceError['code'], HttpGiveUp>> = {
   BULKHEAD_REJECTED: 'bulkhead',
   RATE_LIMIT_EXCEEDED: 'rate-limit',
 };
-
-/** The reason the call's own `timeout` aborts it with. */
-class CallTimeout extends Error {
-  constructor(readonly duration: number) {
-    super(`The call's timeout of ${duration} ms expired`);
-    this.name = 'TimeoutError';
-  }
-}
