@@ -17,6 +17,11 @@ export interface BatchedCheckSender {
 
 /** Fields per queued check in {@link CheckBatch}'s flat queue: key, rule, cost, max wait, resolve. */
 const FIELDS = 5;
+/**
+ * Checks per script call at most: a burst of thousands in one tick goes as several calls, so no call spreads more
+ * arguments than a JavaScript call takes, and none holds Redis's only thread long.
+ */
+export const MAX_CHECKS_PER_CALL = 128;
 
 /**
  * Sends the single-bucket checks issued in one tick as ONE script call (`nestResilienceTokenBucketEach`), each check
@@ -44,6 +49,7 @@ export class CheckBatch {
   /** Queues one check for this tick's call; settles with its decision (never rejects). */
   add(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): Promise<RateLimitDecision> {
     if (this.queue.length === 0) process.nextTick(this.flush);
+    else if (this.queue.length === MAX_CHECKS_PER_CALL * FIELDS) this.send(); // full: sent now, the rest at the tick
     return new Promise<RateLimitDecision>((resolve) => {
       this.queue.push(key, rule, cost, maxWaitMs, resolve);
     });
@@ -51,8 +57,9 @@ export class CheckBatch {
 
   private send(): void {
     const queue = this.queue;
-    this.queue = [];
     const count = queue.length / FIELDS;
+    if (count === 0) return;
+    this.queue = [];
     let sent: Promise<TokenBucketReply>;
     try {
       sent =

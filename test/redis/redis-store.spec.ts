@@ -113,6 +113,17 @@ describe('RedisStore against a real redis-server', () => {
     writev.mockRestore();
   });
 
+  it('splits a burst of one tick into calls of at most 128 checks, still deciding each exactly', async () => {
+    const bucket = rule(200, 60_000);
+    await Promise.all([store.consume('api:warm', bucket, 1, 0), store.consume('api:warm', bucket, 1, 0)]);
+    const before = await commandCalls(admin);
+    const decisions = await Promise.all(Array.from({ length: 300 }, () => store.consume('api:a', bucket, 1, 0)));
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(200);
+    expect(decisions.slice(200).every((decision) => !decision.allowed)).toBe(true);
+    const after = await commandCalls(admin);
+    expect(after.evalsha - before.evalsha).toBe(3); // 128 + 128 + 44
+  });
+
   it('decides each check of one tick on its own: a refusal spends nothing of the other checks', async () => {
     const one = rule(1, 60_000);
     const blocking = { ...rule(1, 60_000), blockMs: 5_000 };
