@@ -4,18 +4,22 @@
  * another), BENCH_RUNS times (default 3) in interleaved order; each figure is the median of the runs, and inside a
  * run the median of 5 rounds of 100,000 sequential calls after 2 warm-up rounds. Run: `npm run bench`.
  * Prints Markdown and writes bench/results/overhead.md. BENCH_SMOKE=1: one process per setup, a few hundred calls per
- * case, the scaling rows at small counts, nothing written.
+ * case, the scaling rows at small counts, nothing written. BENCH_CASES=<text>: only the cases whose name contains it
+ * (and `bare`), e.g. BENCH_CASES='full pipeline, ' for the three metrics rows; no scaling rows, nothing written.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CASES } from './support/overhead-cases.js';
+import { CASES as ALL_CASES } from './support/overhead-cases.js';
 import { writeResults } from './support/results.js';
 import { middleValue as median } from './support/measure.js';
 import { setting, smoke } from './support/smoke.js';
 
 const runs = setting('BENCH_RUNS', 3, 1);
+const only = process.env.BENCH_CASES;
+const CASES =
+  only === undefined ? ALL_CASES : ALL_CASES.filter((each) => each.name.startsWith('bare') || each.name.includes(only));
 const caseScript = fileURLToPath(new URL('./support/overhead-case.js', import.meta.url));
 const scalingScript = fileURLToPath(new URL('./support/scaling.js', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -78,13 +82,15 @@ for (const entry of CASES) {
 }
 
 /** Overhead of a case beside its baseline, as in the table. */
-const overheadOf = (name: string, shape: Shape) => {
+const overheadOf = (name: string | undefined, shape: Shape) => {
+  if (name === undefined) return undefined;
   const entry = CASES.find((candidate) => candidate.name === name);
   const value = nsPerCall(name, shape);
   const baseline = entry === undefined ? undefined : nsPerCall(entry.baseline, shape);
   return value === undefined || baseline === undefined ? undefined : value - baseline;
 };
-const caseNamed = (prefix: string) => CASES.find((entry) => entry.name.startsWith(prefix))!.name;
+// Undefined when BENCH_CASES left the case out: its cells read `-`.
+const caseNamed = (prefix: string) => CASES.find((entry) => entry.name.startsWith(prefix))?.name;
 const full = caseNamed('full pipeline (');
 const hedge = caseNamed('Hedge (fixed');
 const fixedBulkhead = caseNamed('Bulkhead (free slot)');
@@ -110,6 +116,19 @@ lines.push(
   `| adaptive bulkhead (gradient2) beyond the fixed bulkhead | ${fmt(beyond('promise'))} | ` +
     `${fmt(beyond('observable'))} | <= 100 ns |`,
 );
+// Exporting metrics costs at most 1.5x the same pipeline with call metrics on (ns per call, not overhead).
+const metricsOn = CASES.find((each) => each.setup === 'metrics')?.name;
+for (const entry of CASES.filter((each) => each.setup === 'prometheus' || each.setup === 'opentelemetry')) {
+  const [promise, observable] = (['promise', 'observable'] as const).map((shape) =>
+    ratio(nsPerCall(entry.name, shape), metricsOn === undefined ? undefined : nsPerCall(metricsOn, shape)),
+  );
+  const what = entry.name.replace('full pipeline, ', '');
+  lines.push(`| ${what}, ns/call / call metrics on | ${promise} | ${observable} | <= 1.5x |`);
+}
+if (only !== undefined) {
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
 
 lines.push(
   '',

@@ -21,6 +21,7 @@ const SCRIPTS: readonly { script: string; args?: string[]; node?: string[] }[] =
   { script: 'overload' },
   { script: 'memory', node: ['--expose-gc'] },
   { script: 'alloc' },
+  { script: 'metrics-scrape' },
   // Headless Chromium: .ci/run installs it, as the dashboard's e2e tests need it too.
   { script: 'dashboard' },
   // This build against itself: the comparison's whole path, with no second checkout needed.

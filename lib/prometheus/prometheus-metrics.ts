@@ -1,10 +1,11 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CircuitState } from '../core/circuit-breaker/circuit-breaker.snapshot.js';
 import { ResilienceConfigError } from '../core/errors/resilience-config.error.js';
 import type { CallOutcome } from '../core/metrics/call-outcome.js';
-import type { CallRecorder } from '../core/metrics/call-recorder.interface.js';
+import type { CallRecorder, TargetCallRecorder } from '../core/metrics/call-recorder.interface.js';
 import { eventLabels } from '../core/metrics/event-labels.js';
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
+import { CallDurationHistogram } from './call-duration-histogram.js';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half_open', 'forced_open', 'disabled'];
 
@@ -30,15 +31,16 @@ export interface PrometheusMetricsOptions {
 }
 
 /**
- * The instruments of nest-resilience in a prom-client `Registry`: per-call durations and event counts as they
- * happen; breaker states, bulkhead occupancy and rate-limit decisions read from the resilience registry when
- * Prometheus scrapes (nothing per request). Labels are policy names and `Class.method` targets only.
+ * The instruments of nest-resilience in a prom-client `Registry`: call durations counted per target (arrays resolved
+ * at bootstrap, read on scrape: see `CallDurationHistogram`) and event counts as they happen; breaker states,
+ * bulkhead occupancy and rate-limit decisions read from the resilience registry when Prometheus scrapes (nothing per
+ * request). Labels are policy names and `Class.method` targets only.
  */
 export class PrometheusMetrics implements CallRecorder {
-  private readonly duration: Histogram<'target' | 'outcome'>;
+  private readonly duration: CallDurationHistogram;
   private readonly unsubscribe: () => void;
-  /** The histogram's child per target and outcome: prom-client hashes a labels object on every `observe` otherwise. */
-  private readonly children = new Map<string, Partial<Record<CallOutcome, { observe(value: number): void }>>>();
+  /** The recorders of the targets, for `recordCall` (an exporter that names the target per call). */
+  private readonly byTarget = new Map<string, TargetCallRecorder>();
 
   constructor(
     private readonly resilience: ResilienceRegistry,
@@ -55,13 +57,12 @@ export class PrometheusMetrics implements CallRecorder {
       );
     }
     const registers = [registry];
-    this.duration = new Histogram({
-      name: 'nest_resilience_call_duration_seconds',
-      help: 'Duration of calls to decorated methods, retries and fallback included, by outcome',
-      labelNames: ['target', 'outcome'],
-      buckets: [...(options.buckets ?? DEFAULT_DURATION_BUCKETS)],
-      registers,
-    });
+    this.duration = new CallDurationHistogram(
+      'nest_resilience_call_duration_seconds',
+      'Duration of calls to decorated methods, retries and fallback included, by outcome',
+      options.buckets ?? DEFAULT_DURATION_BUCKETS,
+      registry,
+    );
     const events = new Counter({
       name: 'nest_resilience_events_total',
       help: 'What the policies did: retries, timeouts, breaker transitions, rejections, fallbacks',
@@ -119,11 +120,16 @@ export class PrometheusMetrics implements CallRecorder {
     resilience.targets.addRecorder(this);
   }
 
-  /** Called for every measured call (by the measuring step of each target). */
+  /** The recorder of one target, asked once at bootstrap: per call it only counts into that target's buckets. */
+  forTarget(target: string): TargetCallRecorder {
+    let recorder = this.byTarget.get(target);
+    if (recorder === undefined) this.byTarget.set(target, (recorder = this.duration.forTarget(target)));
+    return recorder;
+  }
+
+  /** Records one call of `target` (the measuring steps use `forTarget`'s recorder instead). */
   recordCall(target: string, outcome: CallOutcome, seconds: number): void {
-    let byOutcome = this.children.get(target);
-    if (byOutcome === undefined) this.children.set(target, (byOutcome = {}));
-    (byOutcome[outcome] ??= this.duration.labels(target, outcome)).observe(seconds);
+    this.forTarget(target).recordCall(outcome, seconds);
   }
 
   /** Stops counting events and takes the instruments out of the registry (when the application shuts down). */

@@ -1,5 +1,5 @@
 import { CALL_OUTCOMES, type CallOutcome } from './call-outcome.js';
-import type { CallRecorder } from './call-recorder.interface.js';
+import { targetRecorder, type CallRecorder, type TargetCallRecorder } from './call-recorder.interface.js';
 import { SlidingHistogram } from './sliding-histogram.js';
 
 /** A decorated target's figures, as the registry reports them (durations in milliseconds). */
@@ -34,21 +34,32 @@ export class TargetMetricsState {
     fallback: 0,
   };
   private readonly latency: SlidingHistogram;
+  /** The exporters' recorders of this target, resolved once (at bootstrap), not per call. */
+  private readonly recorders: TargetCallRecorder[] = [];
 
   constructor(
     readonly name: string,
     windowMs: number,
-    private readonly recorders: readonly CallRecorder[],
+    recorders: readonly CallRecorder[],
     now?: () => number,
   ) {
     this.latency = new SlidingHistogram(windowMs, now);
+    for (const recorder of recorders) this.attach(recorder);
+  }
+
+  /** @internal Sends this target's calls to `recorder` too, from now on. */
+  attach(recorder: CallRecorder): void {
+    this.recorders.push(targetRecorder(recorder, this.name));
   }
 
   /** Records one finished call. */
   record(outcome: CallOutcome, durationMs: number): void {
     this.outcomes[outcome]++;
     this.latency.record(durationMs);
-    for (const recorder of this.recorders) recorder.recordCall(this.name, outcome, durationMs / 1000);
+    const { recorders } = this;
+    if (recorders.length === 0) return;
+    const seconds = durationMs / 1000;
+    for (let i = 0; i < recorders.length; i++) recorders[i].recordCall(outcome, seconds);
   }
 
   /** Calls in the sliding window, and the duration below which `percentile` percent of them lie (ms). */

@@ -34,7 +34,10 @@ export class TargetMetrics extends NamedPolicies<TargetMetricsState, TargetSnaps
    */
   addRecorder(recorder: CallRecorder): void {
     this.on = true;
-    if (!this.recorders.includes(recorder)) this.recorders.push(recorder);
+    if (this.recorders.includes(recorder)) return;
+    this.recorders.push(recorder);
+    // Targets already built (a recorder added late) send their calls to it too; later ones get it when created.
+    for (const target of this.values()) target.attach(recorder);
   }
 
   /** @internal The figures of `name` (`Class.method`), created on first use at bootstrap. */
