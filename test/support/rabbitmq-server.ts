@@ -1,13 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { freePort } from './redis-server.js';
 
 /** Debian's launcher: runs the broker in the foreground, without the system service's user or directories. */
 const LAUNCHER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+/** Debian's CLI tool itself (not /usr/sbin's wrapper, which runs as the rabbitmq user with its own HOME and cookie). */
+const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 
 /** Every broker and epmd this process started, killed on exit should a test file end without its `afterAll`. */
 const running = new Set<ChildProcess>();
@@ -147,6 +150,16 @@ export class RabbitMqServer {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
+  }
+
+  /**
+   * Runs `rabbitmqctl` against this broker (its node name, epmd port and cookie in its HOME), e.g.
+   * `ctl('set_vm_memory_high_watermark', '0')` to raise the memory alarm that blocks publishers. Resolves with stdout.
+   */
+  async ctl(...args: string[]): Promise<string> {
+    const env = { ...process.env, HOME: this.dir, ERL_EPMD_PORT: String(this.epmdPort) };
+    const { stdout } = await promisify(execFile)(CTL, ['-n', this.nodeName, ...args], { env });
+    return stdout;
   }
 
   /** Stops the broker (SIGTERM: it closes its connections and writes its queues) and waits for it to exit. */
