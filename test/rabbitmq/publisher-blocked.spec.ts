@@ -1,15 +1,10 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ResilienceEvents, ResilienceModule, ResilienceRegistry, type ResilienceEvent } from '../../lib/index.js';
-import {
-  getRmqPublisherToken,
-  RmqPublisherModule,
-  type RmqPublisher,
-  type RmqPublishResult,
-} from '../../lib/rabbitmq/index.js';
+import type { ResilienceEvent, ResilienceRegistry } from '../../lib/index.js';
+import type { RmqPublisher, RmqPublishResult } from '../../lib/rabbitmq/index.js';
 import { RabbitMqServer } from '../support/rabbitmq-server.js';
+import { startPublisherApp } from '../support/rmq-publisher-app.js';
 
 const QUEUE = 'blocked.orders';
 
@@ -31,24 +26,14 @@ describe('RmqPublisher while the broker blocks publishers (a memory alarm)', { t
   }, 180_000);
 
   it('parks what the blocked broker does not confirm, never hangs a publish, sends each once unblocked', async () => {
-    @Module({
-      imports: [
-        ResilienceModule.forRoot(),
-        RmqPublisherModule.register({
-          name: 'orders',
-          urls: [broker.url],
-          retry: { maxAttempts: 3, initialDelay: 20, maxDelay: 100 },
-          confirmTimeout: 500,
-          outbox: { drainInterval: 200 },
-        }),
-      ],
-    })
-    class AppModule {}
-    app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-    const publisher = app.get<RmqPublisher>(getRmqPublisherToken('orders'));
-    const registry = app.get(ResilienceRegistry);
-    const events: ResilienceEvent[] = [];
-    app.get(ResilienceEvents).subscribe((event) => events.push(event));
+    let publisher: RmqPublisher, registry: ResilienceRegistry, events: ResilienceEvent[];
+    ({ app, publisher, registry, events } = await startPublisherApp({
+      name: 'orders',
+      urls: [broker.url],
+      retry: { maxAttempts: 3, initialDelay: 20, maxDelay: 100 },
+      confirmTimeout: 500,
+      outbox: { drainInterval: 200 },
+    }));
     expect((await publisher.publish(QUEUE, '{}', { messageId: 'before' })).status).toBe('confirmed');
 
     // The memory alarm: the broker stops reading from publishing connections and tells them `connection.blocked`.

@@ -1,17 +1,12 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
 import { connect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ResilienceModule, ResilienceRegistry, ResilienceEvents, type ResilienceEvent } from '../../lib/index.js';
-import {
-  getRmqPublisherToken,
-  RmqPublisherModule,
-  type RmqPublisher,
-  type RmqPublishResult,
-} from '../../lib/rabbitmq/index.js';
+import { ResilienceRegistry, type ResilienceEvent } from '../../lib/index.js';
+import { getRmqPublisherToken, type RmqPublisher, type RmqPublishResult } from '../../lib/rabbitmq/index.js';
 import { RedisOutboxStore, RedisStore } from '../../lib/redis/index.js';
 import { RabbitMqServer } from '../support/rabbitmq-server.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
+import { startPublisherApp } from '../support/rmq-publisher-app.js';
 
 const KEYS = ['outbox.a', 'outbox.b', 'outbox.c'];
 const REDIS_KEYS = ['redis.a', 'redis.b'];
@@ -49,25 +44,15 @@ describe('RmqPublisher on a real RabbitMQ broker that stops and restarts', { tim
   }
 
   it('parks what the stopped broker could not confirm and delivers each message once, in order per key', async () => {
-    @Module({
-      imports: [
-        ResilienceModule.forRoot(),
-        RmqPublisherModule.register({
-          name: 'orders',
-          urls: [broker.url],
-          retry: { maxAttempts: 3, initialDelay: 20, maxDelay: 200 },
-          confirmTimeout: 3000,
-          maxReconnectDelay: 500,
-          outbox: { drainInterval: 1000 },
-        }),
-      ],
-    })
-    class AppModule {}
-    app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-    const publisher = app.get<RmqPublisher>(getRmqPublisherToken('orders'));
-    const registry = app.get(ResilienceRegistry);
-    const events: ResilienceEvent[] = [];
-    app.get(ResilienceEvents).subscribe((event) => events.push(event));
+    let publisher: RmqPublisher, registry: ResilienceRegistry, events: ResilienceEvent[];
+    ({ app, publisher, registry, events } = await startPublisherApp({
+      name: 'orders',
+      urls: [broker.url],
+      retry: { maxAttempts: 3, initialDelay: 20, maxDelay: 200 },
+      confirmTimeout: 3000,
+      maxReconnectDelay: 500,
+      outbox: { drainInterval: 1000 },
+    }));
     expect(publisher.connected).toBe(true);
 
     // 300 messages over three routing keys: 100 while the broker is up, 200 more while it stops.
@@ -131,16 +116,8 @@ describe('RmqPublisher on a real RabbitMQ broker that stops and restarts', { tim
     const store = new RedisStore({ url: redis.url, prefix: 'publisher-spec:', commandTimeout: 2000 });
     const outbox = { store: new RedisOutboxStore(store), drainInterval: 500 };
     const retry = { maxAttempts: 1 };
-    async function publisherApp(url: string): Promise<INestApplicationContext> {
-      @Module({
-        imports: [
-          ResilienceModule.forRoot(),
-          RmqPublisherModule.register({ name: 'billing', urls: [url], retry, outbox, maxReconnectDelay: 200 }),
-        ],
-      })
-      class AppModule {}
-      return NestFactory.createApplicationContext(AppModule, { logger: false });
-    }
+    const publisherApp = async (url: string): Promise<INestApplicationContext> =>
+      (await startPublisherApp({ name: 'billing', urls: [url], retry, outbox, maxReconnectDelay: 200 })).app;
 
     // A first run whose broker is unreachable parks 60 messages in Redis, then stops.
     const first = await publisherApp(`amqp://guest:guest@127.0.0.1:${await freePort()}`);
