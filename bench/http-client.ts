@@ -101,9 +101,14 @@ const CASES: readonly Case[] = [
   },
 ];
 
-/** Requests per second of one round: `requests` calls of `run`, `connections` of them in flight at any time. */
-async function round(run: () => Promise<unknown>): Promise<number> {
+/**
+ * One round: `requests` calls of `run`, `connections` of them in flight at any time. Its requests per second, and the
+ * client process's CPU time per request (user + system): the upstream's share and other tenants' stalls are not in
+ * it, so it moves less between runs than the rate does.
+ */
+async function round(run: () => Promise<unknown>): Promise<{ perSecond: number; cpuUs: number }> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const worker = async () => {
     while (next < requests) {
@@ -112,15 +117,21 @@ async function round(run: () => Promise<unknown>): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));
-  return requests / ((performance.now() - started) / 1000);
+  const elapsedMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { perSecond: requests / (elapsedMs / 1000), cpuUs: (used.user + used.system) / requests };
 }
 
 const samples = new Map<string, number[]>(CASES.map((entry) => [entry.name, []]));
+const cpuSamples = new Map<string, number[]>(CASES.map((entry) => [entry.name, []]));
 try {
   for (let index = 0; index < warmupRounds + rounds; index++) {
     for (const entry of CASES) {
-      const perSecond = await round(entry.run);
-      if (index >= warmupRounds) samples.get(entry.name)!.push(perSecond);
+      const { perSecond, cpuUs } = await round(entry.run);
+      if (index >= warmupRounds) {
+        samples.get(entry.name)!.push(perSecond);
+        cpuSamples.get(entry.name)!.push(cpuUs);
+      }
     }
   }
 } finally {
@@ -130,19 +141,29 @@ try {
 
 const bare = median(samples.get('bare fetch')!);
 const barePost = median(samples.get('bare fetch POST')!);
+const bareCpu = median(cpuSamples.get('bare fetch')!);
+const barePostCpu = median(cpuSamples.get('bare fetch POST')!);
 const lines = [
   `Node ${process.version} (undici ${process.versions.undici}), one client process against one upstream process on ` +
     `127.0.0.1, ${rounds} interleaved rounds of ${requests} requests with ${connections} in flight after ` +
     `${warmupRounds} warm-up rounds, median req/s per case. Ratio: to the bare fetch of the same method (1.00 = as ` +
-    'fast; the goal is at least 0.95 for the default pipeline). The machine is shared: ratios only.',
+    "fast; the goal is at least 0.95 for the default pipeline). Client CPU: the client process's user + system time " +
+    'per request (median over rounds); "CPU share kept" = bare fetch\'s CPU per request / the case\'s, what the ' +
+    "rate would be if the client's CPU were all that limited it. The machine is shared: ratios only.",
   '',
-  '| case | what it does | req/s | x bare fetch |',
-  '| --- | --- | ---: | ---: |',
+  '| case | what it does | req/s | x bare fetch | client CPU us/request | CPU share kept |',
+  '| --- | --- | ---: | ---: | ---: | ---: |',
 ];
 for (const entry of CASES) {
   const perSecond = median(samples.get(entry.name)!);
-  const floor = entry.name.includes('POST') || entry.name.includes('post') ? barePost : bare;
-  lines.push(`| ${entry.name} | ${entry.says} | ${Math.round(perSecond)} | ${(perSecond / floor).toFixed(2)} |`);
+  const isPost = entry.name.includes('POST') || entry.name.includes('post');
+  const floor = isPost ? barePost : bare;
+  const cpuUs = median(cpuSamples.get(entry.name)!);
+  const cpuKept = (isPost ? barePostCpu : bareCpu) / cpuUs;
+  lines.push(
+    `| ${entry.name} | ${entry.says} | ${Math.round(perSecond)} | ${(perSecond / floor).toFixed(2)} | ` +
+      `${cpuUs.toFixed(1)} | ${cpuKept.toFixed(2)} |`,
+  );
 }
 const report = lines.join('\n');
 console.log(report);
