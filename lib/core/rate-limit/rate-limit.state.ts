@@ -41,7 +41,7 @@ export class RateLimitState {
     readonly options: RateLimitOptions,
     private readonly store: RateLimitStore,
   ) {
-    this.memory = store.constructor === MemoryRateLimitStore ? (store as MemoryRateLimitStore) : undefined;
+    this.memory = store.constructor === MemoryRateLimitStore ? store : undefined;
     const { limit, interval, burst, blockDuration } = options;
     const fixed = typeof limit === 'number' && typeof interval === 'number';
     this.capacity = burst ?? (typeof limit === 'number' ? limit : Number.NaN);
