@@ -158,7 +158,7 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
       throw failed(call, invocation, hedged, started, error, aborted);
     }
     report(call, invocation, hedged, started, status, undefined);
-    return new HttpResponse(status, response.headers, new Uint8Array(body));
+    return new HttpResponse(status, response.headers, body);
   } finally {
     if (abort !== undefined && invocation.onAttemptAbort === abort.hook) invocation.onAttemptAbort = previousAbort;
   }
