@@ -1,28 +1,19 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createTestApp, type Platform } from '../e2e/http-harness.js';
-import { RedisServer, connectedClients } from '../support/redis-server.js';
+import { connectedClients } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 import { activeResources, heapAfterGc, MB } from './measure.js';
 
 const CYCLES = 40;
 
 describe('many app create/close cycles from one module (the README setup, as e2e suites use it)', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const redis = redisForSuite();
 
   it('every app reaches Redis, and connections, handles and heap come back to where they were', async () => {
-    await admin.ping();
+    await redis.admin.ping();
     const baselineResources = activeResources(); // before the module (and its store) exist
     @Injectable()
     class Gateway {
@@ -45,7 +36,7 @@ describe('many app create/close cycles from one module (the README setup, as e2e
       imports: [
         ResilienceModule.forRoot({
           // 'allow' on a store error: an Express cycle's 429 can only come from the bucket in Redis.
-          store: new RedisStore({ url: server.url, prefix: 'cycles:', onStoreError: 'allow' }),
+          store: new RedisStore({ url: redis.url, prefix: 'cycles:', onStoreError: 'allow' }),
           circuitBreakers: { gateway: { coordination: 'redis' } },
         }),
       ],
@@ -54,7 +45,7 @@ describe('many app create/close cycles from one module (the README setup, as e2e
     })
     class AppModule {}
 
-    const clients = () => connectedClients(admin);
+    const clients = () => connectedClients(redis.admin);
     let heapAtWarm = 0;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const platform: Platform = cycle % 2 ? 'fastify' : 'express';
@@ -68,7 +59,7 @@ describe('many app create/close cycles from one module (the README setup, as e2e
     }
     const grown = heapAfterGc() - heapAtWarm;
     // ... and a Fastify cycle's 200 reached Redis too: every client address it used has its bucket there.
-    const buckets = await admin.keys('cycles:*');
+    const buckets = await redis.admin.keys('cycles:*');
     for (let cycle = 1; cycle < CYCLES; cycle += 2)
       expect(
         buckets.some((key) => new RegExp(`10\\.0\\.0\\.${cycle}(?!\\d)`).test(key)),

@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CircuitBreaker,
   ResilienceEvents,
@@ -16,7 +16,7 @@ import { CircuitBreakerPolicy } from '../../lib/core/circuit-breaker/circuit-bre
 import { CircuitBreakerState } from '../../lib/core/circuit-breaker/circuit-breaker.state.js';
 import { createResilientMethod } from '../../lib/core/pipeline/resilient-method.js';
 import { RedisStore } from '../../lib/redis/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 const OPEN_DURATION = 300;
 const options: CircuitBreakerOptions = {
@@ -77,29 +77,19 @@ async function subscribed(admin: Redis, channelPrefix: string, count: number): P
 }
 
 describe('circuit breakers coordinated through Redis', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = redisForSuite();
   let replicas: ReturnType<typeof replica>[] = [];
 
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    admin.on('error', () => undefined); // one test stops the server
-  });
   afterEach(async () => {
     for (const each of replicas) await each.store.close();
     replicas = [];
     prefix++;
   });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
 
   async function twoReplicas() {
-    replicas = [replica(server.url), replica(server.url)];
+    replicas = [replica(redis.url), replica(redis.url)];
     for (const each of replicas) await each.charge(); // connected
-    await subscribed(admin, `coordination-${prefix}:`, 2);
+    await subscribed(redis.admin, `coordination-${prefix}:`, 2);
     return replicas;
   }
 
@@ -120,12 +110,12 @@ describe('circuit breakers coordinated through Redis', () => {
   it('a replica whose clock is 10 minutes ahead opens its peers for the open duration only', async () => {
     const [a] = await twoReplicas();
     // Replica "skewed": its own store and a breaker whose clock runs 10 minutes ahead.
-    const store = new RedisStore({ url: server.url, prefix: `coordination-${prefix}:`, commandTimeout: 100 });
+    const store = new RedisStore({ url: redis.url, prefix: `coordination-${prefix}:`, commandTimeout: 100 });
     const skewedEvents = new ResilienceEvents();
     const skewed = new CircuitBreakerState('payments', options, skewedEvents, () => Date.now() + 600_000);
     skewed.coordinate(store.coordinator);
     replicas.push({ store } as ReturnType<typeof replica>);
-    await subscribed(admin, `coordination-${prefix}:`, 3);
+    await subscribed(redis.admin, `coordination-${prefix}:`, 3);
     skewed.onFailure(skewed.acquire(), new Error('gateway down'), 0);
     expect(skewed.state).toBe('open');
     await until(() => a.circuit.state === 'open');
@@ -137,7 +127,7 @@ describe('circuit breakers coordinated through Redis', () => {
   it('a breaker that opened while Redis stalled is announced once Redis answers', async () => {
     const [a, b] = await twoReplicas();
     a.answerWith(() => Promise.reject(new Error('gateway down')));
-    server.pause();
+    redis.server.pause();
     try {
       await expect(a.charge()).rejects.toThrow('gateway down');
       expect(a.circuit.state).toBe('open');
@@ -145,7 +135,7 @@ describe('circuit breakers coordinated through Redis', () => {
       await until(() => a.seen.some((event) => event.type === 'coordination-error'));
       expect(b.circuit.state).toBe('closed');
     } finally {
-      server.resume();
+      redis.server.resume();
     }
     await until(() => b.circuit.state === 'open');
   });
@@ -154,7 +144,7 @@ describe('circuit breakers coordinated through Redis', () => {
     const [a] = await twoReplicas();
     a.answerWith(() => Promise.reject(new Error('gateway down')));
     await expect(a.charge()).rejects.toThrow();
-    const late = replica(server.url);
+    const late = replica(redis.url);
     replicas.push(late);
     await until(() => late.circuit.state === 'open');
   });
@@ -197,7 +187,7 @@ describe('circuit breakers coordinated through Redis', () => {
 
   it('a Redis outage neither opens nor closes a breaker: each replica decides alone, reports the error', async () => {
     const [a, b] = await twoReplicas();
-    await server.stop();
+    await redis.server.stop();
     try {
       for (let i = 0; i < 5; i++) await expect(a.charge()).resolves.toBe('paid');
       expect(a.circuit.state).toBe('closed');
@@ -211,7 +201,7 @@ describe('circuit breakers coordinated through Redis', () => {
       await expect(a.charge()).resolves.toBe('paid'); // no lease to be had: probes as a lone replica
       expect(a.circuit.state).toBe('closed');
     } finally {
-      await server.restart();
+      await redis.server.restart();
     }
   });
 });
@@ -249,25 +239,16 @@ describe('breaker coordination configured through ResilienceModule', () => {
     return moduleRef;
   }
 
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const redis = redisForSuite();
 
   it('a closed coordinated breaker sends nothing to Redis on its calls', async () => {
-    const app = await replicaApp(server.url);
+    const app = await replicaApp(redis.url);
     try {
       await app.get(Gateway).charge();
-      await subscribed(admin, 'nest-coordination-store:', 1); // its start-up commands are done
-      const before = await commandsRun(admin);
+      await subscribed(redis.admin, 'nest-coordination-store:', 1); // its start-up commands are done
+      const before = await commandsRun(redis.admin);
       for (let i = 0; i < 20; i++) await app.get(Gateway).charge();
-      expect(await commandsRun(admin)).toBe(before);
+      expect(await commandsRun(redis.admin)).toBe(before);
     } finally {
       await app.close();
     }
@@ -276,10 +257,10 @@ describe('breaker coordination configured through ResilienceModule', () => {
   it.each(['store', 'coordination'] as const)(
     'a breaker opened by one app opens in the other app, whose method is then not called (Redis as %s)',
     async (wiring) => {
-      const [a, b] = [await replicaApp(server.url, wiring), await replicaApp(server.url, wiring)];
+      const [a, b] = [await replicaApp(redis.url, wiring), await replicaApp(redis.url, wiring)];
       try {
         await expect(b.get(Gateway).charge()).resolves.toBe('paid'); // connected
-        await subscribed(admin, `nest-coordination-${wiring}:`, 2);
+        await subscribed(redis.admin, `nest-coordination-${wiring}:`, 2);
         a.get(Gateway).failing = true;
         await expect(a.get(Gateway).charge()).rejects.toThrow('gateway down');
         const stateOnB = () =>

@@ -81,7 +81,11 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
   });
 
   it('keeps each idempotency record on one slot: acquire, complete and get work for keys on every node', async () => {
-    const store = new RedisStore({ client: client(), prefix: 'cluster-idem:' });
+    const connected = client();
+    await new Promise((resolve) => connected.once('ready', resolve));
+    // As above: where records live is the point, not the store's timeout; a first call redirected across nodes on a
+    // loaded machine may outlast the default 200 ms and fail as a store outage.
+    const store = new RedisStore({ client: connected, prefix: 'cluster-idem:', commandTimeout: 5_000 });
     const keys = Array.from({ length: 12 }, (_, i) => `["Orders.create","POST","user-${i}","key-${i}"]`);
     for (const key of keys) {
       expect(await store.idempotency.acquire(key, 'fp', 'token', 5000)).toEqual({ outcome: 'acquired' });

@@ -1,12 +1,11 @@
 import { Body, Controller, Injectable, Module, Post, type Type } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Idempotent, ResilienceModule } from '../../lib/index.js';
 import { RESILIENCE_MODULE_OPTIONS } from '../../lib/nest/options/resilience-module.token.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
 import type { ScriptedClient } from '../../lib/redis/scripted-client.js';
-import { RedisServer } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 const runs = { charge: 0, consume: 0 };
 /** While set, `charge` waits for it instead of 100 ms: the test decides when the one running request ends. */
@@ -68,22 +67,17 @@ function replicaModule(url: string): Type {
 const key = () => ({ 'Idempotency-Key': `k-${Math.random().toString(36).slice(2)}` });
 
 describe('@Idempotent with a real redis-server shared by two replicas', () => {
-  let server: RedisServer;
+  const redis = redisForSuite();
   let replicas: KeyedApp[];
-  let admin: Redis;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
     replicas = [
-      await createKeyedApp('express', replicaModule(server.url)),
-      await createKeyedApp('fastify', replicaModule(server.url)),
+      await createKeyedApp('express', replicaModule(redis.url)),
+      await createKeyedApp('fastify', replicaModule(redis.url)),
     ];
-    admin = new Redis(server.url);
   });
   afterAll(async () => {
-    admin.disconnect();
     for (const replica of replicas) await replica.close();
-    await server.stop();
   });
   beforeEach(() => {
     runs.charge = 0;
@@ -127,7 +121,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
 
   it('costs one round trip before the handler and one after (MONITOR, commands sent by clients)', async () => {
     await replicas[0].post('/charge', { amount: 1 }, key()); // scripts loaded, connections ready
-    const monitor = await admin.duplicate().monitor();
+    const monitor = await redis.admin.duplicate().monitor();
     const sent: string[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (source !== 'lua') sent.push(args[0].toLowerCase());
@@ -141,7 +135,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   });
 
   it('a late finisher whose lease ran out cannot overwrite the newer record', async () => {
-    const store = new RedisStore({ url: server.url, prefix: 'fencing:' });
+    const store = new RedisStore({ url: redis.url, prefix: 'fencing:' });
     const records = store.idempotency;
     try {
       expect(await records.acquire('k', 'fp', 'slow', 100)).toEqual({ outcome: 'acquired' });
@@ -153,7 +147,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
       expect(await records.get('k')).toMatchObject({ state: 'in-flight', fingerprint: 'fp' });
       expect(await records.complete('k', 'fresh', 'fresh answer', 60_000)).toBe(true);
       expect(await records.get('k')).toEqual({ state: 'completed', fingerprint: 'fp', response: 'fresh answer' });
-      expect(await admin.pttl('fencing:idempotency:{k}')).toBeGreaterThan(59_000);
+      expect(await redis.admin.pttl('fencing:idempotency:{k}')).toBeGreaterThan(59_000);
     } finally {
       await store.close();
     }
@@ -190,7 +184,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   });
 
   it('fails closed with 503 when Redis is down, unless onStoreError is allow', async () => {
-    server.pause();
+    redis.server.pause();
     try {
       const refused = await replicas[0].post('/charge', { amount: 1 }, key());
       expect(refused.status).toBe(503);
@@ -199,18 +193,18 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
       expect(runs.charge).toBe(0);
       expect((await replicas[1].post('/open', {}, key())).status).toBe(201);
     } finally {
-      server.resume();
+      redis.server.resume();
     }
   });
 
   it('an acquire answered 503 while Redis was paused never takes its lease later: the retry runs', async () => {
     for (const replica of replicas) {
       const headers = key();
-      server.pause();
+      redis.server.pause();
       try {
         expect((await replica.post('/charge', { amount: 7 }, headers)).status).toBe(503);
       } finally {
-        server.resume();
+        redis.server.resume();
       }
       // Redis now runs the stalled acquire, then its cancel (queued behind it on the same connection): no lease
       // is left for the retry to bump into (without the cancel: 409 for the whole lease).
@@ -221,7 +215,7 @@ describe('@Idempotent with a real redis-server shared by two replicas', () => {
   });
 
   it('a cancel that reaches Redis before its acquire (lost connection) makes the acquire refuse itself', async () => {
-    const store = new RedisStore({ url: server.url, prefix: 'cancel-first:' });
+    const store = new RedisStore({ url: redis.url, prefix: 'cancel-first:' });
     const records = store.idempotency;
     try {
       await records.get('warm-up');

@@ -1,10 +1,10 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Fallback, ResilienceModule } from '../../lib/index.js';
 import { RedisLastKnownGoodStore, RedisStore } from '../../lib/redis/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 const upstream = { up: true };
 
@@ -47,30 +47,20 @@ async function allCommandCalls(admin: Redis): Promise<number> {
 }
 
 describe('last-known-good answers in Redis, shared by replicas', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = redisForSuite();
 
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    admin.on('error', () => undefined); // the outage test stops the server under it
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
   beforeEach(async () => {
     upstream.up = true;
-    await admin.flushall();
-    await admin.config('RESETSTAT');
+    await redis.admin.flushall();
+    await redis.admin.config('RESETSTAT');
   });
 
   it('serves on one replica the answer another replica remembered, with a TTL of maxAge', async () => {
-    const [a, b] = [await replica(server.url), await replica(server.url)];
+    const [a, b] = [await replica(redis.url), await replica(redis.url)];
     try {
       await expect(a.prices.price('ACME')).resolves.toBe('ACME=42');
-      const [key] = await vi_waitForKey(admin);
-      expect(await admin.pttl(key)).toBeGreaterThan(59_000);
+      const [key] = await vi_waitForKey(redis.admin);
+      expect(await redis.admin.pttl(key)).toBeGreaterThan(59_000);
       upstream.up = false;
       await expect(b.prices.price('ACME')).resolves.toBe('ACME=42');
       await expect(b.prices.price('OTHER')).resolves.toBe('no price');
@@ -81,40 +71,40 @@ describe('last-known-good answers in Redis, shared by replicas', () => {
   });
 
   it('costs one SET per key and refreshInterval on success, one GET per failure, nothing else', async () => {
-    const a = await replica(server.url);
+    const a = await replica(redis.url);
     try {
       await a.prices.price('warm-up'); // connects and loads nothing else later
-      await expect.poll(() => commandCalls(admin, 'set')).toBe(1);
-      const [sets, gets] = [await commandCalls(admin, 'set'), await commandCalls(admin, 'get')];
-      const all = await allCommandCalls(admin);
+      await expect.poll(() => commandCalls(redis.admin, 'set')).toBe(1);
+      const [sets, gets] = [await commandCalls(redis.admin, 'set'), await commandCalls(redis.admin, 'get')];
+      const all = await allCommandCalls(redis.admin);
       for (let i = 0; i < 10; i++) await a.prices.price(`S${i}`);
-      await expect.poll(() => commandCalls(admin, 'set')).toBe(sets + 10);
+      await expect.poll(() => commandCalls(redis.admin, 'set')).toBe(sets + 10);
       // The same keys again within refreshInterval: no write at all.
       for (let i = 0; i < 10; i++) await a.prices.price(`S${i}`);
       await a.prices.price('ACME');
-      await expect.poll(() => commandCalls(admin, 'set')).toBe(sets + 11);
+      await expect.poll(() => commandCalls(redis.admin, 'set')).toBe(sets + 11);
       upstream.up = false;
       for (let i = 0; i < 5; i++) await expect(a.prices.price('ACME')).resolves.toBe('ACME=42');
-      expect(await commandCalls(admin, 'get')).toBe(gets + 5);
-      expect(await commandCalls(admin, 'set')).toBe(sets + 11);
-      expect(await allCommandCalls(admin)).toBe(all + 11 + 5); // nothing but those SETs and GETs
+      expect(await commandCalls(redis.admin, 'get')).toBe(gets + 5);
+      expect(await commandCalls(redis.admin, 'set')).toBe(sets + 11);
+      expect(await allCommandCalls(redis.admin)).toBe(all + 11 + 5); // nothing but those SETs and GETs
     } finally {
       await a.close();
     }
   });
 
   it('moves on to the next step when Redis is down, and a success still answers', async () => {
-    const a = await replica(server.url);
+    const a = await replica(redis.url);
     try {
       await a.prices.price('ACME');
-      await server.stop();
+      await redis.server.stop();
       await expect(a.prices.price('ACME')).resolves.toBe('ACME=42'); // the write fails quietly
       upstream.up = false;
       await expect(a.prices.price('ACME')).resolves.toBe('no price');
     } finally {
       await a.close();
-      await server.restart();
-      await admin.ping(); // reconnected
+      await redis.server.restart();
+      await redis.admin.ping(); // reconnected
     }
   });
 });

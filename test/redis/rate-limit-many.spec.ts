@@ -1,34 +1,26 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Redis } from 'ioredis';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimit, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 /** `limit` tokens per hour (nothing refills within a test), burst `limit`, optionally blocking. */
 const perHour = (limit: number, blockMs = 0) => ({ capacity: limit, refillPerMs: limit / 3_600_000, blockMs });
 const spend = (key: string, rule: ReturnType<typeof perHour>) => ({ key, rule, cost: 1, maxWaitMs: 0 });
 
 describe('several limits in one Redis script, against a real redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = redisForSuite();
   let store: RedisStore;
 
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
   afterAll(async () => {
     await store?.close();
-    admin.disconnect();
-    await server.stop();
   });
   beforeEach(async () => {
     await store?.close();
-    await admin.flushall();
-    store = new RedisStore({ url: server.url, prefix: 'many:' });
+    await redis.admin.flushall();
+    store = new RedisStore({ url: redis.url, prefix: 'many:' });
   });
 
   it('spends from every bucket only when all admit: a refusal by one leaves the others untouched', async () => {
@@ -59,7 +51,7 @@ describe('several limits in one Redis script, against a real redis-server', () =
     const refused = await store.consume('c:z', blocking, 1, 0);
     expect(refused).toMatchObject({ allowed: false, remaining: 0 });
     expect(refused.retryAfterMs).toBe(60_000);
-    const pttl = await admin.pttl('many:c:z');
+    const pttl = await redis.admin.pttl('many:c:z');
     expect(pttl).toBeGreaterThan(60_000);
     expect((await store.consume('c:z', blocking, 1, 0)).retryAfterMs).toBeLessThanOrEqual(60_000);
   });
@@ -76,20 +68,14 @@ class MultiController {
 }
 
 describe('a handler with two limits, buckets in Redis (Express)', () => {
-  let server: RedisServer;
+  const redis = redisForSuite();
   let app: INestApplication | undefined;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
   afterEach(async () => {
     await app?.close();
   });
 
   it('answers 429 from the tight limit without spending the other (its bucket in Redis shows it)', async () => {
-    const store = new RedisStore({ url: server.url, prefix: 'http:' });
+    const store = new RedisStore({ url: redis.url, prefix: 'http:' });
     @Module({ imports: [ResilienceModule.forRoot({ store })], controllers: [MultiController] })
     class AppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();

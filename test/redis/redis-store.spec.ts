@@ -1,32 +1,25 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResilienceConfigError } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 /** `limit` tokens per `interval` ms, burst `limit`: the rule the memory store would use. */
 const rule = (limit: number, interval: number) => ({ capacity: limit, refillPerMs: limit / interval });
 
 describe('RedisStore against a real redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = redisForSuite();
   let store: RedisStore;
 
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
   afterAll(async () => {
     await store?.close();
-    admin.disconnect();
-    await server.stop();
   });
   beforeEach(async () => {
     await store?.close();
-    await admin.flushall();
-    store = new RedisStore({ url: server.url, prefix: 'test:' });
-    await admin.ping();
+    await redis.admin.flushall();
+    store = new RedisStore({ url: redis.url, prefix: 'test:' });
+    await redis.admin.ping();
   });
 
   it('delete forgets a bucket: the next call finds it full', async () => {
@@ -71,20 +64,20 @@ describe('RedisStore against a real redis-server', () => {
 
   it('writes prefixed keys living until the bucket would be full (not much longer), deletes full buckets', async () => {
     await store.consume('api:a', rule(10, 10_000), 1, 0); // one token per second: full again in 1 s
-    expect(await admin.keys('*')).toEqual(['test:api:a']);
-    const ttl = await admin.pttl('test:api:a');
+    expect(await redis.admin.keys('*')).toEqual(['test:api:a']);
+    const ttl = await redis.admin.pttl('test:api:a');
     expect(ttl).toBeGreaterThan(1_000);
     expect(ttl).toBeLessThanOrEqual(3_000); // twice the refill time + 1 s
     await store.consume('api:b', rule(10, 10_000), 0, 0); // costs nothing: the bucket stays full
-    expect(await admin.exists('test:api:b')).toBe(0);
+    expect(await redis.admin.exists('test:api:b')).toBe(0);
   });
 
   it('makes one round trip per check: the script is loaded once and then called by its SHA', async () => {
     const bucket = rule(100, 1000);
     await store.consume('api:a', bucket, 1, 0);
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     for (let i = 0; i < 20; i++) await store.consume('api:a', bucket, 1, 0);
-    const after = await commandCalls(admin);
+    const after = await commandCalls(redis.admin);
     expect(after.evalsha - before.evalsha).toBe(20);
     expect(after.eval - before.eval).toBe(0);
   });
@@ -97,7 +90,7 @@ describe('RedisStore against a real redis-server', () => {
     // The Writable hooks a socket hands data to the OS with: `_write` per chunk, `_writev` for a corked batch.
     const write = vi.spyOn(socket, '_write');
     const writev = vi.spyOn(socket, '_writev');
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     const checks = Array.from({ length: 50 }, () => store.consume('api:a', bucket, 1, 0));
     expect(write).not.toHaveBeenCalled(); // held for the rest of the tick...
     await new Promise<void>((resolve) => process.nextTick(resolve));
@@ -106,7 +99,7 @@ describe('RedisStore against a real redis-server', () => {
     const decisions = await Promise.all(checks);
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(30);
     expect(decisions.slice(30).every((decision) => !decision.allowed && decision.retryAfterMs > 0)).toBe(true);
-    const after = await commandCalls(admin);
+    const after = await commandCalls(redis.admin);
     expect(after.evalsha - before.evalsha).toBe(1); // the 50 checks, one script call by its SHA
     expect(after.eval - before.eval).toBe(0);
     write.mockRestore();
@@ -116,11 +109,11 @@ describe('RedisStore against a real redis-server', () => {
   it('splits a burst of one tick into calls of at most 128 checks, still deciding each exactly', async () => {
     const bucket = rule(200, 60_000);
     await Promise.all([store.consume('api:warm', bucket, 1, 0), store.consume('api:warm', bucket, 1, 0)]);
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     const decisions = await Promise.all(Array.from({ length: 300 }, () => store.consume('api:a', bucket, 1, 0)));
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(200);
     expect(decisions.slice(200).every((decision) => !decision.allowed)).toBe(true);
-    const after = await commandCalls(admin);
+    const after = await commandCalls(redis.admin);
     expect(after.evalsha - before.evalsha).toBe(3); // 128 + 128 + 44
   });
 
@@ -144,15 +137,15 @@ describe('RedisStore against a real redis-server', () => {
     expect(c1.allowed).toBe(true);
     expect(c2).toMatchObject({ allowed: false, retryAfterMs: 5_000 });
     expect(d1.allowed).toBe(false);
-    expect(await admin.exists('test:api:d')).toBe(0);
+    expect(await redis.admin.exists('test:api:d')).toBe(0);
     expect(await store.consume('api:b', rule(10, 60_000), 4, 0)).toMatchObject({ allowed: true, remaining: 0 });
   });
 
   it('rejects invalid options naming the option', () => {
     expect(() => new RedisStore({})).toThrow(ResilienceConfigError);
-    expect(() => new RedisStore({ url: server.url, commandTimeout: 0 })).toThrow(/"commandTimeout"/);
-    expect(() => new RedisStore({ url: server.url, onStoreError: 'maybe' as never })).toThrow(/"onStoreError"/);
-    expect(() => new RedisStore({ url: server.url, replicas: 0 })).toThrow(/"replicas"/);
+    expect(() => new RedisStore({ url: redis.url, commandTimeout: 0 })).toThrow(/"commandTimeout"/);
+    expect(() => new RedisStore({ url: redis.url, onStoreError: 'maybe' as never })).toThrow(/"onStoreError"/);
+    expect(() => new RedisStore({ url: redis.url, replicas: 0 })).toThrow(/"replicas"/);
   });
 });
 

@@ -1,10 +1,9 @@
 import { Body, Controller, Module, Post, type Type } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Idempotent, RateLimit, ResilienceModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createKeyedApp, type KeyedApp } from '../e2e/idempotency-http.js';
-import { RedisServer } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 const runs = { v1: 0, v2: 0 };
 
@@ -42,22 +41,17 @@ function replicaModule(url: string): Type {
 }
 
 describe('two same-named controllers on two replicas sharing Redis', () => {
-  let server: RedisServer;
+  const redis = redisForSuite();
   let replicas: KeyedApp[];
-  let admin: Redis;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
     replicas = [
-      await createKeyedApp('express', replicaModule(server.url)),
-      await createKeyedApp('fastify', replicaModule(server.url)),
+      await createKeyedApp('express', replicaModule(redis.url)),
+      await createKeyedApp('fastify', replicaModule(redis.url)),
     ];
-    admin = new Redis(server.url);
   });
   afterAll(async () => {
-    admin.disconnect();
     for (const replica of replicas) await replica.close();
-    await server.stop();
   });
 
   it('keep apart in Redis, and each class has the same records and buckets on every replica', async () => {
@@ -83,7 +77,7 @@ describe('two same-named controllers on two replicas sharing Redis', () => {
     expect((await fastify.post('/v2/orders/limited', {})).status).toBe(201);
     expect((await express.post('/v2/orders/limited', {})).status).toBe(429);
 
-    const keys = await admin.keys('names:*');
+    const keys = await redis.admin.keys('names:*');
     expect(keys.some((stored) => stored.includes('"OrdersController.charge"'))).toBe(true);
     expect(keys.some((stored) => stored.includes('"OrdersV2Module/OrdersController.charge"'))).toBe(true);
     expect(keys.some((stored) => stored.startsWith('names:OrdersController.limited:'))).toBe(true);

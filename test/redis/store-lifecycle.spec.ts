@@ -1,6 +1,5 @@
 import { Controller, Get, Module, type Type } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   RateLimit,
   ResilienceEvents,
@@ -10,7 +9,8 @@ import {
 } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { createTestApp } from '../e2e/http-harness.js';
-import { RedisServer, connectedClients } from '../support/redis-server.js';
+import { connectedClients } from '../support/redis-server.js';
+import { redisForSuite } from '../support/redis-suite.js';
 
 let prefixes = 0;
 
@@ -42,20 +42,10 @@ async function statuses(send: () => Promise<{ status: number }>, count: number):
 }
 
 describe('a RedisStore created from a URL, across the lifecycles of the apps built from one module', () => {
-  let server: RedisServer;
-  let admin: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const redis = redisForSuite();
 
   it('a limit of 3 admits exactly 3 in a second app built after the first closed', async () => {
-    const { module } = appModule(server.url);
+    const { module } = appModule(redis.url);
     const first = await createTestApp('express', module);
     await first.close();
     const second = await createTestApp('express', module);
@@ -67,7 +57,7 @@ describe('a RedisStore created from a URL, across the lifecycles of the apps bui
   });
 
   it('keeps the bucket in Redis across apps, on both platforms, for many create/close cycles', async () => {
-    const { module, prefix } = appModule(server.url);
+    const { module, prefix } = appModule(redis.url);
     const seen: number[] = [];
     for (let cycle = 0; cycle < 6; cycle++) {
       const app = await createTestApp(cycle % 2 ? 'fastify' : 'express', module);
@@ -75,29 +65,29 @@ describe('a RedisStore created from a URL, across the lifecycles of the apps bui
       await app.close();
     }
     expect(seen).toEqual([200, 200, 200, 429, 429, 429]);
-    expect(await admin.exists(`${prefix}limited:global`)).toBe(0); // key names its limit: not ours to guess
-    expect((await admin.keys(`${prefix}*`)).length).toBe(1);
+    expect(await redis.admin.exists(`${prefix}limited:global`)).toBe(0); // key names its limit: not ours to guess
+    expect((await redis.admin.keys(`${prefix}*`)).length).toBe(1);
   });
 
   it('closes its connections when the last app shuts down, and only then', async () => {
     // Only this test's admin connection: the earlier tests' apps have closed theirs (Redis may not have read it yet).
     const baseline = 1;
-    await vi.waitFor(async () => expect(await connectedClients(admin)).toBe(baseline));
-    const { module } = appModule(server.url);
+    await vi.waitFor(async () => expect(await connectedClients(redis.admin)).toBe(baseline));
+    const { module } = appModule(redis.url);
     const first = await createTestApp('express', module);
     const second = await createTestApp('fastify', module);
     await first.send('GET', '/limited');
     await first.close();
     // The second app still uses the store.
     expect((await second.send('GET', '/limited')).status).toBe(200);
-    expect(await connectedClients(admin)).toBeGreaterThan(baseline);
+    expect(await connectedClients(redis.admin)).toBeGreaterThan(baseline);
     await second.close();
-    await vi.waitFor(async () => expect(await connectedClients(admin)).toBe(baseline));
+    await vi.waitFor(async () => expect(await connectedClients(redis.admin)).toBe(baseline));
   });
 
   it('at the store API: attach, close, attach again, consume reaches Redis', async () => {
     const prefix = `lifecycle-api-${prefixes++}:`;
-    const store = new RedisStore({ url: server.url, prefix, onStoreError: 'deny' });
+    const store = new RedisStore({ url: redis.url, prefix, onStoreError: 'deny' });
     const rule = { capacity: 3, refillPerMs: 3 / 60_000 };
     const firstApp = new ResilienceEvents();
     const errors: ResilienceEvent[] = [];
@@ -110,7 +100,7 @@ describe('a RedisStore created from a URL, across the lifecycles of the apps bui
     for (let i = 0; i < 5; i++) decisions.push((await store.consume('k', rule, 1, 0)).allowed);
     expect(decisions).toEqual([true, true, true, false, false]);
     expect(errors).toEqual([]);
-    expect(await admin.exists(`${prefix}k`)).toBe(1);
+    expect(await redis.admin.exists(`${prefix}k`)).toBe(1);
     await store.detach(secondApp);
   });
 });

@@ -1,5 +1,4 @@
-import { Observable } from 'rxjs';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, Observable, of, throwError, toArray, lastValueFrom } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   getIdempotencyKey,
@@ -217,5 +216,83 @@ describe('HedgePolicy', () => {
     await expect(result).resolves.toBe('answer 2');
     expect(unsubscribed).toContain(1);
     expect(vi.getTimerCount()).toBe(0);
+  });
+  it('an outer unsubscribe before the delay ends the attempt, leaves no timer and starts no hedge', async () => {
+    const subscribed = vi.fn();
+    const unsubscribed = vi.fn();
+    const method = () =>
+      new Observable<string>(() => {
+        subscribed();
+        return unsubscribed;
+      });
+    const { call, events } = resilient(
+      method,
+      (bus) => [new HedgePolicy('h', hedge({ delay: 20 }), bus)],
+      'observable',
+    );
+    const subscription = call().subscribe();
+    await vi.advanceTimersByTimeAsync(10);
+    subscription.unsubscribe();
+    expect(unsubscribed).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(subscribed).toHaveBeenCalledTimes(1);
+    expect(events).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('passes on every value of a streaming winner; the loser is unsubscribed at its first value', async () => {
+    const unsubscribed: number[] = [];
+    let attempts = 0;
+    const method = () =>
+      new Observable<string>((subscriber) => {
+        const index = ++attempts;
+        const timers = [10, 20, 30].map((at, value) =>
+          setTimeout(() => subscriber.next(`${index}.${value}`), index === 1 ? 1_000 + at : at),
+        );
+        const done = setTimeout(() => subscriber.complete(), index === 1 ? 2_000 : 40);
+        return () => {
+          [...timers, done].forEach(clearTimeout);
+          unsubscribed.push(index);
+        };
+      });
+    const { call } = resilient(method, (bus) => [new HedgePolicy('h', hedge({ delay: 50 }), bus)], 'observable');
+    const values = lastValueFrom(call().pipe(toArray()));
+    await vi.advanceTimersByTimeAsync(60);
+    // The hedge (started at 50 ms) answered at 60 ms: the first attempt is already gone.
+    expect(unsubscribed).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(40);
+    await expect(values).resolves.toEqual(['2.0', '2.1', '2.2']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a synchronous answer wins at once: no hedge, no timer left armed', async () => {
+    const method = vi.fn(() => of('at once'));
+    const { call, events } = resilient(
+      method,
+      (bus) => [new HedgePolicy('h', hedge({ delay: 20 }), bus)],
+      'observable',
+    );
+    await expect(firstValueFrom(call())).resolves.toBe('at once');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(method).toHaveBeenCalledTimes(1);
+    expect(events).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("hedges at once after a synchronous failure; when all fail, errors with the first one's error", async () => {
+    let calls = 0;
+    const method = vi.fn(() => throwError(() => new Error(`failure ${++calls}`)));
+    const { call, events } = resilient(
+      method,
+      (bus) => [new HedgePolicy('h', hedge({ delay: 1_000, maxHedges: 2 }), bus)],
+      'observable',
+    );
+    await expect(firstValueFrom(call())).rejects.toThrow('failure 1');
+    expect(method).toHaveBeenCalledTimes(3);
+    expect(events.map((event) => event.type)).toEqual(['hedge', 'hedge']);
+    // Only the policy's shared timer, which runs out at the deadline it was set for and is not armed again.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(method).toHaveBeenCalledTimes(3);
   });
 });

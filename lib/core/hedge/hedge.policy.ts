@@ -1,21 +1,17 @@
-import { Observable, type Subscription } from 'rxjs';
 import type { ResilienceEvents } from '../events/resilience-events.js';
 import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
-import type { ObservableStep, PromiseStep, ResiliencePolicy } from '../pipeline/policy.interface.js';
+import type { ObservableStep, PromiseStep } from '../pipeline/policy.interface.js';
 import type { RetryBudgetState } from '../retry/retry-budget.state.js';
 import { DeadlineQueue, type DeadlineNode } from '../timeout/deadline-queue.js';
 import type { HedgeOptions } from './hedge.options.js';
 import type { LatencySource } from './latency-source.interface.js';
 import { HandledResult } from '../pipeline/handled-result.js';
 import { pendingPromise, pendingReject, pendingResolve } from '../pipeline/pending-promise.js';
+import { observableStepOf, sinkStepOf, type SinkPolicy, type SinkStep } from '../pipeline/sink.js';
+import { HedgeLostError } from './hedge-lost.error.js';
+import { HedgeSinkCall } from './hedge-sink.js';
 
-/** The reason a losing attempt's signal is aborted with. */
-export class HedgeLostError extends Error {
-  constructor() {
-    super('Another hedged attempt answered first');
-    this.name = 'HedgeLostError';
-  }
-}
+export { HedgeLostError } from './hedge-lost.error.js';
 
 /**
  * `@Hedge`: when an attempt has not answered after `delay`, or failed, starts another beside it (up to `maxHedges`
@@ -24,12 +20,12 @@ export class HedgeLostError extends Error {
  * {@link Invocation}, so `getTimeoutSignal()` and the policies inside see per-attempt state. Hedges spend from the
  * retry budget of the method's `@Retry`, when it names one: no budget left, no hedge.
  */
-export class HedgePolicy implements ResiliencePolicy {
+export class HedgePolicy implements SinkPolicy {
   private readonly delayOf: (invocation: Invocation) => number;
   /** @internal With a fixed delay, every call's hedge timer is a node of one shared timer (see `DeadlineQueue`). */
   readonly deadlines: DeadlineQueue | undefined;
-  /** `hedgeOnResult`: a value it matches is a failed attempt. */
-  private readonly hedgeOnResult: ((value: unknown) => boolean) | undefined;
+  /** @internal `hedgeOnResult`: a value it matches is a failed attempt. */
+  readonly hedgeOnResult: ((value: unknown) => boolean) | undefined;
 
   constructor(
     readonly name: string,
@@ -66,75 +62,15 @@ export class HedgePolicy implements ResiliencePolicy {
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
-    return (invocation) =>
-      new Observable((subscriber) => {
-        const subscriptions: Subscription[] = [];
-        let winner = -1;
-        const race = new HedgeRace(this, invocation, this.delayOf(invocation), (child, index) => {
-          // A Promise standing for "this attempt produced its first value, completed, or failed".
-          return new Promise((resolve, reject) => {
-            // Set when hedgeOnResult turned the attempt's first value down: nothing more of it is heard.
-            let discarded = false;
-            const subscription = next(child).subscribe({
-              next: (value) => {
-                if (discarded) return;
-                if (winner === -1) {
-                  if (this.rejects(value, reject)) {
-                    discarded = true;
-                    subscriptions[index]?.unsubscribe();
-                    return;
-                  }
-                  winner = index;
-                  resolve(undefined);
-                }
-                if (winner === index) subscriber.next(value);
-              },
-              error: (error: unknown) => {
-                if (discarded) return;
-                if (winner === index) subscriber.error(error);
-                else reject(error);
-              },
-              complete: () => {
-                if (discarded) return;
-                if (winner === -1) winner = index;
-                if (winner === index) subscriber.complete();
-                resolve(undefined);
-              },
-            });
-            subscriptions[index] = subscription;
-            if (discarded) subscription.unsubscribe(); // a synchronous source turned down while subscribing
-          });
-        });
-        race.onLoser = (index) => subscriptions[index]?.unsubscribe();
-        race.onLoss = (error) => {
-          if (!(error instanceof HandledResult)) return subscriber.error(error);
-          subscriber.next(error.value);
-          subscriber.complete();
-        };
-        race.start();
-        return () => {
-          race.stop();
-          // The winner's end tears this down before the race hears of it (the race learns through a Promise): the
-          // losers' signals are aborted here, as they would be by the race.
-          if (winner !== -1) race.abortLosers(winner);
-          for (const subscription of subscriptions) subscription?.unsubscribe();
-        };
-      });
+    return observableStepOf(this.wrapSink(sinkStepOf(next)));
   }
 
   /**
-   * `hedgeOnResult` on an attempt's first value: true (and the attempt's Promise rejected with the value, or with the
-   * predicate's error) when it does not win.
+   * One object per call (and a small one per attempt) rather than an Observable, a Promise and closures per attempt.
+   * @internal
    */
-  private rejects(value: unknown, reject: (reason: unknown) => void): boolean {
-    if (this.hedgeOnResult === undefined) return false;
-    try {
-      if (!this.hedgeOnResult(value)) return false;
-      reject(new HandledResult(value));
-    } catch (error) {
-      reject(error);
-    }
-    return true;
+  wrapSink(next: SinkStep): SinkStep {
+    return (invocation, sink) => new HedgeSinkCall(this, next, invocation, sink, this.delayOf(invocation)).start();
   }
 
   /** @internal Whether another hedge may start now (reported, with the ms it `waited`, when it does). */
@@ -148,7 +84,7 @@ export class HedgePolicy implements ResiliencePolicy {
   }
 }
 
-/** The default of the race's callbacks: one function shared by every race rather than closures per call. */
+/** What the race settles until the caller's Promise's functions are set: one function shared by every race. */
 const ignore = (): void => undefined;
 
 interface Attempt {
@@ -164,11 +100,9 @@ class HedgeRace implements DeadlineNode, AttemptAbortListener {
   older?: DeadlineNode;
   newer?: DeadlineNode;
   at = 0;
-  /** The Promise path's: the caller's Promise, settled by the race (the Observable path uses the callbacks). */
-  resolve: ((value: unknown) => void) | undefined = undefined;
-  reject: ((reason: unknown) => void) | undefined = undefined;
-  onLoss: (error: unknown) => void = ignore;
-  onLoser: (index: number) => void = ignore;
+  /** The caller's Promise, settled by the race (the Observable path's race is `HedgeSinkCall`). */
+  resolve: (value: unknown) => void = ignore;
+  reject: (reason: unknown) => void = ignore;
   private readonly attempts: Attempt[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private settled = false;
@@ -250,11 +184,11 @@ class HedgeRace implements DeadlineNode, AttemptAbortListener {
     if (this.settled) return;
     this.stop();
     this.abortLosers(this.attempts.indexOf(attempt));
-    this.resolve?.(value);
+    this.resolve(value);
   }
 
   /** Aborts every attempt still running but the winner's, with a {@link HedgeLostError}, once each. */
-  abortLosers(winner: number): void {
+  private abortLosers(winner: number): void {
     let lost: HedgeLostError | undefined;
     const { attempts } = this;
     for (let index = 0; index < attempts.length; index++) {
@@ -262,14 +196,12 @@ class HedgeRace implements DeadlineNode, AttemptAbortListener {
       if (index === winner || other.ended) continue;
       other.ended = true;
       other.invocation.abortAttempt((lost ??= new HedgeLostError()));
-      this.onLoser(index);
     }
   }
 
   /** Every attempt failed: the caller gets the first attempt's error, or the first value `hedgeOnResult` matched. */
   private lost(error: unknown): void {
-    if (this.reject === undefined) this.onLoss(error);
-    else if (error instanceof HandledResult) this.resolve!(error.value);
+    if (error instanceof HandledResult) this.resolve(error.value);
     else this.reject(error);
   }
 
