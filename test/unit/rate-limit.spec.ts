@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { firstValueFrom, of, type Observable } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   MemoryRateLimitStore,
   RateLimitExceededError,
@@ -345,6 +345,10 @@ describe('a provider call admitted at once takes no decision (MemoryRateLimitSto
   });
 
   it('spends from the memory store without a decision on the provider path, and still refuses', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] }); // the buckets read this clock: no refill between the calls
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const limiter = new RateLimitState(
       'quota',
       { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 2, interval: 60_000, maxWait: 0 },
