@@ -32,7 +32,7 @@ const PIPELINE_CASES: Readonly<Record<string, string>> = {
   full: 'full pipeline (Fallback+Retry+CircuitBreaker+RateLimit+Timeout+Bulkhead)',
   'full-metrics': 'full pipeline, call metrics on (registry percentiles)',
   'full-prometheus': 'full pipeline, metrics to prom-client',
-  'full-opentelemetry': 'full pipeline, metrics to the OpenTelemetry SDK (in-memory reader)',
+  'full-opentelemetry': 'full pipeline, metrics to the OpenTelemetry SDK (metric producer)',
 };
 /** The in-process handler cases measured here (bench/interceptor.ts has them all). */
 const HANDLER_CASES: readonly InterceptorCaseName[] = [

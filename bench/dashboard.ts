@@ -123,6 +123,7 @@ async function measure(): Promise<void> {
         loadShedding: null,
         deadLetters: [],
         idempotency: [],
+        outboxes: [],
         trends: { seq: 0, from: 1, everyMs: 1000, targets: {}, bulkheads: {}, rateLimits: {} },
       },
       { intervalMs: 1000, actions: false, csrfToken: '' },

@@ -8,12 +8,18 @@
  * BENCH_ROUNDS (default 9) measured rounds after 2 warm-up rounds, BENCH_REQUESTS (default 4000) per round,
  * BENCH_CONNECTIONS (default 50) requests in flight.
  *
+ * A quick A/B while changing the client: BENCH_CASES=bare,get,fetch runs only those cases (ids below), and
+ * BENCH_BASELINE=<another checkout, built> adds `get@baseline` and `fetch@baseline`, the same calls through that
+ * build's client, interleaved in the same rounds (e.g. a copy of the build before a change, with node_modules reachable
+ * from it). Without either, every case runs and the table is the one the goal is read from.
+ *
  * Every case uses Node's own fetch (undici 6.24.1, bundled with Node 20); the RetryAgent is from the npm package
  * `undici` pinned to that same version (a devDependency: Node does not expose its bundled copy's RetryAgent), handed
  * to that fetch as its `dispatcher`.
  */
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ResilienceEvents, ResilienceRegistry } from 'nest-resilience';
 import { ResilientHttpClient } from 'nest-resilience/http';
 import { middleValue as median } from './support/measure.js';
@@ -51,43 +57,52 @@ const { Agent, RetryAgent } = (await import(UNDICI)) as typeof import('undici-ty
 const retryAgent = new RetryAgent(new Agent());
 
 interface Case {
+  /** A short name for BENCH_CASES. */
+  readonly id: string;
   readonly name: string;
   readonly says: string;
   readonly run: () => Promise<unknown>;
 }
 
-const CASES: readonly Case[] = [
+const ALL_CASES: Case[] = [
   {
+    id: 'bare',
     name: 'bare fetch',
     says: 'Node fetch, body read: the floor',
     run: async () => (await fetch(url)).arrayBuffer(),
   },
   {
+    id: 'retry-agent',
     name: 'fetch + undici RetryAgent',
     says: 'Node fetch through undici RetryAgent (retry only)',
     run: async () => (await fetch(url, { dispatcher: retryAgent })).arrayBuffer(),
   },
   {
+    id: 'get',
     name: 'client.get, defaults',
     says: 'total + attempt timeouts, retry, breaker, bulkhead per origin; body read, HttpResponse',
     run: () => defaults.get('/charges/1'),
   },
   {
+    id: 'fetch',
     name: 'client.fetch, defaults',
     says: 'the same pipeline as a WHATWG fetch (SDKs); body read by the caller',
     run: async () => (await defaults.fetch(url)).arrayBuffer(),
   },
   {
+    id: 'get-no-timeouts',
     name: 'client.get, no timeouts',
     says: 'retry, breaker, bulkhead only: what the two timers per call cost',
     run: () => noTimeouts.get('/charges/1'),
   },
   {
+    id: 'post',
     name: 'client.post, defaults',
     says: 'POST with a JSON body and an Idempotency-Key (a UUID per call)',
     run: () => defaults.post('/charges', { json: { amount: 100 } }),
   },
   {
+    id: 'bare-post',
     name: 'bare fetch POST',
     says: 'Node fetch POST with the same JSON body and a key made by the caller',
     run: async () =>
@@ -100,6 +115,49 @@ const CASES: readonly Case[] = [
       ).arrayBuffer(),
   },
 ];
+
+const baselineRoot = process.env.BENCH_BASELINE;
+if (baselineRoot !== undefined) {
+  // The other build's own classes: its client with its own registry and events, beside this build's.
+  const base = pathToFileURL(`${resolve(baselineRoot)}/dist/lib/`).href;
+  const core = (await import(`${base}index.js`)) as typeof import('nest-resilience');
+  const http = (await import(`${base}http/index.js`)) as typeof import('nest-resilience/http');
+  const baseEvents = new core.ResilienceEvents();
+  const baseline = new http.ResilientHttpClient(
+    { name: 'bench-baseline', baseUrl: origin },
+    new core.ResilienceRegistry(baseEvents),
+    baseEvents,
+  );
+  ALL_CASES.push(
+    {
+      id: 'get@baseline',
+      name: 'client.get, defaults @baseline',
+      says: `client.get of the build in ${baselineRoot}`,
+      run: () => baseline.get('/charges/1'),
+    },
+    {
+      id: 'fetch@baseline',
+      name: 'client.fetch, defaults @baseline',
+      says: `client.fetch of the build in ${baselineRoot}`,
+      run: async () => (await baseline.fetch(url)).arrayBuffer(),
+    },
+  );
+}
+
+const isPost = (entry: Case) => entry.id.includes('post');
+/** BENCH_CASES (ids, comma-separated), with the bare fetch each chosen case is measured against. */
+const wanted = process.env.BENCH_CASES?.split(',').map((id) => id.trim());
+const chosen = (entry: Case) =>
+  wanted!.includes(entry.id) || (entry.id.endsWith('@baseline') && wanted!.includes('baseline'));
+const CASES =
+  wanted === undefined
+    ? ALL_CASES
+    : ALL_CASES.filter(
+        (entry) =>
+          chosen(entry) ||
+          (entry.id === 'bare' && ALL_CASES.some((each) => chosen(each) && !isPost(each))) ||
+          (entry.id === 'bare-post' && ALL_CASES.some((each) => chosen(each) && isPost(each))),
+      );
 
 /**
  * One round: `requests` calls of `run`, `connections` of them in flight at any time. Its requests per second, and the
@@ -122,15 +180,15 @@ async function round(run: () => Promise<unknown>): Promise<{ perSecond: number; 
   return { perSecond: requests / (elapsedMs / 1000), cpuUs: (used.user + used.system) / requests };
 }
 
-const samples = new Map<string, number[]>(CASES.map((entry) => [entry.name, []]));
-const cpuSamples = new Map<string, number[]>(CASES.map((entry) => [entry.name, []]));
+/** Each case's rounds: its requests per second and its client CPU per request. */
+const samples = new Map(CASES.map((entry) => [entry.id, { perSecond: [] as number[], cpuUs: [] as number[] }]));
 try {
   for (let index = 0; index < warmupRounds + rounds; index++) {
     for (const entry of CASES) {
       const { perSecond, cpuUs } = await round(entry.run);
       if (index >= warmupRounds) {
-        samples.get(entry.name)!.push(perSecond);
-        cpuSamples.get(entry.name)!.push(cpuUs);
+        samples.get(entry.id)!.perSecond.push(perSecond);
+        samples.get(entry.id)!.cpuUs.push(cpuUs);
       }
     }
   }
@@ -139,10 +197,11 @@ try {
   await retryAgent.close();
 }
 
-const bare = median(samples.get('bare fetch')!);
-const barePost = median(samples.get('bare fetch POST')!);
-const bareCpu = median(cpuSamples.get('bare fetch')!);
-const barePostCpu = median(cpuSamples.get('bare fetch POST')!);
+/** The medians of one case's rounds. */
+function mediansOf(id: string): { perSecond: number; cpuUs: number } {
+  const { perSecond, cpuUs } = samples.get(id)!;
+  return { perSecond: median(perSecond), cpuUs: median(cpuUs) };
+}
 const lines = [
   `Node ${process.version} (undici ${process.versions.undici}), one client process against one upstream process on ` +
     `127.0.0.1, ${rounds} interleaved rounds of ${requests} requests with ${connections} in flight after ` +
@@ -155,16 +214,14 @@ const lines = [
   '| --- | --- | ---: | ---: | ---: | ---: |',
 ];
 for (const entry of CASES) {
-  const perSecond = median(samples.get(entry.name)!);
-  const isPost = entry.name.includes('POST') || entry.name.includes('post');
-  const floor = isPost ? barePost : bare;
-  const cpuUs = median(cpuSamples.get(entry.name)!);
-  const cpuKept = (isPost ? barePostCpu : bareCpu) / cpuUs;
+  const { perSecond, cpuUs } = mediansOf(entry.id);
+  const floor = mediansOf(isPost(entry) ? 'bare-post' : 'bare');
   lines.push(
-    `| ${entry.name} | ${entry.says} | ${Math.round(perSecond)} | ${(perSecond / floor).toFixed(2)} | ` +
-      `${cpuUs.toFixed(1)} | ${cpuKept.toFixed(2)} |`,
+    `| ${entry.name} | ${entry.says} | ${Math.round(perSecond)} | ${(perSecond / floor.perSecond).toFixed(2)} | ` +
+      `${cpuUs.toFixed(1)} | ${(floor.cpuUs / cpuUs).toFixed(2)} |`,
   );
 }
 const report = lines.join('\n');
 console.log(report);
-writeResults('http-client.md', report);
+// A chosen few cases or a baseline make an A/B, not the table the goal is read from.
+if (wanted === undefined && baselineRoot === undefined) writeResults('http-client.md', report);

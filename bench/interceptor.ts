@@ -7,7 +7,11 @@
  * Cases: noop-interceptor, resilience-all (Fallback, Retry, CircuitBreaker, Timeout, Bulkhead), resilience-timeout,
  * noop-guard, ratelimit-guard; and a POST with a JSON body and a new `Idempotency-Key` on every call: post-bare
  * (`next.handle()` alone), post-noop-interceptor, post-idempotent-memory (`@Idempotent()`, the default memory store:
- * acquire, run, complete, and past 10,000 keys one eviction per call).
+ * acquire, run, complete, and past 10,000 keys one eviction per call). Through Nest's own guard and interceptor
+ * consumers, as its router runs a GET (a real ServerResponse, the rate-limit headers set on it): nest-noop-both (a
+ * do-nothing guard and interceptor), nest-six-stand-ins (bench/support/stand-ins.ts: the least all six decorators'
+ * happy path could cost, inline), nest-six-decorators (all six): what the HTTP bench's `six-stand-ins` and
+ * `resilience` routes differ by, without the network's noise. BENCH_CASES=a,b,... measures only those cases.
  */
 import { measure } from './support/measure.js';
 import { bootInterceptorCases, type InterceptorCaseName } from './support/interceptor-cases.js';
@@ -22,11 +26,16 @@ if (only !== undefined) {
   for (let i = 0; i < Number(count ?? 10_000); i++) await run();
 } else {
   const iterations = setting('BENCH_ITERATIONS', 50_000, 200);
+  const chosen = process.env.BENCH_CASES?.split(',');
   const results = await measure(
-    Object.entries(cases).map(([name, run]) => ({ name, run })),
+    Object.entries(cases)
+      .filter(([name]) => chosen === undefined || chosen.includes(name))
+      .map(([name, run]) => ({ name, run })),
     smoke ? { iterations, rounds: 1, warmupRounds: 0 } : { iterations },
   );
-  const ns = (name: string) => results.get(name)!;
+  const ns = (name: string) => results.get(name) ?? Number.NaN;
+  const sixAdded = ns('nest-six-decorators') - ns('nest-six-stand-ins');
+  const sixShare = (100 * ns('nest-six-stand-ins')) / ns('nest-six-decorators');
   const lines = [
     `Per request, in-process, Node ${process.version} ` +
       `(median of 7 interleaved rounds of ${iterations.toLocaleString('en')})`,
@@ -43,7 +52,13 @@ if (only !== undefined) {
       const added = name === 'post-bare' ? '-' : `${(ns(name) - ns('post-noop-interceptor')).toFixed(0)} ns`;
       return `| ${name} | ${ns(name).toFixed(0)} | ${added} |`;
     }),
-  ];
+    ...['nest-noop-both', 'nest-six-stand-ins', 'nest-six-decorators'].map(
+      (name) => `| ${name} | ${ns(name).toFixed(0)} | ${(ns(name) - ns('nest-noop-both')).toFixed(0)} ns |`,
+    ),
+    '',
+    `All six decorators beside the six stand-ins, through Nest: ${sixAdded.toFixed(0)} ns more per request ` +
+      `(${sixShare.toFixed(1)}% of the stand-ins' rate).`,
+  ].filter((line) => !line.includes('| NaN |'));
   console.log(lines.join('\n'));
   writeResults('interceptor.md', lines.join('\n'));
 }

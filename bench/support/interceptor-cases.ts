@@ -5,6 +5,8 @@
  * network's.
  */
 import 'reflect-metadata';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import {
   Controller,
   Get,
@@ -18,9 +20,11 @@ import {
 } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { ModuleRef } from '@nestjs/core';
+import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer.js';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer.js';
 import { Test } from '@nestjs/testing';
-import { of, type Observable } from 'rxjs';
+import { lastValueFrom, of, type Observable } from 'rxjs';
 import {
   Bulkhead,
   CircuitBreaker,
@@ -33,6 +37,7 @@ import {
   Timeout,
 } from 'nest-resilience';
 import type { BenchCase } from './measure.js';
+import { FusedStandInInterceptor, RateLimitStandInGuard } from './stand-ins.js';
 
 @Controller()
 class BenchController {
@@ -43,6 +48,18 @@ class BenchController {
   @Timeout(5000)
   @Bulkhead({ maxConcurrent: 1000 })
   all() {
+    return { hello: 'world' };
+  }
+
+  /** All six, as bench/http-server.ts's `resilience` route: beside the six stand-ins through Nest's consumers. */
+  @Get('six')
+  @Fallback({ value: { hello: 'fallback' } })
+  @Retry()
+  @CircuitBreaker()
+  @RateLimit({ limit: 1e9, interval: 1000 })
+  @Timeout(5000)
+  @Bulkhead({ maxConcurrent: 1000 })
+  six() {
     return { hello: 'world' };
   }
 
@@ -99,7 +116,10 @@ export type InterceptorCaseName =
   | 'ratelimit-guard'
   | 'post-bare'
   | 'post-noop-interceptor'
-  | 'post-idempotent-memory';
+  | 'post-idempotent-memory'
+  | 'nest-noop-both'
+  | 'nest-six-stand-ins'
+  | 'nest-six-decorators';
 
 /** Boots the bench controller's module and returns one call of each case, and what closes the module. */
 export async function bootInterceptorCases(): Promise<{
@@ -179,6 +199,45 @@ export async function bootInterceptorCases(): Promise<{
     return context;
   }
 
+  /**
+   * A GET through Nest's own guard and interceptor consumers, as its router runs them (a new ExecutionContextHost for
+   * each, the interceptor's `next.handle()` deferred and bound to the async scope), on a real Node ServerResponse
+   * (the headers are set as on Express) and a request that looks like Express's (socket address, `trust proxy` off).
+   * Nothing else of the router runs: what two HTTP routes with the same handler differ by is exactly this.
+   */
+  const guardsConsumer = new GuardsConsumer();
+  const interceptorsConsumer = new InterceptorsConsumer();
+  const socket = new Socket();
+  const httpRequest = Object.assign(new IncomingMessage(socket), {
+    method: 'GET',
+    url: '/six',
+    app: { settings: { 'trust proxy': false } },
+  });
+  Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1' });
+  const httpResponse = new ServerResponse(httpRequest);
+  const instance = moduleRef.get(BenchController);
+  const six = proto.six as () => unknown;
+  const callSix = () => Promise.resolve(six.call(instance));
+  const sixGuard = new (enhancerOf<CanActivate>(GUARDS_METADATA, 'six'))(moduleRef.get(ModuleRef));
+  sixGuard.onModuleInit();
+  const sixInterceptor = new (enhancerOf<SyncInterceptor>(INTERCEPTORS_METADATA, 'six'))(moduleRef.get(ModuleRef));
+  sixInterceptor.onModuleInit();
+  const throughNest = async (guard: CanActivate, interceptor: NestInterceptor): Promise<unknown> => {
+    const args = [httpRequest, httpResponse, undefined];
+    if (!(await guardsConsumer.tryActivate([guard], args, instance, six, 'http'))) throw new Error('refused');
+    const result = (await interceptorsConsumer.intercept(
+      [interceptor],
+      args,
+      instance,
+      six,
+      callSix,
+      'http',
+    )) as Observable<unknown>;
+    return lastValueFrom(result);
+  };
+  const standInGuard = new RateLimitStandInGuard();
+  const standInInterceptor = new FusedStandInInterceptor();
+
   const settle = (observable: Observable<unknown>) =>
     new Promise<unknown>((resolve, reject) => observable.subscribe({ next: resolve, error: reject }));
 
@@ -191,6 +250,9 @@ export async function bootInterceptorCases(): Promise<{
     'post-bare': () => settle(nextPost() && postNext.handle()),
     'post-noop-interceptor': () => settle(noopInterceptor.intercept(nextPost(), postNext)),
     'post-idempotent-memory': () => settle(interceptor.intercept(nextPost(), postNext)),
+    'nest-noop-both': () => throughNest(noopGuard, noopInterceptor),
+    'nest-six-stand-ins': () => throughNest(standInGuard, standInInterceptor),
+    'nest-six-decorators': () => throughNest(sixGuard, sixInterceptor),
   };
   return { cases, close: () => moduleRef.close() };
 }

@@ -42,7 +42,7 @@ import {
   type ResiliencePipeline,
 } from 'nest-resilience';
 import { ResiliencePrometheusModule } from 'nest-resilience/prometheus';
-import { ResilienceOpenTelemetryModule } from 'nest-resilience/opentelemetry';
+import { ResilienceMetricProducer, ResilienceOpenTelemetryModule } from 'nest-resilience/opentelemetry';
 
 const failure = new Error('down');
 const HIGH = { limit: 1e9, interval: 1000 }; // the most a limit may be; never reached here
@@ -250,14 +250,27 @@ const OPTIONS = { circuitBreakers: { closed: {}, open: {}, full: {} }, retryBudg
 })
 class BenchModule {}
 
-/** How the application of a case is set up: call metrics off (the default), on, or exported. */
-export type BenchSetup = 'plain' | 'metrics' | 'prometheus' | 'opentelemetry';
+/**
+ * How the application of a case is set up: call metrics off (the default), on, or exported (OpenTelemetry: the call
+ * duration through a `ResilienceMetricProducer`, or `opentelemetry-sync` through the SDK's synchronous histogram).
+ */
+export type BenchSetup = 'plain' | 'metrics' | 'prometheus' | 'opentelemetry' | 'opentelemetry-sync';
 
-/** An SDK with an in-memory reader that never exports during the run: the cost measured is the recording. */
-function meterProvider(): MeterProvider {
+/**
+ * An SDK with an in-memory reader that never exports during the run: the cost measured is the recording. With a
+ * producer, the reader takes it in `metricProducers`, as the docs wire it.
+ */
+function meterProvider(producer?: ResilienceMetricProducer): MeterProvider {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  const metricProducers = producer === undefined ? [] : [producer];
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000, metricProducers });
   return new MeterProvider({ readers: [reader] });
+}
+
+function openTelemetry(sync: boolean) {
+  if (sync) return ResilienceOpenTelemetryModule.forRoot({ meterProvider: meterProvider() });
+  const metricProducer = new ResilienceMetricProducer();
+  return ResilienceOpenTelemetryModule.forRoot({ meterProvider: meterProvider(metricProducer), metricProducer });
 }
 
 function moduleFor(setup: BenchSetup): object {
@@ -265,8 +278,8 @@ function moduleFor(setup: BenchSetup): object {
   const exporter =
     setup === 'prometheus'
       ? [ResiliencePrometheusModule.forRoot({ registry: new Registry() })]
-      : setup === 'opentelemetry'
-        ? [ResilienceOpenTelemetryModule.forRoot({ meterProvider: meterProvider() })]
+      : setup === 'opentelemetry' || setup === 'opentelemetry-sync'
+        ? [openTelemetry(setup === 'opentelemetry-sync')]
         : [];
   @Module({
     imports: [ResilienceModule.forRoot({ ...OPTIONS, metrics: true }), ...exporter],
@@ -361,7 +374,10 @@ export const CASES: OverheadCase[] = [
   },
   ours('full pipeline, call metrics on (registry percentiles)', 'full', { setup: 'metrics' }),
   ours('full pipeline, metrics to prom-client', 'full', { setup: 'prometheus' }),
-  ours('full pipeline, metrics to the OpenTelemetry SDK (in-memory reader)', 'full', { setup: 'opentelemetry' }),
+  ours('full pipeline, metrics to the OpenTelemetry SDK (metric producer)', 'full', { setup: 'opentelemetry' }),
+  ours('full pipeline, metrics to the OpenTelemetry SDK (synchronous histogram)', 'full', {
+    setup: 'opentelemetry-sync',
+  }),
   { name: 'cockatiel timeout', baseline: 'bare', promise: () => () => cockatielTimeout.execute(resolved) },
   { name: 'cockatiel circuitBreaker', baseline: 'bare', promise: () => () => cockatielBreaker.execute(resolved) },
   {

@@ -139,7 +139,7 @@ class StandInCall extends Subscriber<unknown> implements DeadlineNode {
 const states = new Map<object, HandlerState>();
 
 @Injectable()
-class FusedStandInInterceptor implements NestInterceptor {
+export class FusedStandInInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     let state = states.get(context.getHandler());
     if (state === undefined) states.set(context.getHandler(), (state = new HandlerState()));
@@ -179,7 +179,7 @@ const buckets = new Map<string, StandInBucket>();
  * one function (no store, no plan, no limit objects).
  */
 @Injectable()
-class RateLimitStandInGuard implements CanActivate {
+export class RateLimitStandInGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.getArgByIndex<{ socket: { remoteAddress?: string } }>(0);
     const response = context.getArgByIndex<HeaderTarget>(1);

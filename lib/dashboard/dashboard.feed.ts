@@ -6,6 +6,7 @@ import type { DeadLetterQueueSnapshot } from '../core/dead-letter/dead-letter.qu
 import type { IdempotencySnapshot } from '../core/idempotency/idempotency-stats.js';
 import { LoadShedderState, type LoadSheddingSnapshot } from '../core/load-shedding/load-shedder.state.js';
 import type { TargetSnapshot } from '../core/metrics/target-metrics.state.js';
+import type { OutboxSnapshot } from '../core/outbox/outbox.state.js';
 import type { RateLimitSnapshot } from '../core/rate-limit/rate-limit.state.js';
 import { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import type { RetryBudgetSnapshot } from '../core/retry/retry-budget.state.js';
@@ -57,6 +58,8 @@ export interface DashboardSnapshot {
   readonly deadLetters: readonly DashboardDeadLetterQueue[];
   /** Every `@Idempotent` handler's counters (this process). */
   readonly idempotency: readonly IdempotencySnapshot[];
+  /** Every `RmqPublisher`'s outbox: depth as its store last answered, counters of this process. */
+  readonly outboxes: readonly OutboxSnapshot[];
   /** The trend samples after the one the page already has. */
   readonly trends: DashboardTrends;
 }
@@ -92,7 +95,7 @@ export class DashboardFeed implements OnApplicationShutdown {
 
   /** Everything the page shows now, with the trend samples after `since` (all of them for `0`). */
   snapshot(since = 0): DashboardSnapshot {
-    const { circuitBreakers, bulkheads, rateLimits, targets, retryBudgets, chaos, deadLetters, idempotency } =
+    const { circuitBreakers, bulkheads, rateLimits, targets, retryBudgets, chaos, deadLetters, idempotency, outboxes } =
       this.registry;
     const at = Date.now();
     return {
@@ -118,6 +121,7 @@ export class DashboardFeed implements OnApplicationShutdown {
         };
       }),
       idempotency: idempotency.list(),
+      outboxes: outboxes.list(),
       trends: this.history.after(since),
     };
   }

@@ -10,7 +10,8 @@ export class HttpResponse {
     readonly status: number,
     /** The headers the upstream answered. */
     readonly headers: Headers,
-    private readonly body: Uint8Array,
+    /** The body as read: `response.arrayBuffer()`'s buffer (no view made per call), or bytes. */
+    private readonly body: ArrayBuffer | Uint8Array,
   ) {}
 
   /** True for 2xx. */
@@ -35,6 +36,7 @@ export class HttpResponse {
 
   /** The body's bytes. */
   bytes(): Promise<Uint8Array> {
-    return Promise.resolve(this.body);
+    const { body } = this;
+    return Promise.resolve(body instanceof Uint8Array ? body : new Uint8Array(body));
   }
 }

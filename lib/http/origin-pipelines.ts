@@ -4,8 +4,10 @@ import { CallEventsPolicy } from '../core/events/call-events.policy.js';
 import type { ResilienceEvents } from '../core/events/resilience-events.js';
 import { HedgePolicy } from '../core/hedge/hedge.policy.js';
 import { CallMetricsPolicy } from '../core/metrics/call-metrics.policy.js';
-import type { ResiliencePolicy } from '../core/pipeline/policy.interface.js';
-import { createPromiseCall } from '../core/pipeline/resilient-method.js';
+import type { PolicyTarget } from '../core/events/resilience-event.interface.js';
+import { invokeAsActive } from '../core/pipeline/invocation.js';
+import type { PromiseStep, ResiliencePolicy } from '../core/pipeline/policy.interface.js';
+import { composePromise } from '../core/pipeline/resilient-method.js';
 import { RateLimitPolicy } from '../core/rate-limit/rate-limit.policy.js';
 import type { ResilienceRegistry } from '../core/registry/resilience-registry.js';
 import { RetryPolicy } from '../core/retry/retry.policy.js';
@@ -13,21 +15,21 @@ import { TimeoutPolicy } from '../core/timeout/timeout.policy.js';
 import { isRetryableHttpFailure } from './http-classification.js';
 import type { ResolvedHttpClientOptions } from './resolve-http-options.js';
 
-/** Runs one call through an origin's policies: `call` is the request (`this` of the attempt), `signal` the caller's. */
-export type PipelineCall = (
-  call: object,
-  args: readonly unknown[],
-  signal: AbortSignal | undefined,
-) => Promise<unknown>;
-
 /** The policies of one origin of one client: the same states, with and without the stages that repeat a request. */
 export interface OriginPipeline {
   /** `<client> <origin>` (or `<client> *` for the origins past `maxOrigins`): its name in the registry. */
   readonly name: string;
+  /** The target of its invocations (`this` of an attempt is the request) and events. */
+  readonly target: PolicyTarget;
   /** For requests that may be sent more than once: retry and hedge included. */
-  readonly repeatable: PipelineCall;
+  readonly repeatable: PromiseStep;
   /** For requests that must be sent once (a POST without an idempotency key): no retry, no hedge. */
-  readonly once: PipelineCall;
+  readonly once: PromiseStep;
+  /**
+   * The total timeout, outermost: not a step of its own but run by the call itself around the steps (see
+   * `HttpCallRun`), which saves a Promise, a deadline and four closures per call.
+   */
+  readonly total: TimeoutPolicy | undefined;
 }
 
 /** The origin every origin past `maxOrigins` shares. */
@@ -74,10 +76,11 @@ export class OriginPipelines {
     const name = `${options.name} ${origin}`;
     const target = { className: 'ResilientHttpClient', methodName: name };
     // Canonical order, outermost first: totalTimeout( Retry( Hedge( CircuitBreaker( RateLimit( Timeout( Bulkhead(
-    // attempt )))))))
+    // attempt ))))))), the total timeout run by the call (see `total`), the call's events and metrics inside it.
+    const total =
+      options.totalTimeout === undefined ? undefined : new TimeoutPolicy(name, options.totalTimeout, 'total', events);
     const outer: ResiliencePolicy[] = [new CallEventsPolicy(name, events)];
     if (registry.targets.enabled) outer.push(new CallMetricsPolicy(registry.targets.targetFor(name)));
-    if (options.totalTimeout !== undefined) outer.push(new TimeoutPolicy(name, options.totalTimeout, 'total', events));
     const repeating: ResiliencePolicy[] = [];
     if (options.retry !== undefined) {
       const retryIf = options.retry.retryIf ?? isRetryableHttpFailure;
@@ -95,8 +98,17 @@ export class OriginPipelines {
       inner.push(new TimeoutPolicy(name, options.attemptTimeout, 'attempt', events));
     }
     if (options.bulkhead !== undefined) inner.push(new BulkheadPolicy(registry.bulkheadFor(name, options.bulkhead)));
-    const repeatable = createPromiseCall([...outer, ...repeating, ...inner], this.attempt, target);
-    const once = repeating.length === 0 ? repeatable : createPromiseCall([...outer, ...inner], this.attempt, target);
-    return { name, repeatable, once };
+    const { attempt } = this;
+    // The attempt as the active invocation's method (it reads its invocation there), its throw a rejection.
+    const terminal: PromiseStep = (invocation) => {
+      try {
+        return invokeAsActive(invocation, attempt) as Promise<unknown>;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    const repeatable = composePromise([...outer, ...repeating, ...inner], terminal);
+    const once = repeating.length === 0 ? repeatable : composePromise([...outer, ...inner], terminal);
+    return { name, target, repeatable, once, total };
   }
 }

@@ -16,6 +16,9 @@ import type { HttpBody, HttpHeadersInit, HttpRequestOptions } from './http-reque
 import { NO_HEADERS, plainHeadersOf } from './http-request-parts.js';
 import { HttpUrls, type HttpTarget } from './http-url.js';
 import { CallTimeout, CallTimeoutExpired } from './http-call-timeout.js';
+import { HttpCallRun, type FailedCall } from './http-call-run.js';
+import { Invocation } from '../core/pipeline/invocation.js';
+import { runAbortable } from '../core/pipeline/caller-signal.js';
 
 const NO_ARGS: readonly unknown[] = [];
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
@@ -47,6 +50,8 @@ export class ResilientHttpClient {
   private readonly keyedMethods: ReadonlySet<string>;
   private readonly events: ResilienceEvents;
   private readonly urls: HttpUrls;
+  /** {@link failedCall}, bound once: what a call with a total timeout hands its failure to. */
+  private readonly failedCallOf: FailedCall;
 
   constructor(options: ResilientHttpClientOptions, registry: ResilienceRegistry, events: ResilienceEvents) {
     this.events = events;
@@ -61,6 +66,7 @@ export class ResilientHttpClient {
     this.keyedMethods = new Set(idempotencyKey?.methods ?? []);
     // A WHATWG fetch is a plain function: SDKs call it detached (`const f = options.fetch; f(url)`).
     this.fetch = this.fetch.bind(this);
+    this.failedCallOf = (error, call, policy) => this.failedCall(error, call, policy);
   }
 
   /** The client's name. */
@@ -196,22 +202,29 @@ export class ResilientHttpClient {
 
   private run(call: HttpCall, signal: AbortSignal | undefined): Promise<unknown> {
     const pipeline = this.pipelines.for(call.origin);
-    const running = (call.repeatable ? pipeline.repeatable : pipeline.once)(call, NO_ARGS, signal);
-    // Hedged attempts run side by side: a loser may still hold a failed answer when the winner answers.
-    if (this.options.hedge !== undefined) return this.hedged(running, call, pipeline.name);
-    // Otherwise a success holds no failed answer (each attempt let go of the previous one's): no step of its own.
-    return running.then(undefined, (error: unknown) => this.failedCall(error, call, pipeline.name));
-  }
-
-  private async hedged(running: Promise<unknown>, call: HttpCall, policy: string): Promise<unknown> {
-    let value: unknown;
-    try {
-      value = await running;
-    } catch (error) {
-      return this.failedCall(error, call, policy);
+    const invocation = new Invocation(pipeline.target, call, NO_ARGS);
+    const { total } = pipeline;
+    let timed: HttpCallRun | undefined;
+    if (total !== undefined) {
+      timed = new HttpCallRun(call, invocation, total, pipeline.name, this.failedCallOf);
+      timed.arm();
     }
-    if (call.holdsAnswer) void call.discard();
-    return value;
+    let running: Promise<unknown>;
+    try {
+      const step = call.repeatable ? pipeline.repeatable : pipeline.once;
+      running = signal === undefined ? step(invocation) : runAbortable(step, invocation, signal);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    if (timed !== undefined) return timed.outcomeOf(running);
+    const failed = (error: unknown) => this.failedCall(error, call, pipeline.name);
+    // Otherwise a success holds no failed answer (each attempt let go of the previous one's): no step of its own,
+    // unless hedged attempts ran side by side (a loser may still hold one when the winner answers).
+    if (this.options.hedge === undefined) return running.then(undefined, failed);
+    return running.then((value) => {
+      if (call.holdsAnswer) void call.discard();
+      return value;
+    }, failed);
   }
 
   /** What the caller gets of a failed call: the last failed answer (`fetch`), else the error (see {@link givenUp}). */

@@ -23,16 +23,20 @@ export class ResilienceOpenTelemetryMetrics implements OnApplicationShutdown {
 /**
  * Reports nest-resilience's metrics through `@opentelemetry/api` (meter `nest-resilience`): import it beside
  * `ResilienceModule`. It depends on the API only; your SDK (`@opentelemetry/sdk-node` or `sdk-metrics`) decides
- * where they go. Importing it turns call metrics on.
+ * where they go. Importing it turns call metrics on. Give it the `ResilienceMetricProducer` registered on your
+ * reader (`metricProducer`) and the call duration costs about what the Prometheus exporter's does.
  *
  * @example
  * ```ts
- * imports: [ResilienceModule.forRoot(), ResilienceOpenTelemetryModule.forRoot()]
+ * imports: [ResilienceModule.forRoot(), ResilienceOpenTelemetryModule.forRoot({ metricProducer: resilienceMetrics })]
  * ```
  */
 @Module({})
 export class ResilienceOpenTelemetryModule {
-  /** Creates the instruments on `options.meterProvider` (default: the global meter provider). */
+  /**
+   * Creates the instruments on `options.meterProvider` (default: the global meter provider), the call duration in
+   * `options.metricProducer` when given. Invalid options fail when the application starts.
+   */
   static forRoot(options: OpenTelemetryMetricsOptions = {}): DynamicModule {
     return {
       module: ResilienceOpenTelemetryModule,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpException, Injectable, Module, Post, Scope } from '@nestjs/common';
+import { All, Body, Controller, Get, HttpCode, HttpException, Injectable, Module, Post, Scope } from '@nestjs/common';
 import { defer, Observable, timer } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Fallback, ResilienceModule, Retry, Timeout, TimeoutSignal } from '../../lib/index.js';
@@ -8,6 +8,7 @@ const counters = {
   flaky: 0,
   post: 0,
   postAllowed: 0,
+  any: 0,
   fallback: 0,
   streamSubscriptions: 0,
   streamTeardowns: 0,
@@ -73,6 +74,14 @@ class ResilientController {
     counters.postAllowed++;
     if (counters.postAllowed <= body.failures) throw new HttpException('upstream down', 503);
     return { calls: counters.postAllowed };
+  }
+
+  /** One route for every method: whether a request may be repeated is known only per request. */
+  @All('flaky-any')
+  @Retry({ maxAttempts: 3, initialDelay: 1, jitter: 'none' })
+  flakyAny() {
+    counters.any++;
+    throw new HttpException('upstream down', 503);
   }
 
   @Get('fallback')
@@ -183,6 +192,14 @@ describe.each(PLATFORMS)('controller handlers on %s', (platform) => {
     const answer = await testApp.send('POST', '/flaky-allowed', { failures: 2 });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({ calls: 3 });
+  });
+
+  it('on an @All() route, retries a GET request and not a POST one', async () => {
+    expect((await testApp.send('GET', '/flaky-any')).status).toBe(503);
+    expect(counters.any).toBe(3);
+    counters.any = 0;
+    expect((await testApp.send('POST', '/flaky-any')).status).toBe(503);
+    expect(counters.any).toBe(1);
   });
 
   it('does not retry a 400 and passes it on unchanged', async () => {

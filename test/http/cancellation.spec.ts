@@ -98,6 +98,46 @@ describe('cancellation reaches the socket', () => {
     expect(await Promise.all(upstream.received.map((request) => request.closed))).toEqual(['aborted', 'aborted']);
   });
 
+  it('the total timeout during a backoff ends the call at once: no further attempt, events inside it', async () => {
+    upstream = await startUpstream((_request, res) => answer(res, 503));
+    const { client, events } = clientOf({
+      name: 'api',
+      baseUrl: upstream.origin,
+      totalTimeout: 300,
+      retry: { initialDelay: 60_000, maxDelay: 60_000 },
+    });
+    const seen: string[] = [];
+    events.on('timeout', (event) => seen.push(`timeout ${event.scope}`));
+    events.on('call-failure', (event) => seen.push(`call-failure ${(event.error as Error).name}`));
+
+    const error = (await client.get('/slow').catch((failure: unknown) => failure)) as HttpClientError;
+
+    expect(error).toMatchObject({ code: 'TIMEOUT', gaveUp: 'total-timeout', attempts: 1 });
+    expect(upstream.received).toHaveLength(1);
+    // The call's own events still hear how it ended, once its backoff was left.
+    await vi.waitFor(() => expect(seen).toEqual(['timeout total', 'call-failure TimeoutError']));
+  });
+
+  it('the total timeout fires on time even when the fetch ignores its abort', async () => {
+    vi.useFakeTimers();
+    try {
+      const never = () => new Promise<Response>(() => undefined); // a fetch that neither answers nor hears its signal
+      const { client } = clientOf({ name: 'api', baseUrl: 'http://127.0.0.1:9', totalTimeout: 1000, fetch: never });
+
+      const call = client.get('/hang').catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(999);
+      let settled = false;
+      void call.then(() => (settled = true));
+      await Promise.resolve();
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+
+      expect(await call).toMatchObject({ code: 'TIMEOUT', gaveUp: 'total-timeout' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('attempt timeouts are retried, each aborted attempt closed upstream', async () => {
     upstream = await startUpstream((_request, res, n) => {
       if (n === 3) answer(res, 200, { ok: true });

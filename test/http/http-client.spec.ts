@@ -29,6 +29,9 @@ describe('ResilientHttpClient: the verbs', () => {
     expect(response.headers.get('x-answer')).toBe('yes');
     expect(await response.json()).toEqual({ seen: '/v1/orders?page=2&tag=a&tag=b' });
     expect(await response.text()).toBe(JSON.stringify({ seen: '/v1/orders?page=2&tag=a&tag=b' }));
+    const bytes = await response.bytes();
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(new TextDecoder().decode(bytes)).toBe(await response.text());
     expect(upstream.received[0].headers['x-client']).toBe('a');
     expect(upstream.received[0].headers['x-over']).toBe('call');
   });

@@ -174,9 +174,16 @@ export type PrometheusTypes = [Prometheus.PrometheusMetricsOptions, Prometheus.R
 
 // nest-resilience/opentelemetry
 expectTypeOf<keyof typeof Opentelemetry>().toEqualTypeOf<
-  'METER_NAME' | 'OpenTelemetryMetrics' | 'ResilienceOpenTelemetryMetrics' | 'ResilienceOpenTelemetryModule'
+  | 'METER_NAME'
+  | 'OpenTelemetryMetrics'
+  | 'ResilienceMetricProducer'
+  | 'ResilienceOpenTelemetryMetrics'
+  | 'ResilienceOpenTelemetryModule'
 >();
-export type OpentelemetryTypes = [Opentelemetry.OpenTelemetryMetricsOptions];
+export type OpentelemetryTypes = [
+  Opentelemetry.OpenTelemetryMetricsOptions,
+  Opentelemetry.ResilienceMetricProducerOptions,
+];
 
 // nest-resilience/dashboard
 expectTypeOf<keyof typeof Dashboard>().toEqualTypeOf<

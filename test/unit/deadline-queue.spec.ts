@@ -58,16 +58,34 @@ describe('DeadlineQueue (fake timers)', () => {
 describe('DeadlineQueue (real timers)', () => {
   const pendingTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 
-  it('does not keep the process alive once no deadline is pending', () => {
+  // The loop asks whether anything holds it only after the ticks have run: the unref waits for the next tick, so
+  // calls made one after the other (each emptying the list) do not toggle the timer twice per call.
+  const nextTick = () => new Promise((resolve) => process.nextTick(resolve));
+
+  it('does not keep the process alive once no deadline is pending (from the next tick on)', async () => {
     const before = pendingTimers();
     const queue = new DeadlineQueue(60_000);
     const deadline = queue.add(() => undefined);
     expect(pendingTimers()).toBe(before + 1);
     queue.clear(deadline);
+    await nextTick();
     expect(pendingTimers()).toBe(before);
     const again = queue.add(() => undefined);
     expect(pendingTimers()).toBe(before + 1);
     queue.clear(again);
+    await nextTick();
+    expect(pendingTimers()).toBe(before);
+  });
+
+  it('keeps holding the process when a deadline is scheduled again before the tick', async () => {
+    const before = pendingTimers();
+    const queue = new DeadlineQueue(60_000);
+    queue.clear(queue.add(() => undefined));
+    const pending = queue.add(() => undefined); // before the tick: the timer was never let go
+    await nextTick();
+    expect(pendingTimers()).toBe(before + 1);
+    queue.clear(pending);
+    await nextTick();
     expect(pendingTimers()).toBe(before);
   });
 });

@@ -307,6 +307,59 @@ describe('clientAddressKey', () => {
   });
 });
 
+describe('a provider call admitted at once takes no decision (MemoryRateLimitStore.take)', () => {
+  it('leaves every bucket as consume alone would, waits, refusals and blocks included (model check)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 150 }),
+            cost: fc.integer({ min: 0, max: 3 }),
+            maxWaitMs: fc.constantFrom(0, 50, 500),
+          }),
+          { maxLength: 200 },
+        ),
+        (limit, blockMs, calls) => {
+          let now = 0;
+          const fast = new MemoryRateLimitStore({}, () => now);
+          const full = new MemoryRateLimitStore({}, () => now);
+          const bucket = { ...rule(limit, 1000), blockMs };
+          for (const { gap, cost, maxWaitMs } of calls) {
+            now += gap;
+            const expected = full.consume('k', bucket, cost, maxWaitMs);
+            // What RateLimitState.spend does: take first, the full decision only when that fails.
+            const taken = fast.take('k', bucket, cost);
+            const decision = taken ? undefined : fast.consume('k', bucket, cost, maxWaitMs);
+            expect(taken || decision!.allowed).toBe(expected.allowed);
+            expect(taken ? 0 : decision!.waitMs).toBe(expected.waitMs);
+            if (taken) expect(expected.waitMs).toBe(0);
+            else expect(decision).toEqual(expected);
+          }
+          // Same bucket afterwards: a probe that spends nothing reads the same figures from both.
+          expect(fast.consume('k', bucket, 0, 0)).toEqual(full.consume('k', bucket, 0, 0));
+        },
+      ),
+    );
+  });
+
+  it('spends from the memory store without a decision on the provider path, and still refuses', async () => {
+    const limiter = new RateLimitState(
+      'quota',
+      { ...DEFAULT_RATE_LIMIT_OPTIONS, limit: 2, interval: 60_000, maxWait: 0 },
+      new MemoryRateLimitStore(),
+    );
+    const first = limiter.spend('k', 0);
+    expect(first).toMatchObject({ allowed: true, waitMs: 0 });
+    expect(limiter.spend('k', 0)).toBe(first); // one shared answer: nothing made per call
+    expect(limiter.spend('k', 0)).toMatchObject({ allowed: false, retryAfterMs: 30_000 });
+    expect(limiter.snapshot()).toMatchObject({ allowed: 2, refused: 1 });
+    // A header-sending caller (a handler's guard) still gets the full decision.
+    expect(await limiter.consume('other', 0)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+});
+
 describe('several limits spent together (MemoryRateLimitStore.consumeAll)', () => {
   const spend = (key: string, limit: number) => ({ key, rule: rule(limit, 60_000), cost: 1, maxWaitMs: 0 });
 

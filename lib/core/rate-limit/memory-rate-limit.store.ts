@@ -6,7 +6,7 @@ import type {
   RateLimitStore,
   TokenBucketRule,
 } from './rate-limit-store.interface.js';
-import { spendTokens, type BucketState } from './token-bucket.js';
+import { spendTokens, takeTokens, type BucketState } from './token-bucket.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 import { MAX_KEY_LENGTH, MAX_RATE_LIMIT_KEYS } from '../validation/size-maxima.js';
 
@@ -62,6 +62,16 @@ export class MemoryRateLimitStore implements RateLimitStore {
   consume(key: string, rule: TokenBucketRule, cost: number, maxWaitMs: number): RateLimitDecision {
     const now = this.now();
     return spendTokens(this.bucketOf(key, rule, now), rule, cost, maxWaitMs, now);
+  }
+
+  /**
+   * Spends `cost` tokens of the bucket `key` when they are there now, and returns true; otherwise false, the bucket
+   * as it was (ask {@link consume} then). What a call that needs no headers asks first: no decision object.
+   * @internal
+   */
+  take(key: string, rule: TokenBucketRule, cost: number): boolean {
+    const now = this.now();
+    return takeTokens(this.bucketOf(key, rule, now), rule, cost, now);
   }
 
   /**

@@ -51,7 +51,8 @@ export class RateLimitPolicy implements ResiliencePolicy {
     this.name = limiter.name;
     if (more.length === 0) {
       const { maxWait } = limiter.options;
-      this.spend = (invocation) => limiter.consume(keyOf(invocation), maxWait);
+      // A provider method's call sends no headers: the memory store admits it without a decision object.
+      this.spend = (invocation) => limiter.spend(keyOf(invocation), maxWait);
       this.refusal = (decision, invocation) => {
         // The key is computed again, on a refusal someone listens for only: the admitted path keeps no copy of it.
         if (this.events?.observed) this.report(limiter, keyOf(invocation), decision, invocation);

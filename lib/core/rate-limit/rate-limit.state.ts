@@ -1,6 +1,7 @@
 import { ResilienceConfigError } from '../errors/resilience-config.error.js';
 import { MAX_RATE_LIMIT } from '../validation/size-maxima.js';
 import type { RateLimitOptions } from './rate-limit.options.js';
+import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 import type {
   RateLimitDecision,
   RateLimitRequest,
@@ -32,11 +33,15 @@ export class RateLimitState {
   /** The same as the header's text, computed once. */
   readonly capacityHeader: string;
 
+  /** The store when it is the memory store itself (not a subclass): it can admit a call without a decision. */
+  private readonly memory: MemoryRateLimitStore | undefined;
+
   constructor(
     readonly name: string,
     readonly options: RateLimitOptions,
     private readonly store: RateLimitStore,
   ) {
+    this.memory = store.constructor === MemoryRateLimitStore ? store : undefined;
     const { limit, interval, burst, blockDuration } = options;
     const fixed = typeof limit === 'number' && typeof interval === 'number';
     this.capacity = burst ?? (typeof limit === 'number' ? limit : Number.NaN);
@@ -71,6 +76,26 @@ export class RateLimitState {
     // A shared store answers asynchronously: one more `then` beside a network round trip.
     if (decision instanceof Promise) return decision.then(this.tally);
     return this.tally(decision);
+  }
+
+  /**
+   * {@link consume} for a caller that reads only `allowed`, `waitMs` and `retryAfterMs` (a provider method's call,
+   * which sends no headers): a call the memory store admits at once gets {@link ADMITTED_AT_ONCE}, shared, with no
+   * decision made for it. Anything else (a wait, a refusal, another store, an exhausted limit, a `consume` replaced
+   * as the testing kit's switches do) is {@link consume}'s full decision.
+   */
+  spend(key: string, maxWaitMs: number): RateLimitDecision | Promise<RateLimitDecision> {
+    const { memory } = this;
+    if (
+      memory !== undefined &&
+      this.exhaustedUntil === 0 &&
+      this.consume === RateLimitState.prototype.consume &&
+      memory.take(this.storeKey(key), this.rule, this.options.cost)
+    ) {
+      this.allowed++;
+      return ADMITTED_AT_ONCE;
+    }
+    return this.consume(key, maxWaitMs);
   }
 
   /**
@@ -215,6 +240,18 @@ const ADMITTED: RateLimitDecision = Object.freeze({
   waitMs: 0,
   retryAfterMs: 0,
   resetMs: 0,
+});
+
+/**
+ * What {@link RateLimitState.spend} answers for a call admitted at once: `remaining` and `resetMs` are not computed
+ * (NaN), since its callers send no headers.
+ */
+const ADMITTED_AT_ONCE: RateLimitDecision = Object.freeze({
+  allowed: true,
+  remaining: Number.NaN,
+  waitMs: 0,
+  retryAfterMs: 0,
+  resetMs: Number.NaN,
 });
 
 /**

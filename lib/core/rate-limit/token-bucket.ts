@@ -53,6 +53,22 @@ export function spendTokens(
   };
 }
 
+/**
+ * {@link spendTokens} for a call that cannot wait, when the tokens are there now: spends them and returns true,
+ * leaving the bucket exactly as `spendTokens` would. Otherwise returns false and leaves the bucket as it was, for
+ * `spendTokens` to decide (a wait, a refusal, a block). No decision object: the hot path of a call admitted at once.
+ */
+export function takeTokens(bucket: BucketState, rule: TokenBucketRule, cost: number, now: number): boolean {
+  if (bucket.blockedUntil !== 0) return false;
+  const { capacity, refillPerMs } = rule;
+  const tokens = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.updatedAt) * refillPerMs) - cost;
+  if (tokens < 0) return false;
+  bucket.tokens = tokens;
+  bucket.updatedAt = now;
+  bucket.fullAt = now + (capacity - tokens) / refillPerMs;
+  return true;
+}
+
 /** The refusal of a blocked bucket: nothing left until the block ends, and then it is full. */
 function blocked(forMs: number): RateLimitDecision {
   return { allowed: false, remaining: 0, waitMs: 0, retryAfterMs: forMs, resetMs: forMs };

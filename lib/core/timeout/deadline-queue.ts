@@ -21,11 +21,15 @@ export class Deadline implements DeadlineNode {
  * The deadlines of one timeout duration, sharing one Node timer. Calls start in order and all wait the same duration,
  * so their deadlines are in order too: a linked list (append, O(1) removal) and a single timer set for the oldest
  * replace a `setTimeout`/`clearTimeout` pair per call, the biggest cost of a timeout on the hot path.
- * The timer keeps the process alive only while a deadline is pending (it is unref'd when the list empties).
+ * The timer keeps the process alive only while a deadline is pending: it is unref'd once the list is still empty at
+ * the next tick, not at once, since calls made one after the other empty the list every time (two binding calls per
+ * call for nothing); the loop only asks whether anything holds it after the ticks have run.
  */
 export class DeadlineQueue {
   private readonly pending = new IntrusiveList<DeadlineNode>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** A tick will unref the timer if the list is still empty then. */
+  private unrefQueued = false;
 
   constructor(
     /** Milliseconds every deadline of this queue waits. */
@@ -52,8 +56,16 @@ export class DeadlineQueue {
 
   /** Removes a pending deadline; no effect once it has expired or been cleared. */
   clear(deadline: DeadlineNode): void {
-    if (this.pending.remove(deadline) && this.pending.size === 0) this.timer?.unref();
+    if (this.pending.remove(deadline) && this.pending.size === 0 && !this.unrefQueued && this.timer !== undefined) {
+      this.unrefQueued = true;
+      process.nextTick(this.unrefIfIdle);
+    }
   }
+
+  private readonly unrefIfIdle = (): void => {
+    this.unrefQueued = false;
+    if (this.pending.size === 0) this.timer?.unref();
+  };
 
   private readonly fire = (): void => {
     this.timer = undefined;

@@ -100,6 +100,13 @@ const BODY = [
     ['handler', '#running', '#executed', '#replayed', '#conflicts', '#mismatches', '#store errors'],
   ),
   section(
+    'outboxes',
+    'Publisher outboxes',
+    'Depth and bytes: as the outbox store last answered (a shared store counts every replica). Parked, sent and ' +
+      'refused: since start, by this process.',
+    ['publisher', 'broker', '#depth', '#bytes', '#parked', '#sent', '#refused'],
+  ),
+  section(
     'dead-letters',
     'Dead letters',
     'Depth and oldest: read once per second. Written and store errors: since ' + 'start, by this process.',

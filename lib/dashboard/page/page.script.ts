@@ -276,6 +276,10 @@ export const PAGE_SCRIPT = String.raw`
       return [h.name, String(h.inFlight), String(h.executed), String(h.replayed), String(h.conflicts),
         String(h.mismatches), String(h.storeErrors)];
     });
+    drawSimple('outboxes', s.outboxes, function (_, o) {
+      return [o.name, o.connected ? 'connected' : 'disconnected', String(o.depth), String(o.bytes), String(o.parked),
+        String(o.sent), String(o.refused)];
+    });
     drawSimple('dead-letters', s.deadLetters, function (_, q) {
       return [q.name, q.depth === null ? 'no data' : String(q.depth),
         q.oldestAgeMs === null ? (q.depth === 0 ? 'empty' : 'no data') : duration(q.oldestAgeMs) + ' ago',
@@ -317,6 +321,11 @@ export const PAGE_SCRIPT = String.raw`
     if (s.loadShedding && s.loadShedding.dropProbability > 0) {
       lines.push('Shedding load: ' + pct(s.loadShedding.dropProbability) + ' of normal requests refused');
     }
+    s.outboxes.forEach(function (o) {
+      if (o.depth === 0 && o.connected) return;
+      lines.push('Publisher ' + o.name + (o.connected ? '' : ': broker disconnected') +
+        (o.depth > 0 ? ': ' + o.depth + ' messages wait in its outbox, sent when the broker takes them' : ''));
+    });
     var summary = document.getElementById('summary');
     summary.setAttribute('data-fire', String(lines.length > 0));
     if (lines.length === 0) {

@@ -55,6 +55,11 @@ export interface HandlerPipelineParts {
   readonly instance: unknown;
   /** True when a parameter is `@TimeoutSignal()`. */
   readonly usesTimeoutSignal: boolean;
+  /**
+   * True when every request of the handler may be repeated, known at bootstrap (a GET, PUT, DELETE ... route): its
+   * requests skip the per-request check of `mayRepeat`.
+   */
+  readonly alwaysRepeatable: boolean;
   /** `@Idempotent`, run outside every policy; `undefined` when the handler has none. */
   readonly idempotency?: HandlerIdempotency;
 }
@@ -105,7 +110,10 @@ export class HandlerPipeline {
     invocation.requestKey = requestKey;
     invocation.source = this.parts.usesTimeoutSignal || requestKey !== undefined ? undefined : next.handle();
     const keyed = requestKey !== undefined;
-    const step = this.withoutRetry !== undefined && !keyed && !mayRepeat(context) ? this.withoutRetry : this.all;
+    const step =
+      this.withoutRetry !== undefined && !keyed && !this.parts.alwaysRepeatable && !mayRepeat(context)
+        ? this.withoutRetry
+        : this.all;
     return step(invocation);
   }
 }

@@ -5,7 +5,8 @@ import type { Invocation } from '../../core/pipeline/invocation.js';
 import { HandlerPipeline } from './handler-pipeline.js';
 import { HandlerIdempotency } from './handler-idempotency.js';
 import { HandlerRateLimitPlan } from './handler-rate-limits.js';
-import { isGraphQLFieldResolver } from '../request/handler-kind.js';
+import { isGraphQLFieldResolver, isGraphQLMutation } from '../request/handler-kind.js';
+import { isIdempotentHttpRoute } from '../request/idempotent-methods.js';
 import { refuseResponseObjectHandler } from './response-object-check.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
 import { TIMEOUT_SIGNAL_PARAMETER } from '../../decorators/resilience.metadata.js';
@@ -73,6 +74,8 @@ export class ResilientHandlers {
               policiesWithoutRetry: policies.withoutRetry,
               instance,
               usesTimeoutSignal: Reflect.getMetadata(TIMEOUT_SIGNAL_PARAMETER, prototype, methodName) !== undefined,
+              // A GraphQL mutation is never repeated, whatever else decorates the method.
+              alwaysRepeatable: isIdempotentHttpRoute(handler) && !isGraphQLMutation(handler),
               idempotency:
                 idempotent &&
                 new HandlerIdempotency(
