@@ -205,6 +205,17 @@ describe('ResilienceMetricProducer wiring', () => {
     ]);
   });
 
+  it('serves two readers when cumulative: a collection changes nothing another reader reads', async () => {
+    const producer = producerOf({});
+    const produced = exporterOf(AggregationTemporality.CUMULATIVE, producer);
+    const second = sdk(AggregationTemporality.CUMULATIVE, producer);
+    for (const seconds of DURATIONS) produced.call('A.b', 'success', seconds);
+    const first = durationOf(await produced.collect());
+    expect(durationOf(await second.collect())).toEqual(first);
+    expect(durationOf(await produced.collect())).toEqual(first);
+    expect(first?.dataPoints[0].value.count).toBe(DURATIONS.length);
+  });
+
   it('refuses options that are not what it takes, naming the option, the value and its type', () => {
     const invalid: [unknown, RegExp][] = [
       [{ temporality: 'delta' }, /"temporality" = "delta".*AggregationTemporality.DELTA.*got the string "delta"/],
