@@ -22,6 +22,13 @@ function slowServer() {
   return { server, requests };
 }
 
+/**
+ * Long enough that, on a loaded machine, the request reaches the downstream before the deadline: with 100 ms the
+ * abort sometimes came before fetch had connected, the downstream never saw the request, and there was no hang-up
+ * to observe.
+ */
+const DEADLINE_MS = 1_000;
+
 describe('a timeout really stops the work', () => {
   const downstream = slowServer();
   let baseUrl = '';
@@ -37,7 +44,7 @@ describe('a timeout really stops the work', () => {
   it('aborts the fetch of a service method through getTimeoutSignal()', async () => {
     @Injectable()
     class Catalogue {
-      @Timeout(100)
+      @Timeout(DEADLINE_MS)
       async load(): Promise<string> {
         const response = await fetch(`${baseUrl}/service`, { signal: getTimeoutSignal() });
         return response.text();
@@ -66,7 +73,7 @@ describe('a timeout really stops the work', () => {
     @Controller()
     class ProxyController {
       @Get('proxy')
-      @Timeout(100)
+      @Timeout(DEADLINE_MS)
       async proxy(@TimeoutSignal() signal: AbortSignal) {
         const response = await fetch(`${baseUrl}/${platform}`, { signal });
         return response.text();
