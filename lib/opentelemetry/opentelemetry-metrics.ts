@@ -163,10 +163,7 @@ function validMetricProducer(options: OpenTelemetryMetricsOptions): ResilienceMe
     'ResilienceOpenTelemetryModule',
     'ResilienceOpenTelemetryModule.forRoot(...)',
   );
-  if (typeof options !== 'object' || options === null) {
-    validator.fail('options', options, `must be an object, got ${typeOf(options)}`);
-  }
-  validator.knownOptions(options, OPTION_NAMES);
+  validator.objectOptions('options', options, undefined, OPTION_NAMES);
   const { metricProducer } = options;
   if (metricProducer === undefined || metricProducer instanceof ResilienceMetricProducer) return metricProducer;
   throw new ResilienceConfigError(

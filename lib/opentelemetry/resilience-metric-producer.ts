@@ -83,10 +83,7 @@ export class ResilienceMetricProducer implements MetricProducer {
       'ResilienceMetricProducer',
       'new ResilienceMetricProducer(...)',
     );
-    if (typeof options !== 'object' || options === null) {
-      validator.fail('options', options, `must be an object, got ${typeOf(options)}`);
-    }
-    validator.knownOptions(options, OPTION_NAMES);
+    validator.objectOptions('options', options, undefined, OPTION_NAMES);
     const { temporality = CUMULATIVE, boundaries = DURATION_BOUNDARIES } = options;
     if (temporality !== CUMULATIVE && temporality !== DELTA) {
       validator.fail(

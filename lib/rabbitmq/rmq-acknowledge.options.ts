@@ -1,4 +1,4 @@
-import { OptionsValidator, typeOf } from '../core/validation/options.validator.js';
+import { OptionsValidator } from '../core/validation/options.validator.js';
 
 /** Where `@RmqAcknowledge` records its validated options on the handler. */
 export const RMQ_ACKNOWLEDGE_METADATA = 'nest-resilience:rmq-acknowledge';
@@ -56,10 +56,7 @@ export function validateRmqAcknowledgeOptions(
   declaredAt: string,
 ): ResolvedRmqAcknowledgeOptions {
   const validator = new OptionsValidator('RmqAcknowledge', 'RmqAcknowledge', declaredAt);
-  if (typeof options !== 'object' || options === null) {
-    validator.fail('options', options, `must be an object such as { queue: 'orders' }, got ${typeOf(options)}`);
-  }
-  validator.knownOptions(options, OPTION_NAMES);
+  validator.objectOptions('options', options, "{ queue: 'orders' }", OPTION_NAMES);
   if (typeof options.queue !== 'string' || options.queue === '') {
     validator.fail('queue', options.queue, 'must be the non-empty name of the queue the handler consumes');
   }

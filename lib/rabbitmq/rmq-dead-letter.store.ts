@@ -110,10 +110,7 @@ export class RmqDeadLetterStore implements DeadLetterStore {
         `must be an amqplib connection (await connect(url) from 'amqplib'), got ${typeOf(connection)}`,
       );
     }
-    if (typeof options !== 'object' || options === null) {
-      validator.fail('options', options, `must be an object such as { confirmTimeout: 30000 }, got ${typeOf(options)}`);
-    }
-    validator.knownOptions(options, ['confirmTimeout', 'maxBrowse']);
+    validator.objectOptions('options', options, '{ confirmTimeout: 30000 }', ['confirmTimeout', 'maxBrowse']);
     this.confirmTimeout = validator.positiveDuration('confirmTimeout', options.confirmTimeout ?? 30_000);
     this.maxBrowse = validator.integerBetween('maxBrowse', options.maxBrowse ?? 10_000, 1, 1_000_000);
   }

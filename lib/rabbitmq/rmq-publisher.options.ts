@@ -115,14 +115,7 @@ export function resolveRmqPublisherOptions(
 ): ResolvedRmqPublisherOptions {
   const name = typeof options?.name === 'string' ? options.name : DEFAULT_RMQ_PUBLISHER_OPTIONS.name;
   const validator = new OptionsValidator('RmqPublisher', name, declaredAt);
-  if (typeof options !== 'object' || options === null) {
-    validator.fail(
-      'options',
-      options,
-      `must be an object such as { urls: ['amqp://localhost'] }, got ${typeOf(options)}`,
-    );
-  }
-  validator.knownOptions(options, OPTION_NAMES);
+  validator.objectOptions('options', options, "{ urls: ['amqp://localhost'] }", OPTION_NAMES);
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
     validator.fail('name', options.name, 'must be a non-empty string');
   }

@@ -50,10 +50,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     options: RedisDeadLetterStoreOptions = {},
   ) {
     const validator = new OptionsValidator('store', 'RedisDeadLetterStore', 'new RedisDeadLetterStore(...)');
-    if (typeof options !== 'object' || options === null) {
-      validator.fail('options', options, `must be an object such as { maxLength: 10000 }, got ${typeOf(options)}`);
-    }
-    validator.knownOptions(options, ['maxLength', 'prefix', 'replayClaimTtl']);
+    validator.objectOptions('options', options, '{ maxLength: 10000 }', ['maxLength', 'prefix', 'replayClaimTtl']);
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
       validator.fail('prefix', options.prefix, `must be a string, got ${typeOf(options.prefix)}`);
     }

@@ -98,10 +98,7 @@ export class RedisOutboxStore implements OutboxStore {
     options: RedisOutboxStoreOptions = {},
   ) {
     const validator = new OptionsValidator('store', 'RedisOutboxStore', 'new RedisOutboxStore(...)');
-    if (typeof options !== 'object' || options === null) {
-      validator.fail('options', options, `must be an object such as { prefix: 'outbox:' }, got ${typeOf(options)}`);
-    }
-    validator.knownOptions(options, ['prefix']);
+    validator.objectOptions('options', options, "{ prefix: 'outbox:' }", ['prefix']);
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
       validator.fail('prefix', options.prefix, `must be a string, got ${typeOf(options.prefix)}`);
     }

@@ -75,14 +75,7 @@ const REDIS_STORE_OPTION_NAMES = Object.keys({
 /** The options of `new RedisStore(...)` with their defaults, checked: a mistake names the option, value and type. */
 export function validateRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
   const validator = new OptionsValidator('store', 'RedisStore', 'new RedisStore(...)');
-  if (typeof options !== 'object' || options === null) {
-    validator.fail(
-      'options',
-      options,
-      `must be an object such as { url: 'redis://localhost:6379' }, got ${typeOf(options)}`,
-    );
-  }
-  validator.knownOptions(options, REDIS_STORE_OPTION_NAMES);
+  validator.objectOptions('options', options, "{ url: 'redis://localhost:6379' }", REDIS_STORE_OPTION_NAMES);
   if ((options.client === undefined) === (options.url === undefined)) {
     validator.fail('client', options.client, 'give exactly one of "client" (an ioredis client) or "url"');
   }

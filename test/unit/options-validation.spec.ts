@@ -275,4 +275,23 @@ describe('option validation', () => {
       expect(() => rateLimit({})).not.toThrow();
     });
   });
+
+  describe('an options object given as something else', () => {
+    it.each([
+      [null, 'null'],
+      [[{ maxKeys: 10 }], 'an array'],
+      ['maxKeys=10', 'the string "maxKeys=10"'],
+    ])('is refused naming the shape expected and the type received: %j', (given, type) => {
+      const check = () => validator('store').objectOptions('options', given, '{ maxKeys: 100_000 }', ['maxKeys']);
+      expect(check).toThrow(ResilienceConfigError);
+      expect(check).toThrow(`must be an object such as { maxKeys: 100_000 }, got ${type}`);
+    });
+
+    it('then refuses an unknown option name, with the closest known one', () => {
+      expect(() => validator('store').objectOptions('options', { maxKey: 10 }, undefined, ['maxKeys'])).toThrow(
+        /Unknown store option "maxKey".*Did you mean "maxKeys"\?/,
+      );
+      expect(() => validator('store').objectOptions('options', { maxKeys: 10 }, undefined, ['maxKeys'])).not.toThrow();
+    });
+  });
 });

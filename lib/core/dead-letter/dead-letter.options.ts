@@ -33,10 +33,7 @@ export function validateDeadLetterOptions(
   options: Partial<DeadLetterOptions>,
   validator: OptionsValidator,
 ): ResolvedDeadLetterOptions {
-  if (typeof options !== 'object' || options === null) {
-    validator.fail('options', options, "must be an object such as { name: 'orders' }");
-  }
-  validator.knownOptions(options, DEAD_LETTER_OPTION_NAMES);
+  validator.objectOptions('options', options, "{ name: 'orders' }", DEAD_LETTER_OPTION_NAMES);
   validator.optionalFunction('when', options.when);
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
     validator.fail('name', options.name, 'must be a non-empty string');

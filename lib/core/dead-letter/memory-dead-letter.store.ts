@@ -1,4 +1,4 @@
-import { OptionsValidator, typeOf } from '../validation/options.validator.js';
+import { OptionsValidator } from '../validation/options.validator.js';
 import type { DeadLetter, DeadLetterReplay, DeadLetterStore } from './dead-letter.interface.js';
 import { validateReplayClaimTtl } from './dead-letter-store.bounds.js';
 
@@ -34,14 +34,10 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
 
   constructor(options: MemoryDeadLetterStoreOptions = {}) {
     const validator = new OptionsValidator('store', 'MemoryDeadLetterStore', 'new MemoryDeadLetterStore(...)');
-    if (typeof options !== 'object' || options === null) {
-      validator.fail(
-        'options',
-        options,
-        `must be an object such as { maxLettersPerQueue: 1000 }, got ${typeOf(options)}`,
-      );
-    }
-    validator.knownOptions(options, ['maxLettersPerQueue', 'replayClaimTtl']);
+    validator.objectOptions('options', options, '{ maxLettersPerQueue: 1000 }', [
+      'maxLettersPerQueue',
+      'replayClaimTtl',
+    ]);
     this.maxLetters = validator.integerBetween(
       'maxLettersPerQueue',
       options.maxLettersPerQueue ?? 1000,

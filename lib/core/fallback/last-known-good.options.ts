@@ -59,10 +59,7 @@ export function validateLastKnownGoodOptions(
   options: Partial<LastKnownGoodOptions>,
   validator: OptionsValidator,
 ): ResolvedLastKnownGoodOptions {
-  if (typeof options !== 'object' || options === null) {
-    validator.fail('lastKnownGood', options, 'must be an object such as { maxAge: 60_000 }');
-  }
-  validator.knownOptions(options, LAST_KNOWN_GOOD_OPTION_NAMES);
+  validator.objectOptions('lastKnownGood', options, '{ maxAge: 60_000 }', LAST_KNOWN_GOOD_OPTION_NAMES);
   if (options.maxAge === undefined) validator.fail('maxAge', undefined, 'is required: how old an answer may be (ms)');
   validator.optionalFunction('key', options.key);
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {

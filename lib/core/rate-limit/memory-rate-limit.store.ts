@@ -45,10 +45,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     private readonly now: () => number = Date.now,
   ) {
     const validator = new OptionsValidator('store', 'MemoryRateLimitStore', 'new MemoryRateLimitStore(...)');
-    if (typeof options !== 'object' || options === null) {
-      validator.fail('options', options, 'must be an object, e.g. { maxKeys: 100_000 }');
-    }
-    validator.knownOptions(options, ['maxKeys', 'maxKeyLength']);
+    validator.objectOptions('options', options, '{ maxKeys: 100_000 }', ['maxKeys', 'maxKeyLength']);
     this.maxKeys = validator.boundedInteger('maxKeys', options.maxKeys ?? 100_000, 1, MAX_RATE_LIMIT_KEYS);
     // 64: room for a limit's name and a SHA-256 digest, which must stay short themselves.
     this.maxKeyLength = validator.boundedInteger('maxKeyLength', options.maxKeyLength ?? 200, 64, MAX_KEY_LENGTH);

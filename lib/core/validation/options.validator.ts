@@ -36,6 +36,18 @@ export class OptionsValidator {
     }
   }
 
+  /**
+   * Refuses `value` unless it is an options object (not `null`, not an array), showing `example` as the shape
+   * expected; then refuses option names not in `known`, as {@link knownOptions} does.
+   */
+  objectOptions(option: string, value: unknown, example: string | undefined, known: readonly string[]): void {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      const shape = example === undefined ? 'must be an object' : `must be an object such as ${example}`;
+      this.fail(option, value, `${shape}, got ${typeOf(value)}`);
+    }
+    this.knownOptions(value, known);
+  }
+
   /** A number, or a string holding one (converted). */
   number(option: string, value: unknown, rule: string): number {
     if (typeof value === 'number') return value;
