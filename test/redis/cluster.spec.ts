@@ -11,6 +11,13 @@ const perMinute = (limit: number) => ({ capacity: limit, refillPerMs: limit / 60
 describe('RedisStore on a real three-node Redis Cluster', () => {
   let cluster: RedisCluster;
   const clients: Cluster[] = [];
+  // Closed before the nodes stop: a store left open keeps its pub/sub connection reconnecting to stopped nodes.
+  const stores: RedisStore[] = [];
+  const storeOn = (options: ConstructorParameters<typeof RedisStore>[0]) => {
+    const store = new RedisStore(options);
+    stores.push(store);
+    return store;
+  };
   const client = () => {
     const created = new Cluster(cluster.startupNodes, { enableOfflineQueue: true });
     clients.push(created);
@@ -21,6 +28,7 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
     cluster = await RedisCluster.start();
   }, 30_000);
   afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
     for (const each of clients) each.disconnect();
     await cluster?.stop();
   });
@@ -32,7 +40,7 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
     await new Promise((resolve) => connected.once('ready', resolve));
     // What this checks is where buckets live and that each is exact, not the store's timeout: a first script call
     // redirected across nodes on a loaded machine may take longer than the default 200 ms and be decided locally.
-    const store = new RedisStore({ client: connected, prefix: 'cluster:', commandTimeout: 5_000 });
+    const store = storeOn({ client: connected, prefix: 'cluster:', commandTimeout: 5_000 });
     const keys = Array.from({ length: 12 }, (_, i) => `api:user-${i}`);
     for (const key of keys) {
       const decisions = [];
@@ -58,7 +66,7 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
       coordination: 'redis' as const,
     };
     const replicas = [0, 1].map(() => {
-      const store = new RedisStore({ client: client(), prefix: 'cluster-cb:' });
+      const store = storeOn({ client: client(), prefix: 'cluster-cb:' });
       const registry = new ResilienceRegistry(new ResilienceEvents(), store, store);
       return registry.circuitBreakerFor('payments', options);
     });
@@ -85,7 +93,7 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
     await new Promise((resolve) => connected.once('ready', resolve));
     // As above: where records live is the point, not the store's timeout; a first call redirected across nodes on a
     // loaded machine may outlast the default 200 ms and fail as a store outage.
-    const store = new RedisStore({ client: connected, prefix: 'cluster-idem:', commandTimeout: 5_000 });
+    const store = storeOn({ client: connected, prefix: 'cluster-idem:', commandTimeout: 5_000 });
     const keys = Array.from({ length: 12 }, (_, i) => `["Orders.create","POST","user-${i}","key-${i}"]`);
     for (const key of keys) {
       expect(await store.idempotency.acquire(key, 'fp', 'token', 5000)).toEqual({ outcome: 'acquired' });
@@ -104,7 +112,7 @@ describe('RedisStore on a real three-node Redis Cluster', () => {
   });
 
   it('several limits on different nodes: a refusal by one gives back what the others spent', async () => {
-    const store = new RedisStore({ client: client(), prefix: 'cluster-many:' });
+    const store = storeOn({ client: client(), prefix: 'cluster-many:' });
     // Keys of different limits: different slots (checked below), so no single script can take both.
     const request = (key: string, limit: number) => ({ key, rule: perMinute(limit), cost: 1, maxWaitMs: 0 });
     const both = () => store.consumeAll([request('tight:u', 1), request('loose:u', 5)]);
