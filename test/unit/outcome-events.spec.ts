@@ -1,4 +1,4 @@
-import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
+import { firstValueFrom, lastValueFrom, of, Subject, throwError, type Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResilienceEvents, type ResilienceEvent } from '../../lib/index.js';
 import { DEFAULT_RETRY_OPTIONS } from '../../lib/core/retry/retry.options.js';
@@ -79,5 +79,33 @@ describe('call-success and call-failure', () => {
         expect.objectContaining({ type: 'call-success', attempts: 1, duration: 0, fallback: false, target }),
       ]);
     }
+  });
+
+  it('on an Observable: a value then an unsubscribe is a success, an unsubscribe before a value nothing', async () => {
+    const events = new ResilienceEvents();
+    const seen: ResilienceEvent[] = [];
+    events.on('call-success', (event) => seen.push(event));
+    events.on('call-failure', (event) => seen.push(event));
+    const values = new Subject<string>();
+    const call = createResilientMethod(
+      () => values,
+      target,
+      [new CallEventsPolicy('Orders.find', events)],
+      'observable',
+    );
+    const taken = firstValueFrom(call() as Observable<unknown>);
+    vi.advanceTimersByTime(30);
+    values.next('first'); // firstValueFrom unsubscribes after its value
+    expect(await taken).toBe('first');
+    expect(seen).toEqual([expect.objectContaining({ type: 'call-success', duration: 30 })]);
+    seen.length = 0;
+    const abandoned = (call() as Observable<unknown>).subscribe();
+    abandoned.unsubscribe();
+    values.next('late');
+    values.complete();
+    expect(seen).toEqual([]);
+    // Completing without a value is an answer too (an empty stream).
+    await lastValueFrom(call() as Observable<unknown>, { defaultValue: 'none' });
+    expect(seen).toEqual([expect.objectContaining({ type: 'call-success' })]);
   });
 });

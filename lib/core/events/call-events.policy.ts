@@ -1,7 +1,7 @@
-import type { Unsubscribable } from 'rxjs';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep } from '../pipeline/policy.interface.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkPolicy, type SinkStep } from '../pipeline/sink.js';
+import { TimedCallSink } from '../pipeline/timed-call-sink.js';
 import type { ResilienceEvents } from './resilience-events.js';
 
 /**
@@ -69,56 +69,21 @@ export class CallEventsPolicy implements SinkPolicy {
   }
 }
 
-/**
- * One reported Observable call: a success once it completes, or once its caller unsubscribes after a value
- * (`firstValueFrom`); a failure on error; nothing when its caller gives up before any value.
- */
-class ReportedCall implements Sink, Unsubscribable {
-  private readonly start = performance.now();
-  private answered = false;
-  private ended = false;
-  private inner: Unsubscribable | undefined = undefined;
-
+/** One reported Observable call (see {@link TimedCallSink} for what counts as an answer). */
+class ReportedCall extends TimedCallSink {
   constructor(
     private readonly policy: CallEventsPolicy,
-    private readonly invocation: Invocation,
-    private readonly downstream: Sink,
-  ) {}
-
-  begin(next: SinkStep): Unsubscribable {
-    const inner = next(this.invocation, this);
-    if (this.ended) inner?.unsubscribe();
-    else this.inner = inner;
-    return this;
+    invocation: Invocation,
+    downstream: Sink,
+  ) {
+    super(invocation, downstream);
   }
 
-  next(value: unknown): void {
-    this.answered = true;
-    this.downstream.next(value);
-  }
-
-  error(error: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    this.policy.failed(this.invocation, this.start, error);
-    this.downstream.error(error);
-  }
-
-  complete(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
+  protected succeeded(): void {
     this.policy.succeeded(this.invocation, this.start);
-    this.downstream.complete();
   }
 
-  unsubscribe(): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.answered) this.policy.succeeded(this.invocation, this.start);
-    const { inner } = this;
-    this.inner = undefined;
-    inner?.unsubscribe();
+  protected failed(error: unknown): void {
+    this.policy.failed(this.invocation, this.start, error);
   }
 }

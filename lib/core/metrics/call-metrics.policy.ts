@@ -1,7 +1,7 @@
-import type { Unsubscribable } from 'rxjs';
 import type { Invocation } from '../pipeline/invocation.js';
 import type { ObservableStep, PromiseStep } from '../pipeline/policy.interface.js';
 import { observableStepOf, sinkStepOf, type Sink, type SinkPolicy, type SinkStep } from '../pipeline/sink.js';
+import { TimedCallSink } from '../pipeline/timed-call-sink.js';
 import { failureOutcome } from './call-outcome.js';
 import type { TargetMetricsState } from './target-metrics.state.js';
 
@@ -52,60 +52,23 @@ export class CallMetricsPolicy implements SinkPolicy {
 }
 
 /**
- * One measured Observable call: the duration runs to the end (complete or error). A caller that unsubscribes after a
- * value took its answer (`firstValueFrom`): a success, timed to then. One that unsubscribes before any value gave up
- * on the call: it is not recorded.
+ * One measured Observable call: the duration runs to the end (complete or error), or to the unsubscribe of a caller
+ * that took a value (see {@link TimedCallSink}).
  */
-class MeasuredCall implements Sink, Unsubscribable {
-  private readonly start = performance.now();
-  private ended = false;
-  private answered = false;
-  private inner: Unsubscribable | undefined = undefined;
-
+class MeasuredCall extends TimedCallSink {
   constructor(
     private readonly target: TargetMetricsState,
-    private readonly invocation: Invocation,
-    private readonly downstream: Sink,
-  ) {}
-
-  begin(next: SinkStep): this {
-    const inner = next(this.invocation, this);
-    if (this.ended) inner?.unsubscribe();
-    else this.inner = inner;
-    return this;
+    invocation: Invocation,
+    downstream: Sink,
+  ) {
+    super(invocation, downstream);
   }
 
-  next(value: unknown): void {
-    this.answered = true;
-    this.downstream.next(value);
-  }
-
-  error(error: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    this.target.record(failureOutcome(error), performance.now() - this.start);
-    this.downstream.error(error);
-  }
-
-  complete(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    this.recordAnswer();
-    this.downstream.complete();
-  }
-
-  private recordAnswer(): void {
+  protected succeeded(): void {
     this.target.record(this.invocation.answeredByFallback ? 'fallback' : 'success', performance.now() - this.start);
   }
 
-  unsubscribe(): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.answered) this.recordAnswer();
-    const { inner } = this;
-    this.inner = undefined;
-    inner?.unsubscribe();
+  protected failed(error: unknown): void {
+    this.target.record(failureOutcome(error), performance.now() - this.start);
   }
 }
