@@ -11,7 +11,8 @@
  * consumers, as its router runs a GET (a real ServerResponse, the rate-limit headers set on it): nest-noop-both (a
  * do-nothing guard and interceptor), nest-six-stand-ins (bench/support/stand-ins.ts: the least all six decorators'
  * happy path could cost, inline), nest-six-decorators (all six): what the HTTP bench's `six-stand-ins` and
- * `resilience` routes differ by, without the network's noise. BENCH_CASES=a,b,... measures only those cases.
+ * `resilience` routes differ by, without the network's noise; the same three on Fastify (`-fastify`: a Nest Fastify
+ * app's adapter, and the request and reply of one `inject()`, kept). BENCH_CASES=a,b,... measures only those cases.
  */
 import { measure } from './support/measure.js';
 import { bootInterceptorCases, type InterceptorCaseName } from './support/interceptor-cases.js';
@@ -34,8 +35,15 @@ if (only !== undefined) {
     smoke ? { iterations, rounds: 1, warmupRounds: 0 } : { iterations },
   );
   const ns = (name: string) => results.get(name) ?? Number.NaN;
-  const sixAdded = ns('nest-six-decorators') - ns('nest-six-stand-ins');
-  const sixShare = (100 * ns('nest-six-stand-ins')) / ns('nest-six-decorators');
+  /** All six decorators beside the six stand-ins through Nest, on `platform` (`''` or `'-fastify'`). */
+  const sixLine = (platform: string, label: string) => {
+    const added = ns(`nest-six-decorators${platform}`) - ns(`nest-six-stand-ins${platform}`);
+    const share = (100 * ns(`nest-six-stand-ins${platform}`)) / ns(`nest-six-decorators${platform}`);
+    return Number.isNaN(added)
+      ? undefined
+      : `All six decorators beside the six stand-ins, through Nest (${label}): ${added.toFixed(0)} ns more per ` +
+          `request (${share.toFixed(1)}% of the stand-ins' rate).`;
+  };
   const lines = [
     `Per request, in-process, Node ${process.version} ` +
       `(median of 7 interleaved rounds of ${iterations.toLocaleString('en')})`,
@@ -52,13 +60,16 @@ if (only !== undefined) {
       const added = name === 'post-bare' ? '-' : `${(ns(name) - ns('post-noop-interceptor')).toFixed(0)} ns`;
       return `| ${name} | ${ns(name).toFixed(0)} | ${added} |`;
     }),
-    ...['nest-noop-both', 'nest-six-stand-ins', 'nest-six-decorators'].map(
-      (name) => `| ${name} | ${ns(name).toFixed(0)} | ${(ns(name) - ns('nest-noop-both')).toFixed(0)} ns |`,
+    ...['', '-fastify'].flatMap((platform) =>
+      ['nest-noop-both', 'nest-six-stand-ins', 'nest-six-decorators'].map((name) => {
+        const added = ns(name + platform) - ns(`nest-noop-both${platform}`);
+        return `| ${name}${platform} | ${ns(name + platform).toFixed(0)} | ${added.toFixed(0)} ns |`;
+      }),
     ),
     '',
-    `All six decorators beside the six stand-ins, through Nest: ${sixAdded.toFixed(0)} ns more per request ` +
-      `(${sixShare.toFixed(1)}% of the stand-ins' rate).`,
-  ].filter((line) => !line.includes('| NaN |'));
+    sixLine('', 'Express-style Node request and response'),
+    sixLine('-fastify', 'Fastify'),
+  ].filter((line): line is string => line !== undefined && !line.includes('| NaN |'));
   console.log(lines.join('\n'));
   writeResults('interceptor.md', lines.join('\n'));
 }

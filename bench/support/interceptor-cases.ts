@@ -19,10 +19,12 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
-import { ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, NestFactory } from '@nestjs/core';
 import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer.js';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer.js';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of, type Observable } from 'rxjs';
 import {
@@ -119,7 +121,10 @@ export type InterceptorCaseName =
   | 'post-idempotent-memory'
   | 'nest-noop-both'
   | 'nest-six-stand-ins'
-  | 'nest-six-decorators';
+  | 'nest-six-decorators'
+  | 'nest-noop-both-fastify'
+  | 'nest-six-stand-ins-fastify'
+  | 'nest-six-decorators-fastify';
 
 /** Boots the bench controller's module and returns one call of each case, and what closes the module. */
 export async function bootInterceptorCases(): Promise<{
@@ -203,8 +208,12 @@ export async function bootInterceptorCases(): Promise<{
    * A GET through Nest's own guard and interceptor consumers, as its router runs them (a new ExecutionContextHost for
    * each, the interceptor's `next.handle()` deferred and bound to the async scope), on a real Node ServerResponse
    * (the headers are set as on Express) and a request that looks like Express's (socket address, `trust proxy` off).
-   * Nothing else of the router runs: what two HTTP routes with the same handler differ by is exactly this.
+   * Nothing else of the router runs: what two HTTP routes with the same handler differ by is exactly this. The
+   * decorators' enhancers come from a module of their own whose HTTP adapter is Express's: without one (a testing
+   * module has none) the rate-limit guard sets no header, while the stand-in sets three.
    */
+  const httpModuleRef = await (await Test.createTestingModule({ imports: [BenchModule] }).compile()).init();
+  httpModuleRef.get(HttpAdapterHost).httpAdapter = new ExpressAdapter();
   const guardsConsumer = new GuardsConsumer();
   const interceptorsConsumer = new InterceptorsConsumer();
   const socket = new Socket();
@@ -215,28 +224,55 @@ export async function bootInterceptorCases(): Promise<{
   });
   Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1' });
   const httpResponse = new ServerResponse(httpRequest);
-  const instance = moduleRef.get(BenchController);
   const six = proto.six as () => unknown;
-  const callSix = () => Promise.resolve(six.call(instance));
-  const sixGuard = new (enhancerOf<CanActivate>(GUARDS_METADATA, 'six'))(moduleRef.get(ModuleRef));
-  sixGuard.onModuleInit();
-  const sixInterceptor = new (enhancerOf<SyncInterceptor>(INTERCEPTORS_METADATA, 'six'))(moduleRef.get(ModuleRef));
-  sixInterceptor.onModuleInit();
-  const throughNest = async (guard: CanActivate, interceptor: NestInterceptor): Promise<unknown> => {
-    const args = [httpRequest, httpResponse, undefined];
-    if (!(await guardsConsumer.tryActivate([guard], args, instance, six, 'http'))) throw new Error('refused');
-    const result = (await interceptorsConsumer.intercept(
-      [interceptor],
-      args,
-      instance,
-      six,
-      callSix,
-      'http',
-    )) as Observable<unknown>;
-    return lastValueFrom(result);
+  const sixEnhancers = (ref: ModuleRef) => {
+    const sixGuard = new (enhancerOf<CanActivate>(GUARDS_METADATA, 'six'))(ref);
+    sixGuard.onModuleInit();
+    const sixInterceptor = new (enhancerOf<SyncInterceptor>(INTERCEPTORS_METADATA, 'six'))(ref);
+    sixInterceptor.onModuleInit();
+    return { sixGuard, sixInterceptor };
   };
+  const throughNestOf = (instance: BenchController, args: unknown[]) => {
+    const callSix = () => Promise.resolve(six.call(instance));
+    return async (guard: CanActivate, interceptor: NestInterceptor): Promise<unknown> => {
+      if (!(await guardsConsumer.tryActivate([guard], args, instance, six, 'http'))) throw new Error('refused');
+      const result = (await interceptorsConsumer.intercept(
+        [interceptor],
+        args,
+        instance,
+        six,
+        callSix,
+        'http',
+      )) as Observable<unknown>;
+      return lastValueFrom(result);
+    };
+  };
+  const throughNest = throughNestOf(httpModuleRef.get(BenchController), [httpRequest, httpResponse, undefined]);
+  const express = sixEnhancers(httpModuleRef.get(ModuleRef));
   const standInGuard = new RateLimitStandInGuard();
   const standInInterceptor = new FusedStandInInterceptor();
+
+  /**
+   * The same on Fastify: a Nest Fastify app (not listening) of the bench module, and the request and reply of one
+   * `inject()` of GET /six kept for every call (Fastify's `request.ip`, its `reply.header`, Nest's Fastify adapter).
+   */
+  const fastifyApp = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter(), {
+    logger: false,
+  });
+  let fastifyArgs: unknown[] | undefined;
+  fastifyApp
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preHandler', (request, reply, done) => {
+      fastifyArgs ??= [request, reply, undefined];
+      done();
+    });
+  await fastifyApp.init();
+  await fastifyApp.getHttpAdapter().getInstance().ready();
+  const injected = await fastifyApp.inject({ method: 'GET', url: '/six', remoteAddress: '127.0.0.1' });
+  if (injected.statusCode !== 200 || fastifyArgs === undefined) throw new Error(`GET /six: ${injected.statusCode}`);
+  const throughFastify = throughNestOf(fastifyApp.get(BenchController), fastifyArgs);
+  const fastify = sixEnhancers(fastifyApp.get(ModuleRef));
 
   const settle = (observable: Observable<unknown>) =>
     new Promise<unknown>((resolve, reject) => observable.subscribe({ next: resolve, error: reject }));
@@ -252,7 +288,15 @@ export async function bootInterceptorCases(): Promise<{
     'post-idempotent-memory': () => settle(interceptor.intercept(nextPost(), postNext)),
     'nest-noop-both': () => throughNest(noopGuard, noopInterceptor),
     'nest-six-stand-ins': () => throughNest(standInGuard, standInInterceptor),
-    'nest-six-decorators': () => throughNest(sixGuard, sixInterceptor),
+    'nest-six-decorators': () => throughNest(express.sixGuard, express.sixInterceptor),
+    'nest-noop-both-fastify': () => throughFastify(noopGuard, noopInterceptor),
+    'nest-six-stand-ins-fastify': () => throughFastify(standInGuard, standInInterceptor),
+    'nest-six-decorators-fastify': () => throughFastify(fastify.sixGuard, fastify.sixInterceptor),
   };
-  return { cases, close: () => moduleRef.close() };
+  const close = async () => {
+    await fastifyApp.close();
+    await httpModuleRef.close();
+    await moduleRef.close();
+  };
+  return { cases, close };
 }

@@ -12,20 +12,40 @@ import type { HandlerIdempotency } from './handler-idempotency.js';
 import { IDEMPOTENT_HTTP_METHODS } from '../request/idempotent-methods.js';
 import { httpRequest } from '../request/http-arguments.js';
 
-/** One call of a handler: its arguments are `[context]`, and the rest of the pipeline is Nest's `next.handle()`. */
-class HandlerInvocation extends Invocation {
+/**
+ * One call of a handler: its arguments are `[context]`, and the rest of the pipeline is Nest's `next.handle()`. It is
+ * also the request's outermost sink, mapping resilience errors to the transport's answer (see
+ * `TransportAnswerPolicy`): one object per request rather than two.
+ */
+class HandlerInvocation extends Invocation implements Sink {
   /** `next.handle()`, made once per request; undefined when each attempt makes its own (see `callHandler`). */
   source: Observable<unknown> | undefined;
-  next!: CallHandler;
+  callHandler!: CallHandler;
   /** The request's key when it brought one to `@Idempotent`: each attempt runs in a scope of its own. */
   requestKey: RequestKeyScope | undefined;
+  /** Where the answer goes once mapped: the subscriber of the pipeline's Observable, set when it subscribes. */
+  answers: Sink | undefined = undefined;
+  adapterHost!: HttpAdapterHost;
 
   protected override copy(): HandlerInvocation {
     const child = new HandlerInvocation(this.target, this.thisArg, this.args);
     child.source = this.source;
-    child.next = this.next;
+    child.callHandler = this.callHandler;
     child.requestKey = this.requestKey;
+    child.adapterHost = this.adapterHost;
     return child;
+  }
+
+  next(value: unknown): void {
+    this.answers!.next(value);
+  }
+
+  error(error: unknown): void {
+    this.answers!.error(toTransportError(error, this.args[0] as ExecutionContext, this.adapterHost));
+  }
+
+  complete(): void {
+    this.answers!.complete();
   }
 }
 
@@ -39,9 +59,11 @@ const callHandler: ObservableStep = (invocation) => {
   const handler = invocation as HandlerInvocation;
   if (handler.source !== undefined) return handler.source;
   const { requestKey } = handler;
-  if (requestKey === undefined) return handlerInvocations.run(handler, () => handler.next.handle());
+  if (requestKey === undefined) return handlerInvocations.run(handler, () => handler.callHandler.handle());
   // Every attempt (a @Retry re-run, a hedged fork) numbers its downstream calls from 1 again: the same keys.
-  return requestKeys.run(requestKey.renewed(), () => handlerInvocations.run(handler, () => handler.next.handle()));
+  return requestKeys.run(requestKey.renewed(), () =>
+    handlerInvocations.run(handler, () => handler.callHandler.handle()),
+  );
 };
 
 /** How the pipeline of one handler is built: its policies in the canonical order, outermost first. */
@@ -74,7 +96,7 @@ export class HandlerPipeline {
 
   constructor(
     private readonly parts: HandlerPipelineParts,
-    adapterHost: HttpAdapterHost,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     // The error mapping runs as the outermost policy of the fused chain: no Observable of its own per request.
     const answers = new TransportAnswerPolicy(adapterHost);
@@ -106,7 +128,8 @@ export class HandlerPipeline {
       return requestKey === undefined ? next.handle() : requestKeys.run(requestKey, () => next.handle());
     }
     const invocation = new HandlerInvocation(this.parts.target, this.parts.instance, [context]);
-    invocation.next = next;
+    invocation.callHandler = next;
+    invocation.adapterHost = this.adapterHost;
     invocation.requestKey = requestKey;
     invocation.source = this.parts.usesTimeoutSignal || requestKey !== undefined ? undefined : next.handle();
     const keyed = requestKey !== undefined;
@@ -128,7 +151,15 @@ class TransportAnswerPolicy implements SinkPolicy {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   wrapSink(next: SinkStep): SinkStep {
-    return (invocation, sink) => next(invocation, new TransportAnswerSink(sink, invocation, this.adapterHost));
+    return (invocation, sink) => {
+      // The pipeline's own invocation is the sink, on its first subscription; a second subscription to the same
+      // Observable (a user's operator re-subscribing) gets a sink of its own rather than taking the first one's.
+      if (invocation instanceof HandlerInvocation && invocation.answers === undefined) {
+        invocation.answers = sink;
+        return next(invocation, invocation);
+      }
+      return next(invocation, new TransportAnswerSink(sink, invocation, this.adapterHost));
+    };
   }
 
   wrapObservable(next: ObservableStep): ObservableStep {
@@ -146,7 +177,7 @@ class TransportAnswerPolicy implements SinkPolicy {
   }
 }
 
-/** Passes values on and maps the error. One object per request. */
+/** Passes values on and maps the error: for an invocation already answering another subscriber. */
 class TransportAnswerSink implements Sink {
   constructor(
     private readonly sink: Sink,

@@ -82,6 +82,8 @@ export class HandlerRateLimitPlan {
   private readonly compiled: readonly CompiledLimit[];
   /** True when a limit has `skipIf`: only then is the list filtered per request. */
   private readonly skippable: boolean;
+  /** How this app's adapter sets a header on a response that is not Node's own; chosen on the first request. */
+  private setOnReply: HeaderSetter | undefined;
 
   constructor(
     readonly limits: readonly HandlerRateLimit[],
@@ -181,29 +183,46 @@ export class HandlerRateLimitPlan {
   ): void {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (adapter === undefined) return;
-    const response = httpResponse<unknown>(context);
+    const response = httpResponse<object>(context);
+    // Chosen once per request, not per header: a Node response (Express), a Fastify reply, or another adapter's.
+    const set = response instanceof ServerResponse ? setOnNodeResponse : (this.setOnReply ??= replySetter(adapter));
     const remaining = String(decision.remaining);
     const reset = String(Math.ceil(decision.resetMs / 1000));
     // Lower-case names: HTTP field names are case-insensitive, and Fastify lower-cases every name it is given (a new
     // string per header and request unless it already is).
-    setHeader(adapter, response, 'ratelimit-limit', limit);
-    setHeader(adapter, response, 'ratelimit-remaining', remaining);
-    setHeader(adapter, response, 'ratelimit-reset', reset);
+    set(response, 'ratelimit-limit', limit);
+    set(response, 'ratelimit-remaining', remaining);
+    set(response, 'ratelimit-reset', reset);
     if (limiter.options.legacyHeaders) {
-      setHeader(adapter, response, 'x-ratelimit-limit', limit);
-      setHeader(adapter, response, 'x-ratelimit-remaining', remaining);
-      setHeader(adapter, response, 'x-ratelimit-reset', reset);
+      set(response, 'x-ratelimit-limit', limit);
+      set(response, 'x-ratelimit-remaining', remaining);
+      set(response, 'x-ratelimit-reset', reset);
     }
   }
 }
 
+/** Sets one header on the platform's response object. */
+type HeaderSetter = (response: object, name: string, value: string) => void;
+
 /**
  * Express's response is Node's ServerResponse: set on it directly (Express's `res.set` adds only a String() and a
- * Content-Type check on top); Fastify keeps its own list of headers, reached through Nest's adapter.
+ * Content-Type check on top).
  */
-function setHeader(adapter: HttpAdapterHost['httpAdapter'], response: unknown, name: string, value: string): void {
-  if (response instanceof ServerResponse) response.setHeader(name, value);
-  else adapter.setHeader(response, name, value);
+const setOnNodeResponse: HeaderSetter = (response, name, value) => {
+  (response as ServerResponse).setHeader(name, value);
+};
+
+/** Fastify's reply keeps its own list of headers: `reply.header`, what Nest's adapter would call after a check. */
+const setOnFastifyReply: HeaderSetter = (reply, name, value) => {
+  (reply as { header(name: string, value: string): unknown }).header(name, value);
+};
+
+/** How headers are set on the replies of the app's HTTP adapter: Fastify's directly, any other through the adapter. */
+function replySetter(adapter: HttpAdapterHost['httpAdapter']): HeaderSetter {
+  if (adapter.getType() === 'fastify') return setOnFastifyReply;
+  return (response, name, value) => {
+    adapter.setHeader(response, name, value);
+  };
 }
 
 function isCloserToExhaustion(candidate: RateLimitDecision, current: RateLimitDecision): boolean {
