@@ -217,12 +217,22 @@ const setOnFastifyReply: HeaderSetter = (reply, name, value) => {
   (reply as { header(name: string, value: string): unknown }).header(name, value);
 };
 
-/** How headers are set on the replies of the app's HTTP adapter: Fastify's directly, any other through the adapter. */
+/**
+ * How headers are set on the replies of the app's HTTP adapter: Nest's Fastify adapter's directly, any other through
+ * the adapter, so that an adapter subclass overriding `setHeader` is still called.
+ */
 function replySetter(adapter: HttpAdapterHost['httpAdapter']): HeaderSetter {
-  if (adapter.getType() === 'fastify') return setOnFastifyReply;
+  if (adapter.getType() === 'fastify' && setsHeadersAsNestFastifyAdapter(adapter)) return setOnFastifyReply;
   return (response, name, value) => {
     adapter.setHeader(response, name, value);
   };
+}
+
+/** Whether the `setHeader` that `adapter` runs is `FastifyAdapter`'s own (no subclass overrides it). */
+function setsHeadersAsNestFastifyAdapter(adapter: object): boolean {
+  let owner: object | null = Object.getPrototypeOf(adapter) as object | null;
+  while (owner !== null && !Object.hasOwn(owner, 'setHeader')) owner = Object.getPrototypeOf(owner) as object | null;
+  return owner?.constructor.name === 'FastifyAdapter';
 }
 
 function isCloserToExhaustion(candidate: RateLimitDecision, current: RateLimitDecision): boolean {
