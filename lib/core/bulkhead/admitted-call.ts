@@ -5,9 +5,6 @@ import type { Sink, SinkStep } from '../pipeline/sink.js';
 import type { BulkheadState } from './bulkhead.state.js';
 import type { Compartment } from './compartment.js';
 
-/** Milliseconds now, read through the global `performance` so that fake timers drive it in tests. */
-const now = () => performance.now();
-
 const isTimeout = (error: unknown) => error instanceof ResilienceError && error.code === 'TIMEOUT';
 
 /**
@@ -19,9 +16,17 @@ const isTimeout = (error: unknown) => error instanceof ResilienceError && error.
  * which for a method that ignores its signal may be much later, after the limit has grown on other calls' answers.
  * An attempt aborted for another reason (a hedge that lost, a total timeout's caller going away) says nothing about
  * the downstream: not sampled. Neither is an Observable that the caller unsubscribed (it took what it wanted).
+ *
+ * The Promise path's call; {@link AdmittedSinkCall} is the Observable path's, the same decisions in a class of its
+ * own (a subclass would cost a constructor call per call that V8 does not inline).
  */
 export class AdmittedCall implements AttemptAbortListener {
-  private readonly start = now();
+  /**
+   * The clock: the global `performance`, so that fake timers drive it in tests, read once per call and kept for its
+   * end (the global is an accessor, which costs as much as reading the clock itself).
+   */
+  private readonly clock: typeof performance;
+  private readonly start: number;
   private reported = false;
   private released = false;
   private readonly previousListener: AttemptAbortListener | undefined;
@@ -29,10 +34,12 @@ export class AdmittedCall implements AttemptAbortListener {
   constructor(
     private readonly bulkhead: BulkheadState,
     private readonly compartment: Compartment,
-    protected readonly invocation: Invocation,
+    private readonly invocation: Invocation,
     private readonly inflight: number,
   ) {
     compartment.active++;
+    this.clock = performance;
+    this.start = this.clock.now();
     // The call itself listens, not a closure per call (see Invocation.abortListener).
     this.previousListener = invocation.abortListener;
     invocation.abortListener = this;
@@ -50,12 +57,12 @@ export class AdmittedCall implements AttemptAbortListener {
     if (this.reported) return;
     this.reported = true;
     // One clock read for the latency and the sample window.
-    const end = now();
+    const end = this.clock.now();
     this.bulkhead.sample(end - this.start, this.inflight, dropped, end);
   }
 
-  /** The work ended (answered, failed or unsubscribed): the slot is free again. */
-  protected release(): void {
+  /** The work ended: the slot is free again. */
+  private release(): void {
     if (this.released) return;
     this.released = true;
     this.compartment.active--;
@@ -74,30 +81,33 @@ export class AdmittedCall implements AttemptAbortListener {
     this.release();
     this.report(isTimeout(error));
   }
-
-  /** The caller went away: the slot is free, nothing is sampled (a timeout that aborted first reported a drop). */
-  abandoned(): void {
-    this.release();
-    this.reported = true;
-  }
 }
 
 /**
  * An admitted Observable call on the fused path (see `SinkPolicy`): the sink of the rest of the pipeline and what
- * the caller unsubscribes, one object per call instead of an Observable, a Subscriber and closures.
+ * the caller unsubscribes, one object per call instead of an Observable, a Subscriber and closures. Decides as
+ * {@link AdmittedCall} does.
  */
-export class AdmittedSinkCall extends AdmittedCall implements Sink, Unsubscribable {
+export class AdmittedSinkCall implements AttemptAbortListener, Sink, Unsubscribable {
+  private readonly clock: typeof performance;
+  private readonly start: number;
+  private reported = false;
   private ended = false;
   private inner: Unsubscribable | undefined = undefined;
+  private readonly previousListener: AttemptAbortListener | undefined;
 
   constructor(
-    bulkhead: BulkheadState,
-    compartment: Compartment,
-    invocation: Invocation,
-    inflight: number,
+    private readonly bulkhead: BulkheadState,
+    private readonly compartment: Compartment,
+    private readonly invocation: Invocation,
+    private readonly inflight: number,
     private readonly downstream: Sink,
   ) {
-    super(bulkhead, compartment, invocation, inflight);
+    compartment.active++;
+    this.clock = performance;
+    this.start = this.clock.now();
+    this.previousListener = invocation.abortListener;
+    invocation.abortListener = this;
   }
 
   /** Runs the rest of the pipeline into this call. */
@@ -108,6 +118,12 @@ export class AdmittedSinkCall extends AdmittedCall implements Sink, Unsubscribab
     return this;
   }
 
+  attemptAborted(reason: unknown): void {
+    this.previousListener?.attemptAborted(reason);
+    if (isTimeout(reason)) this.report(true);
+    else this.reported = true;
+  }
+
   next(value: unknown): void {
     this.downstream.next(value);
   }
@@ -115,30 +131,39 @@ export class AdmittedSinkCall extends AdmittedCall implements Sink, Unsubscribab
   // The rest is torn down and the slot given back before the caller hears, as in the fixed bulkhead.
   error(error: unknown): void {
     if (this.ended) return;
-    this.ended = true;
-    this.tearDown();
-    this.failed(error);
+    this.end();
+    this.report(isTimeout(error));
     this.downstream.error(error);
   }
 
   complete(): void {
     if (this.ended) return;
-    this.ended = true;
-    this.tearDown();
-    this.succeeded();
+    this.end();
+    this.report(false);
     this.downstream.complete();
   }
 
+  /** The caller went away: the slot is free, nothing is sampled (a timeout that aborted first reported a drop). */
   unsubscribe(): void {
     if (this.ended) return;
-    this.ended = true;
-    this.tearDown();
-    this.abandoned();
+    this.end();
+    this.reported = true;
   }
 
-  private tearDown(): void {
+  private report(dropped: boolean): void {
+    if (this.reported) return;
+    this.reported = true;
+    const end = this.clock.now();
+    this.bulkhead.sample(end - this.start, this.inflight, dropped, end);
+  }
+
+  /** Tears the rest down and frees the slot; the call ends once. */
+  private end(): void {
+    this.ended = true;
     const { inner } = this;
     this.inner = undefined;
     inner?.unsubscribe();
+    this.compartment.active--;
+    if (this.invocation.abortListener === this) this.invocation.abortListener = this.previousListener;
   }
 }
