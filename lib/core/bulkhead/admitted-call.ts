@@ -28,7 +28,6 @@ export class AdmittedCall implements AttemptAbortListener {
   private readonly clock: typeof performance;
   private readonly start: number;
   private reported = false;
-  private released = false;
   private readonly previousListener: AttemptAbortListener | undefined;
 
   constructor(
@@ -61,10 +60,8 @@ export class AdmittedCall implements AttemptAbortListener {
     this.bulkhead.sample(end - this.start, this.inflight, dropped, end);
   }
 
-  /** The work ended: the slot is free again. */
+  /** The work ended (the method's Promise settled, which happens once): the slot is free again. */
   private release(): void {
-    if (this.released) return;
-    this.released = true;
     this.compartment.active--;
     // Only if still ours: a retry's next attempt may have entered (and hooked in) while this one's work went on.
     if (this.invocation.abortListener === this) this.invocation.abortListener = this.previousListener;
