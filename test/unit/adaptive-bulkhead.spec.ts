@@ -1,4 +1,4 @@
-import { firstValueFrom, interval, Observable } from 'rxjs';
+import { firstValueFrom, interval, Observable, of } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getTimeoutSignal, ResilienceEvents, TimeoutError, type BulkheadOptions } from '../../lib/index.js';
 import { DEFAULT_BULKHEAD_OPTIONS } from '../../lib/core/bulkhead/bulkhead.options.js';
@@ -229,6 +229,72 @@ describe('what the adaptive limit is told', () => {
       await Promise.all(results);
     }
     expect(bulkhead.snapshot().limit).toBe(52); // three windows; the first call's window was too small
+  });
+});
+
+describe('adaptive bulkhead slots, Promise and Observable alike', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function adaptive(initialLimit: number) {
+    return new BulkheadState(
+      'downstream',
+      { ...DEFAULT_BULKHEAD_OPTIONS, adaptive: { algorithm: 'aimd', initialLimit, minLimit: 1, maxLimit: 10 } },
+      new ResilienceEvents(),
+    );
+  }
+
+  it.each(['promise', 'observable'] as const)(
+    '%s: the slot is free when the caller hears the answer or the error, and a full bulkhead rejects',
+    async (shape) => {
+      const bulkhead = adaptive(1);
+      const answer = (fail: boolean) =>
+        shape === 'promise'
+          ? new Promise((resolve, reject) => setTimeout(() => (fail ? reject(new Error('boom')) : resolve('ok')), 10))
+          : new Observable((subscriber) => {
+              const timer = setTimeout(() => (fail ? subscriber.error(new Error('boom')) : subscriber.next('ok')), 10);
+              const done = setTimeout(() => subscriber.complete(), 10);
+              return () => [timer, done].forEach(clearTimeout);
+            });
+      const { call } = resilient(answer, () => [new AdaptiveBulkheadPolicy(bulkhead)], shape);
+      const settle = (fail: boolean) => {
+        const result = call(fail);
+        const promise = result instanceof Observable ? firstValueFrom(result) : result;
+        return promise.then(
+          (value) => ({ value, active: bulkhead.snapshot().active }),
+          (error: Error) => ({ value: error.message, active: bulkhead.snapshot().active }),
+        );
+      };
+      const first = settle(false);
+      const rejected = await settle(false); // the limit is one call
+      expect(rejected.active).toBe(1);
+      expect(rejected.value).toMatch(/downstream/);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await first).toEqual({ value: 'ok', active: 0 });
+      const failed = settle(true);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await failed).toEqual({ value: 'boom', active: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
+
+  it('gives the slot back when the caller unsubscribes, and when the Observable ends as it is subscribed', async () => {
+    const bulkhead = adaptive(5);
+    const { call } = resilient(
+      (now: boolean): Observable<unknown> => (now ? of('at once') : interval(5)),
+      () => [new AdaptiveBulkheadPolicy(bulkhead)],
+      'observable',
+    );
+    const seen: unknown[] = [];
+    const running = call(false).subscribe((value) => seen.push(value));
+    expect(bulkhead.snapshot().active).toBe(1);
+    await vi.advanceTimersByTimeAsync(5);
+    running.unsubscribe();
+    expect(bulkhead.snapshot().active).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    call(true).subscribe((value) => seen.push(value));
+    expect(seen).toEqual([0, 'at once']);
+    expect(bulkhead.snapshot().active).toBe(0);
   });
 });
 

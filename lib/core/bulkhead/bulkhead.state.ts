@@ -61,8 +61,11 @@ export class BulkheadState {
    */
   sample(rtt: number, inflight: number, dropped: boolean, now = performance.now()): void {
     const limit = this.adaptive!;
-    const previous = Math.floor(limit.limit);
+    const before = limit.limit;
     limit.onSample(rtt, inflight, dropped, now);
+    // Most samples leave the limit as it was (the windowed algorithms move it once per window).
+    if (limit.limit === before) return;
+    const previous = Math.floor(before);
     const current = Math.floor(limit.limit);
     if (current !== previous && this.events.observed) {
       this.events.emit({ type: 'concurrency-limit', policy: this.name, previous, limit: current });
