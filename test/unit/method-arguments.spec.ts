@@ -33,7 +33,7 @@ describe('a decorated method gets its caller receiver and arguments', () => {
         return Promise.resolve(args.length);
       }, policies as never);
       const given = argumentsOf(count);
-      await expect((call as (...args: unknown[]) => Promise<number>).apply(receiver, given)).resolves.toBe(count);
+      await expect(call.apply(receiver, given)).resolves.toBe(count);
       expect(seen).toEqual([{ receiver, count, args: given }]);
       expect(seen[0].args.every((arg, index) => arg === given[index])).toBe(true);
     }
@@ -50,7 +50,7 @@ describe('a decorated method gets its caller receiver and arguments', () => {
       'observable',
     );
     const given = argumentsOf(count);
-    const result = (call as (...args: unknown[]) => Observable<number>).apply(receiver, given);
+    const result = call.apply(receiver, given);
     await expect(lastValueFrom(result)).resolves.toBe(count);
     expect(seen).toEqual([{ receiver, count, args: given }]);
   });
