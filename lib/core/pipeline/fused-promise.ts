@@ -8,7 +8,7 @@ import { RetryPolicy } from '../retry/retry.policy.js';
 import type { DeadlineNode, DeadlineQueue } from '../timeout/deadline-queue.js';
 import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import type { Invocation } from './invocation.js';
-import { pendingPromise, pendingReject, pendingResolve } from './pending-promise.js';
+import { pendingPromiseFor, type PromiseSettlers } from './pending-promise.js';
 import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
 
 /**
@@ -137,7 +137,7 @@ const NO_PERMIT = -2;
  * One call on the fused path; its own deadline node when there is a timeout. Settles at most once: the method's
  * answer, or the deadline, whichever comes first (the bulkhead slot is still held until the work really ends).
  */
-class FusedCall implements DeadlineNode {
+class FusedCall implements DeadlineNode, PromiseSettlers {
   older?: DeadlineNode = undefined;
   newer?: DeadlineNode = undefined;
   at = 0;
@@ -145,8 +145,8 @@ class FusedCall implements DeadlineNode {
   private holdsSlot = false;
   private armed = false;
   private ended = false;
-  private resolve: ((value: unknown) => void) | undefined = undefined;
-  private reject: ((reason: unknown) => void) | undefined = undefined;
+  resolve: ((value: unknown) => void) | undefined = undefined;
+  reject: ((reason: unknown) => void) | undefined = undefined;
 
   constructor(
     private readonly plan: FusedPlan,
@@ -215,9 +215,7 @@ class FusedCall implements DeadlineNode {
         (error: unknown) => this.failed(error),
       );
     }
-    const outcome = pendingPromise();
-    this.resolve = pendingResolve;
-    this.reject = pendingReject;
+    const outcome = pendingPromiseFor(this);
     running.then(
       (value) => this.settle(true, value),
       (error: unknown) => this.settle(false, error),

@@ -1,8 +1,9 @@
+import { monotonicNow } from '../util/clock.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 
 /** What a {@link DeadlineQueue} holds: anything that can expire, so a caller can be its own node. */
 export interface DeadlineNode extends ListNode<DeadlineNode> {
-  /** `performance.now()` at which it expires; set by the queue. */
+  /** `performance.now()` at which it expires (read through `monotonicNow`); set by the queue. */
   at: number;
   /** Called once the deadline has passed (the node is already out of the queue). */
   expire(): void;
@@ -45,8 +46,8 @@ export class DeadlineQueue {
 
   /** Calls `node.expire()` once `duration` milliseconds have passed, unless `node` is cleared first. */
   schedule(node: DeadlineNode): void {
-    // The global clock, not node:perf_hooks': test runners' fake timers replace the global (users test with them).
-    node.at = performance.now() + this.duration;
+    // The global clock whenever fake timers are installed (users test timeouts with them): see monotonicNow.
+    node.at = monotonicNow() + this.duration;
     const wasEmpty = this.pending.size === 0;
     this.pending.append(node);
     // An armed timer fires no later than this deadline (it was set for an older one), and re-arms for the rest.
@@ -69,7 +70,7 @@ export class DeadlineQueue {
 
   private readonly fire = (): void => {
     this.timer = undefined;
-    const now = performance.now();
+    const now = monotonicNow();
     let oldest = this.pending.first;
     while (oldest !== undefined && oldest.at <= now) {
       this.pending.remove(oldest);
