@@ -1,6 +1,6 @@
 import { performance as nodePerformance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { monotonicNow } from '../../lib/core/util/clock.js';
+import { monotonicClock, monotonicNow } from '../../lib/core/util/clock.js';
 
 describe('monotonicNow (the clock of the deadlines)', () => {
   afterEach(() => vi.useRealTimers());
@@ -21,5 +21,16 @@ describe('monotonicNow (the clock of the deadlines)', () => {
     const now = monotonicNow();
     expect(now).toBeGreaterThanOrEqual(before);
     expect(now).toBeLessThanOrEqual(nodePerformance.now());
+  });
+
+  it('monotonicClock keeps the clock a call started on, fake or real, for its end', () => {
+    vi.useFakeTimers();
+    const fake = monotonicClock();
+    const start = fake.now();
+    vi.advanceTimersByTime(250);
+    vi.useRealTimers();
+    // Real timers are back, yet the call that started on the fake clock ends on it.
+    expect(fake.now() - start).toBe(250);
+    expect(monotonicClock()).toBe(nodePerformance);
   });
 });

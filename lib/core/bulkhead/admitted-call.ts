@@ -2,6 +2,7 @@ import type { Unsubscribable } from 'rxjs';
 import { ResilienceError } from '../errors/resilience.error.js';
 import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
 import type { Sink, SinkStep } from '../pipeline/sink.js';
+import { monotonicClock, type MonotonicClock } from '../util/clock.js';
 import type { BulkheadState } from './bulkhead.state.js';
 import type { Compartment } from './compartment.js';
 
@@ -22,10 +23,10 @@ const isTimeout = (error: unknown) => error instanceof ResilienceError && error.
  */
 export class AdmittedCall implements AttemptAbortListener {
   /**
-   * The clock: the global `performance`, so that fake timers drive it in tests, read once per call and kept for its
-   * end (the global is an accessor, which costs as much as reading the clock itself).
+   * The clock, chosen once per call and kept for its end: node:perf_hooks' own, or the global `performance` while
+   * fake timers are installed (see monotonicClock; the global is an accessor that costs as much as the clock).
    */
-  private readonly clock: typeof performance;
+  private readonly clock: MonotonicClock;
   private readonly start: number;
   private reported = false;
   private readonly previousListener: AttemptAbortListener | undefined;
@@ -37,7 +38,7 @@ export class AdmittedCall implements AttemptAbortListener {
     private readonly inflight: number,
   ) {
     compartment.active++;
-    this.clock = performance;
+    this.clock = monotonicClock();
     this.start = this.clock.now();
     // The call itself listens, not a closure per call (see Invocation.abortListener).
     this.previousListener = invocation.abortListener;
@@ -86,7 +87,7 @@ export class AdmittedCall implements AttemptAbortListener {
  * {@link AdmittedCall} does.
  */
 export class AdmittedSinkCall implements AttemptAbortListener, Sink, Unsubscribable {
-  private readonly clock: typeof performance;
+  private readonly clock: MonotonicClock;
   private readonly start: number;
   private reported = false;
   private ended = false;
@@ -101,7 +102,7 @@ export class AdmittedSinkCall implements AttemptAbortListener, Sink, Unsubscriba
     private readonly downstream: Sink,
   ) {
     compartment.active++;
-    this.clock = performance;
+    this.clock = monotonicClock();
     this.start = this.clock.now();
     this.previousListener = invocation.abortListener;
     invocation.abortListener = this;

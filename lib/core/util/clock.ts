@@ -14,3 +14,17 @@ import { setTimeout as nodeSetTimeout } from 'node:timers';
 export function monotonicNow(): number {
   return setTimeout === nodeSetTimeout ? nodePerformance.now() : performance.now();
 }
+
+/** What {@link monotonicClock} returns: `performance`'s clock. @internal */
+export interface MonotonicClock {
+  now(): number;
+}
+
+/**
+ * The object {@link monotonicNow} reads now, for a caller that reads the clock at both ends of one call and must
+ * read the same clock twice (fake timers installed between its two reads would otherwise mix the two clocks).
+ * @internal
+ */
+export function monotonicClock(): MonotonicClock {
+  return setTimeout === nodeSetTimeout ? nodePerformance : performance;
+}
