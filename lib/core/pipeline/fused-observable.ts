@@ -118,6 +118,9 @@ function fuseSinks(fused: readonly ResiliencePolicy[], terminal: SinkStep): Sink
   return (invocation, sink) => new FusedSinkCall(plan, invocation, sink).run();
 }
 
+/** No value passed on yet. */
+const NO_VALUE: unique symbol = Symbol('no value');
+
 /** No breaker permit held (no breaker, it already heard how the call went, or its own step reports). */
 const NO_PERMIT = -2;
 
@@ -141,11 +144,10 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
   private stopped = false;
   /** What runs the first attempt: the method's subscription, or the policy step it was handed over to. */
   private running: Unsubscribable | undefined = undefined;
-  /** The retry loop, then the fallback chain, once the first attempt failed. */
-  private loop: Unsubscribable | undefined = undefined;
-  private recovery: Unsubscribable | undefined = undefined;
-  private hasValue = false;
-  private last: unknown = undefined;
+  /** The retry loop, then (when it gives up) the fallback chain, once the first attempt failed. */
+  private rest: Unsubscribable | undefined = undefined;
+  /** The last value, for the fallback's `remember`. */
+  private last: unknown = NO_VALUE;
 
   constructor(
     private readonly plan: FusedSinkPlan,
@@ -153,7 +155,7 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
     private readonly downstream: Sink,
   ) {}
 
-  run(): Unsubscribable {
+  run(): Unsubscribable | undefined {
     const { plan, invocation } = this;
     plan.retry?.budget?.recordCall();
     const { breaker } = plan;
@@ -163,7 +165,7 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
         // Open: the retry and the fallback hear the rejection, as from the breaker's own step.
         this.attemptEnded = true;
         this.recover(permit);
-        return this;
+        return this.teardown();
       }
       if (permit !== ORDINARY_CALL || breaker.tracksSlowCalls) {
         return this.handOver(plan.breakerPolicy!.admittedSink(invocation, permit, plan.afterBreaker!, this));
@@ -178,7 +180,7 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
       } catch (error) {
         // A throwing key function fails the call like any error, inside the breaker.
         this.error(error);
-        return this;
+        return this.teardown();
       }
       if (decision instanceof Promise || !decision.allowed || decision.waitMs !== 0) {
         return this.handOver(rateLimit.afterDecisionSink(decision, invocation, plan.afterRateLimit!, this));
@@ -200,16 +202,21 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
     } catch (error) {
       // A step that throws instead of erroring must not leave its deadline or its slot behind.
       if (!this.attemptEnded) this.error(error);
-      return this;
+      return this.teardown();
     }
     return this.handOver(running);
   }
 
   /** Keeps what runs the first attempt, or ends it at once when the attempt ended while it was starting. */
-  private handOver(running: Unsubscribable | undefined): this {
+  private handOver(running: Unsubscribable | undefined): Unsubscribable | undefined {
     if (this.attemptEnded) running?.unsubscribe();
     else this.running = running;
-    return this;
+    return this.teardown();
+  }
+
+  /** What the caller unsubscribes: nothing once the call is over (a call answered at once, the common case). */
+  private teardown(): Unsubscribable | undefined {
+    return this.stopped ? undefined : this;
   }
 
   next(value: unknown): void {
@@ -223,17 +230,14 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
         this.plan.breaker!.onSuccess(permit, 0);
       }
     }
-    if (this.plan.remember !== undefined) {
-      this.hasValue = true;
-      this.last = value;
-    }
+    if (this.plan.remember !== undefined) this.last = value;
     this.downstream.next(value);
   }
 
   error(error: unknown): void {
     if (this.looping) {
       // The retry loop gave up: the fallback chain, if any.
-      this.loop = undefined;
+      this.rest = undefined;
       this.fallBack(error);
       return;
     }
@@ -254,13 +258,11 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
         this.plan.breaker!.onSuccess(permit, 0);
       }
     }
-    this.loop = undefined;
+    this.rest = undefined;
     this.stopped = true;
-    if (this.hasValue) {
-      this.hasValue = false;
-      this.plan.remember!(this.invocation, this.last);
-    }
-    this.last = undefined;
+    const { last } = this;
+    this.last = NO_VALUE;
+    if (last !== NO_VALUE) this.plan.remember!(this.invocation, last);
     this.downstream.complete();
   }
 
@@ -288,10 +290,9 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
       }
       this.endAttempt();
     }
-    const { loop, recovery } = this;
-    this.loop = this.recovery = undefined;
-    loop?.unsubscribe();
-    recovery?.unsubscribe();
+    const { rest } = this;
+    this.rest = undefined;
+    rest?.unsubscribe();
   }
 
   private disarm(): void {
@@ -335,8 +336,8 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
     }
     this.looping = true;
     const loop = retry.retrySinkAfter(error, this.invocation, afterRetry!, this);
-    // The loop may have given up at once (no retry for this error), and the fallback answered already.
-    if (this.loop === undefined && this.recovery === undefined && !this.stopped) this.loop = loop;
+    // The loop may have given up at once (no retry for this error): the fallback chain took its place, or it ended.
+    if (this.rest === undefined && !this.stopped) this.rest = loop;
   }
 
   private fallBack(error: unknown): void {
@@ -347,6 +348,6 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
       return;
     }
     const recovery = fallback.recoverSink(error, this.invocation, this.downstream);
-    if (!this.stopped) this.recovery = recovery;
+    if (!this.stopped) this.rest = recovery;
   }
 }
