@@ -27,8 +27,6 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
   /** Set once the race is decided (won, lost) or given up: no hedge starts after it. */
   private settled = false;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** `performance.now()` when the last attempt started: a hedge reports how long it really waited after it. */
-  private launchedAt = 0;
   private firstError: unknown = undefined;
   private handled: HandledResult | undefined = undefined;
   private previousListener: AttemptAbortListener | undefined = undefined;
@@ -55,24 +53,30 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
     const hedges = this.hedges?.length ?? 0;
     const index = this.first === undefined ? 0 : hedges + 1;
     // The wait is measured, not the configured delay (see the Promise race).
-    if (index > 0 && !this.policy.mayHedge(this.invocation, index, performance.now() - this.launchedAt)) return false;
+    // `at` is when the delay after the last attempt runs out, in both cases (see `schedule`).
+    if (index > 0 && !this.policy.mayHedge(this.invocation, index, performance.now() - (this.at - this.delay))) {
+      return false;
+    }
     const attempt = new HedgeAttempt(this, this.invocation.fork());
     if (index === 0) this.first = attempt;
     else (this.hedges ??= []).push(attempt);
     // Armed before the attempt runs: one that answers at once disarms it again.
-    this.schedule();
+    this.schedule(index > 0);
     attempt.run(this.step);
     return true;
   }
 
-  private schedule(): void {
-    this.cancelTimer();
+  /**
+   * Arms the delay after the attempt starting now (`rearm`: a hedge, the previous delay may still run). `at` tells when
+   * it runs out, so a hedge reports how long it really waited: the queue read the clock already, no second read.
+   */
+  private schedule(rearm: boolean): void {
+    if (rearm) this.cancelTimer();
     const { deadlines } = this.policy;
     if (deadlines !== undefined) {
       deadlines.schedule(this);
-      this.launchedAt = this.at - this.delay; // the queue read the clock already: no second read per call
     } else {
-      this.launchedAt = performance.now();
+      this.at = performance.now() + this.delay;
       this.timer = setTimeout(() => this.expire(), this.delay);
     }
   }
