@@ -1,4 +1,4 @@
-import type { Unsubscribable } from 'rxjs';
+import { Subscriber, type Unsubscribable } from 'rxjs';
 import { HandledResult } from '../pipeline/handled-result.js';
 import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
 import type { Sink, SinkStep } from '../pipeline/sink.js';
@@ -179,16 +179,22 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
   }
 }
 
-/** One attempt of a hedged Observable call: its own invocation, and the sink of its run. */
-class HedgeAttempt implements Sink {
+/**
+ * One attempt of a hedged Observable call: its own invocation, and the sink of its run. A Subscriber itself, so that
+ * the method's Observable subscribes it as it is, rather than through one more Subscriber per attempt forwarding to it.
+ */
+class HedgeAttempt extends Subscriber<unknown> {
   /** No more of it is wanted or will come: it ended, lost, was turned down, or the caller left. */
   ended = false;
+  /** What runs the attempt: this attempt itself once the method's Observable subscribed it, or a policy's step. */
   private inner: Unsubscribable | undefined = undefined;
 
   constructor(
     private readonly race: HedgeSinkCall,
     readonly invocation: Invocation,
-  ) {}
+  ) {
+    super();
+  }
 
   run(step: SinkStep): void {
     const inner = step(this.invocation, this);
@@ -212,29 +218,38 @@ class HedgeAttempt implements Sink {
     inner?.unsubscribe();
   }
 
-  next(value: unknown): void {
+  protected override _next(value: unknown): void {
     if (this.ended) return;
     const { race } = this;
     if (race.winner !== this && !race.claim(this, value, true)) return;
     race.downstream.next(value);
   }
 
-  error(error: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    if (this.race.winner === this) this.race.downstream.error(error);
-    else this.race.failed(this, error);
+  // As a Subscriber's own: after an error or the end, what the Observable set up is torn down (`unsubscribe`).
+  protected override _error(error: unknown): void {
+    try {
+      if (this.ended) return;
+      this.ended = true;
+      this.inner = undefined;
+      if (this.race.winner === this) this.race.downstream.error(error);
+      else this.race.failed(this, error);
+    } finally {
+      this.unsubscribe();
+    }
   }
 
-  complete(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    const { race } = this;
-    // An empty answer wins too, when nothing answered before it.
-    if (race.winner === this || (race.winner === undefined && race.claim(this, undefined, false))) {
-      race.downstream.complete();
+  protected override _complete(): void {
+    try {
+      if (this.ended) return;
+      this.ended = true;
+      this.inner = undefined;
+      const { race } = this;
+      // An empty answer wins too, when nothing answered before it.
+      if (race.winner === this || (race.winner === undefined && race.claim(this, undefined, false))) {
+        race.downstream.complete();
+      }
+    } finally {
+      this.unsubscribe();
     }
   }
 }
