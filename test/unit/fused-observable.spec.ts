@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   MemoryRateLimitStore,
   ResilienceEvents,
+  withSignal,
   type RateLimitDecision,
   type RateLimitStore,
 } from '../../lib/index.js';
@@ -137,12 +138,15 @@ async function observe(
   vi.useFakeTimers({ now: 0 });
   try {
     const bus = new ResilienceEvents();
+    // The policies report to their own bus (the harness's has no policy of its own to hear).
+    const events: { type: string }[] = [];
+    bus.subscribe((event) => events.push(event));
     const built = sixPolicies(bus, knobs);
     const policies = fused ? built.policies : built.policies.map(unfused);
     expect(fusableTail(policies)).toBe(fused ? policies.length : 0);
     const onCancel = vi.spyOn(built.breaker, 'onCancel');
     const method = vi.fn(makeMethod());
-    const { call, events } = resilient(method, () => policies, 'observable');
+    const { call } = resilient(method, () => policies, 'observable');
     const seen = await act(() => call());
     await vi.advanceTimersByTimeAsync(10_000);
     return {
@@ -176,6 +180,18 @@ function leavingAfter(ms: number, count = 1) {
     const subscriptions = Array.from({ length: count }, () => watch(call, seen));
     await vi.advanceTimersByTimeAsync(ms);
     for (const subscription of subscriptions) subscription.unsubscribe();
+    return seen;
+  };
+}
+
+/** Subscribes `count` times under one caller signal (`withSignal`), and aborts it after `ms` of fake time. */
+function abortedAfter(ms: number, count = 1) {
+  return async (call: () => Observable<string>) => {
+    const seen: Seen[] = [];
+    const controller = new AbortController();
+    for (let i = 0; i < count; i++) watch(() => withSignal(controller.signal, call), seen);
+    await vi.advanceTimersByTimeAsync(ms);
+    controller.abort(new Error('caller gone'));
     return seen;
   };
 }
@@ -316,6 +332,14 @@ const scenarios: [string, Knobs, () => Method, (call: () => Observable<string>) 
     leavingAfter(20, 2),
   ],
   ['the caller leaves during the retry backoff', { fallback: false }, failingTimes(1), leavingAfter(5)],
+  ['the caller aborts mid-call (withSignal)', {}, answering('late', 50), abortedAfter(20, 2)],
+  ['the caller aborts during the retry backoff (withSignal)', { fallback: false }, failingTimes(1), abortedAfter(5)],
+  [
+    'the caller aborts while the call waits in the bulkhead queue (withSignal)',
+    { maxConcurrent: 1, maxQueue: 5, fallback: false },
+    answering('late', 50),
+    abortedAfter(20, 2),
+  ],
   [
     'the caller leaves while the call waits for a token',
     { limit: 1, maxWait: 2_000 },
