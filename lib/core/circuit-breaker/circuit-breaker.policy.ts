@@ -119,10 +119,19 @@ export class CircuitBreakerPolicy implements ResiliencePolicy {
         sink.error(permit);
         return undefined;
       }
-      const call = new BreakerCall(breaker, permit, sink);
-      if (permit === ORDINARY_CALL || !breaker.coordinated) return call.start(next, invocation);
-      return probeWithLease(call, breaker, next, invocation, permit, sink);
+      return this.admittedSink(invocation, permit, next, sink);
     };
+  }
+
+  /**
+   * @internal A call admitted with `permit`, as an Observable call into `sink`: runs `next` and reports how it ended
+   * (a coordinated breaker's probe takes the cross-replica lease first). The fused Observable path's way too.
+   */
+  admittedSink(invocation: Invocation, permit: number, next: SinkStep, sink: Sink): Unsubscribable | undefined {
+    const breaker = this.breaker;
+    const call = new BreakerCall(breaker, permit, sink);
+    if (permit === ORDINARY_CALL || !breaker.coordinated) return call.start(next, invocation);
+    return probeWithLease(call, breaker, next, invocation, permit, sink);
   }
 }
 

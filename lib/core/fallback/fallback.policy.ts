@@ -114,6 +114,17 @@ export class FallbackPolicy implements ResiliencePolicy {
     return (invocation, sink) => new FallbackCall(this, invocation, sink).start(next);
   }
 
+  /**
+   * The chain's answer to `error` as an Observable call into `sink`: the fused Observable path's way on after a
+   * failure (`fused-observable.ts`), as its own step goes on.
+   * @internal
+   */
+  recoverSink(error: unknown, invocation: Invocation, sink: Sink): Unsubscribable {
+    const call = new FallbackCall(this, invocation, sink);
+    call.error(error);
+    return call;
+  }
+
   /** @internal True when the chain applies to `error` at all (the policy-wide `when`). */
   appliesTo(error: unknown): boolean {
     return this.when === undefined || this.when(error);

@@ -1,4 +1,4 @@
-import type { Unsubscribable } from 'rxjs';
+import { Subscriber, type Unsubscribable } from 'rxjs';
 import { HandledResult } from '../pipeline/handled-result.js';
 import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
 import type { Sink, SinkStep } from '../pipeline/sink.js';
@@ -27,8 +27,6 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
   /** Set once the race is decided (won, lost) or given up: no hedge starts after it. */
   private settled = false;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** `performance.now()` when the last attempt started: a hedge reports how long it really waited after it. */
-  private launchedAt = 0;
   private firstError: unknown = undefined;
   private handled: HandledResult | undefined = undefined;
   private previousListener: AttemptAbortListener | undefined = undefined;
@@ -55,24 +53,30 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
     const hedges = this.hedges?.length ?? 0;
     const index = this.first === undefined ? 0 : hedges + 1;
     // The wait is measured, not the configured delay (see the Promise race).
-    if (index > 0 && !this.policy.mayHedge(this.invocation, index, performance.now() - this.launchedAt)) return false;
+    // `at` is when the delay after the last attempt runs out, in both cases (see `schedule`).
+    if (index > 0 && !this.policy.mayHedge(this.invocation, index, performance.now() - (this.at - this.delay))) {
+      return false;
+    }
     const attempt = new HedgeAttempt(this, this.invocation.fork());
     if (index === 0) this.first = attempt;
     else (this.hedges ??= []).push(attempt);
     // Armed before the attempt runs: one that answers at once disarms it again.
-    this.schedule();
+    this.schedule(index > 0);
     attempt.run(this.step);
     return true;
   }
 
-  private schedule(): void {
-    this.cancelTimer();
+  /**
+   * Arms the delay after the attempt starting now (`rearm`: a hedge, the previous delay may still run). `at` tells when
+   * it runs out, so a hedge reports how long it really waited: the queue read the clock already, no second read.
+   */
+  private schedule(rearm: boolean): void {
+    if (rearm) this.cancelTimer();
     const { deadlines } = this.policy;
     if (deadlines !== undefined) {
       deadlines.schedule(this);
-      this.launchedAt = this.at - this.delay; // the queue read the clock already: no second read per call
     } else {
-      this.launchedAt = performance.now();
+      this.at = performance.now() + this.delay;
       this.timer = setTimeout(() => this.expire(), this.delay);
     }
   }
@@ -175,16 +179,22 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
   }
 }
 
-/** One attempt of a hedged Observable call: its own invocation, and the sink of its run. */
-class HedgeAttempt implements Sink {
+/**
+ * One attempt of a hedged Observable call: its own invocation, and the sink of its run. A Subscriber itself, so that
+ * the method's Observable subscribes it as it is, rather than through one more Subscriber per attempt forwarding to it.
+ */
+class HedgeAttempt extends Subscriber<unknown> {
   /** No more of it is wanted or will come: it ended, lost, was turned down, or the caller left. */
   ended = false;
+  /** What runs the attempt: this attempt itself once the method's Observable subscribed it, or a policy's step. */
   private inner: Unsubscribable | undefined = undefined;
 
   constructor(
     private readonly race: HedgeSinkCall,
     readonly invocation: Invocation,
-  ) {}
+  ) {
+    super();
+  }
 
   run(step: SinkStep): void {
     const inner = step(this.invocation, this);
@@ -208,29 +218,38 @@ class HedgeAttempt implements Sink {
     inner?.unsubscribe();
   }
 
-  next(value: unknown): void {
+  protected override _next(value: unknown): void {
     if (this.ended) return;
     const { race } = this;
     if (race.winner !== this && !race.claim(this, value, true)) return;
     race.downstream.next(value);
   }
 
-  error(error: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    if (this.race.winner === this) this.race.downstream.error(error);
-    else this.race.failed(this, error);
+  // As a Subscriber's own: after an error or the end, what the Observable set up is torn down (`unsubscribe`).
+  protected override _error(error: unknown): void {
+    try {
+      if (this.ended) return;
+      this.ended = true;
+      this.inner = undefined;
+      if (this.race.winner === this) this.race.downstream.error(error);
+      else this.race.failed(this, error);
+    } finally {
+      this.unsubscribe();
+    }
   }
 
-  complete(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.inner = undefined;
-    const { race } = this;
-    // An empty answer wins too, when nothing answered before it.
-    if (race.winner === this || (race.winner === undefined && race.claim(this, undefined, false))) {
-      race.downstream.complete();
+  protected override _complete(): void {
+    try {
+      if (this.ended) return;
+      this.ended = true;
+      this.inner = undefined;
+      const { race } = this;
+      // An empty answer wins too, when nothing answered before it.
+      if (race.winner === this || (race.winner === undefined && race.claim(this, undefined, false))) {
+        race.downstream.complete();
+      }
+    } finally {
+      this.unsubscribe();
     }
   }
 }

@@ -1,7 +1,8 @@
 import { isObservable, Observable, Subscriber, type TeardownLogic } from 'rxjs';
 import type { PolicyTarget } from '../events/resilience-event.interface.js';
 import { invokeAsActive, Invocation } from './invocation.js';
-import { composeSinks, subscriberOf, type SinkStep } from './sink.js';
+import { subscriberOf, type SinkStep } from './sink.js';
+import { composeFusedSinks } from './fused-observable.js';
 import { liftToObservable, liftToPromise } from './lift.js';
 import { callerSignal, runAbortable, subscribeAbortable } from './caller-signal.js';
 import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
@@ -39,7 +40,7 @@ export function createResilientMethod(
       }
       return result.subscribe(subscriberOf(sink));
     };
-    const step = composeSinks(policies, callMethod);
+    const step = composeFusedSinks(policies, callMethod);
     return function resilientObservableMethod(this: unknown, ...args: unknown[]): Observable<unknown> {
       // The caller's scope is the one it called the method in, not the one it happens to subscribe in.
       return new MethodCallObservable(step, target, this, args, callerSignal());

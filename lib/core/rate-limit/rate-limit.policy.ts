@@ -151,14 +151,6 @@ export class RateLimitPolicy implements ResiliencePolicy {
    */
   wrapSink(next: SinkStep): SinkStep {
     const { spend } = this;
-    const proceed = (decision: LimitDecision, invocation: Invocation, sink: Sink): Unsubscribable | undefined => {
-      if (!decision.allowed) {
-        sink.error(this.refusal(decision, invocation));
-        return undefined;
-      }
-      if (decision.waitMs === 0) return next(invocation, sink);
-      return new Pending(next, invocation, sink).after(decision.waitMs);
-    };
     return (invocation, sink) => {
       let decision: LimitDecision | Promise<LimitDecision>;
       try {
@@ -167,20 +159,47 @@ export class RateLimitPolicy implements ResiliencePolicy {
         sink.error(error); // a throwing key function fails the call like any error
         return undefined;
       }
-      if (!(decision instanceof Promise)) return proceed(decision, invocation, sink);
-      const pending = new Pending(next, invocation, sink);
-      decision.then(
-        (settled) => {
-          if (pending.given) return;
-          if (settled.allowed && settled.waitMs > 0) pending.after(settled.waitMs);
-          else pending.running = proceed(settled, invocation, sink);
-        },
-        (error: unknown) => {
-          if (!pending.given) sink.error(error);
-        },
-      );
-      return pending;
+      return this.afterDecisionSink(decision, invocation, next, sink);
     };
+  }
+
+  /**
+   * @internal The rest of an Observable call once `decision` is known or asked for: the store's answer awaited, then
+   * the refusal, or the wait for reserved tokens, or `next` at once. The fused Observable path's way too.
+   */
+  afterDecisionSink(
+    decision: LimitDecision | Promise<LimitDecision>,
+    invocation: Invocation,
+    next: SinkStep,
+    sink: Sink,
+  ): Unsubscribable | undefined {
+    if (!(decision instanceof Promise)) return this.proceedSink(decision, invocation, next, sink);
+    const pending = new Pending(next, invocation, sink);
+    decision.then(
+      (settled) => {
+        if (pending.given) return;
+        if (settled.allowed && settled.waitMs > 0) pending.after(settled.waitMs);
+        else pending.running = this.proceedSink(settled, invocation, next, sink);
+      },
+      (error: unknown) => {
+        if (!pending.given) sink.error(error);
+      },
+    );
+    return pending;
+  }
+
+  private proceedSink(
+    decision: LimitDecision,
+    invocation: Invocation,
+    next: SinkStep,
+    sink: Sink,
+  ): Unsubscribable | undefined {
+    if (!decision.allowed) {
+      sink.error(this.refusal(decision, invocation));
+      return undefined;
+    }
+    if (decision.waitMs === 0) return next(invocation, sink);
+    return new Pending(next, invocation, sink).after(decision.waitMs);
   }
 }
 

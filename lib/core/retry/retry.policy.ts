@@ -118,6 +118,17 @@ export class RetryPolicy implements ResiliencePolicy {
   }
 
   /**
+   * The attempts after a first one that failed with `error`, as an Observable call into `sink` (the loop's own object,
+   * with `next` running the later attempts): the fused Observable path's (`fused-observable.ts`) way on.
+   * @internal
+   */
+  retrySinkAfter(error: unknown, invocation: Invocation, next: SinkStep, sink: Sink): Unsubscribable {
+    const call = new RetryCall(this, next, invocation, sink);
+    call.error(error);
+    return call;
+  }
+
+  /**
    * The wait before the next attempt, or {@link NO_RETRY}; reports the retry when there is one.
    * @internal
    */

@@ -2,7 +2,8 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import type { PolicyTarget } from '../../core/events/resilience-event.interface.js';
-import { composeObservable, type Sink, type SinkPolicy, type SinkStep } from '../../core/pipeline/sink.js';
+import type { Sink, SinkPolicy, SinkStep } from '../../core/pipeline/sink.js';
+import { composeFusedObservable } from '../../core/pipeline/fused-observable.js';
 import { handlerInvocations } from '../../core/pipeline/handler-invocations.js';
 import { Invocation } from '../../core/pipeline/invocation.js';
 import { RequestKeyScope, requestKeys } from '../../core/idempotency/request-key.js';
@@ -100,9 +101,9 @@ export class HandlerPipeline {
   ) {
     // The error mapping runs as the outermost policy of the fused chain: no Observable of its own per request.
     const answers = new TransportAnswerPolicy(adapterHost);
-    this.all = composeObservable([answers, ...parts.policies], callHandler);
+    this.all = composeFusedObservable([answers, ...parts.policies], callHandler);
     this.withoutRetry =
-      parts.policiesWithoutRetry && composeObservable([answers, ...parts.policiesWithoutRetry], callHandler);
+      parts.policiesWithoutRetry && composeFusedObservable([answers, ...parts.policiesWithoutRetry], callHandler);
   }
 
   /** Runs `next.handle()` through the policies for this request. */
