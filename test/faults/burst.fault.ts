@@ -64,7 +64,9 @@ describe.each(PLATFORMS)('a burst that exhausts bulkheads and limits (%s)', (pla
     for (const stop of stops) stop();
     const count = (status: number) => answers.filter((answer) => answer.status === status).length;
     const kind = (type: ResilienceEvent['type']) => seen.filter((event) => event.type === type).length;
-    expect(mostRunning).toBeLessThanOrEqual(SLOTS);
+    // A handler's slot is given back when its request times out (docs/reference.md, @Bulkhead: Nest hands interceptors
+    // an Observable, not the handler's Promise), so each 504 (a loaded machine) may let one more handler run.
+    expect(mostRunning).toBeLessThanOrEqual(SLOTS + count(504));
     expect(count(429)).toBe(300 - LIMIT); // the guard refused everything beyond the limit
     expect(count(200)).toBeGreaterThanOrEqual(SLOTS + QUEUE);
     expect(count(200) + count(503) + count(504)).toBe(LIMIT); // admitted ones: served, bulkhead full, or timed out
