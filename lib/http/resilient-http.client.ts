@@ -115,7 +115,10 @@ export class ResilientHttpClient {
       const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
       const keyed = this.carriesKey(headers);
       const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
-      const init: RequestInit = { method: upper, headers, body };
+      // With Node's fetch, each attempt sets `dispatcher` (see HttpCall.init): the key is there from the start.
+      const init: RequestInit = this.context.nodeFetch
+        ? { method: upper, headers, body, dispatcher: undefined }
+        : { method: upper, headers, body };
       if (options.timeout !== undefined) return this.runTimed(url, init, repeatable, options.signal, options.timeout);
       const call = this.callOf(url, upper, init, 'buffered', repeatable, options.signal);
       return this.run(call, options.signal) as Promise<HttpResponse>;
@@ -184,7 +187,9 @@ export class ResilientHttpClient {
     const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
     const signal = merged.signal ?? undefined;
-    const init = { ...merged, method, headers, signal: undefined };
+    const init: RequestInit = this.context.nodeFetch
+      ? { ...merged, method, headers, signal: undefined, dispatcher: merged.dispatcher }
+      : { ...merged, method, headers, signal: undefined };
     const call = this.callOf(url, method, init, 'stream', repeatable, signal);
     return this.run(call, signal) as Promise<Response>;
   }
