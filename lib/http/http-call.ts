@@ -53,7 +53,7 @@ export class HttpCall {
     /** The caller's signal, tied to the body of a streamed answer (aborting it later stops the body, as with fetch). */
     readonly callerSignal: AbortSignal | undefined,
   ) {
-    this.dispatcher = init.dispatcher as Dispatcher | undefined;
+    this.dispatcher = init.dispatcher;
   }
 
   /**
