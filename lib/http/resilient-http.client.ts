@@ -21,6 +21,8 @@ import { Invocation } from '../core/pipeline/invocation.js';
 import { runAbortable } from '../core/pipeline/caller-signal.js';
 
 const NO_ARGS: readonly unknown[] = [];
+/** The options of a call given none: one shared object, not an empty one per call. */
+const NO_OPTIONS: HttpRequestOptions = Object.freeze({});
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
 const NODE_FETCH = globalThis.fetch;
 
@@ -105,7 +107,7 @@ export class ResilientHttpClient {
   }
 
   /** A request with any method. */
-  request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+  request(method: string, path: string, options: HttpRequestOptions = NO_OPTIONS): Promise<HttpResponse> {
     // Not `async`: a call is one async frame fewer; what building the request throws still rejects the call.
     try {
       const upper = method.toUpperCase();
