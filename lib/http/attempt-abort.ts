@@ -1,3 +1,5 @@
+import type { AttemptAbortListener, Invocation } from '../core/pipeline/invocation.js';
+
 /** Whether (and why) an attempt was aborted: its `AbortSignal`, or its {@link AttemptAbort}. */
 export interface AbortState {
   readonly aborted: boolean;
@@ -27,32 +29,36 @@ const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
  * caller's `init.dispatcher`, else the global one) and keeps the abort function undici gives the request when it is
  * sent. Aborting the attempt calls it, which destroys the socket, as an aborted signal does; an attempt aborted
  * before its request was sent aborts it as soon as undici sends it (as fetch does with a signal).
+ *
+ * It hears the abort as the invocation's `abortListener` (an object, so no closure per attempt), after the listener
+ * it replaced (a hedge race's, when attempts run on the race's own invocation), which it puts back with `release`.
  */
-export class AttemptAbort implements Dispatcher, AbortState {
+export class AttemptAbort implements Dispatcher, AbortState, AttemptAbortListener {
   aborted = false;
   reason: unknown = undefined;
-  /** What the invocation calls when the attempt is given up: this attempt's, or a chain ending in it. */
-  hook: (reason: unknown) => void;
   private abortRequest: ((error: Error) => void) | undefined = undefined;
+  private readonly previous: AttemptAbortListener | undefined;
 
-  constructor(private readonly dispatcher: Dispatcher | undefined) {
-    this.hook = this.onAbort;
+  constructor(
+    private readonly dispatcher: Dispatcher | undefined,
+    private readonly invocation: Invocation,
+  ) {
+    this.previous = invocation.abortListener;
+    invocation.abortListener = this;
   }
 
-  readonly onAbort = (reason: unknown): void => {
+  /** The attempt is given up (its timeout, a winning hedge, the caller): the listener before, then its request. */
+  attemptAborted(reason: unknown): void {
+    this.previous?.attemptAborted(reason);
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
     this.abortRequest?.(abortErrorOf(reason));
-  };
+  }
 
-  /** A hook that calls `previous` (an outer policy's) and then aborts this attempt. */
-  after(previous: (reason: unknown) => void): (reason: unknown) => void {
-    this.hook = (reason) => {
-      previous(reason);
-      this.onAbort(reason);
-    };
-    return this.hook;
+  /** The attempt ended: the invocation's listener is the one before it again. */
+  release(): void {
+    if (this.invocation.abortListener === this) this.invocation.abortListener = this.previous;
   }
 
   /** Asked by fetch of the dispatcher it sends through (a `MockAgent` set globally must still see its bodies). */

@@ -3,7 +3,7 @@ import { activeInvocation, type Invocation } from '../core/pipeline/invocation.j
 import { HttpClientError } from './http-client.error.js';
 import { isRetryableStatus } from './http-classification.js';
 import { HttpResponse } from './http-response.js';
-import { AttemptAbort, type AbortState } from './attempt-abort.js';
+import { AttemptAbort, type AbortState, type Dispatcher } from './attempt-abort.js';
 
 /**
  * How a call hands its answer over: `buffered` (`get`, `post` ...: the body read inside the attempt, any status from
@@ -32,6 +32,8 @@ export class HttpCall {
   private lastAttempt = 0;
   /** A failed answer kept for the caller (stream mode), with the error that carried it through the policies. */
   private pending: { readonly error: unknown; readonly response: Response } | undefined = undefined;
+  /** The caller's own `init.dispatcher` (`client.fetch`), which the attempts send through. */
+  readonly dispatcher: Dispatcher | undefined;
 
   constructor(
     readonly context: AttemptContext,
@@ -39,13 +41,20 @@ export class HttpCall {
     readonly origin: string,
     readonly path: string,
     readonly method: string,
+    /**
+     * What every attempt hands fetch: the caller's init with the call's method and headers, and a `dispatcher` key
+     * that an attempt with Node's fetch sets to its own {@link AttemptAbort} right before it calls fetch (fetch reads
+     * its init at once), rather than copying the init per attempt.
+     */
     readonly init: RequestInit,
     readonly mode: AnswerMode,
     /** Whether the request may be sent more than once (retried, hedged). */
     readonly repeatable: boolean,
     /** The caller's signal, tied to the body of a streamed answer (aborting it later stops the body, as with fetch). */
     readonly callerSignal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.dispatcher = init.dispatcher;
+  }
 
   /**
    * The last failed answer, once the policies gave up with it (stream mode): handed to the caller as fetch would.
@@ -91,42 +100,51 @@ export class HttpCall {
  * timeouts, a winning hedge and the caller abort), and turns the answer into a value or an {@link HttpClientError}.
  */
 export function runAttempt(this: object): Promise<unknown> {
-  return attempt(this as HttpCall, activeInvocation()!);
-}
-
-async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown> {
+  const call = this as HttpCall;
+  const invocation = activeInvocation()!;
   call.attempts++;
   const hedged = call.hedgeOf(invocation.attempt);
   // An earlier attempt's failed answer is not what the caller will get now: its socket goes back to the pool first.
-  if (call.holdsAnswer) await call.discard();
-  const { context } = call;
-  let init: RequestInit;
-  let abort: AttemptAbort | undefined;
-  let previousAbort: ((reason: unknown) => void) | undefined;
-  let attemptSignal: AbortSignal | undefined;
-  if (context.nodeFetch && (call.mode === 'buffered' || call.callerSignal === undefined)) {
-    abort = new AttemptAbort(call.init.dispatcher);
-    previousAbort = invocation.onAttemptAbort;
-    invocation.onAttemptAbort = previousAbort === undefined ? abort.onAbort : abort.after(previousAbort);
-    // Node's fetch asks its dispatcher only for `dispatch`: the rest of undici's Dispatcher type is not needed.
-    init = { ...call.init, dispatcher: abort as unknown } as RequestInit;
-  } else {
-    // Another fetch knows only signals; a streamed body also stops when the caller's signal aborts later (as fetch).
-    attemptSignal = invocation.signal();
-    const signal =
-      call.mode === 'stream' && call.callerSignal !== undefined
-        ? AbortSignal.any([attemptSignal, call.callerSignal])
-        : attemptSignal;
-    init = { ...call.init, signal };
+  if (call.holdsAnswer) return call.discard().then(() => send(call, invocation, hedged));
+  return send(call, invocation, hedged);
+}
+
+/** The attempt's init and how it is aborted; the exchange itself is {@link exchange}. */
+function send(call: HttpCall, invocation: Invocation, hedged: boolean): Promise<unknown> {
+  const { init } = call;
+  if (call.context.nodeFetch && (call.mode === 'buffered' || call.callerSignal === undefined)) {
+    const abort = new AttemptAbort(call.dispatcher, invocation);
+    // Node's fetch asks its dispatcher only for `dispatch`: the rest of undici's Dispatcher type is not needed. Set in
+    // the call's own init, read by fetch before it returns: hedged attempts each send their own.
+    init.dispatcher = abort as unknown as RequestInit['dispatcher'];
+    return exchange(call, invocation, hedged, init, abort, abort);
   }
-  // `aborted` tells an abort of the attempt from a network error. Sent and read here, not in a function of its own:
-  // one async frame (and its Promise) per attempt fewer.
-  const aborted: AbortState = abort ?? attemptSignal!;
+  // Another fetch knows only signals; a streamed body also stops when the caller's signal aborts later (as fetch).
+  const attemptSignal = invocation.signal();
+  const signal =
+    call.mode === 'stream' && call.callerSignal !== undefined
+      ? AbortSignal.any([attemptSignal, call.callerSignal])
+      : attemptSignal;
+  return exchange(call, invocation, hedged, { ...init, signal }, attemptSignal, undefined);
+}
+
+/**
+ * Sends the attempt and reads its answer, in one async frame (and its Promise) per attempt. `aborted` tells an abort
+ * of the attempt from a network error; `abort`, when given, is released once the attempt has ended.
+ */
+async function exchange(
+  call: HttpCall,
+  invocation: Invocation,
+  hedged: boolean,
+  init: RequestInit,
+  aborted: AbortState,
+  abort: AttemptAbort | undefined,
+): Promise<unknown> {
   const started = performance.now();
   try {
     let response: Response;
     try {
-      response = await context.fetch(call.url, init);
+      response = await call.context.fetch(call.url, init);
     } catch (error) {
       throw failed(call, invocation, hedged, started, error, aborted);
     }
@@ -144,7 +162,7 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
     if (status >= 400) {
       let excerpt: string | undefined;
       try {
-        excerpt = await bodyExcerpt(response, context.maxBodyExcerpt);
+        excerpt = await bodyExcerpt(response, call.context.maxBodyExcerpt);
       } catch {
         excerpt = undefined; // the status is the failure; a body cut short adds nothing
       }
@@ -160,7 +178,7 @@ async function attempt(call: HttpCall, invocation: Invocation): Promise<unknown>
     report(call, invocation, hedged, started, status, undefined);
     return new HttpResponse(status, response.headers, body);
   } finally {
-    if (abort !== undefined && invocation.onAttemptAbort === abort.hook) invocation.onAttemptAbort = previousAbort;
+    abort?.release();
   }
 }
 

@@ -11,13 +11,36 @@ export interface HttpTarget {
 
 /** An absolute URL: a scheme, then `:`. */
 const ABSOLUTE = /^[a-z][a-z\d+\-.]*:/i;
+const SLASH = 0x2f;
+const DOT = 0x2e;
 /**
- * A path the WHATWG URL parser leaves as it is after the base: only characters it never percent-encodes nor
- * rewrites (no `%`, `\`, `?`, `#`, space), so `base + path` is the URL it would build.
+ * The characters of a path the WHATWG URL parser leaves as they are after the base: those it never percent-encodes
+ * nor rewrites (no `%`, `\`, `?`, `#`, space), by char code: `[\w\-.~!$&'()*+,;=:@/]`.
  */
-const VERBATIM_PATH = /^[\w\-.~!$&'()*+,;=:@/]*$/;
-/** A `.` or `..` segment, which the parser resolves (`/a/../b` is `/b`). */
-const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+const VERBATIM = new Uint8Array(128);
+for (const char of "-.~!$&'()*+,;=:@/_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  VERBATIM[char.charCodeAt(0)] = 1;
+}
+
+/**
+ * Whether the parser keeps `path` as it is after the base, so that `base + path` is the URL it would build: only
+ * {@link VERBATIM} characters, and no `.` or `..` segment (which it resolves: `/a/../b` is `/b`). One scan, where two
+ * regular expressions cost more than the rest of resolving the URL.
+ */
+function isVerbatimPath(path: string): boolean {
+  let segmentStart = 0;
+  let dots = 0;
+  for (let index = 0; index < path.length; index++) {
+    const code = path.charCodeAt(index);
+    if (code >= 128 || VERBATIM[code] === 0) return false;
+    if (code === SLASH) {
+      if (dots === index - segmentStart && dots > 0 && dots <= 2) return false;
+      segmentStart = index + 1;
+      dots = 0;
+    } else if (code === DOT) dots++;
+  }
+  return !(dots === path.length - segmentStart && dots > 0 && dots <= 2);
+}
 
 /**
  * The URLs of one client's calls. A path under `baseUrl` (relative, or absolute with `baseUrl` in front) made of
@@ -45,10 +68,11 @@ export class HttpUrls {
   /** The absolute URL of `path`: as is when absolute, else `baseUrl` + `/` + `path`; with `query` appended. */
   resolve(path: string, query: HttpQuery | undefined): HttpTarget {
     const base = this.baseHref;
-    const absolute = ABSOLUTE.test(path);
+    // A path starting with `/` (the usual call) has no scheme: no expression to run for it.
+    const absolute = path.charCodeAt(0) !== SLASH && ABSOLUTE.test(path);
     if (query === undefined && base !== undefined) {
       const rest = absolute ? (path.startsWith(base) ? path.slice(base.length) : undefined) : stripSlashes(path);
-      if (rest !== undefined && VERBATIM_PATH.test(rest) && !DOT_SEGMENT.test(rest)) {
+      if (rest !== undefined && isVerbatimPath(rest)) {
         return { href: base + rest, origin: this.baseOrigin, pathname: this.basePath + rest };
       }
     }
@@ -70,6 +94,9 @@ export class HttpUrls {
   }
 }
 
+/** `path` without its leading slashes (a scan and one slice, not a regular expression's replace). */
 function stripSlashes(path: string): string {
-  return path.charCodeAt(0) === 0x2f ? path.replace(/^\/+/, '') : path;
+  let start = 0;
+  while (path.charCodeAt(start) === SLASH) start++;
+  return start === 0 ? path : path.slice(start);
 }

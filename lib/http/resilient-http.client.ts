@@ -21,6 +21,8 @@ import { Invocation } from '../core/pipeline/invocation.js';
 import { runAbortable } from '../core/pipeline/caller-signal.js';
 
 const NO_ARGS: readonly unknown[] = [];
+/** The options of a call given none: one shared object, not an empty one per call. */
+const NO_OPTIONS: HttpRequestOptions = Object.freeze({});
 /** Node's own fetch (undici), as this module found it: a client using it aborts attempts through its dispatcher. */
 const NODE_FETCH = globalThis.fetch;
 
@@ -105,7 +107,7 @@ export class ResilientHttpClient {
   }
 
   /** A request with any method. */
-  request(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+  request(method: string, path: string, options: HttpRequestOptions = NO_OPTIONS): Promise<HttpResponse> {
     // Not `async`: a call is one async frame fewer; what building the request throws still rejects the call.
     try {
       const upper = method.toUpperCase();
@@ -115,7 +117,10 @@ export class ResilientHttpClient {
       const headers = this.headersOf(upper, url, options.headers, options.idempotencyKey, json);
       const keyed = this.carriesKey(headers);
       const repeatable = isRepeatable(upper, keyed) && !(body instanceof ReadableStream);
-      const init: RequestInit = { method: upper, headers, body };
+      // With Node's fetch, each attempt sets `dispatcher` (see HttpCall.init): the key is there from the start.
+      const init: RequestInit = this.context.nodeFetch
+        ? { method: upper, headers, body, dispatcher: undefined }
+        : { method: upper, headers, body };
       if (options.timeout !== undefined) return this.runTimed(url, init, repeatable, options.signal, options.timeout);
       const call = this.callOf(url, upper, init, 'buffered', repeatable, options.signal);
       return this.run(call, options.signal) as Promise<HttpResponse>;
@@ -184,7 +189,9 @@ export class ResilientHttpClient {
     const keyed = this.carriesKey(headers);
     const repeatable = isRepeatable(method, keyed) && !(merged.body instanceof ReadableStream);
     const signal = merged.signal ?? undefined;
-    const init = { ...merged, method, headers, signal: undefined };
+    const init: RequestInit = this.context.nodeFetch
+      ? { ...merged, method, headers, signal: undefined, dispatcher: merged.dispatcher }
+      : { ...merged, method, headers, signal: undefined };
     const call = this.callOf(url, method, init, 'stream', repeatable, signal);
     return this.run(call, signal) as Promise<Response>;
   }
