@@ -1,6 +1,6 @@
 import { performance as nodePerformance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { monotonicClock, monotonicNow } from '../../lib/core/util/clock.js';
+import { epochAt, epochNow, monotonicClock, monotonicNow } from '../../lib/core/util/clock.js';
 
 describe('monotonicNow (the clock of the deadlines)', () => {
   afterEach(() => vi.useRealTimers());
@@ -32,5 +32,39 @@ describe('monotonicNow (the clock of the deadlines)', () => {
     // Real timers are back, yet the call that started on the fake clock ends on it.
     expect(fake.now() - start).toBe(250);
     expect(monotonicClock()).toBe(nodePerformance);
+  });
+});
+
+describe('epochNow (the memory rate-limit store clock)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('is epoch milliseconds from the monotonic clock while nothing is faked, and epochAt hands a reading on', () => {
+    const before = Date.now();
+    const now = epochNow();
+    // performance.timeOrigin + performance.now(): fractional, within a clock tick of Date.now().
+    expect(now).toBeGreaterThanOrEqual(before - 5);
+    expect(now).toBeLessThanOrEqual(Date.now() + 5);
+    const reading = monotonicNow();
+    expect(epochAt(reading)).toBe(nodePerformance.timeOrigin + reading);
+    expect(epochNow()).toBeGreaterThanOrEqual(epochAt(reading));
+  });
+
+  it('is the fake Date.now() while fake timers are installed, advanced and set as users do', () => {
+    vi.useFakeTimers({ now: 1_000 });
+    expect(epochNow()).toBe(1_000);
+    vi.advanceTimersByTime(250);
+    expect(epochNow()).toBe(1_250);
+    // A reading of the fake monotonic clock is not turned into an epoch: the fake Date is read.
+    expect(epochAt(monotonicNow())).toBe(1_250);
+    vi.setSystemTime(50_000);
+    expect(epochNow()).toBe(50_000);
+  });
+
+  it('follows a fake Date alone (toFake: ["Date"]), whose timers stay real', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 7 });
+    expect(epochNow()).toBe(7);
+    expect(epochAt(monotonicNow())).toBe(7);
+    vi.setSystemTime(60_007);
+    expect(epochNow()).toBe(60_007);
   });
 });

@@ -174,6 +174,50 @@ describe('the fused Promise path answers as the policies one by one', () => {
     expect(fused.bulkhead).toMatchObject({ active: 0, queued: 0 });
   });
 
+  it('reads one clock for its rate limit and timeout, and fake time drives both', async () => {
+    // Limit 1 a second; once `slow`, each answer takes 150 ms against a 100 ms timeout.
+    let slow = false;
+    const act = async (call: () => Promise<string>) => {
+      /** One call, its outcome once no fake time has passed: a retry's delay would leave it pending. */
+      const atOnce = async () => {
+        let outcome: unknown = 'pending';
+        void settled(call()).then((each) => (outcome = each));
+        await vi.advanceTimersByTimeAsync(0);
+        return outcome;
+      };
+      const first = [await atOnce(), await atOnce()];
+      await vi.advanceTimersByTimeAsync(999);
+      const early = await atOnce();
+      await vi.advanceTimersByTimeAsync(1);
+      const refilled = await atOnce();
+      slow = true;
+      await vi.advanceTimersByTimeAsync(1_000);
+      let late: unknown = 'pending';
+      void settled(call()).then((each) => (late = each));
+      // Timed out at 100 ms, retried 10 ms later: the bucket, refilled at 2000, is empty again.
+      await vi.advanceTimersByTimeAsync(109);
+      const at109 = late;
+      await vi.advanceTimersByTimeAsync(1);
+      return [...first, early, refilled, at109, late];
+    };
+    const method = () => () =>
+      slow ? new Promise<string>((resolve) => setTimeout(() => resolve('late'), 150)) : Promise.resolve('ok');
+    const outcome = async (fused: boolean) => {
+      slow = false;
+      return observe(fused, { limit: 1, fallback: false, maxConcurrent: 10 }, method, act);
+    };
+    const fused = await outcome(true);
+    expect(fused.outcomes).toEqual([
+      { value: 'ok' },
+      { error: 'RATE_LIMIT_EXCEEDED' },
+      { error: 'RATE_LIMIT_EXCEEDED' },
+      { value: 'ok' },
+      'pending',
+      { error: 'RATE_LIMIT_EXCEEDED' },
+    ]);
+    expect(fused).toEqual(await outcome(false));
+  });
+
   it('with a store answering asynchronously, runs on its answer', async () => {
     const slowStore: RateLimitStore = {
       consume: (key, rule, cost, maxWaitMs): Promise<RateLimitDecision> =>

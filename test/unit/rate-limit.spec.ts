@@ -12,6 +12,7 @@ import { DEFAULT_RATE_LIMIT_OPTIONS } from '../../lib/core/rate-limit/rate-limit
 import { RateLimitPolicy } from '../../lib/core/rate-limit/rate-limit.policy.js';
 import { RateLimitState } from '../../lib/core/rate-limit/rate-limit.state.js';
 import { clientAddressKey } from '../../lib/nest/request/client-address.js';
+import { monotonicNow } from '../../lib/core/util/clock.js';
 import { validateRateLimitOptions } from '../../lib/core/rate-limit/rate-limit.options.js';
 import { OptionsValidator } from '../../lib/core/validation/options.validator.js';
 import { resilient } from './policy-harness.js';
@@ -342,6 +343,33 @@ describe('a provider call admitted at once takes no decision (MemoryRateLimitSto
         },
       ),
     );
+  });
+
+  it("uses a caller's monotonic reading with its default clock only, never with a clock it was given", () => {
+    let now = 0;
+    const given = new MemoryRateLimitStore({}, () => now);
+    const bucket = { ...rule(1, 1000), blockMs: 0 };
+    expect(given.take('k', bucket, 1, 1e12)).toBe(true);
+    // Refused at the store's own clock (0): the reading handed on, far later, would have refilled the bucket.
+    expect(given.take('k', bucket, 1, 2e12)).toBe(false);
+    now = 1000;
+    expect(given.take('k', bucket, 1, 0)).toBe(true);
+  });
+
+  it('follows fake timers installed after it was made (its default clock is read at each call)', () => {
+    const store = new MemoryRateLimitStore();
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    vi.useFakeTimers({ now: 0 });
+    const bucket = { ...rule(1, 60_000), blockMs: 0 };
+    expect(store.take('k', bucket, 1, monotonicNow())).toBe(true);
+    expect(store.take('k', bucket, 1, monotonicNow())).toBe(false);
+    vi.advanceTimersByTime(59_999);
+    expect(store.take('k', bucket, 1, monotonicNow())).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(store.take('k', bucket, 1)).toBe(true);
+    expect(store.consume('k', bucket, 1, 0)).toMatchObject({ allowed: false, retryAfterMs: 60_000 });
   });
 
   it('spends from the memory store without a decision on the provider path, and still refuses', async () => {

@@ -9,6 +9,7 @@ import type {
 import { spendTokens, takeTokens, type BucketState } from './token-bucket.js';
 import { IntrusiveList, type ListNode } from '../util/intrusive-list.js';
 import { MAX_KEY_LENGTH, MAX_RATE_LIMIT_KEYS } from '../validation/size-maxima.js';
+import { epochAt, epochNow } from '../util/clock.js';
 
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryRateLimitStoreOptions {
@@ -31,7 +32,8 @@ const HASHED = '\u0000sha256:';
  * at most `maxKeys` are kept (least recently used evicted first, in O(1) through a recency list), so a flood of
  * distinct client addresses cannot exhaust memory or slow the checks down. Keys longer than `maxKeyLength` are kept
  * as their SHA-256 digest, so the memory is bounded too (about 300 bytes a bucket). With several replicas each keeps
- * its own buckets: use a shared store.
+ * its own buckets: use a shared store. Its clock: epoch milliseconds that never step back with the system clock, read
+ * as `Date.now()` while `Date` or the timers are faked (see `epochNow`); or the `now` function it is given.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly buckets = new Map<string, LinkedBucket>();
@@ -42,7 +44,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(
     options: MemoryRateLimitStoreOptions = {},
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = epochNow,
   ) {
     const validator = new OptionsValidator('store', 'MemoryRateLimitStore', 'new MemoryRateLimitStore(...)');
     validator.objectOptions('options', options, '{ maxKeys: 100_000 }', ['maxKeys', 'maxKeyLength']);
@@ -64,10 +66,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /**
    * Spends `cost` tokens of the bucket `key` when they are there now, and returns true; otherwise false, the bucket
    * as it was (ask {@link consume} then). What a call that needs no headers asks first: no decision object.
+   * `monotonic`: a `monotonicNow()` reading the caller took in this synchronous run (the fused call reads one clock
+   * for its rate limit and its deadline); used only while this store reads the default clock.
    * @internal
    */
-  take(key: string, rule: TokenBucketRule, cost: number): boolean {
-    const now = this.now();
+  take(key: string, rule: TokenBucketRule, cost: number, monotonic?: number): boolean {
+    const now = monotonic !== undefined && this.now === epochNow ? epochAt(monotonic) : this.now();
     return takeTokens(this.bucketOf(key, rule, now), rule, cost, now);
   }
 

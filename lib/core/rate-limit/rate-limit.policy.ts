@@ -37,7 +37,7 @@ function combine(
 export class RateLimitPolicy implements ResiliencePolicy {
   readonly name: string;
   /** Spends the call's tokens: of one limit, or of several only when all admit. */
-  private readonly spend: (invocation: Invocation) => LimitDecision | Promise<LimitDecision>;
+  private readonly spend: (invocation: Invocation, monotonic?: number) => LimitDecision | Promise<LimitDecision>;
 
   constructor(
     limiter: RateLimitState,
@@ -52,7 +52,7 @@ export class RateLimitPolicy implements ResiliencePolicy {
     if (more.length === 0) {
       const { maxWait } = limiter.options;
       // A provider method's call sends no headers: the memory store admits it without a decision object.
-      this.spend = (invocation) => limiter.spend(keyOf(invocation), maxWait);
+      this.spend = (invocation, monotonic) => limiter.spend(keyOf(invocation), maxWait, monotonic);
       this.refusal = (decision, invocation) => {
         // The key is computed again, on a refusal someone listens for only: the admitted path keeps no copy of it.
         if (this.events?.observed) this.report(limiter, keyOf(invocation), decision, invocation);
@@ -115,10 +115,11 @@ export class RateLimitPolicy implements ResiliencePolicy {
 
   /**
    * @internal Spends the call's tokens (throws what a key function throws): the fused Promise path
-   * (`fused-promise.ts`) asks here, as the steps of both paths do.
+   * (`fused-promise.ts`) asks here, as the steps of both paths do. `monotonic`: a `monotonicNow()` reading of the
+   * caller's, which the memory store may use instead of reading its clock (see `MemoryRateLimitStore.take`).
    */
-  decide(invocation: Invocation): LimitDecision | Promise<LimitDecision> {
-    return this.spend(invocation);
+  decide(invocation: Invocation, monotonic?: number): LimitDecision | Promise<LimitDecision> {
+    return this.spend(invocation, monotonic);
   }
 
   /**

@@ -82,15 +82,16 @@ export class RateLimitState {
    * {@link consume} for a caller that reads only `allowed`, `waitMs` and `retryAfterMs` (a provider method's call,
    * which sends no headers): a call the memory store admits at once gets {@link ADMITTED_AT_ONCE}, shared, with no
    * decision made for it. Anything else (a wait, a refusal, another store, an exhausted limit, a `consume` replaced
-   * as the testing kit's switches do) is {@link consume}'s full decision.
+   * as the testing kit's switches do) is {@link consume}'s full decision. `monotonic`: see
+   * `MemoryRateLimitStore.take`.
    */
-  spend(key: string, maxWaitMs: number): RateLimitDecision | Promise<RateLimitDecision> {
+  spend(key: string, maxWaitMs: number, monotonic?: number): RateLimitDecision | Promise<RateLimitDecision> {
     const { memory } = this;
     if (
       memory !== undefined &&
       this.exhaustedUntil === 0 &&
       this.consume === RateLimitState.prototype.consume &&
-      memory.take(this.storeKey(key), this.rule, this.options.cost)
+      memory.take(this.storeKey(key), this.rule, this.options.cost, monotonic)
     ) {
       this.allowed++;
       return ADMITTED_AT_ONCE;

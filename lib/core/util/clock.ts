@@ -28,3 +28,39 @@ export interface MonotonicClock {
 export function monotonicClock(): MonotonicClock {
   return setTimeout === nodeSetTimeout ? nodePerformance : performance;
 }
+
+/** Node's own `Date.now`, unless a fake was installed before this module loaded (a fake is plain JavaScript). */
+const nativeDateNow: (() => number) | undefined = /\[native code\]\s*\}$/.test(
+  Function.prototype.toString.call(Date.now),
+)
+  ? Date.now
+  : undefined;
+/** Epoch ms at which node:perf_hooks' clock read 0: fixed for the process. */
+const timeOrigin = nodePerformance.timeOrigin;
+
+/** True while neither `Date` nor the timers are faked: the epoch can be read from node:perf_hooks' clock. */
+function realClocks(): boolean {
+  // Two plain global properties: optimized code compares them for nothing, unlike a clock read.
+  return Date.now === nativeDateNow && setTimeout === nodeSetTimeout;
+}
+
+/**
+ * Epoch milliseconds for a clock that only measures time between its own readings (the memory rate-limit store's
+ * buckets): `performance.timeOrigin + performance.now()` read through node:perf_hooks, so that a caller which read
+ * {@link monotonicNow} already can hand its reading on ({@link epochAt}) instead of reading a second clock; and it
+ * never steps back when the system clock is set. `Date.now()` itself whenever `Date` or the timers are faked, so
+ * users' fake timers (`vi.useFakeTimers()`, also `toFake: ['Date']` and `setSystemTime`) drive it.
+ * @internal
+ */
+export function epochNow(): number {
+  return realClocks() ? timeOrigin + nodePerformance.now() : Date.now();
+}
+
+/**
+ * {@link epochNow} at `monotonic`, a {@link monotonicNow} reading taken in the same synchronous run: no clock read
+ * while the clocks are real (then `monotonic` is node:perf_hooks' own reading).
+ * @internal
+ */
+export function epochAt(monotonic: number): number {
+  return realClocks() ? timeOrigin + monotonic : Date.now();
+}
