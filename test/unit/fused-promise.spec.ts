@@ -10,7 +10,7 @@ import {
   type RateLimitDecision,
   type RateLimitStore,
 } from '../../lib/index.js';
-import { fusableTail } from '../../lib/core/pipeline/fused-promise.js';
+import { fusableTail } from '../../lib/core/pipeline/fused-plan.js';
 import { getTimeoutSignal } from '../../lib/core/pipeline/invocation.js';
 import { resilient } from './policy-harness.js';
 import { HttpError, sixPolicies, unfused, type Knobs } from './fused-harness.js';

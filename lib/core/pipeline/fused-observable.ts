@@ -1,14 +1,8 @@
 import type { Unsubscribable } from 'rxjs';
-import { BulkheadPolicy } from '../bulkhead/bulkhead.policy.js';
-import type { Compartment } from '../bulkhead/compartment.js';
-import { CircuitBreakerPolicy, isOwnRejection } from '../circuit-breaker/circuit-breaker.policy.js';
-import { ORDINARY_CALL, type CircuitBreakerState } from '../circuit-breaker/circuit-breaker.state.js';
-import { FallbackPolicy } from '../fallback/fallback.policy.js';
-import { RateLimitPolicy } from '../rate-limit/rate-limit.policy.js';
-import { RetryPolicy } from '../retry/retry.policy.js';
-import type { DeadlineNode, DeadlineQueue } from '../timeout/deadline-queue.js';
-import { TimeoutPolicy } from '../timeout/timeout.policy.js';
-import { fusableTail } from './fused-promise.js';
+import { isOwnRejection } from '../circuit-breaker/circuit-breaker.policy.js';
+import { ORDINARY_CALL } from '../circuit-breaker/circuit-breaker.state.js';
+import type { DeadlineNode } from '../timeout/deadline-queue.js';
+import { FusedPlan, fusableTail } from './fused-plan.js';
 import type { Invocation } from './invocation.js';
 import type { ObservableStep, ResiliencePolicy } from './policy.interface.js';
 import { composeObservable, composeSinks, observableStepOf, sinkStepOf, type Sink, type SinkStep } from './sink.js';
@@ -29,31 +23,6 @@ import { composeObservable, composeSinks, observableStepOf, sinkStepOf, type Sin
  * that answers asynchronously, to `RateLimitPolicy.afterDecisionSink`; a full bulkhead to its own step (queue or
  * rejection); a half-open probe or a timed breaker to `CircuitBreakerPolicy.admittedSink`.
  */
-
-/** What a fused call needs of its policies, found once at bootstrap. */
-class FusedSinkPlan {
-  fallback: FallbackPolicy | undefined = undefined;
-  /** The fallback's `remember` hook (a last-known-good step): the last value of a completed stream goes to it. */
-  remember: ((invocation: Invocation, value: unknown) => void) | undefined = undefined;
-  retry: RetryPolicy | undefined = undefined;
-  breakerPolicy: CircuitBreakerPolicy | undefined = undefined;
-  breaker: CircuitBreakerState | undefined = undefined;
-  rateLimit: RateLimitPolicy | undefined = undefined;
-  timeout: TimeoutPolicy | undefined = undefined;
-  deadlines: DeadlineQueue | undefined = undefined;
-  compartment: Compartment | undefined = undefined;
-  maxConcurrent = 0;
-  /** The later attempts of a retry: the policies inside it. */
-  afterRetry: SinkStep | undefined = undefined;
-  /** The rest once the breaker admitted the call: what a probe or a timed call runs. */
-  afterBreaker: SinkStep | undefined = undefined;
-  /** The rest once the rate limit decided: the timeout and the bulkhead (a call that had to wait, or ask a store). */
-  afterRateLimit: SinkStep | undefined = undefined;
-  /** The bulkhead's own step, for a call that finds no free slot (it queues, or is rejected). */
-  bulkheadStep: SinkStep | undefined = undefined;
-
-  constructor(readonly terminal: SinkStep) {}
-}
 
 /**
  * Chains `policies` (outermost first) around `terminal` as one {@link SinkStep}, the innermost run of the common set
@@ -90,31 +59,7 @@ function fusedCount(policies: readonly ResiliencePolicy[]): number {
 
 /** One step running `fused` (a run `fusableTail` accepted, outermost first) around `terminal`. */
 function fuseSinks(fused: readonly ResiliencePolicy[], terminal: SinkStep): SinkStep {
-  const plan = new FusedSinkPlan(terminal);
-  fused.forEach((policy, index) => {
-    const inner = fused.slice(index + 1);
-    if (policy instanceof FallbackPolicy) {
-      plan.fallback = policy;
-      plan.remember = policy.hooks.remember;
-    } else if (policy instanceof RetryPolicy) {
-      plan.retry = policy;
-      plan.afterRetry = composeFusedSinks(inner, terminal);
-    } else if (policy instanceof CircuitBreakerPolicy) {
-      plan.breakerPolicy = policy;
-      plan.breaker = policy.state;
-      plan.afterBreaker = composeFusedSinks(inner, terminal);
-    } else if (policy instanceof RateLimitPolicy) {
-      plan.rateLimit = policy;
-      plan.afterRateLimit = composeFusedSinks(inner, terminal);
-    } else if (policy instanceof TimeoutPolicy) {
-      plan.timeout = policy;
-      plan.deadlines = policy.deadlines;
-    } else if (policy instanceof BulkheadPolicy) {
-      plan.compartment = policy.bulkhead.singleCompartment();
-      plan.maxConcurrent = policy.bulkhead.options.maxConcurrent;
-      plan.bulkheadStep = policy.wrapSink(terminal);
-    }
-  });
+  const plan = FusedPlan.of(fused, terminal, composeFusedSinks, (bulkhead, inner) => bulkhead.wrapSink(inner));
   return (invocation, sink) => new FusedSinkCall(plan, invocation, sink).run();
 }
 
@@ -150,7 +95,7 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
   private last: unknown = NO_VALUE;
 
   constructor(
-    private readonly plan: FusedSinkPlan,
+    private readonly plan: FusedPlan<SinkStep>,
     private readonly invocation: Invocation,
     private readonly downstream: Sink,
   ) {}

@@ -6,7 +6,8 @@ import { composeFusedSinks } from './fused-observable.js';
 import { liftToObservable, liftToPromise } from './lift.js';
 import { callerSignal, runAbortable, subscribeAbortable } from './caller-signal.js';
 import type { PromiseStep, ResiliencePolicy } from './policy.interface.js';
-import { fusableTail, fusePromise } from './fused-promise.js';
+import { fusableTail } from './fused-plan.js';
+import { fusePromise } from './fused-promise.js';
 
 /** What a wrapped method returns: `promise` for async and plain methods, `observable` for Observable methods. */
 export type ResultShape = 'promise' | 'observable';
