@@ -2,9 +2,20 @@ import { Subscriber, type Unsubscribable } from 'rxjs';
 import { HandledResult } from '../pipeline/handled-result.js';
 import type { AttemptAbortListener, Invocation } from '../pipeline/invocation.js';
 import type { Sink, SinkStep } from '../pipeline/sink.js';
-import type { DeadlineNode } from '../timeout/deadline-queue.js';
+import type { DeadlineNode, DeadlineQueue } from '../timeout/deadline-queue.js';
 import { HedgeLostError } from './hedge-lost.error.js';
-import type { HedgePolicy } from './hedge.policy.js';
+
+/**
+ * What a hedged call asks of its policy (`HedgePolicy` is one): whether the next hedge may start, its fixed delay's
+ * deadline queue, and which values count as failed attempts. An interface, so that the policy can make calls without
+ * the call importing the policy back.
+ * @internal
+ */
+export interface HedgeRules {
+  readonly deadlines: DeadlineQueue | undefined;
+  readonly hedgeOnResult: ((value: unknown) => boolean) | undefined;
+  mayHedge(invocation: Invocation, hedge: number, waited: number): boolean;
+}
 
 /**
  * One hedged Observable call on the fused path: the race, the caller's teardown, the abort listener and (with a fixed
@@ -32,7 +43,7 @@ export class HedgeSinkCall implements Unsubscribable, DeadlineNode, AttemptAbort
   private previousListener: AttemptAbortListener | undefined = undefined;
 
   constructor(
-    private readonly policy: HedgePolicy,
+    private readonly policy: HedgeRules,
     private readonly step: SinkStep,
     private readonly invocation: Invocation,
     /** @internal The caller's sink: the winner's notifications go here. */
