@@ -1,5 +1,5 @@
 import type { Invocation } from '../core/pipeline/invocation.js';
-import { pendingPromise, pendingReject, pendingResolve } from '../core/pipeline/pending-promise.js';
+import { pendingPromiseFor } from '../core/pipeline/pending-promise.js';
 import type { DeadlineNode } from '../core/timeout/deadline-queue.js';
 import type { TimeoutPolicy } from '../core/timeout/timeout.policy.js';
 import type { HttpCall } from './http-call.js';
@@ -20,8 +20,10 @@ export class HttpCallRun implements DeadlineNode {
   newer?: DeadlineNode = undefined;
   at = 0;
   private ended = false;
-  private resolve: (value: unknown) => void = pendingResolve;
-  private reject: (reason: unknown) => void = pendingReject;
+  /** @internal The caller's Promise's resolving functions, left here by `pendingPromiseFor`. */
+  resolve: (value: unknown) => void = ignore;
+  /** @internal */
+  reject: (reason: unknown) => void = ignore;
 
   constructor(
     private readonly call: HttpCall,
@@ -38,9 +40,7 @@ export class HttpCallRun implements DeadlineNode {
 
   /** The caller's Promise of the call that `running` is. */
   outcomeOf(running: Promise<unknown>): Promise<unknown> {
-    const outcome = pendingPromise();
-    this.resolve = pendingResolve;
-    this.reject = pendingReject;
+    const outcome = pendingPromiseFor(this);
     running.then(
       (value) => this.settle(true, value),
       (error: unknown) => this.settle(false, error),

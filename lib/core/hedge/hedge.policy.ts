@@ -6,7 +6,7 @@ import { DeadlineQueue, type DeadlineNode } from '../timeout/deadline-queue.js';
 import type { HedgeOptions } from './hedge.options.js';
 import type { LatencySource } from './latency-source.interface.js';
 import { HandledResult } from '../pipeline/handled-result.js';
-import { pendingPromise, pendingReject, pendingResolve } from '../pipeline/pending-promise.js';
+import { pendingPromiseFor } from '../pipeline/pending-promise.js';
 import { observableStepOf, sinkStepOf, type SinkPolicy, type SinkStep } from '../pipeline/sink.js';
 import { HedgeLostError } from './hedge-lost.error.js';
 import { HedgeSinkCall } from './hedge-sink.js';
@@ -52,10 +52,8 @@ export class HedgePolicy implements SinkPolicy {
     const run = hedgeOnResult === undefined ? next : (child: Invocation) => next(child).then(judge);
     return (invocation) => {
       // The race settles the caller's Promise itself: no closures per call, no second `then` on the winner.
-      const outcome = pendingPromise();
       const race = new HedgeRace(this, invocation, this.delayOf(invocation), run);
-      race.resolve = pendingResolve;
-      race.reject = pendingReject;
+      const outcome = pendingPromiseFor(race);
       race.start();
       return outcome;
     };

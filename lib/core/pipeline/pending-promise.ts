@@ -1,26 +1,3 @@
-/**
- * A Promise settled from outside, without a closure per call: `new Promise(capture)` runs one shared executor, which
- * leaves the Promise's resolving functions here, read right after by the caller of {@link pendingPromise}.
- * (`Promise.withResolvers` allocates an object more and needs Node 22.)
- * @internal
- */
-export let pendingResolve: (value: unknown) => void = () => undefined;
-/** @internal The reject function of the Promise {@link pendingPromise} made last. */
-export let pendingReject: (reason: unknown) => void = () => undefined;
-
-function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
-  pendingResolve = resolve;
-  pendingReject = reject;
-}
-
-/**
- * A new pending Promise; read {@link pendingResolve} and {@link pendingReject} at once, before anything else makes one.
- * @internal
- */
-export function pendingPromise(): Promise<unknown> {
-  return new Promise(capture);
-}
-
 /** What {@link pendingPromiseFor} leaves a Promise's resolving functions on. */
 export interface PromiseSettlers {
   resolve: ((value: unknown) => void) | undefined;
@@ -36,9 +13,10 @@ function captureInto(resolve: (value: unknown) => void, reject: (reason: unknown
 }
 
 /**
- * A new pending Promise whose resolving functions are left on `target` (a per-call object). Cheaper than
- * {@link pendingPromise} on a hot path: one write of a new object into long-lived memory (the module variable, and
- * V8's write barrier for it) where that makes two, the two functions then go into a young object, which costs none.
+ * A new pending Promise whose resolving functions are left on `target` (a per-call object): one shared executor, no
+ * closure per call (`Promise.withResolvers` allocates an object more and needs Node 22). One write of a new object
+ * into long-lived memory (the module variable, and V8's write barrier for it), where leaving both functions in module
+ * variables makes two; the functions then go into a young object, which costs none.
  * @internal
  */
 export function pendingPromiseFor(target: PromiseSettlers): Promise<unknown> {
