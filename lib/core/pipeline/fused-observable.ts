@@ -169,11 +169,7 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
       if (this.attemptEnded) return;
       // The first value answers the timeout and the breaker; a long-lived stream is not held to either.
       if (this.armed) this.disarm();
-      if (this.permit !== NO_PERMIT) {
-        const permit = this.permit;
-        this.permit = NO_PERMIT;
-        this.plan.breaker!.onSuccess(permit, 0);
-      }
+      this.breakerSucceeded();
     }
     if (this.plan.remember !== undefined) this.last = value;
     this.downstream.next(value);
@@ -197,11 +193,7 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
       if (this.attemptEnded) return;
       this.attemptEnded = true;
       this.endAttempt();
-      if (this.permit !== NO_PERMIT) {
-        const permit = this.permit;
-        this.permit = NO_PERMIT;
-        this.plan.breaker!.onSuccess(permit, 0);
-      }
+      this.breakerSucceeded();
     }
     this.rest = undefined;
     this.stopped = true;
@@ -255,6 +247,14 @@ class FusedSinkCall implements Sink, Unsubscribable, DeadlineNode {
       this.holdsSlot = false;
       this.plan.compartment!.release();
     }
+  }
+
+  /** Tells the breaker the first attempt answered (its first value, or a completion without one), once. */
+  private breakerSucceeded(): void {
+    const { permit } = this;
+    if (permit === NO_PERMIT) return;
+    this.permit = NO_PERMIT;
+    this.plan.breaker!.onSuccess(permit, 0);
   }
 
   /** Reports a failure of the first attempt to the breaker; what a throwing `recordIf` or `ignoreIf` throws wins. */
