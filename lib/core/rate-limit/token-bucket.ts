@@ -30,7 +30,7 @@ export function spendTokens(
     bucket.tokens = capacity;
     bucket.updatedAt = now;
   }
-  const available = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.updatedAt) * refillPerMs);
+  const available = availableTokens(bucket, rule, now);
   const after = available - cost;
   const waitMs = after >= 0 ? 0 : -after / refillPerMs;
   const allowed = waitMs <= maxWaitMs;
@@ -60,13 +60,17 @@ export function spendTokens(
  */
 export function takeTokens(bucket: BucketState, rule: TokenBucketRule, cost: number, now: number): boolean {
   if (bucket.blockedUntil !== 0) return false;
-  const { capacity, refillPerMs } = rule;
-  const tokens = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.updatedAt) * refillPerMs) - cost;
+  const tokens = availableTokens(bucket, rule, now) - cost;
   if (tokens < 0) return false;
   bucket.tokens = tokens;
   bucket.updatedAt = now;
-  bucket.fullAt = now + (capacity - tokens) / refillPerMs;
+  bucket.fullAt = now + (rule.capacity - tokens) / rule.refillPerMs;
   return true;
+}
+
+/** The tokens `bucket` holds at `now`: refilled by the time since it was last spent from, up to the capacity. */
+function availableTokens(bucket: BucketState, rule: TokenBucketRule, now: number): number {
+  return Math.min(rule.capacity, bucket.tokens + Math.max(0, now - bucket.updatedAt) * rule.refillPerMs);
 }
 
 /** The refusal of a blocked bucket: nothing left until the block ends, and then it is full. */
